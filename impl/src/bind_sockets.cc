@@ -1,0 +1,208 @@
+#include "netutil/bind_sockets.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+
+#include "retry.h"
+
+namespace netutil {
+namespace {
+
+using internal::RetryEintr;
+
+constexpr size_t kMaxHostLen = 253;  // the longest DNS name (RFC 1035, without the root dot)
+
+// BIND-001, BIND-019..022: refused before any syscall.
+std::optional<Error> CheckArguments(const BindOptions& o) {
+  if (o.reuse_port && !o.platform.has_reuseport) {
+    return Error::Argument("reuse_port", std::string("reuse_port: the platform (") +
+                                             o.platform.name() + ") has no SO_REUSEPORT");
+  }
+  if (o.port < 0 || o.port > 65535) {
+    return Error::Argument("port", "port " + std::to_string(o.port) + " is outside 0..65535");
+  }
+  if (o.address) {
+    if (auto nul = o.address->find('\0'); nul != std::string::npos) {
+      return Error::Argument("address",
+                             "address contains a NUL byte at offset " + std::to_string(nul));
+    }
+    if (o.address->size() > kMaxHostLen) {
+      return Error::Argument("address", "address is " + std::to_string(o.address->size()) +
+                                            " bytes long; a host name has at most 253");
+    }
+  }
+  if (o.family != AF_UNSPEC && o.family != AF_INET && o.family != AF_INET6) {
+    return Error::Argument("family", "family " + std::to_string(o.family) +
+                                         " is not AF_UNSPEC, AF_INET or AF_INET6");
+  }
+  if (o.backlog < 0) {
+    return Error::Argument("backlog", "backlog " + std::to_string(o.backlog) + " is negative");
+  }
+  if (o.port_retries < 0) {
+    return Error::Argument("port_retries",
+                           "port_retries " + std::to_string(o.port_retries) + " is negative");
+  }
+  return std::nullopt;
+}
+
+int FamilyRank(int family) {
+  switch (family) {
+    case AF_INET:
+      return 0;
+    case AF_INET6:
+      return 1;
+    default:
+      return 2;
+  }
+}
+
+// BIND-006: drop repeated addresses (keeping the first), then IPv4 before IPv6,
+// stable within a family. Unlike Tornado's set(), the resolver's order within a
+// family is kept, so the result does not depend on hashing.
+std::vector<AddrInfo> DedupAndOrder(std::vector<AddrInfo> in) {
+  std::vector<AddrInfo> out;
+  for (auto& ai : in) {
+    bool seen = std::any_of(out.begin(), out.end(), [&](const AddrInfo& o) {
+      return o.family == ai.family && o.socktype == ai.socktype && o.protocol == ai.protocol &&
+             o.addr == ai.addr;
+    });
+    if (!seen) out.push_back(std::move(ai));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const AddrInfo& a, const AddrInfo& b) {
+    return FamilyRank(a.family) < FamilyRank(b.family);
+  });
+  return out;
+}
+
+// What one pass over the addresses ended with.
+enum class Pass { kDone, kError, kRestart };
+
+class Binder {
+ public:
+  Binder(Sys& sys, const BindOptions& o) : sys_(sys), o_(o) {
+    if (o.address && !o.address->empty()) host_ = o.address;  // BIND-002
+  }
+
+  Result<std::vector<Listener>> Run() {
+    int family = o_.family;
+    if (!o_.platform.has_ipv6 && family == AF_UNSPEC) family = AF_INET;  // BIND-003
+    AddrInfoHints hints{family, SOCK_STREAM, 0, o_.flags.value_or(AI_PASSIVE)};  // BIND-004
+    // BIND-005
+    GaiResult gai = sys_.getaddrinfo(host_, std::to_string(o_.port), hints);
+    if (!gai.ok()) {
+      return Error::Resolve(gai.gai_err, gai.sys_err,
+                            host_.value_or("*") + ":" + std::to_string(o_.port));
+    }
+    addrs_ = DedupAndOrder(std::move(gai.addrs));
+
+    // BIND-023: each restart keeps the socket holding the port that failed,
+    // until we return, so the kernel cannot pick that port again.
+    std::vector<Fd> held;
+    for (int restarts = 0;; ++restarts) {
+      std::vector<Listener> out;
+      Pass p = BindAll(out, /*may_restart=*/restarts < o_.port_retries);
+      if (p == Pass::kDone) return out;
+      if (p == Pass::kError) return *error_;
+      held.push_back(std::move(out.front().fd));
+    }  // `out` closes every other socket of the failed pass (BIND-018)
+  }
+
+ private:
+  Pass BindAll(std::vector<Listener>& out, bool may_restart) {
+    std::optional<uint16_t> bound_port;
+    for (const AddrInfo& ai : addrs_) {
+      // BIND-007
+      if (o_.platform.os == Platform::Os::kDarwin && host_ == "localhost" &&
+          ai.family == AF_INET6 && ai.addr.scope_id() != 0) {
+        continue;
+      }
+      const std::string where = ai.addr.ToString();
+      // BIND-008, BIND-009, BIND-014: close-on-exec and non-blocking atomically.
+      SysInt s = RetryEintr([&] {
+        return sys_.socket(ai.family, ai.socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai.protocol);
+      });
+      if (!s.ok()) {
+        if (s.err == EAFNOSUPPORT) continue;
+        return Fail(Error::Os(s.err, "socket", where));
+      }
+      Fd fd(sys_, s.value);
+
+      // BIND-010, BIND-011, BIND-012, BIND-026
+      if (o_.platform.os != Platform::Os::kWindows &&
+          !SetOption(fd, SOL_SOCKET, SO_REUSEADDR, "setsockopt(SO_REUSEADDR)", where)) {
+        return Pass::kError;
+      }
+      if (o_.reuse_port &&
+          !SetOption(fd, SOL_SOCKET, SO_REUSEPORT, "setsockopt(SO_REUSEPORT)", where)) {
+        return Pass::kError;
+      }
+      if (ai.family == AF_INET6 &&
+          !SetOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, "setsockopt(IPV6_V6ONLY)", where)) {
+        return Pass::kError;
+      }
+
+      // BIND-013: a later address of a port-0 request takes the first bound port.
+      SockAddr target = ai.addr;
+      const bool inherited = ai.addr.port() == 0 && bound_port.has_value();
+      if (inherited) target = target.WithPort(*bound_port);
+
+      SysInt b = RetryEintr([&] { return sys_.bind(fd.get(), target); });
+      if (!b.ok()) {
+        // BIND-015
+        if (b.err == EADDRNOTAVAIL && host_ == "localhost" && ai.family == AF_INET6) continue;
+        // BIND-023
+        if (b.err == EADDRINUSE && inherited && !out.empty()) {
+          if (may_restart) return Pass::kRestart;
+          Error e = Error::Os(b.err, "bind", target.ToString());
+          if (o_.port_retries > 0) {
+            e.message += "; port 0: no port free on every address after " +
+                         std::to_string(o_.port_retries) + " new ports";
+          }
+          return Fail(std::move(e));
+        }
+        return Fail(Error::Os(b.err, "bind", target.ToString()));
+      }
+
+      SysResult<SockAddr> name = RetryEintr([&] { return sys_.getsockname(fd.get()); });
+      if (!name.ok()) return Fail(Error::Os(name.err, "getsockname", target.ToString()));
+      bound_port = name.value.port();
+
+      // BIND-016
+      SysInt l = RetryEintr([&] { return sys_.listen(fd.get(), o_.backlog); });
+      if (!l.ok()) return Fail(Error::Os(l.err, "listen", name.value.ToString()));
+      out.push_back(Listener{std::move(fd), name.value});  // BIND-027
+    }
+    return Pass::kDone;  // possibly empty (BIND-017)
+  }
+
+  bool SetOption(const Fd& fd, int level, int name, const char* step, const std::string& where) {
+    SysInt r = RetryEintr([&] { return sys_.setsockopt(fd.get(), level, name, 1); });
+    if (r.ok()) return true;
+    Fail(Error::Os(r.err, step, where));
+    return false;
+  }
+
+  Pass Fail(Error e) {
+    error_ = std::move(e);
+    return Pass::kError;
+  }
+
+  Sys& sys_;
+  const BindOptions& o_;
+  std::optional<std::string> host_;
+  std::vector<AddrInfo> addrs_;
+  std::optional<Error> error_;
+};
+
+}  // namespace
+
+Result<std::vector<Listener>> bind_sockets(Sys& sys, const BindOptions& options) {
+  if (auto e = CheckArguments(options)) return *e;
+  return Binder(sys, options).Run();
+}
+
+}  // namespace netutil

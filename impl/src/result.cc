@@ -1,0 +1,65 @@
+#include "netutil/result.h"
+
+#include <netdb.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "netutil/errno_name.h"
+
+namespace netutil {
+
+Error Error::Os(int err, std::string step, std::string address) {
+  Error e;
+  e.kind = Kind::kOs;
+  e.code = err;
+  e.step = std::move(step);
+  e.address = std::move(address);
+  e.message = e.step + (e.address.empty() ? "" : " " + e.address) + ": " + ErrnoName(err) +
+              " (" + std::strerror(err) + ")";
+  return e;
+}
+
+Error Error::Argument(std::string step, std::string message) {
+  Error e;
+  e.kind = Kind::kArgument;
+  e.code = EINVAL;
+  e.step = std::move(step);
+  e.message = std::move(message);
+  return e;
+}
+
+Error Error::Resolve(int gai_err, int sys_errno, std::string address) {
+  Error e;
+  e.kind = Kind::kResolve;
+  e.code = gai_err;
+  e.sys_errno = sys_errno;
+  e.step = "getaddrinfo";
+  e.address = std::move(address);
+  e.message = "getaddrinfo " + e.address + ": " + GaiErrorName(gai_err) + " (" +
+              gai_strerror(gai_err) + ")";
+  if (gai_err == EAI_SYSTEM) {
+    e.message += std::string(": ") + ErrnoName(sys_errno);
+  }
+  return e;
+}
+
+std::string Error::ToString() const { return message; }
+
+const char* Error::KindName() const {
+  switch (kind) {
+    case Kind::kOs:
+      return "os";
+    case Kind::kArgument:
+      return "argument";
+    case Kind::kResolve:
+      return "resolve";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, const Error& e) {
+  return os << "Error{" << e.KindName() << ", " << e.message << "}";
+}
+
+}  // namespace netutil
