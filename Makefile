@@ -35,3 +35,9 @@ integration: build
 
 clean:
 	rm -rf build build-*
+
+# Every fuzz target for FUZZ_SECONDS (default 60) each, on the fuzz preset (clang).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)

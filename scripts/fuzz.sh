@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds the fuzz preset and runs every target for a short budget on a scratch
+# copy of its corpus; prints exec/s (and its ratio to the empty target run in
+# this same invocation), coverage edges, corpus size and crashes per target.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60, all targets)
+# Exit status 1 when any target crashed; the crash inputs stay in the work dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-${FUZZ_SECONDS:-60}}
+shift || true
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$(nproc)" >/dev/null
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=()
+  for src in fuzz/*_fuzzer.cc; do
+    t=$(basename "$src" .cc)
+    [ "$t" = empty_fuzzer ] || targets+=("$t")
+  done
+fi
+
+work=$(mktemp -d -t netutil-fuzz.XXXXXX)
+echo "fuzz: ${seconds}s per target; scratch dir $work"
+
+run() {  # run TARGET CORPUS_DIR -> prints "execs_per_sec edges corpus crashes"
+  local t=$1 corpus=$2 log="$work/$1.log" art="$work/$1.artifacts/"
+  mkdir -p "$art"
+  "build-fuzz/bin/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+    -artifact_prefix="$art" "$corpus" >"$log" 2>&1 || true
+  local eps edges files crashes
+  eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  edges=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  files=$(find "$corpus" -type f | wc -l)
+  crashes=$(find "$art" -type f | wc -l)
+  echo "${eps:-0} ${edges:-0} $files $crashes"
+}
+
+mkdir -p "$work/empty"
+read -r base_eps _ _ _ < <(run empty_fuzzer "$work/empty")
+printf '%-26s %10s %8s %7s %8s %8s\n' target exec/s ratio edges corpus crashes
+printf '%-26s %10s %8s %7s %8s %8s\n' empty_fuzzer "$base_eps" 1.00 - - -
+failed=0
+for t in "${targets[@]}"; do
+  mkdir -p "$work/$t.corpus"
+  cp -r "fuzz/corpus/$t/." "$work/$t.corpus/" 2>/dev/null || true
+  read -r eps edges files crashes < <(run "$t" "$work/$t.corpus")
+  ratio=$(awk -v a="$eps" -v b="$base_eps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
+  printf '%-26s %10s %8s %7s %8s %8s\n' "$t" "$eps" "$ratio" "$edges" "$files" "$crashes"
+  if [ "$crashes" -gt 0 ]; then
+    failed=1
+    echo "  crash inputs: $work/$t.artifacts/ (log: $work/$t.log)"
+  fi
+done
+exit $failed
