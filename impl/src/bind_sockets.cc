@@ -106,7 +106,14 @@ class Binder {
       std::vector<Listener> out;
       Pass p = BindAll(out, /*may_restart=*/restarts < o_.port_retries);
       if (p == Pass::kDone) return out;
-      if (p == Pass::kError) return *error_;
+      if (p == Pass::kError) {
+        // After restarts the ports held may be all the kernel had: say why.
+        if (restarts > 0 && error_->code == EADDRINUSE) {
+          error_->message += "; port 0: no port was free on every address after " +
+                             std::to_string(restarts) + " new ports";
+        }
+        return *error_;
+      }
       held.push_back(std::move(out.front().fd));
     }  // `out` closes every other socket of the failed pass (BIND-018)
   }
@@ -155,15 +162,7 @@ class Binder {
         // BIND-015
         if (b.err == EADDRNOTAVAIL && host_ == "localhost" && ai.family == AF_INET6) continue;
         // BIND-023
-        if (b.err == EADDRINUSE && inherited && !out.empty()) {
-          if (may_restart) return Pass::kRestart;
-          Error e = Error::Os(b.err, "bind", target.ToString());
-          if (o_.port_retries > 0) {
-            e.message += "; port 0: no port free on every address after " +
-                         std::to_string(o_.port_retries) + " new ports";
-          }
-          return Fail(std::move(e));
-        }
+        if (b.err == EADDRINUSE && inherited && may_restart) return Pass::kRestart;
         return Fail(Error::Os(b.err, "bind", target.ToString()));
       }
 

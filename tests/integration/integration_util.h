@@ -1,0 +1,161 @@
+// Small real-socket helpers shared by the integration tests: raw fds with RAII,
+// connecting and accepting with a deadline, fd counting, temp directories, and
+// running an EpollLoop until a condition holds.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+#include "netutil/epoll_loop.h"
+#include "netutil/posix_sys.h"
+#include "netutil/result.h"
+#include "netutil/sock_addr.h"
+
+// Asserts that a netutil::Result is ok, printing its Error when it is not.
+#define IT_ASSERT_OK(result) \
+  ASSERT_TRUE((result).ok()) << "error: " << (result).error().ToString()
+#define IT_EXPECT_OK(result) \
+  EXPECT_TRUE((result).ok()) << "error: " << (result).error().ToString()
+
+namespace netutil::integration {
+
+using std::chrono::milliseconds;
+
+// A raw fd owned without a Sys (test-side sockets: clients, probes).
+class ScopedFd {
+ public:
+  ScopedFd() = default;
+  explicit ScopedFd(int fd) : fd_(fd) {}
+  ~ScopedFd() { reset(); }
+  ScopedFd(ScopedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  ScopedFd& operator=(ScopedFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+// Entries of /proc/self/fd (the directory's own fd included, consistently).
+int CountOpenFds();
+
+// "ENAME (text)".
+std::string Errno(int err);
+
+// A TCP socket connected (or connecting, when `nonblocking`) to `addr`.
+// Blocking connects use the kernel's timeout; on loopback they are immediate.
+// Returns an invalid fd and sets *err on failure.
+ScopedFd ConnectTcp(const SockAddr& addr, bool nonblocking, int* err = nullptr);
+
+// Waits for `fd` to become readable (POLLIN) at most `timeout`.
+bool WaitReadable(int fd, milliseconds timeout);
+
+// accept4 on a listening fd after waiting at most `timeout`; invalid if none.
+ScopedFd AcceptWithin(int listen_fd, milliseconds timeout, SockAddr* peer = nullptr);
+
+// getsockname as a SockAddr (empty on failure).
+SockAddr LocalAddr(int fd);
+
+// getsockopt of an int option; nullopt on failure.
+std::optional<int> GetIntOption(int fd, int level, int name);
+
+// Runs loop.RunOnce in short steps until `done()` or `timeout` elapsed; returns done().
+bool RunLoopUntil(EpollLoop& loop, const std::function<bool()>& done, milliseconds timeout);
+
+// The loopback address of a family with a port: "127.0.0.1:port" or "[::1]:port".
+SockAddr Loopback(int family, uint16_t port);
+
+// The real kernel through PosixSys, except that accept4 can be told to fail
+// with an errno instead of being called. For warming code paths (see the
+// EMFILE test) before the real fault; every other call goes to the kernel.
+class AcceptFaultSys final : public Sys {
+ public:
+  int accept4_fails_with = 0;  // 0: call the kernel
+
+  GaiResult getaddrinfo(const std::optional<std::string>& host, const std::string& service,
+                        const AddrInfoHints& hints) override {
+    return real_.getaddrinfo(host, service, hints);
+  }
+  SysInt socket(int d, int t, int p) override { return real_.socket(d, t, p); }
+  SysInt setsockopt(int fd, int l, int n, int v) override { return real_.setsockopt(fd, l, n, v); }
+  SysInt getsockopt(int fd, int l, int n) override { return real_.getsockopt(fd, l, n); }
+  SysInt bind(int fd, const SockAddr& a) override { return real_.bind(fd, a); }
+  SysInt listen(int fd, int b) override { return real_.listen(fd, b); }
+  SysResult<SockAddr> getsockname(int fd) override { return real_.getsockname(fd); }
+  SysInt accept4(int fd, SockAddr* peer, int flags) override {
+    if (accept4_fails_with != 0) return SysErr(accept4_fails_with);
+    return real_.accept4(fd, peer, flags);
+  }
+  SysInt connect(int fd, const SockAddr& a) override { return real_.connect(fd, a); }
+  SysInt close(int fd) override { return real_.close(fd); }
+  SysInt fcntl(int fd, int c, int a) override { return real_.fcntl(fd, c, a); }
+  SysInt unlink(const std::string& p) override { return real_.unlink(p); }
+  SysResult<FileStat> lstat(const std::string& p) override { return real_.lstat(p); }
+  SysResult<FileStat> stat(const std::string& p) override { return real_.stat(p); }
+  SysInt chmod(const std::string& p, mode_t m) override { return real_.chmod(p, m); }
+  SysInt fchmod(int fd, mode_t m) override { return real_.fchmod(fd, m); }
+  mode_t umask(mode_t m) override { return real_.umask(m); }
+  SysInt epoll_create1(int f) override { return real_.epoll_create1(f); }
+  SysInt epoll_ctl(int ep, int op, int fd, uint32_t ev) override {
+    return real_.epoll_ctl(ep, op, fd, ev);
+  }
+  SysInt epoll_wait(int ep, EpollEvent* ev, int max, int ms) override {
+    return real_.epoll_wait(ep, ev, max, ms);
+  }
+  std::chrono::nanoseconds monotonic_now() override { return real_.monotonic_now(); }
+
+ private:
+  PosixSys real_;
+};
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its content.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Sets the process umask for a scope and restores it after.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask);
+  ~ScopedUmask();
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+// The current umask, read without changing it for longer than two calls.
+mode_t CurrentUmask();
+
+// User + system CPU time of this process so far.
+std::chrono::microseconds ProcessCpuTime();
+
+}  // namespace netutil::integration
