@@ -1,0 +1,620 @@
+#include "protocol.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "netutil/accept_handler.h"
+#include "netutil/bind_sockets.h"
+#include "netutil/bind_unix_socket.h"
+#include "netutil/errno_name.h"
+#include "netutil/io_loop.h"
+#include "netutil/platform.h"
+#include "spec_rules.h"
+
+namespace netutil::adapter {
+namespace {
+
+using json = nlohmann::json;
+
+// A request the adapter cannot run as written: bad JSON, unknown op or field,
+// a field of the wrong type. Becomes {"kind":"protocol"}.
+struct ProtocolError {
+  std::string field;
+  std::string message;
+};
+
+// An argument the implementation's API cannot even represent (a port beyond
+// 64 bits, a backlog beyond int). The adapter refuses it as the implementation
+// would refuse an out-of-range value: {"kind":"argument"}, like Python's OverflowError.
+struct ArgumentError {
+  std::string field;
+  std::string message;
+};
+
+std::string Dump(const json& j) {
+  // replace: a unix path or a message may hold bytes that are not UTF-8.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+const char* ErrorCodeName(const Error& e) {
+  return e.kind == Error::Kind::kResolve ? GaiErrorName(e.code) : ErrnoName(e.code);
+}
+
+json ErrorJson(const Error& e) {
+  json err = {{"kind", e.KindName()},
+              {"errno", ErrorCodeName(e)},
+              {"message", e.message},
+              {"step", e.step},
+              {"address", e.address}};
+  if (e.kind == Error::Kind::kResolve && e.code == EAI_SYSTEM) {
+    err["sys_errno"] = ErrnoName(e.sys_errno);
+  }
+  return err;
+}
+
+std::string ErrorReply(const Error& e) { return Dump({{"ok", false}, {"error", ErrorJson(e)}}); }
+
+std::string ErrorReply(const char* kind, const std::string& errno_name, const std::string& field,
+                       const std::string& message) {
+  json err = {{"kind", kind},
+              {"errno", errno_name.empty() ? json(nullptr) : json(errno_name)},
+              {"message", message},
+              {"step", field},
+              {"address", ""}};
+  return Dump({{"ok", false}, {"error", std::move(err)}});
+}
+
+std::string ProtocolReply(const std::string& field, const std::string& message) {
+  return ErrorReply("protocol", "", field, message);
+}
+
+const char* TypeName(const json& v) { return v.type_name(); }
+
+// --- what the adapter observes on the kernel directly (not through the Sys) ---
+
+std::optional<int> RawSockOpt(int fd, int level, int name) {
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (::getsockopt(fd, level, name, &v, &len) != 0) return std::nullopt;
+  return v;
+}
+
+json OptBool(std::optional<int> v) { return v ? json(*v != 0) : json(nullptr); }
+
+// The listener's socket as the kernel sees it, so a case can check BIND-009,
+// -010, -011, -012, -014, -016 and UNIX-001, -002 on any implementation.
+json SocketProps(int fd, int family) {
+  json p;
+  int fl = ::fcntl(fd, F_GETFL);
+  int fdfl = ::fcntl(fd, F_GETFD);
+  p["nonblock"] = fl < 0 ? json(nullptr) : json((fl & O_NONBLOCK) != 0);
+  p["cloexec"] = fdfl < 0 ? json(nullptr) : json((fdfl & FD_CLOEXEC) != 0);
+  std::optional<int> type = RawSockOpt(fd, SOL_SOCKET, SO_TYPE);
+  p["type"] = !type ? json(nullptr) : *type == SOCK_STREAM ? json("stream") : json(*type);
+  p["accepting"] = OptBool(RawSockOpt(fd, SOL_SOCKET, SO_ACCEPTCONN));
+  p["reuseaddr"] = OptBool(RawSockOpt(fd, SOL_SOCKET, SO_REUSEADDR));
+#ifdef SO_REUSEPORT
+  p["reuseport"] = OptBool(RawSockOpt(fd, SOL_SOCKET, SO_REUSEPORT));
+#endif
+  if (family == AF_INET6) p["v6only"] = OptBool(RawSockOpt(fd, IPPROTO_IPV6, IPV6_V6ONLY));
+  return p;
+}
+
+json ListenerJson(long long id, const Listener& l) {
+  const int family = l.addr.family();
+  const char* fname = FamilyJsonName(family);
+  json j = {{"id", id}, {"family", fname ? json(fname) : json(family)}};
+  if (family == AF_UNIX) {
+    j["path"] = l.addr.unix_path();
+  } else {
+    j["address"] = l.addr.host();
+    j["port"] = l.addr.port();
+  }
+  j["sockname"] = l.addr.ToString();
+  j["props"] = SocketProps(l.fd.get(), family);
+  return j;
+}
+
+// /proc/self/fd, minus the directory's own fd.
+std::optional<long long> CountOpenFds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return std::nullopt;
+  long long n = 0;
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") ++n;
+  }
+  ::closedir(dir);
+  return n - 1;
+}
+
+double CpuMillis() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto ms = [](const timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0; };
+  return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
+
+// Wraps the loop so the adapter sees each readiness event the accept handler
+// gets, independently of the handler's own statistics: a batch is the number
+// of callbacks made during one handler call.
+class ObservingLoop final : public IoLoop {
+ public:
+  ObservingLoop(IoLoop& inner, std::function<void()> begin, std::function<void()> end)
+      : inner_(inner), begin_(std::move(begin)), end_(std::move(end)) {}
+
+  Status AddHandler(int fd, uint32_t events, Handler handler) override {
+    return inner_.AddHandler(fd, events, [this, h = std::move(handler)](int f, uint32_t ev) {
+      begin_();
+      struct EndEvent {  // also when the callback throws (ACCEPT-007)
+        ObservingLoop* self;
+        ~EndEvent() { self->end_(); }
+      } end{this};
+      h(f, ev);
+    });
+  }
+  Status UpdateHandler(int fd, uint32_t events) override {
+    return inner_.UpdateHandler(fd, events);
+  }
+  void RemoveHandler(int fd) override { inner_.RemoveHandler(fd); }
+  TimerId CallLater(std::chrono::nanoseconds delay, std::function<void()> fn) override {
+    return inner_.CallLater(delay, std::move(fn));
+  }
+  void CancelTimer(TimerId id) override { inner_.CancelTimer(id); }
+  std::chrono::nanoseconds Now() override { return inner_.Now(); }
+
+ private:
+  IoLoop& inner_;
+  std::function<void()> begin_;
+  std::function<void()> end_;
+};
+
+// Thrown by a serve callback told to throw (throw_at), to check ACCEPT-007.
+struct CallbackThrew : std::runtime_error {
+  CallbackThrew() : std::runtime_error("netutil-adapter: callback threw as asked (throw_at)") {}
+};
+
+}  // namespace
+
+const char* FamilyJsonName(int family) {
+  switch (family) {
+    case AF_UNSPEC:
+      return "unspec";
+    case AF_INET:
+      return "inet";
+    case AF_INET6:
+      return "inet6";
+    case AF_UNIX:
+      return "unix";
+    default:
+      return nullptr;
+  }
+}
+
+std::optional<int> FamilyFromJsonName(std::string_view name) {
+  for (int f : {AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX}) {
+    if (name == FamilyJsonName(f)) return f;
+  }
+  return std::nullopt;
+}
+
+// A parsed request: typed access to its fields, every access checked.
+struct AdapterSession::Request {
+  const json& j;
+  std::string op;
+
+  // Refuses a field this op does not know (a typo must not pass silently).
+  void Allow(std::initializer_list<const char*> fields) const {
+    for (const auto& [key, value] : j.items()) {
+      if (key == "op") continue;
+      bool known = false;
+      for (const char* f : fields) known = known || key == f;
+      if (!known) throw ProtocolError{key, "unknown field \"" + key + "\" for op " + op};
+    }
+  }
+
+  const json* Get(const char* name) const {
+    auto it = j.find(name);
+    return it == j.end() ? nullptr : &*it;
+  }
+
+  // An integer field; nullopt when absent (or null, if null_ok). Values that
+  // do not fit in int64 set *overflow and come back clamped.
+  std::optional<long long> Int(const char* name, bool null_ok, bool* overflow) const {
+    const json* v = Get(name);
+    if (v == nullptr || (null_ok && v->is_null())) return std::nullopt;
+    if (!v->is_number_integer()) {
+      throw ProtocolError{name, std::string(name) + " must be an integer" +
+                                    (null_ok ? " or null" : "") + ", got " + TypeName(*v)};
+    }
+    if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(LLONG_MAX)) {
+      *overflow = true;
+      return LLONG_MAX;
+    }
+    *overflow = false;
+    return v->get<long long>();
+  }
+
+  // An argument of the implementation's API: a value its C++ type cannot hold
+  // is an argument error naming the field.
+  template <typename T>
+  std::optional<T> ApiInt(const char* name, long long lo, long long hi, const char* why,
+                          bool null_ok = false) const {
+    bool overflow = false;
+    std::optional<long long> v = Int(name, null_ok, &overflow);
+    if (!v) return std::nullopt;
+    if (overflow || *v < lo || *v > hi) {
+      throw ArgumentError{name, std::string(name) + " " + Get(name)->dump() + " " + why};
+    }
+    return static_cast<T>(*v);
+  }
+
+  // The adapter's own knobs: out of range is a protocol error.
+  long long OwnInt(const char* name, long long dflt, long long lo, long long hi) const {
+    bool overflow = false;
+    std::optional<long long> v = Int(name, false, &overflow);
+    if (!v) return dflt;
+    if (overflow || *v < lo || *v > hi) {
+      throw ProtocolError{name, std::string(name) + " " + Get(name)->dump() + " is outside " +
+                                    std::to_string(lo) + ".." + std::to_string(hi)};
+    }
+    return *v;
+  }
+
+  std::optional<bool> Bool(const char* name) const {
+    const json* v = Get(name);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_boolean()) {
+      throw ProtocolError{name, std::string(name) + " must be a boolean, got " + TypeName(*v)};
+    }
+    return v->get<bool>();
+  }
+
+  // A string field (may hold NUL bytes: JSON's \u0000). nullopt when absent or null.
+  std::optional<std::string> String(const char* name, bool null_ok) const {
+    const json* v = Get(name);
+    if (v == nullptr || (null_ok && v->is_null())) return std::nullopt;
+    if (!v->is_string()) {
+      throw ProtocolError{name, std::string(name) + " must be a string" +
+                                    (null_ok ? " or null" : "") + ", got " + TypeName(*v)};
+    }
+    return v->get<std::string>();
+  }
+};
+
+AdapterSession::AdapterSession(Sys& sys) : sys_(sys) {
+  // Made now, so the epoll fd is there before the first open_fds; a failure is
+  // reported by the first serve, which tries again.
+  Result<std::unique_ptr<EpollLoop>> loop = EpollLoop::Create(sys_);
+  if (loop.ok()) loop_ = std::move(loop).value();
+}
+
+AdapterSession::~AdapterSession() = default;
+
+std::string AdapterSession::Handle(std::string_view line) {
+  try {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > kMaxLineBytes) {
+      return ProtocolReply("", "request line of " + std::to_string(line.size()) +
+                                   " bytes is longer than " + std::to_string(kMaxLineBytes));
+    }
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::exception& e) {
+      return ProtocolReply("", std::string("request is not JSON: ") + e.what());
+    }
+    if (!j.is_object()) {
+      return ProtocolReply("", std::string("request must be a JSON object, got ") + TypeName(j));
+    }
+    auto op = j.find("op");
+    if (op == j.end()) return ProtocolReply("op", "request has no \"op\"");
+    if (!op->is_string()) {
+      return ProtocolReply("op", std::string("op must be a string, got ") + TypeName(*op));
+    }
+    Request req{j, op->get<std::string>()};
+    try {
+      return Dispatch(req);
+    } catch (const ProtocolError& e) {
+      return ProtocolReply(e.field, e.message);
+    } catch (const ArgumentError& e) {
+      return ErrorReply("argument", "EINVAL", e.field, e.message);
+    }
+  } catch (const std::exception& e) {
+    // Never crash on input: whatever escaped is the adapter's bug, reported as such.
+    return ErrorReply("protocol", "", "", std::string("internal adapter error: ") + e.what());
+  } catch (...) {
+    return ErrorReply("protocol", "", "", "internal adapter error");
+  }
+}
+
+std::string AdapterSession::Dispatch(const Request& req) {
+  using Op = std::string (AdapterSession::*)(const Request&);
+  static constexpr std::pair<const char*, Op> kOps[] = {
+      {"hello", &AdapterSession::Hello},
+      {"bind_sockets", &AdapterSession::BindSockets},
+      {"bind_unix_socket", &AdapterSession::BindUnixSocket},
+      {"serve", &AdapterSession::Serve},
+      {"open_fds", &AdapterSession::OpenFds},
+      {"umask", &AdapterSession::Umask},
+      {"close_all", &AdapterSession::CloseAll},
+  };
+  for (const auto& [name, fn] : kOps) {
+    if (req.op == name) return (this->*fn)(req);
+  }
+  return ProtocolReply("op", "unknown op \"" + req.op + "\"");
+}
+
+std::string AdapterSession::Hello(const Request& req) {
+  req.Allow({});
+  json rules = json::array();
+  for (const spec::Rule& r : spec::kRules) {
+    if (!r.withdrawn) rules.push_back(r.id);  // the reference claims every rule
+  }
+  return Dump({{"ok", true},
+               {"impl", "reference"},
+               {"version", kAdapterVersion},
+               {"protocol", kProtocolVersion},
+               {"platform", Platform::Host().name()},
+               {"spec", std::move(rules)},
+               // Reference-only request fields and reply details (docs/ADAPTER.md).
+               {"features",
+                {"platform_override", "port_retries", "listener_props", "serve_hooks",
+                 "serve_stats", "umask"}}});
+}
+
+std::string AdapterSession::BindSockets(const Request& req) {
+  req.Allow(
+      {"port", "address", "family", "backlog", "flags", "reuse_port", "port_retries", "platform"});
+  BindOptions o;
+  bool overflow = false;
+  if (std::optional<long long> port = req.Int("port", false, &overflow)) {
+    if (overflow) {
+      throw ArgumentError{"port", "port " + req.Get("port")->dump() + " is outside 0..65535"};
+    }
+    o.port = *port;  // 70000 goes through: refusing it is the implementation's job (BIND-019)
+  }
+  o.address = req.String("address", /*null_ok=*/true);
+  if (const json* f = req.Get("family")) {
+    if (f->is_string()) {
+      std::optional<int> fam = FamilyFromJsonName(f->get<std::string>());
+      if (!fam) {
+        throw ProtocolError{"family", "family \"" + f->get<std::string>() +
+                                          "\" is not unspec, inet, inet6, unix or an integer"};
+      }
+      o.family = *fam;  // "unix" goes through: bind_sockets must refuse it (BIND-021)
+    } else {
+      o.family = *req.ApiInt<int>("family", INT_MIN, INT_MAX, "does not fit in an int");
+    }
+  }
+  if (auto b = req.ApiInt<int>("backlog", INT_MIN, INT_MAX, "does not fit in an int")) {
+    o.backlog = *b;
+  }
+  o.flags = req.ApiInt<int>("flags", INT_MIN, INT_MAX, "does not fit in an int", true);
+  if (auto rp = req.Bool("reuse_port")) o.reuse_port = *rp;
+  if (auto pr = req.ApiInt<int>("port_retries", INT_MIN, INT_MAX, "does not fit in an int")) {
+    o.port_retries = *pr;
+  }
+  if (const json* p = req.Get("platform")) {
+    if (!p->is_object()) {
+      throw ProtocolError{"platform",
+                          std::string("platform must be an object, got ") + TypeName(*p)};
+    }
+    const Request sub{*p, "bind_sockets.platform"};
+    sub.Allow({"os", "has_ipv6", "has_reuseport"});
+    if (auto os = sub.String("os", false)) {
+      if (*os == "linux") {
+        o.platform.os = Platform::Os::kLinux;
+      } else if (*os == "darwin") {
+        o.platform.os = Platform::Os::kDarwin;
+      } else if (*os == "windows") {
+        o.platform.os = Platform::Os::kWindows;
+      } else {
+        throw ProtocolError{"os", "platform os \"" + *os + "\" is not linux, darwin or windows"};
+      }
+    }
+    if (auto v = sub.Bool("has_ipv6")) o.platform.has_ipv6 = *v;
+    if (auto v = sub.Bool("has_reuseport")) o.platform.has_reuseport = *v;
+  }
+
+  Result<std::vector<Listener>> r = bind_sockets(sys_, o);
+  if (!r.ok()) return ErrorReply(r.error());
+  json out = json::array();
+  for (Listener& l : r.value()) {
+    const long long id = next_id_++;
+    out.push_back(ListenerJson(id, l));
+    listeners_.emplace(id, std::move(l));
+  }
+  return Dump({{"ok", true}, {"listeners", std::move(out)}});
+}
+
+std::string AdapterSession::BindUnixSocket(const Request& req) {
+  req.Allow({"path", "mode", "backlog"});
+  UnixOptions o;
+  std::optional<std::string> path = req.String("path", false);
+  if (!path) throw ProtocolError{"path", "bind_unix_socket needs a \"path\""};
+  o.path = std::move(*path);
+  if (auto m = req.ApiInt<mode_t>("mode", 0, UINT32_MAX, "is outside 0..07777")) o.mode = *m;
+  if (auto b = req.ApiInt<int>("backlog", INT_MIN, INT_MAX, "does not fit in an int")) {
+    o.backlog = *b;
+  }
+  Result<Listener> r = bind_unix_socket(sys_, o);
+  if (!r.ok()) return ErrorReply(r.error());
+  const long long id = next_id_++;
+  json l = ListenerJson(id, r.value());
+  listeners_.emplace(id, std::move(r).value());
+  return Dump({{"ok", true}, {"listeners", json::array({std::move(l)})}});
+}
+
+std::string AdapterSession::Serve(const Request& req) {
+  req.Allow({"listener", "events", "timeout_ms", "batch", "backoff_ms", "remove_at", "throw_at"});
+  bool overflow = false;
+  std::optional<long long> id = req.Int("listener", false, &overflow);
+  if (!id) throw ProtocolError{"listener", "serve needs a \"listener\" id"};
+  auto it = listeners_.find(*id);
+  if (overflow || it == listeners_.end()) {
+    throw ProtocolError{"listener", "no listener with id " + req.Get("listener")->dump()};
+  }
+  const long long max_events = req.OwnInt("events", 1, 1, 1000000);
+  const long long timeout_ms = req.OwnInt("timeout_ms", 2000, 0, 600000);
+  const long long remove_at = req.OwnInt("remove_at", 0, 0, LLONG_MAX);
+  const long long throw_at = req.OwnInt("throw_at", 0, 0, LLONG_MAX);
+  AcceptOptions opts;
+  if (auto b = req.ApiInt<int>("batch", INT_MIN, INT_MAX, "does not fit in an int")) {
+    opts.batch = *b;
+  }
+  if (auto b = req.ApiInt<long long>("backoff_ms", LLONG_MIN / 1000000, LLONG_MAX / 1000000,
+                                     "is outside the milliseconds the API can hold")) {
+    opts.backoff = std::chrono::milliseconds(*b);
+  }
+
+  if (!loop_) {
+    Result<std::unique_ptr<EpollLoop>> loop = EpollLoop::Create(sys_);
+    if (!loop.ok()) return ErrorReply(loop.error());
+    loop_ = std::move(loop).value();
+  }
+
+  // What the run saw. Declared before the loop wrapper and the handle, so both
+  // (whose handlers point here) go first.
+  std::vector<long long> batches;
+  long long in_event = 0;
+  long long callbacks = 0;
+  long long exceptions = 0;
+  bool conn_nonblock = true;
+  bool conn_cloexec = true;
+  json peers = json::array();
+  std::vector<std::pair<Error, long long>> errors;  // by errno, in order of first report
+  AcceptHandle handle;
+
+  ObservingLoop observed(
+      *loop_, [&] { in_event = 0; }, [&] { batches.push_back(in_event); });
+  auto on_conn = [&](Fd conn, const SockAddr& peer) {
+    ++in_event;
+    ++callbacks;
+    const int fl = ::fcntl(conn.get(), F_GETFL);
+    const int fdfl = ::fcntl(conn.get(), F_GETFD);
+    conn_nonblock = conn_nonblock && fl >= 0 && (fl & O_NONBLOCK) != 0;
+    conn_cloexec = conn_cloexec && fdfl >= 0 && (fdfl & FD_CLOEXEC) != 0;
+    if (peers.size() < 16) peers.push_back(peer.ToString());
+    if (callbacks == remove_at) handle.remove();       // ACCEPT-003
+    if (callbacks == throw_at) throw CallbackThrew();  // ACCEPT-007; `conn` closes on unwind
+  };  // `conn` closes here: the adapter keeps no connection (ACCEPT-017)
+  auto on_error = [&](const Error& e) {
+    for (auto& [seen, count] : errors) {
+      if (seen.kind == e.kind && seen.code == e.code) {
+        ++count;
+        return;
+      }
+    }
+    errors.emplace_back(e, 1);
+  };
+
+  Result<AcceptHandle> added =
+      add_accept_handler(observed, sys_, it->second, on_conn, opts, on_error);
+  if (!added.ok()) return ErrorReply(added.error());
+  handle = std::move(added).value();
+
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::milliseconds(timeout_ms);
+  const double cpu_start = CpuMillis();
+  bool timed_out = false;
+  std::optional<Error> loop_error;
+  std::vector<std::string> thrown;
+  while (static_cast<long long>(batches.size()) < max_events && handle.active()) {
+    const auto left = deadline - Clock::now();
+    if (left <= Clock::duration::zero()) {
+      timed_out = true;
+      break;
+    }
+    try {
+      Result<int> r = loop_->RunOnce(left);
+      if (!r.ok()) {
+        loop_error = r.error();
+        break;
+      }
+    } catch (const std::exception& e) {  // a callback's exception reaches the loop
+      ++exceptions;
+      if (thrown.size() < 4) thrown.emplace_back(e.what());
+    }
+  }
+  const double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  const double cpu_ms = CpuMillis() - cpu_start;
+  const bool active = handle.active();
+  const bool paused = handle.paused();
+  const AcceptStats stats = handle.stats();
+  handle.remove();
+
+  if (loop_error) return ErrorReply(*loop_error);
+  json errs = json::array();
+  for (const auto& [e, count] : errors) {
+    errs.push_back({{"errno", ErrorCodeName(e)},
+                    {"kind", e.KindName()},
+                    {"step", e.step},
+                    {"count", count},
+                    {"message", e.message}});
+  }
+  return Dump({{"ok", true},
+               {"events", batches.size()},
+               {"batches", batches},
+               {"accepted", callbacks},
+               {"errors", std::move(errs)},
+               {"timed_out", timed_out},
+               {"active", active},
+               {"paused", paused},
+               {"exceptions", exceptions},
+               {"thrown", thrown},
+               {"peers", std::move(peers)},
+               {"conn", {{"nonblock", conn_nonblock}, {"cloexec", conn_cloexec}}},
+               {"stats",
+                {{"events", stats.events},
+                 {"accepted", stats.accepted},
+                 {"skipped", stats.skipped},
+                 {"backoffs", stats.backoffs},
+                 {"accept_calls", stats.accept_calls},
+                 {"largest_batch", stats.largest_batch}}},
+               {"loop", {{"handlers", loop_->handler_count()}, {"timers", loop_->timer_count()}}},
+               {"elapsed_ms", static_cast<long long>(elapsed_ms)},
+               {"cpu_ms", static_cast<long long>(cpu_ms)}});
+}
+
+std::string AdapterSession::OpenFds(const Request& req) {
+  req.Allow({});
+  std::optional<long long> n = CountOpenFds();
+  if (!n) return ErrorReply(Error::Os(errno, "opendir", "/proc/self/fd"));
+  return Dump({{"ok", true}, {"open_fds", *n}});
+}
+
+std::string AdapterSession::Umask(const Request& req) {
+  req.Allow({});
+  // Read without changing it for good; the adapter is single-threaded.
+  const mode_t mask = ::umask(022);
+  ::umask(mask);
+  return Dump({{"ok", true}, {"umask", mask}});
+}
+
+std::string AdapterSession::CloseAll(const Request& req) {
+  req.Allow({});
+  listeners_.clear();
+  return Dump({{"ok", true}});
+}
+
+}  // namespace netutil::adapter

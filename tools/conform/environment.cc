@@ -1,0 +1,175 @@
+#include "environment.h"
+
+#include <sys/socket.h>
+
+#include "json_match.h"
+#include "netutil/errno_name.h"
+#include "protocol.h"
+
+namespace netutil::conform {
+namespace {
+
+bool Fail(std::string* error, std::string message) {
+  *error = std::move(message);
+  return false;
+}
+
+// Only the listed keys may appear in `obj`.
+bool OnlyKeys(const json& obj, std::initializer_list<const char*> keys, const char* what,
+              std::string* error) {
+  for (const auto& [key, value] : obj.items()) {
+    bool ok = false;
+    for (const char* k : keys) ok = ok || key == k;
+    if (!ok) return Fail(error, std::string(what) + ": unknown key \"" + key + "\"");
+  }
+  return true;
+}
+
+bool ParseFault(const json& j, FaultRule* r, std::string* error) {
+  if (!j.is_object()) return Fail(error, "fault rule must be an object: " + Brief(j));
+  if (!OnlyKeys(j, {"call", "errno", "nth", "times", "family", "opt"}, "fault rule", error)) {
+    return false;
+  }
+  if (!j.contains("call") || !j["call"].is_string()) return Fail(error, "fault rule needs a call");
+  std::optional<Call> call = CallFromName(j["call"].get<std::string>());
+  if (!call || *call == Call::kUmask) {
+    return Fail(error, "fault rule: no call to fail named " + j["call"].dump());
+  }
+  r->call = *call;
+  if (!j.contains("errno") || !j["errno"].is_string())
+    return Fail(error, "fault rule needs an errno");
+  const std::string name = j["errno"].get<std::string>();
+  if (std::optional<int> e = ErrnoFromName(name)) {
+    r->err = *e;
+  } else if (std::optional<int> g = GaiErrorFromName(name); g && *call == Call::kGetaddrinfo) {
+    r->err = *g;
+    r->gai = true;
+  } else {
+    return Fail(error, "fault rule: unknown errno " + name);
+  }
+  if (j.contains("nth")) {
+    if (!j["nth"].is_number_integer() || j["nth"].get<long long>() < 1) {
+      return Fail(error, "fault rule: nth must be an integer >= 1");
+    }
+    r->nth = j["nth"].get<long long>();
+  }
+  if (j.contains("times")) {
+    if (!j["times"].is_number_integer() || j["times"].get<long long>() < 0) {
+      return Fail(error, "fault rule: times must be an integer >= 0");
+    }
+    r->times = j["times"].get<long long>();
+  }
+  if (j.contains("family")) {
+    std::optional<int> f = j["family"].is_string()
+                               ? adapter::FamilyFromJsonName(j["family"].get<std::string>())
+                               : std::nullopt;
+    if (!f) return Fail(error, "fault rule: unknown family " + j["family"].dump());
+    r->family = *f;
+  }
+  if (j.contains("opt")) {
+    std::optional<int> o =
+        j["opt"].is_string() ? SockOptFromName(j["opt"].get<std::string>()) : std::nullopt;
+    if (!o) return Fail(error, "fault rule: unknown socket option " + j["opt"].dump());
+    r->optname = *o;
+  }
+  return true;
+}
+
+bool ParseOverride(const json& j, ResolverOverride* o, std::string* error) {
+  if (!j.is_object()) return Fail(error, "resolver entry must be an object: " + Brief(j));
+  if (!OnlyKeys(j, {"host", "addrs", "error", "errno"}, "resolver entry", error)) return false;
+  if (!j.contains("host") || !(j["host"].is_string() || j["host"].is_null())) {
+    return Fail(error, "resolver entry needs a host (a string, or null for no address)");
+  }
+  if (j["host"].is_string()) o->host = j["host"].get<std::string>();
+  if (j.contains("error")) {
+    std::optional<int> g =
+        j["error"].is_string() ? GaiErrorFromName(j["error"].get<std::string>()) : std::nullopt;
+    if (!g) return Fail(error, "resolver entry: unknown EAI code " + j["error"].dump());
+    o->gai_err = *g;
+    if (j.contains("errno")) {
+      std::optional<int> e =
+          j["errno"].is_string() ? ErrnoFromName(j["errno"].get<std::string>()) : std::nullopt;
+      if (!e) return Fail(error, "resolver entry: unknown errno " + j["errno"].dump());
+      o->sys_err = *e;
+    }
+    return true;
+  }
+  if (!j.contains("addrs") || !j["addrs"].is_array()) {
+    return Fail(error, "resolver entry needs addrs (or an error)");
+  }
+  for (const json& a : j["addrs"]) {
+    std::optional<SockAddr> addr =
+        a.is_string() ? SockAddr::FromIp(a.get<std::string>(), 0) : std::nullopt;
+    if (!addr) return Fail(error, "resolver entry: not an IP literal: " + a.dump());
+    o->addrs.push_back(*addr);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::vector<FaultRule>> ParseFaults(const json& faults, std::string* error) {
+  if (!faults.is_array()) {
+    Fail(error, "faults must be an array");
+    return std::nullopt;
+  }
+  std::vector<FaultRule> out;
+  for (const json& f : faults) {
+    FaultRule r;
+    if (!ParseFault(f, &r, error)) return std::nullopt;
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::optional<Environment> ParseEnvironment(const json& env, std::string* error) {
+  Environment e;
+  if (env.is_null()) return e;
+  if (!env.is_object()) {
+    Fail(error, "env must be an object");
+    return std::nullopt;
+  }
+  if (!OnlyKeys(env, {"needs", "resolver", "faults", "ipv6_missing"}, "env", error)) {
+    return std::nullopt;
+  }
+  if (env.contains("needs")) {
+    if (!env["needs"].is_array()) {
+      Fail(error, "env.needs must be an array of names");
+      return std::nullopt;
+    }
+    for (const json& n : env["needs"]) {
+      if (!n.is_string()) {
+        Fail(error, "env.needs must be an array of names");
+        return std::nullopt;
+      }
+      e.needs.push_back(n.get<std::string>());
+    }
+  }
+  if (env.contains("resolver")) {
+    if (!env["resolver"].is_array()) {
+      Fail(error, "env.resolver must be an array");
+      return std::nullopt;
+    }
+    for (const json& r : env["resolver"]) {
+      ResolverOverride o;
+      if (!ParseOverride(r, &o, error)) return std::nullopt;
+      e.resolver.push_back(std::move(o));
+    }
+  }
+  if (env.contains("faults")) {
+    auto f = ParseFaults(env["faults"], error);
+    if (!f) return std::nullopt;
+    e.faults = std::move(*f);
+  }
+  if (env.contains("ipv6_missing")) {
+    if (!env["ipv6_missing"].is_boolean()) {
+      Fail(error, "env.ipv6_missing must be a boolean");
+      return std::nullopt;
+    }
+    e.ipv6_missing = env["ipv6_missing"].get<bool>();
+  }
+  return e;
+}
+
+}  // namespace netutil::conform

@@ -1,0 +1,265 @@
+#include "host.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "json_match.h"
+#include "netutil/errno_name.h"
+#include "netutil/sock_addr.h"
+
+namespace netutil::conform::host {
+namespace {
+
+constexpr int kStream = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+
+std::string Errno(const char* what, int err) { return std::string(what) + ": " + ErrnoName(err); }
+
+std::optional<std::string> FieldString(const json& spec, const char* key, std::string* out) {
+  auto it = spec.find(key);
+  if (it == spec.end() || !it->is_string()) {
+    return std::string("needs a string \"") + key + "\": " + Brief(spec);
+  }
+  *out = it->get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<std::string> FieldInt(const json& spec, const char* key, long long lo, long long hi,
+                                    long long* out) {
+  auto it = spec.find(key);
+  if (it == spec.end()) return std::nullopt;  // keep the default
+  if (!it->is_number_integer() || it->get<long long>() < lo || it->get<long long>() > hi) {
+    return std::string("\"") + key + "\" must be an integer in " + std::to_string(lo) + ".." +
+           std::to_string(hi) + ": " + Brief(spec);
+  }
+  *out = it->get<long long>();
+  return std::nullopt;
+}
+
+// The target address of a connect or hold spec.
+std::optional<std::string> TargetAddr(const json& spec, SockAddr* addr) {
+  if (spec.contains("path")) {
+    std::string path;
+    if (auto e = FieldString(spec, "path", &path)) return e;
+    std::optional<SockAddr> a = SockAddr::Unix(path);
+    if (!a) return "unix path too long: " + path;
+    *addr = *a;
+    return std::nullopt;
+  }
+  std::string host = "127.0.0.1";
+  if (spec.contains("host") || spec.contains("address")) {
+    if (auto e = FieldString(spec, spec.contains("host") ? "host" : "address", &host)) return e;
+  }
+  long long port = 0;
+  if (auto e = FieldInt(spec, "port", 0, 65535, &port)) return e;
+  std::optional<SockAddr> a = SockAddr::FromIp(host, static_cast<uint16_t>(port));
+  if (!a) return "not an IP literal: " + host;
+  // Loopback only: a case never reaches out of the machine.
+  const std::string h = a->host();
+  if (h.rfind("127.", 0) != 0 && h != "::1") return "not a loopback address: " + host;
+  *addr = *a;
+  return std::nullopt;
+}
+
+bool CanListen(const char* ip) {
+  std::optional<SockAddr> a = SockAddr::FromIp(ip, 0);
+  if (!a) return false;
+  OwnedFd fd(::socket(a->family(), kStream, 0));
+  return fd.get() >= 0 && ::bind(fd.get(), a->data(), a->len()) == 0 && ::listen(fd.get(), 1) == 0;
+}
+
+const char* TypeName(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFSOCK:
+      return "socket";
+    case S_IFREG:
+      return "regular";
+    case S_IFLNK:
+      return "symlink";
+    case S_IFDIR:
+      return "dir";
+    default:
+      return "other";
+  }
+}
+
+}  // namespace
+
+OwnedFd::~OwnedFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+Probe ProbeHost() { return Probe{CanListen("::1"), CanListen("127.0.0.2")}; }
+
+std::optional<std::string> Connect(const json& spec, Keep* keep, json* result) {
+  SockAddr addr;
+  if (auto e = TargetAddr(spec, &addr)) return e;
+  long long count = 1;
+  if (auto e = FieldInt(spec, "count", 1, kMaxClients, &count)) return e;
+
+  std::map<std::string, long long> failed;
+  std::vector<OwnedFd> pending;
+  long long connected = 0;
+  for (long long i = 0; i < count; ++i) {
+    OwnedFd fd(::socket(addr.family(), kStream, 0));
+    if (fd.get() < 0) return Errno("socket", errno);
+    if (::connect(fd.get(), addr.data(), addr.len()) == 0) {
+      ++connected;
+      keep->push_back(std::move(fd));
+    } else if (errno == EINPROGRESS) {
+      pending.push_back(std::move(fd));
+    } else {
+      ++failed[ErrnoName(errno)];
+    }
+  }
+  // Wait for the handshakes (a SYN dropped on a full queue is resent after 1 s).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!pending.empty()) {
+    std::vector<pollfd> pfds;
+    for (const OwnedFd& fd : pending) pfds.push_back(pollfd{fd.get(), POLLOUT, 0});
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) break;
+    if (::poll(pfds.data(), pfds.size(), static_cast<int>(left)) < 0 && errno != EINTR) {
+      return Errno("poll", errno);
+    }
+    std::vector<OwnedFd> still;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (pfds[i].revents == 0) {
+        still.push_back(std::move(pending[i]));
+        continue;
+      }
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(pending[i].get(), SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err == 0) {
+        ++connected;
+        keep->push_back(std::move(pending[i]));
+      } else {
+        ++failed[ErrnoName(err)];
+      }
+    }
+    pending = std::move(still);
+  }
+  if (!pending.empty()) failed["ETIMEDOUT"] += static_cast<long long>(pending.size());
+  // Let the last handshakes land in the listener's queue before anyone accepts.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  *result = {{"connected", connected}, {"failed", failed}};
+  return std::nullopt;
+}
+
+std::optional<std::string> Hold(const json& spec, Keep* keep, json* result) {
+  SockAddr addr;
+  if (auto e = TargetAddr(spec, &addr)) return e;
+  OwnedFd fd(::socket(addr.family(), kStream, 0));
+  if (fd.get() < 0) return Errno("socket", errno);
+  if (addr.family() == AF_INET6) {
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (::bind(fd.get(), addr.data(), addr.len()) != 0) {
+    return Errno(("bind " + addr.ToString()).c_str(), errno);
+  }
+  if (::listen(fd.get(), 16) != 0) return Errno("listen", errno);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return Errno("getsockname", errno);
+  }
+  const SockAddr bound = SockAddr::FromRaw(&ss, len);
+  keep->push_back(std::move(fd));
+  *result = {{"port", bound.port()}, {"address", bound.host()}};
+  return std::nullopt;
+}
+
+std::optional<std::string> Make(const json& spec, Keep* keep, json* result) {
+  std::string path;
+  std::string kind;
+  if (auto e = FieldString(spec, "path", &path)) return e;
+  if (auto e = FieldString(spec, "kind", &kind)) return e;
+  if (kind == "regular") {
+    std::string content;
+    if (spec.contains("content")) {
+      if (auto e = FieldString(spec, "content", &content)) return e;
+    }
+    OwnedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return Errno(("open " + path).c_str(), errno);
+    if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+      return Errno(("write " + path).c_str(), errno);
+    }
+  } else if (kind == "dir") {
+    if (::mkdir(path.c_str(), 0755) != 0) return Errno(("mkdir " + path).c_str(), errno);
+  } else if (kind == "symlink") {
+    std::string target;
+    if (auto e = FieldString(spec, "target", &target)) return e;
+    if (::symlink(target.c_str(), path.c_str()) != 0) {
+      return Errno(("symlink " + path).c_str(), errno);
+    }
+  } else if (kind == "stale_socket" || kind == "live_socket") {
+    std::optional<SockAddr> addr = SockAddr::Unix(path);
+    if (!addr) return "unix path too long: " + path;
+    OwnedFd fd(::socket(AF_UNIX, kStream, 0));
+    if (fd.get() < 0) return Errno("socket", errno);
+    if (::bind(fd.get(), addr->data(), addr->len()) != 0) {
+      return Errno(("bind " + path).c_str(), errno);
+    }
+    // A stale socket: bound, never listening, closed; its file stays behind
+    // and a connect() to it is refused, as after a crashed server.
+    if (kind == "live_socket") {
+      if (::listen(fd.get(), 16) != 0) return Errno("listen", errno);
+      keep->push_back(std::move(fd));
+    }
+  } else {
+    return "unknown kind \"" + kind + "\" (regular, dir, symlink, stale_socket, live_socket)";
+  }
+  *result = {{"made", path}};
+  return std::nullopt;
+}
+
+json Inspect(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return {{"exists", false}, {"errno", ErrnoName(errno)}};
+  json out = {{"exists", true},
+              {"type", TypeName(st.st_mode)},
+              {"mode", static_cast<unsigned>(st.st_mode & 07777)}};
+  if (S_ISLNK(st.st_mode)) {
+    char buf[PATH_MAX];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    if (n >= 0) out["target"] = std::string(buf, static_cast<size_t>(n));
+  } else if (S_ISREG(st.st_mode)) {
+    OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    char buf[4096];
+    const ssize_t n = fd.get() >= 0 ? ::read(fd.get(), buf, sizeof buf) : -1;
+    out["content"] = n >= 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  } else if (S_ISSOCK(st.st_mode)) {
+    std::optional<SockAddr> addr = SockAddr::Unix(path);
+    OwnedFd fd(::socket(AF_UNIX, kStream, 0));
+    const bool ok = addr && fd.get() >= 0 &&
+                    (::connect(fd.get(), addr->data(), addr->len()) == 0 || errno == EAGAIN);
+    out["connectable"] = ok;
+  }
+  return out;
+}
+
+}  // namespace netutil::conform::host

@@ -1,0 +1,63 @@
+// What netconform itself does on the host for a case, outside the
+// implementation under test: open client connections, hold a port, lay out
+// files, inspect a path. Loopback and the case's own temp dir only; counts are
+// bounded. Each action returns a JSON result that a step can match and save.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace netutil::conform::host {
+
+// An fd netconform keeps for the rest of a case (a client, a held port, a
+// listening unix socket); closed when the case ends.
+class OwnedFd {
+ public:
+  explicit OwnedFd(int fd = -1) : fd_(fd) {}
+  ~OwnedFd();
+  OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  OwnedFd& operator=(OwnedFd&& o) noexcept;
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+using Keep = std::vector<OwnedFd>;
+
+// What the host offers, probed once per run.
+struct Probe {
+  bool ipv6 = false;       // can listen on [::1]
+  bool loopback2 = false;  // can listen on 127.0.0.2
+};
+Probe ProbeHost();
+
+// The largest "count" a connect step may ask for.
+inline constexpr long long kMaxClients = 1000;
+
+// {"host": "127.0.0.1", "port": P, "count": N} or {"path": "/x.sock", "count": N}:
+// N non-blocking connects, then waits (3 s at most) until each is established
+// or failed. -> {"connected": n, "failed": {"ECONNREFUSED": k, ...}}
+// Established connections are kept in `keep`.
+std::optional<std::string> Connect(const nlohmann::json& spec, Keep* keep, nlohmann::json* result);
+
+// {"address": "127.0.0.1", "port": 0}: a listening TCP socket netconform holds,
+// to make a port busy. -> {"port": P, "address": "127.0.0.1"}
+std::optional<std::string> Hold(const nlohmann::json& spec, Keep* keep, nlohmann::json* result);
+
+// {"path": p, "kind": "regular" | "dir" | "symlink" | "stale_socket" | "live_socket",
+//  "content": "...", "target": "..."}: lays out a path; a live socket is kept
+// listening in `keep`. -> {"made": p}
+std::optional<std::string> Make(const nlohmann::json& spec, Keep* keep, nlohmann::json* result);
+
+// A path as lstat sees it: {"exists", "type": socket|regular|symlink|dir|other,
+// "mode" (permission bits), "target" (symlink), "content" (regular, first 4 KiB),
+// "connectable" (socket: a connect() succeeds or finds the backlog full)}.
+nlohmann::json Inspect(const std::string& path);
+
+}  // namespace netutil::conform::host

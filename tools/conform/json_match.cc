@@ -1,0 +1,299 @@
+#include "json_match.h"
+
+#include <fnmatch.h>
+
+#include <string_view>
+#include <vector>
+
+namespace netutil::conform {
+namespace {
+
+std::string Child(const std::string& where, const std::string& key) {
+  std::string k;
+  for (char c : key) {  // JSON pointer escaping (RFC 6901)
+    if (c == '~') {
+      k += "~0";
+    } else if (c == '/') {
+      k += "~1";
+    } else {
+      k += c;
+    }
+  }
+  return where + "/" + k;
+}
+
+bool IsOperatorKey(const std::string& key) { return !key.empty() && key[0] == '$'; }
+
+// An object pattern with only operators applies to any value; one with plain
+// keys needs an object (its operators then apply to that object as a whole).
+bool HasPlainKeys(const json& p) {
+  for (const auto& [key, value] : p.items()) {
+    if (!IsOperatorKey(key)) return true;
+  }
+  return false;
+}
+
+bool Glob(const std::string& pattern, const std::string& s) {
+  return ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
+}
+
+std::optional<Mismatch> MatchAt(const json& pattern, const json& actual, const std::string& where);
+
+std::optional<Mismatch> Fail(const std::string& where, const std::string& expected,
+                             const json& actual) {
+  return Mismatch{where.empty() ? "/" : where, expected, Brief(actual)};
+}
+
+bool Matches(const json& pattern, const json& actual) {
+  return !MatchAt(pattern, actual, "").has_value();
+}
+
+std::optional<Mismatch> MatchOperator(const std::string& op, const json& arg, const json& actual,
+                                      const std::string& where) {
+  if (op == "$absent") {
+    // Reached only for a value that is present.
+    return arg.get<bool>() ? Fail(where, "absent", actual) : std::nullopt;
+  }
+  if (op == "$len") {
+    if (!actual.is_array() && !actual.is_object() && !actual.is_string()) {
+      return Fail(where, "a value with a length " + Brief(arg), actual);
+    }
+    const json size =
+        actual.is_string() ? actual.get_ref<const std::string&>().size() : actual.size();
+    if (auto m = MatchAt(arg, size, where)) {
+      return Mismatch{where.empty() ? "/" : where, "length " + m->expected,
+                      "length " + Brief(size) + ": " + Brief(actual, 200)};
+    }
+    return std::nullopt;
+  }
+  if (op == "$ge" || op == "$gt" || op == "$le" || op == "$lt") {
+    if (!actual.is_number() || !arg.is_number()) {
+      return Fail(where, "a number " + op.substr(1) + " " + Brief(arg), actual);
+    }
+    const double a = actual.get<double>();
+    const double b = arg.get<double>();
+    const bool ok = op == "$ge" ? a >= b : op == "$gt" ? a > b : op == "$le" ? a <= b : a < b;
+    static const std::map<std::string, std::string> kText = {
+        {"$ge", ">= "}, {"$gt", "> "}, {"$le", "<= "}, {"$lt", "< "}};
+    return ok ? std::nullopt : Fail(where, kText.at(op) + Brief(arg), actual);
+  }
+  if (op == "$ne" || op == "$not") {
+    return Matches(arg, actual) ? Fail(where, "not " + Brief(arg), actual) : std::nullopt;
+  }
+  if (op == "$any") {
+    for (const json& p : arg) {
+      if (Matches(p, actual)) return std::nullopt;
+    }
+    return Fail(where, "any of " + Brief(arg), actual);
+  }
+  if (op == "$each") {
+    if (!actual.is_array())
+      return Fail(where, "an array each of whose elements matches " + Brief(arg), actual);
+    for (size_t i = 0; i < actual.size(); ++i) {
+      if (auto m = MatchAt(arg, actual[i], Child(where, std::to_string(i)))) return m;
+    }
+    return std::nullopt;
+  }
+  if (op == "$contains") {
+    if (actual.is_string() && arg.is_string()) {
+      return actual.get_ref<const std::string&>().find(arg.get_ref<const std::string&>()) !=
+                     std::string::npos
+                 ? std::nullopt
+                 : Fail(where, "a string containing " + Brief(arg), actual);
+    }
+    if (actual.is_array()) {
+      for (const json& e : actual) {
+        if (Matches(arg, e)) return std::nullopt;
+      }
+    }
+    return Fail(where, "an array with an element matching " + Brief(arg), actual);
+  }
+  if (op == "$glob") {
+    return actual.is_string() && Glob(arg.get<std::string>(), actual.get<std::string>())
+               ? std::nullopt
+               : Fail(where, "a string like " + Brief(arg), actual);
+  }
+  if (op == "$subseq") {
+    if (!actual.is_array()) return Fail(where, "an array of strings", actual);
+    size_t next = 0;
+    for (const json& e : actual) {
+      if (next < arg.size() && e.is_string() &&
+          Glob(arg[next].get<std::string>(), e.get<std::string>())) {
+        ++next;
+      }
+    }
+    if (next == arg.size()) return std::nullopt;
+    return Fail(where,
+                "lines matching, in order, " + Brief(arg) + " (none after " +
+                    (next == 0 ? std::string("the start") : Brief(arg[next - 1])) + ")",
+                actual);
+  }
+  if (op == "$none") {
+    if (!actual.is_array()) return Fail(where, "an array of strings", actual);
+    for (size_t i = 0; i < actual.size(); ++i) {
+      if (actual[i].is_string() && Glob(arg.get<std::string>(), actual[i].get<std::string>())) {
+        return Fail(Child(where, std::to_string(i)), "no line like " + Brief(arg), actual[i]);
+      }
+    }
+    return std::nullopt;
+  }
+  if (op == "$unordered") {
+    if (!actual.is_array() || actual.size() != arg.size()) {
+      return Fail(where, "in any order " + Brief(arg), actual);
+    }
+    std::vector<bool> used(actual.size(), false);
+    for (const json& p : arg) {
+      bool found = false;
+      for (size_t i = 0; i < actual.size() && !found; ++i) {
+        if (!used[i] && Matches(p, actual[i])) found = used[i] = true;
+      }
+      if (!found) return Fail(where, "in any order " + Brief(arg), actual);
+    }
+    return std::nullopt;
+  }
+  if (op == "$type") {
+    const std::string t = arg.get<std::string>();
+    const bool ok = t == "integer"  ? actual.is_number_integer()
+                    : t == "number" ? actual.is_number()
+                                    : t == actual.type_name();
+    return ok ? std::nullopt : Fail(where, "a value of type " + t, actual);
+  }
+  return Fail(where, "a known operator, not " + op, actual);
+}
+
+std::optional<Mismatch> MatchAt(const json& pattern, const json& actual, const std::string& where) {
+  if (pattern.is_object()) {
+    if (HasPlainKeys(pattern) && !actual.is_object()) {
+      return Fail(where, "an object like " + Brief(pattern), actual);
+    }
+    for (const auto& [key, sub] : pattern.items()) {
+      if (IsOperatorKey(key)) {
+        if (auto m = MatchOperator(key, sub, actual, where)) return m;
+        continue;
+      }
+      const std::string at = Child(where, key);
+      auto it = actual.find(key);
+      const bool want_absent = sub.is_object() && sub.contains("$absent") &&
+                               sub["$absent"].is_boolean() && sub["$absent"].get<bool>();
+      if (it == actual.end()) {
+        if (want_absent) continue;
+        return Mismatch{at, Brief(sub), "absent"};
+      }
+      if (auto m = MatchAt(sub, *it, at)) return m;
+    }
+    return std::nullopt;
+  }
+  if (pattern.is_array()) {
+    if (!actual.is_array() || actual.size() != pattern.size())
+      return Fail(where, Brief(pattern), actual);
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (auto m = MatchAt(pattern[i], actual[i], Child(where, std::to_string(i)))) return m;
+    }
+    return std::nullopt;
+  }
+  if (pattern.is_number() && actual.is_number()) {
+    // 1 == 1u == 1.0, whatever the parser chose.
+    if (pattern.is_number_float() || actual.is_number_float()) {
+      return pattern.get<double>() == actual.get<double>() ? std::nullopt
+                                                           : Fail(where, Brief(pattern), actual);
+    }
+    return pattern == actual ? std::nullopt : Fail(where, Brief(pattern), actual);
+  }
+  return pattern == actual ? std::nullopt : Fail(where, Brief(pattern), actual);
+}
+
+std::optional<std::string> CheckOperator(const std::string& op, const json& arg) {
+  auto need = [&](bool ok, const char* what) -> std::optional<std::string> {
+    if (ok) return std::nullopt;
+    return op + " takes " + what + ", not " + Brief(arg);
+  };
+  if (op == "$absent") return need(arg.is_boolean(), "a boolean");
+  if (op == "$ge" || op == "$gt" || op == "$le" || op == "$lt") {
+    return need(arg.is_number() || arg.is_string(), "a number");  // strings: "${var}"
+  }
+  if (op == "$glob" || op == "$none" || op == "$type") return need(arg.is_string(), "a string");
+  if (op == "$any" || op == "$unordered" || op == "$subseq") {
+    if (!arg.is_array()) return need(false, "an array");
+    for (const json& p : arg) {
+      if (op == "$subseq" && !p.is_string()) return need(false, "an array of globs");
+      if (auto e = CheckPattern(p)) return e;
+    }
+    return std::nullopt;
+  }
+  if (op == "$len" || op == "$ne" || op == "$not" || op == "$each" || op == "$contains") {
+    return CheckPattern(arg);
+  }
+  return "unknown operator " + op;
+}
+
+}  // namespace
+
+std::optional<Mismatch> Match(const json& pattern, const json& actual) {
+  return MatchAt(pattern, actual, "");
+}
+
+std::optional<std::string> CheckPattern(const json& pattern) {
+  if (pattern.is_object() || pattern.is_array()) {
+    for (const auto& [key, sub] : pattern.items()) {
+      if (pattern.is_object() && IsOperatorKey(key)) {
+        if (auto e = CheckOperator(key, sub)) return e;
+      } else if (auto e = CheckPattern(sub)) {
+        return e;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<json> Substitute(const json& j, const Vars& vars, std::string* error) {
+  if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    std::string out;
+    size_t pos = 0;
+    while (true) {
+      const size_t open = s.find("${", pos);
+      if (open == std::string::npos) break;
+      const size_t close = s.find('}', open);
+      if (close == std::string::npos) break;
+      const std::string name = s.substr(open + 2, close - open - 2);
+      auto it = vars.find(name);
+      if (it == vars.end()) {
+        *error = "unknown variable ${" + name + "}";
+        return std::nullopt;
+      }
+      if (open == 0 && close == s.size() - 1) return it->second;  // keeps the value's type
+      out += s.substr(pos, open - pos);
+      out += it->second.is_string() ? it->second.get<std::string>() : it->second.dump();
+      pos = close + 1;
+    }
+    if (pos == 0) return j;
+    return json(out + s.substr(pos));
+  }
+  if (j.is_object()) {
+    json out = json::object();
+    for (const auto& [key, value] : j.items()) {
+      auto v = Substitute(value, vars, error);
+      if (!v) return std::nullopt;
+      out[key] = std::move(*v);
+    }
+    return out;
+  }
+  if (j.is_array()) {
+    json out = json::array();
+    for (const json& value : j) {
+      auto v = Substitute(value, vars, error);
+      if (!v) return std::nullopt;
+      out.push_back(std::move(*v));
+    }
+    return out;
+  }
+  return j;
+}
+
+std::string Brief(const json& j, size_t max) {
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > max) s = s.substr(0, max) + "...";
+  return s;
+}
+
+}  // namespace netutil::conform

@@ -1,0 +1,63 @@
+// Expectations on adapter replies, written as JSON patterns, so a case is data
+// (today in cases_*.cc, later in scenario files on disk).
+//
+// A pattern matches a value when:
+//   - object:  every key of the pattern is in the value and matches (extra keys
+//              are allowed); {"key": {"$absent": true}} requires the key absent.
+//   - array:   same length, element by element.
+//   - scalar:  equal (numbers by value: 1 == 1.0).
+//   - operators: keys starting with '$', on the value itself (an object may
+//     mix them with plain keys: {"errno": "ELOOP", "$any": [...]}); all must hold:
+//       {"$len": P}        size of an array, object or string matches P
+//       {"$ge": n} {"$gt": n} {"$le": n} {"$lt": n}   numeric comparison
+//       {"$ne": P}         does not match P          {"$not": P} likewise
+//       {"$any": [P...]}   matches at least one P
+//       {"$each": P}       every element of an array matches P
+//       {"$contains": P}   a string holding P as a substring, or an array
+//                          with an element matching P
+//       {"$glob": "g"}     a string matching the shell pattern g (fnmatch)
+//       {"$subseq": ["g"...]}  an array of strings with elements matching the
+//                          globs in this order (others may come between)
+//       {"$none": "g"}     an array of strings none of which matches g
+//       {"$unordered": [P...]}  an array of the same length, each element
+//                          matched by a different P
+//       {"$type": "t"}     null|boolean|number|integer|string|array|object
+//       {"$absent": true}  (inside an object) the key is missing
+//
+// Variables: "${name}" inside any string is replaced by the variable's value;
+// a string that is exactly "${name}" becomes the variable's JSON value (so
+// "${port}" stays a number).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace netutil::conform {
+
+using json = nlohmann::json;
+using Vars = std::map<std::string, json>;
+
+struct Mismatch {
+  std::string where;     // JSON pointer into the actual value: "/listeners/1/port"
+  std::string expected;  // the pattern, as text
+  std::string actual;    // the value there, as text ("absent" when missing)
+};
+
+// nullopt when `actual` matches `pattern`.
+std::optional<Mismatch> Match(const json& pattern, const json& actual);
+
+// Whether `pattern` is well formed (known operators, right operand types);
+// an error message otherwise. For the catalog's load-time check.
+std::optional<std::string> CheckPattern(const json& pattern);
+
+// `j` with every "${name}" replaced. An unknown variable is an error: the
+// message names it, and the result is nullopt.
+std::optional<json> Substitute(const json& j, const Vars& vars, std::string* error);
+
+// Compact JSON text for messages, cut after `max` characters.
+std::string Brief(const json& j, size_t max = 300);
+
+}  // namespace netutil::conform

@@ -1,0 +1,292 @@
+#include "target.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "json_match.h"
+#include "netutil/errno_name.h"
+#include "netutil/posix_sys.h"
+#include "protocol.h"
+
+extern char** environ;
+
+namespace netutil::conform {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+json ParseReply(const std::string& line, std::string* failure) {
+  try {
+    json j = json::parse(line);
+    if (j.is_object()) return j;
+    *failure = "reply is not a JSON object: " + line.substr(0, 300);
+  } catch (const json::exception& e) {
+    *failure = "reply is not JSON (" + std::string(e.what()) + "): " + line.substr(0, 300);
+  }
+  return nullptr;
+}
+
+Exchange ReplyOrFailure(const std::string& line) {
+  std::string failure;
+  json j = ParseReply(line, &failure);
+  if (!failure.empty()) return {std::nullopt, failure};
+  return {std::move(j), {}};
+}
+
+// --- in-process ---
+
+class InProcessSession final : public Session {
+ public:
+  InProcessSession() : injecting_(posix_), session_(injecting_) {}
+
+  Exchange Send(const json& request, std::chrono::milliseconds) override {
+    // Through text, as on the wire: the in-process mode tests the same parser.
+    return ReplyOrFailure(
+        session_.Handle(request.dump(-1, ' ', false, json::error_handler_t::replace)));
+  }
+  InjectingSys* injector() override { return &injecting_; }
+
+ private:
+  PosixSys posix_;
+  InjectingSys injecting_;
+  adapter::AdapterSession session_;
+};
+
+class InProcessTarget final : public Target {
+ public:
+  std::string Describe() const override { return "reference (in-process)"; }
+  bool CanInject() const override { return true; }
+  std::unique_ptr<Session> Open(const std::string&, std::string*) override {
+    return std::make_unique<InProcessSession>();
+  }
+};
+
+// --- another process ---
+
+std::string SignalName(int sig) {
+  return "signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")";
+}
+
+std::string DescribeStatus(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by " + SignalName(WTERMSIG(status));
+  return "ended with wait status " + std::to_string(status);
+}
+
+class ProcessSession final : public Session {
+ public:
+  ProcessSession(pid_t pid, int to_child, int from_child, std::string stderr_path)
+      : pid_(pid),
+        to_child_(to_child),
+        from_child_(from_child),
+        stderr_path_(std::move(stderr_path)) {}
+
+  ~ProcessSession() override {
+    CloseFds();
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+
+  Exchange Send(const json& request, std::chrono::milliseconds timeout) override {
+    if (!dead_.empty()) return {std::nullopt, dead_};
+    // The timeout covers writing the request and reading the whole reply line.
+    const auto deadline = Clock::now() + timeout;
+    const std::string line = request.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    if (std::string why = WriteAll(line, deadline); !why.empty()) return {std::nullopt, Die(why)};
+    std::string reply;
+    if (std::string why = ReadLine(deadline, &reply); !why.empty()) {
+      return {std::nullopt, Die(why)};
+    }
+    return ReplyOrFailure(reply);
+  }
+
+  std::string Close(std::chrono::milliseconds timeout) override {
+    if (!dead_.empty()) return {};  // already reported by the step that saw it
+    ::close(to_child_);             // end of input: the adapter must exit 0
+    to_child_ = -1;
+    int status = 0;
+    if (!WaitFor(timeout, &status)) {
+      return Die("the adapter did not exit within " + std::to_string(timeout.count()) +
+                 " ms of end of input");
+    }
+    pid_ = -1;
+    CloseFds();
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+    return "the adapter " + DescribeStatus(status) + " at end of input" + StderrTail();
+  }
+
+ private:
+  std::string WriteAll(const std::string& data, Clock::time_point deadline) {
+    size_t off = 0;
+    while (off < data.size()) {
+      pollfd p{to_child_, POLLOUT, 0};
+      const int rc = ::poll(&p, 1, MillisLeft(deadline));
+      if (rc < 0 && errno == EINTR) continue;
+      if (rc == 0) return "the adapter did not take the request within the timeout";
+      const ssize_t n = ::write(to_child_, data.data() + off, data.size() - off);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return std::string("writing to the adapter failed: ") + ErrnoName(errno);
+      }
+      off += static_cast<size_t>(n);
+    }
+    return {};
+  }
+
+  std::string ReadLine(Clock::time_point deadline, std::string* line) {
+    while (true) {
+      if (size_t nl = buffer_.find('\n'); nl != std::string::npos) {
+        *line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return {};
+      }
+      pollfd p{from_child_, POLLIN, 0};
+      const int rc = ::poll(&p, 1, MillisLeft(deadline));
+      if (rc < 0 && errno == EINTR) continue;
+      if (rc == 0) return "no reply from the adapter within the timeout (hung?)";
+      char buf[65536];
+      const ssize_t n = ::read(from_child_, buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return std::string("reading from the adapter failed: ") + ErrnoName(errno);
+      }
+      if (n == 0) return "the adapter closed its output without replying";
+      buffer_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  static int MillisLeft(Clock::time_point deadline) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
+  }
+
+  bool WaitFor(std::chrono::milliseconds limit, int* status) {
+    const auto deadline = Clock::now() + limit;
+    while (true) {
+      const pid_t r = ::waitpid(pid_, status, WNOHANG);
+      if (r == pid_) return true;
+      if (r < 0 && errno != EINTR) return true;  // not ours any more: nothing to wait for
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  // The session cannot go on: kill the adapter if it still runs, and say how it ended.
+  std::string Die(const std::string& why) {
+    std::string what = why;
+    int status = 0;
+    if (pid_ > 0) {
+      if (!WaitFor(std::chrono::milliseconds(200), &status)) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        what += "; killed it";
+      } else {
+        what += "; the adapter " + DescribeStatus(status);
+      }
+      pid_ = -1;
+    }
+    CloseFds();
+    dead_ = what + StderrTail();
+    return dead_;
+  }
+
+  std::string StderrTail() const {
+    std::ifstream in(stderr_path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string s = ss.str();
+    if (s.empty()) return {};
+    if (s.size() > 1500) s = "..." + s.substr(s.size() - 1500);
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return "\nadapter stderr:\n" + s;
+  }
+
+  void CloseFds() {
+    if (to_child_ >= 0) ::close(to_child_);
+    if (from_child_ >= 0) ::close(from_child_);
+    to_child_ = from_child_ = -1;
+  }
+
+  pid_t pid_;
+  int to_child_;
+  int from_child_;
+  std::string stderr_path_;
+  std::string buffer_;
+  std::string dead_;
+};
+
+class ProcessTarget final : public Target {
+ public:
+  explicit ProcessTarget(std::string command) : command_(std::move(command)) {}
+
+  std::string Describe() const override { return "adapter: " + command_; }
+  bool CanInject() const override { return false; }
+
+  std::unique_ptr<Session> Open(const std::string& scratch_dir, std::string* error) override {
+    int in[2];   // runner -> adapter stdin
+    int out[2];  // adapter stdout -> runner
+    if (::pipe2(in, O_CLOEXEC) != 0) {
+      *error = std::string("pipe2: ") + ErrnoName(errno);
+      return nullptr;
+    }
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+      *error = std::string("pipe2: ") + ErrnoName(errno);
+      ::close(in[0]);
+      ::close(in[1]);
+      return nullptr;
+    }
+    const std::string stderr_path = scratch_dir + "/adapter.stderr";
+    const int err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);  // dup2 clears close-on-exec
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    if (err_fd >= 0) posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+    const std::string shell_command = "exec " + command_;
+    const char* argv[] = {"sh", "-c", shell_command.c_str(), nullptr};
+    pid_t pid = -1;
+    const int rc =
+        ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char* const*>(argv), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(in[0]);
+    ::close(out[1]);
+    if (err_fd >= 0) ::close(err_fd);
+    if (rc != 0) {
+      *error = "cannot start " + command_ + ": " + ErrnoName(rc);
+      ::close(in[1]);
+      ::close(out[0]);
+      return nullptr;
+    }
+    // Our end of the request pipe must not block: a stuck adapter hits the timeout.
+    ::fcntl(in[1], F_SETFL, ::fcntl(in[1], F_GETFL) | O_NONBLOCK);
+    return std::make_unique<ProcessSession>(pid, in[1], out[0], stderr_path);
+  }
+
+ private:
+  std::string command_;
+};
+
+}  // namespace
+
+std::unique_ptr<Target> MakeInProcessTarget() { return std::make_unique<InProcessTarget>(); }
+
+std::unique_ptr<Target> MakeProcessTarget(std::string command) {
+  return std::make_unique<ProcessTarget>(std::move(command));
+}
+
+}  // namespace netutil::conform
