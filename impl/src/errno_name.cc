@@ -3,7 +3,10 @@
 #include <netdb.h>
 
 #include <cerrno>
+#include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 
 namespace netutil {
 namespace {
@@ -65,12 +68,16 @@ constexpr Named kGaiErrors[] = {
 #endif
 };
 
-// Names of unknown codes, built once per code and kept for the process's life
-// so the returned pointer stays valid. Only reached for codes outside the tables.
+// Names of codes outside the tables ("E4000"), made once per code and kept for
+// the process's life, so every returned pointer stays valid and distinct codes
+// never share a buffer. Node-based map: inserting never moves existing names.
 const char* Unknown(const char* prefix, int code) {
-  static thread_local std::string buf;
-  buf = std::string(prefix) + std::to_string(code);
-  return buf.c_str();
+  static std::mutex mu;
+  static std::map<std::pair<std::string, int>, std::string> names;
+  std::lock_guard<std::mutex> lock(mu);
+  auto [it, inserted] = names.try_emplace({prefix, code});
+  if (inserted) it->second = std::string(prefix) + std::to_string(code);
+  return it->second.c_str();
 }
 
 }  // namespace

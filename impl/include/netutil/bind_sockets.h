@@ -23,11 +23,11 @@ struct BindOptions {
   // Wider than uint16_t so that 70000 is refused instead of wrapping (BIND-019).
   long long port = 0;
   // nullopt or "" = all interfaces (BIND-002). A host name or numeric literal.
-  std::optional<std::string> address;
+  std::optional<std::string> address = std::nullopt;
   int family = AF_UNSPEC;  // AF_UNSPEC, AF_INET or AF_INET6
   int backlog = kDefaultBacklog;
   // getaddrinfo flags; nullopt = AI_PASSIVE. Explicit flags replace it (BIND-004).
-  std::optional<int> flags;
+  std::optional<int> flags = std::nullopt;
   bool reuse_port = false;
   Platform platform = Platform::Host();
   // Port 0 on several addresses: how many times to start over with a new
