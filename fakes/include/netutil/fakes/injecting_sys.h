@@ -1,0 +1,79 @@
+// A Sys that wraps another one, applies a FaultPlan to every call and records
+// a Trace. Over the FakeKernel it is how faults reach the model; over PosixSys
+// it injects faults into the real kernel in-process, the way the LD_PRELOAD
+// injector does for other languages' runtimes.
+//
+// A call a rule fires on is not passed to the inner Sys: it answers the
+// rule's errno (or value) and has no effect, as if the kernel had refused it
+// up front, except where the kernel's own semantics say the effect happens
+// anyway (TakesEffectDespite: close releases the fd whatever it returns). A
+// chosen value leaves out-parameters (accept4's peer, epoll_wait's events)
+// untouched.
+//
+//   PosixSys real;
+//   InjectingSys sys(real, FaultPlan::Parse("bind family=inet6 = EADDRINUSE").plan.value());
+//   auto r = bind_sockets(sys, {.port = 0});
+//   std::cout << sys.trace();
+#pragma once
+
+#include "netutil/fakes/fault_injector.h"
+#include "netutil/fakes/trace.h"
+#include "netutil/sys.h"
+
+namespace netutil::fakes {
+
+class InjectingSys final : public Sys {
+ public:
+  explicit InjectingSys(Sys& inner, FaultPlan plan = {});
+  InjectingSys(const InjectingSys&) = delete;
+  InjectingSys& operator=(const InjectingSys&) = delete;
+
+  FaultInjector& faults() { return faults_; }
+  const FaultInjector& faults() const { return faults_; }
+  Trace& trace() { return trace_; }
+  const Trace& trace() const { return trace_; }
+  // Tracing on by default; off saves the formatting in long benchmarks.
+  void set_tracing(bool on) { tracing_ = on; }
+
+  // netutil::Sys
+  GaiResult getaddrinfo(const std::optional<std::string>& host, const std::string& service,
+                        const AddrInfoHints& hints) override;
+  SysInt socket(int domain, int type, int protocol) override;
+  SysInt setsockopt(int fd, int level, int optname, int value) override;
+  SysInt getsockopt(int fd, int level, int optname) override;
+  SysInt bind(int fd, const SockAddr& addr) override;
+  SysInt listen(int fd, int backlog) override;
+  SysResult<SockAddr> getsockname(int fd) override;
+  SysInt accept4(int fd, SockAddr* peer, int flags) override;
+  SysInt connect(int fd, const SockAddr& addr) override;
+  SysInt close(int fd) override;
+  SysInt fcntl(int fd, int cmd, int arg) override;
+  SysInt unlink(const std::string& path) override;
+  SysResult<FileStat> lstat(const std::string& path) override;
+  SysResult<FileStat> stat(const std::string& path) override;
+  SysInt chmod(const std::string& path, mode_t mode) override;
+  SysInt fchmod(int fd, mode_t mode) override;
+  mode_t umask(mode_t mask) override;
+  SysInt epoll_create1(int flags) override;
+  SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override;
+  SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override;
+  // Not a call a fault can hit, and not traced: loops read the clock constantly.
+  std::chrono::nanoseconds monotonic_now() override { return inner_.monotonic_now(); }
+
+ private:
+  template <typename Real, typename Describe>
+  SysInt IntCall(const CallArgs& args, Real&& real, Describe&& describe);
+  template <typename T, typename Real, typename Describe>
+  SysResult<T> ValueCall(const CallArgs& args, Real&& real, Describe&& describe);
+  void Record(const CallArgs& args, std::string result, int err, int sys_err, bool injected);
+
+  Sys& inner_;
+  FaultInjector faults_;
+  Trace trace_;
+  bool tracing_ = true;
+};
+
+// "S_IFSOCK|0600": a FileStat as traces print it.
+std::string FileStatText(const FileStat& st);
+
+}  // namespace netutil::fakes

@@ -1,0 +1,62 @@
+// Every call through a traced Sys, in order, with its arguments and what it
+// answered: the transcript a failing test prints, in packetdrill's style.
+//
+//   getaddrinfo(NULL, "0", AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE) = [0.0.0.0:0, [::]:0]
+//   socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0) = 3
+//   bind(3, 0.0.0.0:0) = 0
+//   getsockname(3) = 0.0.0.0:40000
+//   bind(4, [::]:40000) = -1 EADDRINUSE (Address already in use)   // injected
+//
+// A line marked "// injected" was answered by a fault rule, not by the kernel.
+#pragma once
+
+#include <cstddef>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "netutil/fakes/syscall_table.h"
+
+namespace netutil::fakes {
+
+struct TraceEntry {
+  Call call = Call::kSocket;
+  std::string args;    // as CallArgs::text
+  std::string result;  // on success: "3", "0", "0.0.0.0:40000", "[0.0.0.0:0, [::]:0]"
+  int err = 0;         // the errno, or getaddrinfo's EAI code; 0 on success
+  int sys_err = 0;     // getaddrinfo EAI_SYSTEM: its errno
+  bool injected = false;
+
+  // One line, without a newline.
+  std::string ToString() const;
+};
+
+class Trace {
+ public:
+  // Keeps at most `limit` entries (a scripted EINTR storm must not eat the
+  // memory); later calls are only counted.
+  explicit Trace(size_t limit = 100000) : limit_(limit) {}
+
+  void Add(TraceEntry entry);
+  void Clear();
+
+  const std::vector<TraceEntry>& entries() const { return entries_; }
+  size_t size() const { return entries_.size() + dropped_; }
+  bool empty() const { return size() == 0; }
+  // How many calls of `call` were made (kept or dropped).
+  size_t Count(Call call) const;
+  size_t dropped() const { return dropped_; }
+
+  // The whole transcript, a line per call, each ending in a newline.
+  std::string ToString() const;
+
+ private:
+  size_t limit_;
+  size_t dropped_ = 0;
+  std::vector<TraceEntry> entries_;
+  std::vector<size_t> counts_ = std::vector<size_t>(kAllCalls.size(), 0);
+};
+
+std::ostream& operator<<(std::ostream& os, const Trace& trace);
+
+}  // namespace netutil::fakes

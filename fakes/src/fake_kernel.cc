@@ -1,0 +1,411 @@
+// FakeKernel: the fd table, socket options, close, fcntl, the Sys plumbing
+// and inspection. Addresses, ports and connections are in
+// fake_kernel_net.cc; epoll and the clock in fake_kernel_epoll.cc.
+#include "netutil/fakes/fake_kernel.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <sstream>
+
+namespace netutil::fakes {
+
+// The model as a Sys, for the InjectingSys in front of it: what the kernel
+// does when no fault rule fires. The filesystem calls go straight to FakeFs.
+class FakeKernel::Model final : public Sys {
+ public:
+  explicit Model(FakeKernel& k) : k_(k) {}
+
+  GaiResult getaddrinfo(const std::optional<std::string>& host, const std::string& service,
+                        const AddrInfoHints& hints) override {
+    return k_.DoGetaddrinfo(host, service, hints);
+  }
+  SysInt socket(int domain, int type, int protocol) override {
+    return k_.DoSocket(domain, type, protocol);
+  }
+  SysInt setsockopt(int fd, int level, int optname, int value) override {
+    return k_.DoSetsockopt(fd, level, optname, value);
+  }
+  SysInt getsockopt(int fd, int level, int optname) override {
+    return k_.DoGetsockopt(fd, level, optname);
+  }
+  SysInt bind(int fd, const SockAddr& addr) override { return k_.DoBind(fd, addr); }
+  SysInt listen(int fd, int backlog) override { return k_.DoListen(fd, backlog); }
+  SysResult<SockAddr> getsockname(int fd) override { return k_.DoGetsockname(fd); }
+  SysInt accept4(int fd, SockAddr* peer, int flags) override {
+    return k_.DoAccept4(fd, peer, flags);
+  }
+  SysInt connect(int fd, const SockAddr& addr) override { return k_.DoConnect(fd, addr); }
+  SysInt close(int fd) override { return k_.DoClose(fd); }
+  SysInt fcntl(int fd, int cmd, int arg) override { return k_.DoFcntl(fd, cmd, arg); }
+  SysInt unlink(const std::string& path) override { return Errno(k_.fs_.Unlink(path)); }
+  SysResult<FileStat> lstat(const std::string& path) override { return k_.fs_.Lstat(path); }
+  SysResult<FileStat> stat(const std::string& path) override { return k_.fs_.Stat(path); }
+  SysInt chmod(const std::string& path, mode_t mode) override {
+    return Errno(k_.fs_.Chmod(path, mode));
+  }
+  SysInt fchmod(int fd, mode_t mode) override { return k_.DoFchmod(fd, mode); }
+  mode_t umask(mode_t mask) override { return k_.fs_.set_umask(mask); }
+  SysInt epoll_create1(int flags) override { return k_.DoEpollCreate1(flags); }
+  SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override {
+    return k_.DoEpollCtl(epfd, op, fd, events);
+  }
+  SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override {
+    return k_.DoEpollWait(epfd, events, max_events, timeout_ms);
+  }
+  std::chrono::nanoseconds monotonic_now() override { return k_.now_; }
+
+ private:
+  static SysInt Errno(int err) { return err == 0 ? SysOk() : SysErr(err); }
+  FakeKernel& k_;
+};
+
+FakeKernel::FakeKernel(KernelConfig config)
+    : config_(std::move(config)),
+      port_rng_(config_.port_seed),
+      now_(config_.clock_start_ns),
+      model_(std::make_unique<Model>(*this)),
+      front_(*model_) {
+  fs_.set_umask(config_.umask);
+}
+
+FakeKernel::~FakeKernel() = default;
+
+// --- netutil::Sys: every call through the fault plan and the trace ---------
+
+GaiResult FakeKernel::getaddrinfo(const std::optional<std::string>& host,
+                                  const std::string& service, const AddrInfoHints& hints) {
+  return front_.getaddrinfo(host, service, hints);
+}
+SysInt FakeKernel::socket(int domain, int type, int protocol) {
+  return front_.socket(domain, type, protocol);
+}
+SysInt FakeKernel::setsockopt(int fd, int level, int optname, int value) {
+  return front_.setsockopt(fd, level, optname, value);
+}
+SysInt FakeKernel::getsockopt(int fd, int level, int optname) {
+  return front_.getsockopt(fd, level, optname);
+}
+SysInt FakeKernel::bind(int fd, const SockAddr& addr) { return front_.bind(fd, addr); }
+SysInt FakeKernel::listen(int fd, int backlog) { return front_.listen(fd, backlog); }
+SysResult<SockAddr> FakeKernel::getsockname(int fd) { return front_.getsockname(fd); }
+SysInt FakeKernel::accept4(int fd, SockAddr* peer, int flags) {
+  return front_.accept4(fd, peer, flags);
+}
+SysInt FakeKernel::connect(int fd, const SockAddr& addr) { return front_.connect(fd, addr); }
+SysInt FakeKernel::close(int fd) { return front_.close(fd); }
+SysInt FakeKernel::fcntl(int fd, int cmd, int arg) { return front_.fcntl(fd, cmd, arg); }
+SysInt FakeKernel::unlink(const std::string& path) { return front_.unlink(path); }
+SysResult<FileStat> FakeKernel::lstat(const std::string& path) { return front_.lstat(path); }
+SysResult<FileStat> FakeKernel::stat(const std::string& path) { return front_.stat(path); }
+SysInt FakeKernel::chmod(const std::string& path, mode_t mode) { return front_.chmod(path, mode); }
+SysInt FakeKernel::fchmod(int fd, mode_t mode) { return front_.fchmod(fd, mode); }
+mode_t FakeKernel::umask(mode_t mask) { return front_.umask(mask); }
+SysInt FakeKernel::epoll_create1(int flags) { return front_.epoll_create1(flags); }
+SysInt FakeKernel::epoll_ctl(int epfd, int op, int fd, uint32_t events) {
+  return front_.epoll_ctl(epfd, op, fd, events);
+}
+SysInt FakeKernel::epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) {
+  return front_.epoll_wait(epfd, events, max_events, timeout_ms);
+}
+
+// --- fds --------------------------------------------------------------------
+
+// The lowest free fd (0-2 are stdio, always taken), or EMFILE at the
+// per-process limit, ENFILE at the system one (checked in that order, as
+// Linux's get_unused_fd_flags comes before the file allocation).
+SysInt FakeKernel::AllocFd(bool is_epoll, uint64_t id) {
+  int fd = 3;
+  for (const auto& [n, entry] : fds_) {
+    if (n < fd) continue;
+    if (n != fd) break;
+    ++fd;
+  }
+  if (fd >= config_.fd_limit) return SysErr(EMFILE);
+  const long long in_use = 3 + static_cast<long long>(fds_.size()) + config_.system_fds_in_use;
+  if (in_use >= config_.system_fd_limit) return SysErr(ENFILE);
+  fds_[fd] = FdEntry{is_epoll, id, false};
+  return SysOk(fd);
+}
+
+FakeKernel::Socket* FakeKernel::SocketAt(int fd, int& err) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) {
+    err = EBADF;
+    return nullptr;
+  }
+  if (it->second.is_epoll) {
+    err = ENOTSOCK;
+    return nullptr;
+  }
+  return &sockets_.at(it->second.id);
+}
+
+const FakeKernel::Socket* FakeKernel::SocketAt(int fd) const {
+  auto it = fds_.find(fd);
+  if (it == fds_.end() || it->second.is_epoll) return nullptr;
+  return &sockets_.at(it->second.id);
+}
+
+FakeKernel::Socket& FakeKernel::NewSocket(int family, int type) {
+  const uint64_t id = next_id_++;
+  Socket& s = sockets_[id];
+  s.id = id;
+  s.family = family;
+  s.type = type;
+  s.v6only = family == AF_INET6 && config_.traits.v6only_default;
+  return s;
+}
+
+void FakeKernel::DestroySocket(uint64_t id) {
+  for (auto it = abstract_names_.begin(); it != abstract_names_.end();) {
+    it = it->second == id ? abstract_names_.erase(it) : std::next(it);
+  }
+  // A unix socket file stays where it is, now pointing at nothing: a later
+  // connect() is refused (a stale socket, UNIX-003). Queued connections go
+  // with the listener.
+  sockets_.erase(id);
+}
+
+// --- socket(), options, close, fcntl ----------------------------------------
+
+SysInt FakeKernel::DoSocket(int domain, int type, int protocol) {
+  const int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+  const int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (domain != AF_INET && domain != AF_INET6 && domain != AF_UNIX) return SysErr(EAFNOSUPPORT);
+  if (domain == AF_INET6 && !config_.ipv6_supported) return SysErr(EAFNOSUPPORT);
+  if (base & ~0xf) return SysErr(EINVAL);  // flags beyond SOCK_TYPE_MASK
+  const bool seqpacket_ok = domain == AF_UNIX && base == SOCK_SEQPACKET;
+  if (base != SOCK_STREAM && base != SOCK_DGRAM && !seqpacket_ok) {
+    return SysErr(EPROTONOSUPPORT);
+  }
+  if (protocol != 0) {
+    const int expected = domain == AF_UNIX     ? -1
+                         : base == SOCK_STREAM ? IPPROTO_TCP
+                                               : IPPROTO_UDP;
+    if (protocol != expected) return SysErr(EPROTONOSUPPORT);
+  }
+  SysInt fd = AllocFd(false, 0);
+  if (!fd.ok()) return fd;
+  Socket& s = NewSocket(domain, base);
+  s.nonblock = (flags & SOCK_NONBLOCK) != 0;
+  FdEntry& e = fds_[fd.value];
+  e.id = s.id;
+  e.cloexec = (flags & SOCK_CLOEXEC) != 0;
+  return fd;
+}
+
+namespace {
+
+// Options kept as plain values (no effect on the model).
+bool IsStoredSolOption(int optname) {
+  return optname == SO_RCVBUF || optname == SO_SNDBUF || optname == SO_KEEPALIVE;
+}
+
+}  // namespace
+
+SysInt FakeKernel::DoSetsockopt(int fd, int level, int optname, int value) {
+  int err = 0;
+  Socket* s = SocketAt(fd, err);
+  if (s == nullptr) return SysErr(err);
+  switch (level) {
+    case SOL_SOCKET:
+      if (optname == SO_REUSEADDR) {
+        s->reuseaddr = value != 0;
+        return SysOk();
+      }
+      if (optname == SO_REUSEPORT) {
+        if (!config_.traits.has_reuseport) return SysErr(ENOPROTOOPT);
+        if (config_.traits.reuseport_inet_only && s->family == AF_UNIX && value != 0) {
+          return SysErr(EOPNOTSUPP);
+        }
+        s->reuseport = value != 0;
+        return SysOk();
+      }
+      if (IsStoredSolOption(optname)) {
+        s->other_options[{level, optname}] = value;
+        return SysOk();
+      }
+      return SysErr(ENOPROTOOPT);  // read-only (SO_TYPE, ...) or not modelled
+    case IPPROTO_IPV6:
+      if (s->family == AF_UNIX) return SysErr(EOPNOTSUPP);
+      if (s->family != AF_INET6) return SysErr(ENOPROTOOPT);
+      if (optname == IPV6_V6ONLY) {
+        // Linux: only before the socket has a port (inet_num == 0).
+        if (s->state != SocketState::kCreated) return SysErr(EINVAL);
+        s->v6only = value != 0;
+        return SysOk();
+      }
+      s->other_options[{level, optname}] = value;
+      return SysOk();
+    case IPPROTO_IP:
+    case IPPROTO_TCP:
+      if (s->family == AF_UNIX) return SysErr(EOPNOTSUPP);
+      if (level == IPPROTO_IP && s->family != AF_INET) return SysErr(ENOPROTOOPT);
+      s->other_options[{level, optname}] = value;
+      return SysOk();
+    default:
+      return SysErr(ENOPROTOOPT);
+  }
+}
+
+SysInt FakeKernel::DoGetsockopt(int fd, int level, int optname) {
+  int err = 0;
+  Socket* s = SocketAt(fd, err);
+  if (s == nullptr) return SysErr(err);
+  if (level == SOL_SOCKET) {
+    switch (optname) {
+      case SO_REUSEADDR:
+        return SysOk(s->reuseaddr ? 1 : 0);
+      case SO_REUSEPORT:
+        if (!config_.traits.has_reuseport) return SysErr(ENOPROTOOPT);
+        return SysOk(s->reuseport ? 1 : 0);
+      case SO_TYPE:
+        return SysOk(s->type);
+      case SO_DOMAIN:
+        return SysOk(s->family);
+      case SO_ACCEPTCONN:
+        return SysOk(s->state == SocketState::kListening ? 1 : 0);
+      case SO_ERROR:
+        return SysOk(0);
+      default:
+        break;
+    }
+    if (!IsStoredSolOption(optname)) return SysErr(ENOPROTOOPT);
+  } else if (level == IPPROTO_IPV6) {
+    if (s->family == AF_UNIX) return SysErr(EOPNOTSUPP);
+    if (s->family != AF_INET6) return SysErr(ENOPROTOOPT);
+    if (optname == IPV6_V6ONLY) return SysOk(s->v6only ? 1 : 0);
+  } else if (level == IPPROTO_IP || level == IPPROTO_TCP) {
+    if (s->family == AF_UNIX) return SysErr(EOPNOTSUPP);
+  } else {
+    return SysErr(ENOPROTOOPT);
+  }
+  auto it = s->other_options.find({level, optname});
+  return SysOk(it == s->other_options.end() ? 0 : it->second);
+}
+
+SysInt FakeKernel::DoClose(int fd) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return SysErr(EBADF);
+  const FdEntry entry = it->second;
+  fds_.erase(it);
+  // Linux drops an fd's epoll registrations when its file goes away.
+  for (auto& [id, ep] : epolls_) {
+    std::erase_if(ep.interest, [fd](const auto& reg) { return reg.first == fd; });
+  }
+  if (entry.is_epoll) {
+    epolls_.erase(entry.id);
+  } else {
+    DestroySocket(entry.id);
+  }
+  return SysOk();
+}
+
+SysInt FakeKernel::DoFcntl(int fd, int cmd, int arg) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return SysErr(EBADF);
+  FdEntry& e = it->second;
+  Socket* s = e.is_epoll ? nullptr : &sockets_.at(e.id);
+  switch (cmd) {
+    case F_GETFD:
+      return SysOk(e.cloexec ? FD_CLOEXEC : 0);
+    case F_SETFD:
+      e.cloexec = (arg & FD_CLOEXEC) != 0;
+      return SysOk();
+    case F_GETFL:
+      return SysOk(O_RDWR | (s != nullptr && s->nonblock ? O_NONBLOCK : 0));
+    case F_SETFL:
+      if (s != nullptr) s->nonblock = (arg & O_NONBLOCK) != 0;
+      return SysOk();
+    default:
+      return SysErr(EINVAL);
+  }
+}
+
+SysInt FakeKernel::DoFchmod(int fd, mode_t mode) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return SysErr(EBADF);
+  // On Linux the socket's inode mode is what bind() gives a unix socket file
+  // (before the umask), so fchmod before bind is observable.
+  if (!it->second.is_epoll) sockets_.at(it->second.id).inode_mode = mode & 07777;
+  return SysOk();
+}
+
+// --- inspection ---------------------------------------------------------------
+
+std::optional<FakeKernel::SocketInfo> FakeKernel::socket_info(int fd) const {
+  const Socket* s = SocketAt(fd);
+  if (s == nullptr) return std::nullopt;
+  SocketInfo i;
+  i.id = s->id;
+  i.family = s->family;
+  i.type = s->type;
+  i.nonblock = s->nonblock;
+  i.cloexec = fds_.at(fd).cloexec;
+  i.reuseaddr = s->reuseaddr;
+  i.reuseport = s->reuseport;
+  i.v6only = s->v6only;
+  i.inode_mode = s->inode_mode;
+  i.state = s->state;
+  i.local = s->local;
+  i.peer = s->peer;
+  i.backlog = s->backlog;
+  i.queued = s->queue.size();
+  return i;
+}
+
+std::vector<int> FakeKernel::open_fds() const {
+  std::vector<int> out;
+  for (const auto& [fd, e] : fds_) out.push_back(fd);
+  return out;
+}
+
+bool FakeKernel::is_epoll(int fd) const {
+  auto it = fds_.find(fd);
+  return it != fds_.end() && it->second.is_epoll;
+}
+
+const char* SocketStateName(FakeKernel::SocketState state) {
+  switch (state) {
+    case FakeKernel::SocketState::kCreated:
+      return "created";
+    case FakeKernel::SocketState::kBound:
+      return "bound";
+    case FakeKernel::SocketState::kListening:
+      return "listening";
+    case FakeKernel::SocketState::kConnected:
+      return "connected";
+  }
+  return "?";
+}
+
+std::string FakeKernel::DescribeFds() const {
+  std::ostringstream os;
+  for (const auto& [fd, e] : fds_) {
+    os << fd << ": ";
+    if (e.is_epoll) {
+      os << "epoll (" << epolls_.at(e.id).interest.size() << " fds)";
+    } else {
+      const Socket& s = sockets_.at(e.id);
+      os << FamilyName(s.family) << " " << SocketStateName(s.state);
+      if (!s.local.empty()) os << " " << s.local;
+      if (s.state == SocketState::kListening) {
+        os << " backlog " << s.backlog << " queued " << s.queue.size();
+      }
+      if (s.nonblock) os << " nonblock";
+      if (s.reuseaddr) os << " reuseaddr";
+      if (s.reuseport) os << " reuseport";
+      if (s.family == AF_INET6) os << (s.v6only ? " v6only" : " dualstack");
+    }
+    if (e.cloexec) os << " cloexec";
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace netutil::fakes

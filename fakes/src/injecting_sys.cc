@@ -1,0 +1,205 @@
+#include "netutil/fakes/injecting_sys.h"
+
+#include <sys/stat.h>
+
+namespace netutil::fakes {
+namespace {
+
+std::string AddrListText(const std::vector<AddrInfo>& addrs) {
+  std::string s = "[";
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    if (i != 0) s += ", ";
+    s += addrs[i].addr.ToString();
+  }
+  return s + "]";
+}
+
+}  // namespace
+
+std::string FileStatText(const FileStat& st) {
+  std::string type;
+  switch (st.mode & S_IFMT) {
+    case S_IFSOCK:
+      type = "S_IFSOCK";
+      break;
+    case S_IFREG:
+      type = "S_IFREG";
+      break;
+    case S_IFDIR:
+      type = "S_IFDIR";
+      break;
+    case S_IFLNK:
+      type = "S_IFLNK";
+      break;
+    default:
+      type = "S_IF?";
+  }
+  return "{" + type + "|" + ModeText(st.mode & 07777) + "}";
+}
+
+InjectingSys::InjectingSys(Sys& inner, FaultPlan plan) : inner_(inner), faults_(std::move(plan)) {}
+
+void InjectingSys::Record(const CallArgs& args, std::string result, int err, int sys_err,
+                          bool injected) {
+  if (!tracing_) return;
+  trace_.Add(TraceEntry{args.call, args.text, std::move(result), err, sys_err, injected});
+}
+
+template <typename Real, typename Describe>
+SysInt InjectingSys::IntCall(const CallArgs& args, Real&& real, Describe&& describe) {
+  SysInt r;
+  const std::optional<FaultOutcome> o = faults_.Decide(args);
+  if (!o) {
+    r = real();
+  } else if (o->kind == FaultOutcome::Kind::kValue) {
+    r = SysOk(o->code);
+  } else {
+    if (TakesEffectDespite(args.call, o->code)) (void)real();
+    r = SysErr(o->code);
+  }
+  // A chosen value left the out-parameters as they were: print the value only.
+  std::string text;
+  if (r.ok()) text = o ? std::to_string(r.value) : describe(r);
+  Record(args, std::move(text), r.err, 0, o.has_value());
+  return r;
+}
+
+template <typename T, typename Real, typename Describe>
+SysResult<T> InjectingSys::ValueCall(const CallArgs& args, Real&& real, Describe&& describe) {
+  SysResult<T> r;
+  // Validate() admits only errno outcomes for calls that do not return an int.
+  const std::optional<FaultOutcome> o = faults_.Decide(args);
+  if (!o) {
+    r = real();
+  } else {
+    r = SysErr<T>(o->code);
+  }
+  Record(args, r.ok() ? describe(r.value) : std::string(), r.err, 0, o.has_value());
+  return r;
+}
+
+namespace {
+auto Plain = [](const SysInt& r) { return std::to_string(r.value); };
+}  // namespace
+
+GaiResult InjectingSys::getaddrinfo(const std::optional<std::string>& host,
+                                    const std::string& service, const AddrInfoHints& hints) {
+  const CallArgs args = GetaddrinfoArgs(host, service, hints);
+  GaiResult r;
+  const std::optional<FaultOutcome> o = faults_.Decide(args);
+  if (o) {
+    r.gai_err = o->code;
+    r.sys_err = o->sys_errno;
+  } else {
+    r = inner_.getaddrinfo(host, service, hints);
+  }
+  Record(args, r.ok() ? AddrListText(r.addrs) : std::string(), r.gai_err, r.sys_err,
+         o.has_value());
+  return r;
+}
+
+SysInt InjectingSys::socket(int domain, int type, int protocol) {
+  return IntCall(SocketArgs(domain, type, protocol),
+                 [&] { return inner_.socket(domain, type, protocol); }, Plain);
+}
+
+SysInt InjectingSys::setsockopt(int fd, int level, int optname, int value) {
+  return IntCall(SetsockoptArgs(fd, level, optname, value),
+                 [&] { return inner_.setsockopt(fd, level, optname, value); }, Plain);
+}
+
+SysInt InjectingSys::getsockopt(int fd, int level, int optname) {
+  return IntCall(GetsockoptArgs(fd, level, optname),
+                 [&] { return inner_.getsockopt(fd, level, optname); }, Plain);
+}
+
+SysInt InjectingSys::bind(int fd, const SockAddr& addr) {
+  return IntCall(BindArgs(fd, addr), [&] { return inner_.bind(fd, addr); }, Plain);
+}
+
+SysInt InjectingSys::listen(int fd, int backlog) {
+  return IntCall(ListenArgs(fd, backlog), [&] { return inner_.listen(fd, backlog); }, Plain);
+}
+
+SysResult<SockAddr> InjectingSys::getsockname(int fd) {
+  return ValueCall<SockAddr>(
+      GetsocknameArgs(fd), [&] { return inner_.getsockname(fd); },
+      [](const SockAddr& a) { return a.ToString(); });
+}
+
+SysInt InjectingSys::accept4(int fd, SockAddr* peer, int flags) {
+  return IntCall(Accept4Args(fd, flags), [&] { return inner_.accept4(fd, peer, flags); },
+                 [&](const SysInt& r) {
+                   std::string s = std::to_string(r.value);
+                   if (peer != nullptr && !peer->empty()) s += " (peer " + peer->ToString() + ")";
+                   return s;
+                 });
+}
+
+SysInt InjectingSys::connect(int fd, const SockAddr& addr) {
+  return IntCall(ConnectArgs(fd, addr), [&] { return inner_.connect(fd, addr); }, Plain);
+}
+
+SysInt InjectingSys::close(int fd) {
+  return IntCall(CloseArgs(fd), [&] { return inner_.close(fd); }, Plain);
+}
+
+SysInt InjectingSys::fcntl(int fd, int cmd, int arg) {
+  return IntCall(FcntlArgs(fd, cmd, arg), [&] { return inner_.fcntl(fd, cmd, arg); }, Plain);
+}
+
+SysInt InjectingSys::unlink(const std::string& path) {
+  return IntCall(UnlinkArgs(path), [&] { return inner_.unlink(path); }, Plain);
+}
+
+SysResult<FileStat> InjectingSys::lstat(const std::string& path) {
+  return ValueCall<FileStat>(LstatArgs(path), [&] { return inner_.lstat(path); }, FileStatText);
+}
+
+SysResult<FileStat> InjectingSys::stat(const std::string& path) {
+  return ValueCall<FileStat>(StatArgs(path), [&] { return inner_.stat(path); }, FileStatText);
+}
+
+SysInt InjectingSys::chmod(const std::string& path, mode_t mode) {
+  return IntCall(ChmodArgs(path, mode), [&] { return inner_.chmod(path, mode); }, Plain);
+}
+
+SysInt InjectingSys::fchmod(int fd, mode_t mode) {
+  return IntCall(FchmodArgs(fd, mode), [&] { return inner_.fchmod(fd, mode); }, Plain);
+}
+
+mode_t InjectingSys::umask(mode_t mask) {
+  // umask cannot fail and no rule may name it (fault_plan.h); traced only.
+  const mode_t old = inner_.umask(mask);
+  Record(UmaskArgs(mask), ModeText(old), 0, 0, false);
+  return old;
+}
+
+SysInt InjectingSys::epoll_create1(int flags) {
+  return IntCall(EpollCreate1Args(flags), [&] { return inner_.epoll_create1(flags); }, Plain);
+}
+
+SysInt InjectingSys::epoll_ctl(int epfd, int op, int fd, uint32_t events) {
+  return IntCall(EpollCtlArgs(epfd, op, fd, events),
+                 [&] { return inner_.epoll_ctl(epfd, op, fd, events); }, Plain);
+}
+
+SysInt InjectingSys::epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) {
+  return IntCall(EpollWaitArgs(epfd, max_events, timeout_ms),
+                 [&] { return inner_.epoll_wait(epfd, events, max_events, timeout_ms); },
+                 [&](const SysInt& r) {
+                   std::string s = std::to_string(r.value);
+                   if (r.value > 0 && events != nullptr) {
+                     s += " [";
+                     for (int i = 0; i < r.value && i < max_events; ++i) {
+                       if (i != 0) s += ", ";
+                       s += "{" + std::to_string(events[i].fd) + ", " +
+                            EpollEventsText(events[i].events) + "}";
+                     }
+                     s += "]";
+                   }
+                   return s;
+                 });
+}
+
+}  // namespace netutil::fakes

@@ -1,0 +1,461 @@
+#include "netutil/fakes/scenario.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+
+#include "netutil/epoll_loop.h"
+#include "netutil/fakes/manual_loop.h"
+#include "netutil/fakes/spec_invariants.h"
+
+namespace netutil::fakes {
+namespace {
+
+// A drive that needs more iterations than this is spinning: every scenario
+// drains in a handful of events.
+constexpr int kMaxIterations = 1000;
+
+SockAddr Ip(const char* literal, uint16_t port = 0) { return *SockAddr::FromIp(literal, port); }
+
+BindOptions Bind(long long port, std::optional<std::string> address = std::nullopt) {
+  BindOptions o;
+  o.port = port;
+  o.address = std::move(address);
+  o.platform = Platform::Linux();
+  return o;
+}
+
+UnixOptions UnixAt(std::string path, mode_t mode = 0600) {
+  UnixOptions o;
+  o.path = std::move(path);
+  o.mode = mode;
+  return o;
+}
+
+Scenario Make(std::string name, Scenario::Op op, KernelConfig config = KernelConfig::For()) {
+  Scenario s;
+  s.name = std::move(name);
+  s.op = op;
+  s.config = std::move(config);
+  return s;
+}
+
+std::vector<Scenario> BuildCatalogue() {
+  using Op = Scenario::Op;
+  std::vector<Scenario> out;
+
+  // --- bind_sockets -----------------------------------------------------------
+  {
+    Scenario s = Make("bind/port0-dual-stack", Op::kBindSockets);
+    s.bind = Bind(0);
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("bind/fixed-port-localhost", Op::kBindSockets);
+    s.bind = Bind(8888, "localhost");
+    out.push_back(s);
+  }
+  {
+    KernelConfig c = KernelConfig::For();
+    c.ipv6_addrs.clear();
+    Scenario s = Make("bind/localhost-without-::1", Op::kBindSockets, c);
+    s.bind = Bind(0, "localhost");
+    out.push_back(s);
+  }
+  {
+    KernelConfig c = KernelConfig::For();
+    c.ipv6_supported = false;
+    Scenario s = Make("bind/kernel-without-ipv6", Op::kBindSockets, c);
+    s.bind = Bind(0);
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("bind/runtime-without-ipv6", Op::kBindSockets);
+    s.bind = Bind(0);
+    s.bind.platform.has_ipv6 = false;
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("bind/reuse-port", Op::kBindSockets);
+    s.bind = Bind(0);
+    s.bind.reuse_port = true;
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("bind/windows", Op::kBindSockets, KernelConfig::For(Platform::Os::kWindows));
+    s.bind = Bind(0);
+    s.bind.platform = Platform::Windows();
+    out.push_back(s);
+  }
+  {
+    Scenario s =
+        Make("bind/darwin-localhost", Op::kBindSockets, KernelConfig::For(Platform::Os::kDarwin));
+    s.bind = Bind(0, "localhost");
+    s.bind.platform = Platform::Darwin();
+    out.push_back(s);
+  }
+  {
+    // Tornado issue 1860: port 40000 is free on IPv4 but held on IPv6.
+    KernelConfig c = KernelConfig::For();
+    c.port_low = 40000;
+    c.port_high = 40009;
+    Scenario s = Make("bind/issue-1860", Op::kBindSockets, c);
+    s.setup = [](FakeKernel& k) {
+      FakeKernel::ForeignOptions o;
+      o.v6only = true;
+      (void)k.ForeignBind(Ip("::", 40000), o);
+    };
+    s.bind = Bind(0);
+    out.push_back(s);
+  }
+  {
+    KernelConfig c = KernelConfig::For();
+    c.resolver.Set("dup.test", {Ip("127.0.0.1"), Ip("::1"), Ip("127.0.0.1"), Ip("::1")});
+    Scenario s = Make("bind/duplicates", Op::kBindSockets, c);
+    s.bind = Bind(0, "dup.test");
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("bind/family-inet6-backlog-5", Op::kBindSockets);
+    s.bind = Bind(0);
+    s.bind.family = AF_INET6;
+    s.bind.backlog = 5;
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("bind/port-in-use", Op::kBindSockets);
+    s.setup = [](FakeKernel& k) { (void)k.ForeignBind(Ip("0.0.0.0", 8080)); };
+    s.bind = Bind(8080);
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("bind/unknown-host", Op::kBindSockets);
+    s.bind = Bind(0, "nx.test");
+    out.push_back(s);
+  }
+
+  // --- bind_unix_socket ---------------------------------------------------------
+  {
+    Scenario s = Make("unix/fresh-path", Op::kBindUnixSocket);
+    s.unix = UnixAt("/tmp/netutil.sock");
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("unix/stale-socket", Op::kBindUnixSocket);
+    s.setup = [](FakeKernel& k) {
+      auto id = k.ForeignBind(*SockAddr::Unix("/tmp/netutil.sock"));
+      k.ForeignClose(id.value);  // a crashed server's file, nobody listening
+    };
+    s.unix = UnixAt("/tmp/netutil.sock");
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("unix/live-listener", Op::kBindUnixSocket);
+    s.setup = [](FakeKernel& k) { (void)k.ForeignBind(*SockAddr::Unix("/tmp/netutil.sock")); };
+    s.unix = UnixAt("/tmp/netutil.sock");
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("unix/regular-file", Op::kBindUnixSocket);
+    s.setup = [](FakeKernel& k) { k.fs().MakeFile("/tmp/netutil.sock", 0644); };
+    s.unix = UnixAt("/tmp/netutil.sock");
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("unix/symlink-to-socket", Op::kBindUnixSocket);
+    s.setup = [](FakeKernel& k) {
+      auto id = k.ForeignBind(*SockAddr::Unix("/tmp/target.sock"));
+      k.ForeignClose(id.value);
+      k.fs().MakeSymlink("/tmp/netutil.sock", "/tmp/target.sock");
+    };
+    s.unix = UnixAt("/tmp/netutil.sock");
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("unix/abstract-name", Op::kBindUnixSocket);
+    s.unix = UnixAt(std::string("\0netutil-test", 13));
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("unix/missing-directory", Op::kBindUnixSocket);
+    s.unix = UnixAt("/nonexistent/dir/netutil.sock");
+    out.push_back(s);
+  }
+  {
+    KernelConfig c = KernelConfig::For();
+    c.umask = 077;
+    Scenario s = Make("unix/mode-0660-umask-077", Op::kBindUnixSocket, c);
+    s.unix = UnixAt("/run/netutil.sock", 0660);
+    s.unix.backlog = 16;
+    out.push_back(s);
+  }
+
+  // --- add_accept_handler ---------------------------------------------------------
+  {
+    Scenario s = Make("accept/manual-5-batch-2", Op::kAcceptDrain);
+    s.accept.pending = 5;
+    s.accept.options.batch = 2;
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("accept/manual-130-default-batch", Op::kAcceptDrain);
+    s.accept.pending = 130;  // one full batch of 128, then 2
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("accept/epoll-loop-6-batch-4", Op::kAcceptDrain);
+    s.accept.pending = 6;
+    s.accept.options.batch = 4;
+    s.accept.epoll_loop = true;
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("accept/aborted-while-queued", Op::kAcceptDrain);
+    s.accept.pending = 4;
+    s.accept.abort_at = 2;
+    out.push_back(s);
+  }
+  {
+    Scenario s = Make("accept/callback-throws", Op::kAcceptDrain);
+    s.accept.pending = 4;
+    s.accept.throw_at = 2;
+    out.push_back(s);
+  }
+  return out;
+}
+
+// The baseline call a single-rule fault aims at: the rule's `first`-th call of
+// its syscall (the sweep's rules have no predicates).
+const TraceEntry* FindFaulted(const ScenarioRun* baseline, const FaultRule* fault) {
+  if (baseline == nullptr || fault == nullptr) return nullptr;
+  long long n = 0;
+  for (const auto& e : baseline->calls) {
+    if (e.call == fault->call && ++n == fault->first) return &e;
+  }
+  return nullptr;
+}
+
+void DriveAccept(const Scenario& s, FakeKernel& k, const Listener& listener, Outcome& out,
+                 const std::function<void()>& check_while_held,
+                 std::vector<std::string>& violations) {
+  const int fd = listener.fd.get();
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < s.accept.pending; ++i) {
+    auto c = k.ConnectTo(listener.addr);
+    if (c.ok()) ids.push_back(c.value);
+  }
+  out.queued = static_cast<long long>(ids.size());
+  if (s.accept.abort_at > 0 && s.accept.abort_at <= static_cast<int>(ids.size())) {
+    k.AbortConnection(ids[static_cast<size_t>(s.accept.abort_at - 1)]);
+  }
+  long long seen = 0;
+  auto callback = [&](Fd conn, const SockAddr&) {
+    ++out.accepted;
+    if (++seen == s.accept.throw_at) throw std::runtime_error("the callback fails on purpose");
+    (void)conn;  // dropped: closed when the callback returns (ACCEPT-017)
+  };
+  auto on_error = [&](const Error& e) { out.reports.push_back(e.code); };
+  const AcceptOptions& opts = s.accept.options;
+
+  auto finish = [&](AcceptHandle& handle) {
+    const AcceptStats st = handle.stats();
+    out.handler_active = handle.active();
+    out.largest_batch = st.largest_batch;
+    out.backoffs = st.backoffs;
+    out.queued_at_end = k.socket_info(fd) ? k.socket_info(fd)->queued : 0;
+    check_while_held();
+  };
+
+  if (!s.accept.epoll_loop) {
+    ManualLoop loop;
+    auto h = add_accept_handler(loop, k, listener, callback, opts, on_error);
+    if (!h.ok()) {
+      out.error = h.error();
+      return;
+    }
+    AcceptHandle handle = std::move(h).value();
+    int iter = 0;
+    for (; iter < kMaxIterations; ++iter) {
+      if (!handle.active()) break;
+      if (handle.paused()) {
+        loop.Advance(opts.backoff);
+        continue;
+      }
+      if ((k.Readiness(fd) & EPOLLIN) == 0) break;
+      try {
+        loop.Fire(fd);
+      } catch (const std::runtime_error&) {
+        out.callback_threw = true;  // the loop sees it; a server logs it and goes on
+      }
+    }
+    out.spun = iter == kMaxIterations;
+    out.ok = true;
+    finish(handle);
+    handle.remove();
+    if (loop.pending_timers() != 0 || loop.has_handler(fd)) {
+      violations.push_back("ACCEPT-016: remove() left a timer or the handler registered");
+    }
+    return;
+  }
+
+  auto created = EpollLoop::Create(k);
+  if (!created.ok()) {
+    out.error = created.error();
+    return;
+  }
+  std::unique_ptr<EpollLoop> loop = std::move(created).value();
+  auto h = add_accept_handler(*loop, k, listener, callback, opts, on_error);
+  if (!h.ok()) {
+    out.error = h.error();
+    return;
+  }
+  AcceptHandle handle = std::move(h).value();
+  int iter = 0;
+  out.ok = true;
+  for (; iter < kMaxIterations; ++iter) {
+    if (!handle.active()) break;
+    if (!handle.paused() && (k.Readiness(fd) & EPOLLIN) == 0) break;
+    try {
+      auto r = loop->RunOnce(handle.paused() ? std::chrono::nanoseconds(opts.backoff)
+                                             : std::chrono::nanoseconds(0));
+      if (!r.ok()) {
+        out.ok = false;
+        out.error = r.error();
+        break;
+      }
+    } catch (const std::runtime_error&) {
+      out.callback_threw = true;
+    }
+  }
+  out.spun = iter == kMaxIterations;
+  finish(handle);
+  handle.remove();
+  if (loop->timer_count() != 0 || loop->handler_count() != 0) {
+    violations.push_back("ACCEPT-016: remove() left a timer or the handler registered");
+  }
+}
+
+}  // namespace
+
+std::vector<FaultRule> SingleFaults(const ScenarioRun& baseline) {
+  std::vector<FaultRule> out;
+  std::vector<long long> seen(kAllCalls.size(), 0);
+  for (const auto& e : baseline.calls) {
+    const long long nth = ++seen[static_cast<size_t>(e.call)];
+    if (e.call == Call::kUmask) continue;
+    if (e.call == Call::kGetaddrinfo) {
+      for (int code : LegalGaiErrors()) {
+        FaultRule r;
+        r.call = e.call;
+        r.first = nth;
+        r.outcome = FaultOutcome::Gai(code, code == EAI_SYSTEM ? EMFILE : 0);
+        out.push_back(r);
+      }
+      continue;
+    }
+    for (int err : LegalErrnos(e.call)) out.push_back(FaultRule::Fail(e.call, err, nth));
+  }
+  return out;
+}
+
+const std::vector<Scenario>& StandardScenarios() {
+  static const std::vector<Scenario> catalogue = BuildCatalogue();
+  return catalogue;
+}
+
+ScenarioRun RunScenario(const Scenario& s, const FaultPlan& plan, const ScenarioRun* baseline,
+                        const FaultRule* fault) {
+  ScenarioRun run;
+  FakeKernel k(s.config);
+  if (s.setup) s.setup(k);
+
+  // An accept scenario's listener is part of the set-up: faults aim at the drain.
+  std::optional<std::vector<Listener>> accept_listeners;
+  if (s.op == Scenario::Op::kAcceptDrain) {
+    BindOptions listen_on = Bind(0, "127.0.0.1");
+    listen_on.backlog = std::max(kDefaultBacklog, s.accept.pending);  // room for every client
+    auto r = bind_sockets(k, listen_on);
+    if (!r.ok() || r.value().size() != 1) {
+      run.violations.push_back("set-up: no listener: " + k.trace().ToString());
+      return run;
+    }
+    accept_listeners = std::move(r).value();
+  }
+  k.trace().Clear();
+  k.SetFaultPlan(plan);
+
+  Before before;
+  before.fds = k.open_fds();
+  before.umask = k.fs().umask();
+  if (s.op == Scenario::Op::kBindUnixSocket && !s.unix.path.empty() && s.unix.path[0] != '\0') {
+    if (const FakeFs::Node* n = k.fs().Find(s.unix.path)) before.node = *n;
+    if (auto a = SockAddr::Unix(s.unix.path)) before.node_was_live = k.Listens(*a);
+  }
+  const TraceEntry* faulted = FindFaulted(baseline, fault);
+  Outcome& out = run.outcome;
+
+  auto observe = [&](const std::vector<Listener>* held, const std::vector<TraceEntry>& calls) {
+    return Observation{s, k, before, out, calls, held, baseline, fault, faulted};
+  };
+  auto check_held = [&](const std::vector<Listener>* held) {
+    const std::vector<TraceEntry> calls = k.trace().entries();
+    CheckWhileHeld(observe(held, calls), run.violations);
+  };
+
+  try {
+    switch (s.op) {
+      case Scenario::Op::kBindSockets: {
+        auto r = bind_sockets(k, s.bind);
+        out.ok = r.ok();
+        if (r.ok()) {
+          for (const auto& l : r.value()) out.listeners.push_back(l.addr);
+          check_held(&r.value());
+        } else {
+          out.error = r.error();
+          check_held(nullptr);
+        }
+        break;  // the listeners close here
+      }
+      case Scenario::Op::kBindUnixSocket: {
+        auto r = bind_unix_socket(k, s.unix);
+        out.ok = r.ok();
+        if (r.ok()) {
+          std::vector<Listener> held;
+          held.push_back(std::move(r).value());
+          out.listeners.push_back(held.front().addr);
+          check_held(&held);
+        } else {
+          out.error = r.error();
+          check_held(nullptr);
+        }
+        break;
+      }
+      case Scenario::Op::kAcceptDrain:
+        DriveAccept(s, k, accept_listeners->front(), out,
+                    [&] { check_held(&*accept_listeners); }, run.violations);
+        break;
+    }
+  } catch (const std::exception& e) {
+    out.crash = e.what();
+  } catch (...) {
+    out.crash = "an exception that is not a std::exception";
+  }
+  if (!out.crash.empty()) run.violations.push_back("crash: " + out.crash);
+
+  // The accept listener (set-up's) is still open: it belongs to `before`.
+  const std::vector<TraceEntry> calls = k.trace().entries();
+  CheckAfterRelease(observe(nullptr, calls), run.violations);
+  run.calls = calls;
+  run.trace = k.trace().ToString();
+  run.faults_fired = k.faults().fired_total();
+  return run;
+}
+
+}  // namespace netutil::fakes

@@ -1,0 +1,459 @@
+#include "netutil/fakes/spec_invariants.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <set>
+
+#include "netutil/errno_name.h"
+#include "netutil/fakes/call_args.h"
+
+namespace netutil::fakes {
+namespace {
+
+using V = std::vector<std::string>;
+
+std::string Fds(const std::vector<int>& fds) {
+  std::string s;
+  for (int fd : fds) s += (s.empty() ? "" : " ") + std::to_string(fd);
+  return "{" + s + "}";
+}
+
+std::string Addrs(const std::vector<SockAddr>& as) {
+  std::string s;
+  for (const auto& a : as) s += (s.empty() ? "" : ", ") + a.ToString();
+  return "[" + s + "]";
+}
+
+bool IsErr(const Outcome& o, Error::Kind kind, int code) {
+  return !o.ok && o.error && o.error->kind == kind && o.error->code == code;
+}
+
+// Same result as the baseline: both ok with the same addresses, or the same error.
+bool SameAs(const Outcome& a, const Outcome& b) {
+  if (a.ok != b.ok) return false;
+  if (a.ok) return a.listeners == b.listeners;
+  return a.error && b.error && a.error->kind == b.error->kind && a.error->code == b.error->code;
+}
+
+// A skipped address: ok, and at most one listener fewer than without the
+// fault (none fewer when the fault hit an address the run skips anyway).
+bool SkippedOne(const Outcome& out, const Outcome& base) {
+  return out.ok && out.listeners.size() <= base.listeners.size() &&
+         out.listeners.size() + 1 >= base.listeners.size();
+}
+
+std::string Describe(const Outcome& o) {
+  if (!o.crash.empty()) return "crash (" + o.crash + ")";
+  if (o.ok) return "ok " + Addrs(o.listeners);
+  return "error (" + (o.error ? o.error->ToString() : std::string("?")) + ")";
+}
+
+// The option a faulted setsockopt named: "3, SOL_SOCKET, SO_REUSEADDR, 1" -> SO_REUSEADDR.
+std::string OptOf(const TraceEntry& e) {
+  size_t a = e.args.find(", ");
+  a = e.args.find(", ", a + 2);
+  const size_t b = e.args.find(", ", a + 2);
+  return e.args.substr(a + 2, b - a - 2);
+}
+
+// The port a faulted bind asked for: "4, [::]:40000" -> 40000.
+long PortOf(const TraceEntry& e) {
+  const size_t colon = e.args.rfind(':');
+  return colon == std::string::npos ? -1 : std::strtol(e.args.c_str() + colon + 1, nullptr, 10);
+}
+
+bool IsV6Bind(const TraceEntry& e) { return e.args.find('[') != std::string::npos; }
+
+void CheckBindListeners(const Observation& o, V& v) {
+  const BindOptions& opts = o.scenario.bind;
+  const auto& traits = o.kernel.config().traits;
+  const int backlog = opts.backlog > traits.somaxconn ? traits.somaxconn : opts.backlog;
+  const auto& ls = *o.listeners;
+  std::set<std::string> seen;
+  bool seen_v6 = false;
+  for (const auto& l : ls) {
+    const std::string at = l.addr.ToString();
+    const auto info = o.kernel.socket_info(l.fd.get());
+    if (!info) {
+      v.push_back("BIND-016: listener " + at + " has no open socket");
+      continue;
+    }
+    if (info->state != FakeKernel::SocketState::kListening || info->backlog != backlog) {
+      v.push_back("BIND-016: " + at + " is " + SocketStateName(info->state) + " with backlog " +
+                  std::to_string(info->backlog) + ", not listening with " +
+                  std::to_string(backlog));
+    }
+    if (!info->cloexec) v.push_back("BIND-009: " + at + " is not close-on-exec");
+    if (!info->nonblock) v.push_back("BIND-014: " + at + " is blocking");
+    if (info->reuseaddr != (opts.platform.os != Platform::Os::kWindows)) {
+      v.push_back("BIND-010: " + at + " SO_REUSEADDR is " + (info->reuseaddr ? "1" : "0"));
+    }
+    if (info->reuseport != opts.reuse_port) {
+      v.push_back("BIND-011: " + at + " SO_REUSEPORT is " + (info->reuseport ? "1" : "0"));
+    }
+    if (l.family() == AF_INET6 && !info->v6only) v.push_back("BIND-012: " + at + " is dual-stack");
+    if (info->local != l.addr) {
+      v.push_back("BIND-027: " + at + " but the socket is bound to " + info->local.ToString());
+    }
+    if (l.family() == AF_INET6) seen_v6 = true;
+    if (l.family() == AF_INET && seen_v6) v.push_back("BIND-006: IPv4 " + at + " after IPv6");
+    if (!seen.insert(at).second) v.push_back("BIND-006: " + at + " twice");
+    if (opts.port != 0 && l.addr.port() != opts.port) {
+      v.push_back("BIND-016: " + at + " is not on the asked port " + std::to_string(opts.port));
+    }
+    if (opts.port == 0 && l.addr.port() != ls.front().addr.port()) {
+      v.push_back("BIND-013: " + at + " is not on the first listener's port " +
+                  std::to_string(ls.front().addr.port()));
+    }
+    if (opts.platform.os == Platform::Os::kDarwin && opts.address == "localhost" &&
+        l.addr.scope_id() != 0) {
+      v.push_back("BIND-007: darwin localhost bound the scoped " + at);
+    }
+  }
+  for (const auto& e : o.calls) {
+    if (e.call == Call::kSocket &&
+        e.args.find("SOCK_NONBLOCK|SOCK_CLOEXEC") == std::string::npos) {
+      v.push_back("BIND-009/BIND-014: socket(" + e.args + ") is not atomically non-blocking and close-on-exec");
+    }
+  }
+}
+
+void CheckOsError(const Outcome& out, V& v) {
+  if (out.ok || !out.error || out.error->kind != Error::Kind::kOs) return;
+  const Error& e = *out.error;
+  if (e.step.empty() || e.message.find(ErrnoName(e.code)) == std::string::npos) {
+    v.push_back("BIND-025: the error does not name its step and errno: " + e.ToString());
+  }
+}
+
+void CheckBindFault(const Observation& o, V& v) {
+  const Outcome& out = o.outcome;
+  const Outcome& base = o.baseline->outcome;
+  const Call c = o.fault->call;
+  const FaultOutcome& f = o.fault->outcome;
+  if (f.kind != FaultOutcome::Kind::kErrno && c != Call::kGetaddrinfo) return;
+  const int err = f.code;
+  const std::string what = std::string(CallName(c)) + "(" + o.faulted->args + ") = " +
+                           (c == Call::kGetaddrinfo ? "EAI" : ErrnoName(err)) + " gave " +
+                           Describe(out) + ", without the fault " + Describe(base);
+  const bool retried = c == Call::kSocket || c == Call::kSetsockopt || c == Call::kBind ||
+                       c == Call::kListen || c == Call::kGetsockname;
+  if (c == Call::kGetaddrinfo) {
+    if (!IsErr(out, Error::Kind::kResolve, f.code) || out.error->sys_errno != f.sys_errno) {
+      v.push_back("BIND-005: " + what);
+    }
+    return;
+  }
+  if (c == Call::kClose) {
+    // close is cleanup; its failure changes nothing (and is never retried).
+    if (!SameAs(out, base)) v.push_back("BIND-018: " + what);
+    return;
+  }
+  if (err == EINTR && retried) {
+    if (!SameAs(out, base)) v.push_back("BIND-024: " + what);
+    return;
+  }
+  if (c == Call::kSocket && err == EAFNOSUPPORT) {
+    if (base.ok && !SkippedOne(out, base)) v.push_back("BIND-008: " + what);
+    return;
+  }
+  if (c == Call::kSetsockopt) {
+    const std::string step = "setsockopt(" + OptOf(*o.faulted) + ")";
+    if (!IsErr(out, Error::Kind::kOs, err) || out.error->step != step) {
+      v.push_back("BIND-026: " + what);
+    }
+    return;
+  }
+  if (c == Call::kBind && err == EADDRNOTAVAIL && o.scenario.bind.address == "localhost" &&
+      IsV6Bind(*o.faulted)) {
+    if (base.ok && !SkippedOne(out, base)) v.push_back("BIND-015: " + what);
+    return;
+  }
+  if (c == Call::kBind && err == EADDRINUSE && o.scenario.bind.port == 0 &&
+      PortOf(*o.faulted) != 0) {
+    // An inherited port taken: start over on a new one (BIND-023), unless the
+    // restarts ran out (port_retries + 1 passes failed that way) or the range
+    // did (the kernel had no port left for a first address).
+    if (!base.ok || out.ok) return;
+    long long inherited_failures = 0;
+    bool range_out = false;
+    for (const auto& e : o.calls) {
+      if (e.call != Call::kBind || e.err != EADDRINUSE) continue;
+      if (PortOf(e) != 0) {
+        ++inherited_failures;
+      } else {
+        range_out = true;
+      }
+    }
+    const bool ran_out = inherited_failures == o.scenario.bind.port_retries + 1LL || range_out;
+    if (!IsErr(out, Error::Kind::kOs, EADDRINUSE) || !ran_out) v.push_back("BIND-023: " + what);
+    return;
+  }
+  // Any other failure of a step is that step's os error.
+  if (!IsErr(out, Error::Kind::kOs, err) || out.error->step != CallName(c)) {
+    v.push_back("BIND-025: " + what);
+  }
+}
+
+// A fault that makes the UNIX-008 probe answer "nobody listens" (connect
+// refused, or the file gone) is believed, as the spec says it must be: the
+// live-listener invariants then do not apply. A real kernel gives those
+// answers only when the listener has just gone away.
+bool ProbeToldStale(const Observation& o) {
+  return o.fault != nullptr && o.fault->call == Call::kConnect &&
+         (o.fault->outcome.code == ECONNREFUSED || o.fault->outcome.code == ENOENT);
+}
+
+void CheckUnix(const Observation& o, V& v) {
+  const UnixOptions& opts = o.scenario.unix;
+  const Outcome& out = o.outcome;
+  const bool abstract = !opts.path.empty() && opts.path[0] == '\0';
+  const auto& traits = o.kernel.config().traits;
+  if (o.listeners != nullptr) {
+    const Listener& l = o.listeners->front();
+    const auto info = o.kernel.socket_info(l.fd.get());
+    if (!info || info->family != AF_UNIX || !info->nonblock || !info->cloexec) {
+      v.push_back("UNIX-001: the socket is not AF_UNIX, non-blocking and close-on-exec");
+    } else {
+      const int backlog = opts.backlog > traits.somaxconn ? traits.somaxconn : opts.backlog;
+      if (info->state != FakeKernel::SocketState::kListening || info->backlog != backlog) {
+        v.push_back("UNIX-006: not listening with backlog " + std::to_string(backlog));
+      }
+    }
+    if (!abstract) {
+      const FakeFs::Node* n = o.kernel.fs().Find(opts.path);
+      if (n == nullptr || n->type != FakeFs::Type::kSocket) {
+        v.push_back("UNIX-005: no socket file at " + opts.path);
+      } else {
+        if (n->perm != (opts.mode & 07777)) {
+          v.push_back("UNIX-005: the file's mode is " + ModeText(n->perm) + ", not " +
+                      ModeText(opts.mode));
+        }
+        if ((n->created_perm & ~opts.mode & 0777) != 0) {
+          v.push_back("UNIX-010: the file was created with " + ModeText(n->created_perm) +
+                      ", wider than " + ModeText(opts.mode));
+        }
+      }
+    }
+  }
+  if (abstract) {
+    for (const auto& e : o.calls) {
+      if (e.call == Call::kLstat || e.call == Call::kStat || e.call == Call::kUnlink ||
+          e.call == Call::kChmod) {
+        v.push_back("UNIX-007: an abstract name got " + std::string(CallName(e.call)));
+      }
+    }
+  }
+  if (o.before.node && out.ok) {
+    const auto type = o.before.node->type;
+    if (o.before.node_was_live && !ProbeToldStale(o)) {
+      v.push_back("UNIX-008: a live listener's path was taken over");
+    }
+    if (type == FakeFs::Type::kSymlink) v.push_back("UNIX-009: a symlink's path was taken over");
+    if (type == FakeFs::Type::kFile || type == FakeFs::Type::kDir) {
+      v.push_back("UNIX-004: a path that is not a socket was taken over");
+    }
+  }
+  if (o.fault && o.faulted && o.baseline) {
+    const Call c = o.fault->call;
+    const int err = o.fault->outcome.code;
+    const Outcome& base = o.baseline->outcome;
+    const std::string what = std::string(CallName(c)) + "(" + o.faulted->args + ") = " +
+                             ErrnoName(err) + " gave " + Describe(out) + ", without the fault " +
+                             Describe(base);
+    const bool retried = c == Call::kSocket || c == Call::kSetsockopt || c == Call::kBind ||
+                         c == Call::kListen || c == Call::kLstat || c == Call::kUnlink ||
+                         c == Call::kChmod || c == Call::kConnect;
+    if (o.fault->outcome.kind == FaultOutcome::Kind::kErrno && err == EINTR && retried) {
+      if (!SameAs(out, base)) v.push_back("UNIX-014: " + what);
+    } else if (c == Call::kSetsockopt && err == EINVAL) {
+      if (!SameAs(out, base)) v.push_back("UNIX-002: " + what);
+    }
+  }
+}
+
+void CheckAccept(const Observation& o, V& v) {
+  const AcceptDrive& d = o.scenario.accept;
+  const Outcome& out = o.outcome;
+  if (out.largest_batch > d.options.batch) {
+    v.push_back("ACCEPT-002: an event accepted " + std::to_string(out.largest_batch) +
+                " with batch " + std::to_string(d.options.batch));
+  }
+  for (const auto& e : o.calls) {
+    if (e.call == Call::kAccept4 && !e.args.ends_with("SOCK_NONBLOCK|SOCK_CLOEXEC")) {
+      v.push_back("ACCEPT-008: accept4(" + e.args + ")");
+    }
+  }
+  const auto fds = o.kernel.open_fds();
+  const std::vector<int>& before = o.before.fds;
+  // Connections the callback dropped, or threw with, are closed (ACCEPT-007,
+  // -017); the loop's own epoll fd may be open while the loop lives.
+  for (int fd : fds) {
+    if (std::find(before.begin(), before.end(), fd) == before.end() && !o.kernel.is_epoll(fd)) {
+      v.push_back("ACCEPT-017: fd " + std::to_string(fd) + " left open: " +
+                  o.kernel.DescribeFds());
+    }
+  }
+  if (out.spun) v.push_back("ACCEPT-011: the drive needed more than 1000 events");
+  if (out.ok && out.handler_active && out.queued_at_end != 0) {
+    v.push_back("ACCEPT-013: " + std::to_string(out.queued_at_end) + " connections left queued");
+  }
+  const long long expected = out.queued - (d.abort_at > 0 ? 1 : 0);
+  if (d.throw_at > 0 && out.accepted >= d.throw_at && !out.callback_threw) {
+    v.push_back("ACCEPT-007: the callback's exception did not leave the handler");
+  }
+  if (!o.fault) {
+    if (out.accepted != expected || !out.reports.empty()) {
+      v.push_back("ACCEPT-006: accepted " + std::to_string(out.accepted) + " of " +
+                  std::to_string(expected) + " with " + std::to_string(out.reports.size()) +
+                  " errors reported");
+    }
+    return;
+  }
+  if (!o.baseline || !o.faulted) return;
+  const Outcome& base = o.baseline->outcome;
+  const Call c = o.fault->call;
+  const int err = o.fault->outcome.code;
+  const std::string what = std::string(CallName(c)) + "(" + o.faulted->args + ") = " +
+                           ErrnoName(err) + ": accepted " + std::to_string(out.accepted) +
+                           " (without the fault " + std::to_string(base.accepted) + "), " +
+                           std::to_string(out.reports.size()) + " reports, handler " +
+                           (out.handler_active ? "active" : "removed");
+  if (c == Call::kAccept4) {
+    switch (SpecClassOf(err)) {
+      case SpecAcceptClass::kRetry:
+        if (out.accepted != base.accepted || out.reports != base.reports) {
+          v.push_back("ACCEPT-009: " + what);
+        }
+        break;
+      case SpecAcceptClass::kEndBatch:
+        if (out.accepted != base.accepted || out.reports != base.reports) {
+          v.push_back("ACCEPT-004: " + what);
+        }
+        break;
+      case SpecAcceptClass::kSkip:
+        if (out.accepted != base.accepted || out.reports != base.reports) {
+          v.push_back(std::string(err == ECONNABORTED ? "ACCEPT-005: " : "ACCEPT-010: ") + what);
+        }
+        break;
+      case SpecAcceptClass::kBackoff:
+        if (out.backoffs != 1 || out.reports.size() != base.reports.size() + 1 ||
+            out.reports.front() != err) {
+          v.push_back("ACCEPT-011/ACCEPT-012: " + what);
+        }
+        if (out.accepted != base.accepted) v.push_back("ACCEPT-013: " + what);
+        break;
+      case SpecAcceptClass::kFatal:
+        if (out.handler_active || std::count(out.reports.begin(), out.reports.end(), err) != 1) {
+          v.push_back("ACCEPT-014: " + what);
+        }
+        break;
+    }
+  } else if (c == Call::kEpollWait && err == EINTR) {
+    if (out.accepted != base.accepted || !out.ok) v.push_back("LOOP-003: " + what);
+  } else if (c == Call::kClose) {
+    if (out.accepted != base.accepted) v.push_back("ACCEPT-017: " + what);
+  } else if (c == Call::kEpollCtl && o.faulted->args.find("EPOLL_CTL_ADD") != std::string::npos) {
+    if (out.ok) v.push_back("ACCEPT-001: registration failed but the handler reports ok");
+  }
+}
+
+}  // namespace
+
+SpecAcceptClass SpecClassOf(int err) {
+  switch (err) {
+    case EINTR:  // ACCEPT-009
+      return SpecAcceptClass::kRetry;
+    case EAGAIN:  // ACCEPT-004 (EWOULDBLOCK is EAGAIN on Linux)
+      return SpecAcceptClass::kEndBatch;
+    case ECONNABORTED:  // ACCEPT-005
+    case EPROTO:        // ACCEPT-010's list
+    case EPERM:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+      return SpecAcceptClass::kSkip;
+    case EMFILE:  // ACCEPT-011
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:
+      return SpecAcceptClass::kBackoff;
+    default:  // ACCEPT-014
+      return SpecAcceptClass::kFatal;
+  }
+}
+
+void CheckWhileHeld(const Observation& o, V& v) {
+  switch (o.scenario.op) {
+    case Scenario::Op::kBindSockets:
+      if (o.listeners != nullptr) CheckBindListeners(o, v);
+      CheckOsError(o.outcome, v);
+      if (!o.outcome.ok && o.outcome.error && o.outcome.error->kind == Error::Kind::kResolve &&
+          o.calls.size() != 1) {
+        v.push_back("BIND-005: a resolve error after other calls");
+      }
+      if (o.fault && o.faulted && o.baseline) CheckBindFault(o, v);
+      break;
+    case Scenario::Op::kBindUnixSocket:
+      CheckUnix(o, v);
+      break;
+    case Scenario::Op::kAcceptDrain:
+      CheckAccept(o, v);
+      break;
+  }
+}
+
+void CheckAfterRelease(const Observation& o, V& v) {
+  const std::vector<int> fds = o.kernel.open_fds();
+  if (fds != o.before.fds) {
+    const char* rule = o.scenario.op == Scenario::Op::kBindSockets   ? "BIND-018"
+                       : o.scenario.op == Scenario::Op::kBindUnixSocket ? "UNIX-011"
+                                                                        : "ACCEPT-017";
+    v.push_back(std::string(rule) + ": open fds " + Fds(fds) + ", before the call " +
+                Fds(o.before.fds) + "\n" + o.kernel.DescribeFds());
+  }
+  // close() is never retried: on Linux the fd is gone whatever it returned.
+  for (size_t i = 0; i + 1 < o.calls.size(); ++i) {
+    if (o.calls[i].call == Call::kClose && o.calls[i].err != 0 &&
+        o.calls[i + 1].call == Call::kClose && o.calls[i + 1].args == o.calls[i].args) {
+      v.push_back("BIND-024: close(" + o.calls[i].args + ") retried");
+    }
+  }
+  if (o.scenario.op != Scenario::Op::kBindUnixSocket) return;
+  if (o.kernel.fs().umask() != o.before.umask) {
+    v.push_back("UNIX-015: umask " + ModeText(o.kernel.fs().umask()) + " after the call, " +
+                ModeText(o.before.umask) + " before");
+  }
+  const std::string& path = o.scenario.unix.path;
+  if (path.empty() || path[0] == '\0') return;
+  const FakeFs::Node* now = o.kernel.fs().Find(path);
+  const auto& was = o.before.node;
+  const bool kept = now != nullptr && was && now->ino == was->ino;
+  const bool live = o.before.node_was_live && !ProbeToldStale(o);
+  if (was && (live || was->type != FakeFs::Type::kSocket)) {
+    // A live listener, a symlink, a file, a directory: never touched.
+    if (!kept) {
+      const char* rule = live                                  ? "UNIX-008"
+                         : was->type == FakeFs::Type::kSymlink ? "UNIX-009"
+                                                               : "UNIX-004";
+      v.push_back(std::string(rule) + ": " + path + " was removed or replaced");
+    }
+    if (live && !o.kernel.Listens(*SockAddr::Unix(path))) {
+      v.push_back("UNIX-008: the other process's listener no longer listens");
+    }
+    return;
+  }
+  if (!o.outcome.ok && now != nullptr && !kept) {
+    v.push_back("UNIX-011: the failed call left a socket file at " + path);
+  }
+}
+
+}  // namespace netutil::fakes
