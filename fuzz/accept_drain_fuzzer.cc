@@ -11,6 +11,7 @@
 #include "fuzzed_sys.h"
 #include "netutil/accept_handler.h"
 #include "netutil/epoll_loop.h"
+#include "netutil/fakes/forwarding_sys.h"
 
 using namespace std::chrono_literals;
 using netutil::AcceptErrorClass;
@@ -21,9 +22,9 @@ namespace {
 
 // Watches accept4 from the inside: wraps FuzzedSys so the oracle sees every
 // answer the handler got, in order.
-class ObservedSys final : public netutil::Sys {
+class ObservedSys final : public netutil::fakes::ForwardingSys {
  public:
-  explicit ObservedSys(FuzzedSys& inner) : in_(inner) {}
+  explicit ObservedSys(FuzzedSys& inner) : ForwardingSys(inner), in_(inner) {}
   int accepted_in_round = 0;      // successful accept4 since the last epoll_wait
   int slots_in_round = 0;         // accept4 calls that used a batch slot
   int backoff_errors = 0;         // EMFILE & co returned
@@ -33,25 +34,11 @@ class ObservedSys final : public netutil::Sys {
   std::chrono::nanoseconds paused_until{-1};
   bool accept_while_paused = false;
 
-  netutil::GaiResult getaddrinfo(const std::optional<std::string>& h, const std::string& s,
-                                 const netutil::AddrInfoHints& hints) override {
-    return in_.getaddrinfo(h, s, hints);
-  }
-  netutil::SysInt socket(int d, int t, int p) override { return in_.socket(d, t, p); }
-  netutil::SysInt setsockopt(int fd, int l, int o, int v) override {
-    return in_.setsockopt(fd, l, o, v);
-  }
-  netutil::SysInt getsockopt(int fd, int l, int o) override { return in_.getsockopt(fd, l, o); }
-  netutil::SysInt bind(int fd, const netutil::SockAddr& a) override { return in_.bind(fd, a); }
-  netutil::SysInt listen(int fd, int b) override { return in_.listen(fd, b); }
-  netutil::SysResult<netutil::SockAddr> getsockname(int fd) override {
-    return in_.getsockname(fd);
-  }
   netutil::SysInt accept4(int fd, netutil::SockAddr* peer, int flags) override {
     Check(flags == (SOCK_NONBLOCK | SOCK_CLOEXEC), "accept4 without NONBLOCK|CLOEXEC");
     if (fatal_seen) accept_after_fatal = true;
     if (in_.now() < paused_until) accept_while_paused = true;
-    auto r = in_.accept4(fd, peer, flags);
+    auto r = ForwardingSys::accept4(fd, peer, flags);
     if (r.ok()) {
       ++accepted_in_round;
       ++slots_in_round;
@@ -76,36 +63,16 @@ class ObservedSys final : public netutil::Sys {
     }
     return r;
   }
-  netutil::SysInt connect(int fd, const netutil::SockAddr& a) override {
-    return in_.connect(fd, a);
-  }
-  netutil::SysInt close(int fd) override { return in_.close(fd); }
-  netutil::SysInt fcntl(int fd, int c, int a) override { return in_.fcntl(fd, c, a); }
-  netutil::SysInt unlink(const std::string& p) override { return in_.unlink(p); }
-  netutil::SysResult<netutil::FileStat> lstat(const std::string& p) override {
-    return in_.lstat(p);
-  }
-  netutil::SysResult<netutil::FileStat> stat(const std::string& p) override {
-    return in_.stat(p);
-  }
-  netutil::SysInt chmod(const std::string& p, mode_t m) override { return in_.chmod(p, m); }
-  netutil::SysInt fchmod(int fd, mode_t m) override { return in_.fchmod(fd, m); }
-  mode_t umask(mode_t m) override { return in_.umask(m); }
-  netutil::SysInt epoll_create1(int f) override { return in_.epoll_create1(f); }
-  netutil::SysInt epoll_ctl(int ep, int op, int fd, uint32_t ev) override {
-    return in_.epoll_ctl(ep, op, fd, ev);
-  }
   netutil::SysInt epoll_wait(int ep, netutil::EpollEvent* ev, int max, int t) override {
     accepted_in_round = 0;
     slots_in_round = 0;
-    return in_.epoll_wait(ep, ev, max, t);
+    return ForwardingSys::epoll_wait(ep, ev, max, t);
   }
-  std::chrono::nanoseconds monotonic_now() override { return in_.monotonic_now(); }
 
   std::chrono::nanoseconds backoff{0};
 
  private:
-  FuzzedSys& in_;
+  FuzzedSys& in_;  // for its clock (now())
 };
 
 }  // namespace

@@ -27,8 +27,10 @@ echo "fuzz: ${seconds}s per target; scratch dir $work"
 run() {  # run TARGET CORPUS_DIR -> prints "execs_per_sec edges corpus crashes"
   local t=$1 corpus=$2 log="$work/$1.log" art="$work/$1.artifacts/"
   mkdir -p "$art"
+  local dict=()
+  [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   "build-fuzz/bin/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
-    -artifact_prefix="$art" "$corpus" >"$log" 2>&1 || true
+    "${dict[@]}" -artifact_prefix="$art" "$corpus" >"$log" 2>&1 || true
   local eps edges files crashes
   eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   edges=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)

@@ -362,9 +362,11 @@ CallArgs EpollCreate1Args(int flags) {
 }
 
 CallArgs EpollCtlArgs(int epfd, int op, int fd, uint32_t events) {
+  // The mask in hex, as netconform's trace patterns spell it ("0x1").
+  char mask[16];
+  std::snprintf(mask, sizeof mask, "0x%x", static_cast<unsigned>(events));
   CallArgs a = Base(Call::kEpollCtl, std::to_string(epfd) + ", EPOLL_CTL_" + EpollOpName(op) +
-                                         ", " + std::to_string(fd) + ", " +
-                                         EpollEventsText(events));
+                                         ", " + std::to_string(fd) + ", " + mask);
   a.fd = std::to_string(fd);
   a.op = EpollOpName(op);
   return a;

@@ -11,23 +11,24 @@ namespace {
 
 // A rule built in code that the parser would refuse is a bug in the test that
 // built it; say so at once rather than inject something no kernel returns.
-void CheckRule(const FaultRule& rule) {
-  if (auto why = FaultPlan::Validate(rule)) {
+void CheckRule(const FaultRule& rule, ErrnoCheck errnos) {
+  if (auto why = FaultPlan::Validate(rule, errnos)) {
     throw std::invalid_argument("fault rule '" + PrintRule(rule) + "': " + *why);
   }
 }
 
 }  // namespace
 
-void FaultInjector::Reset(FaultPlan plan) {
-  for (const auto& r : plan.rules()) CheckRule(r);
+void FaultInjector::Reset(FaultPlan plan, ErrnoCheck errnos) {
+  for (const auto& r : plan.rules()) CheckRule(r, errnos);
   plan_ = std::move(plan);
+  errnos_ = errnos;
   seen_.assign(plan_.rules().size(), 0);
   fired_.assign(plan_.rules().size(), 0);
 }
 
 void FaultInjector::Add(FaultRule rule) {
-  CheckRule(rule);
+  CheckRule(rule, errnos_);
   plan_.Add(std::move(rule));
   seen_.push_back(0);
   fired_.push_back(0);

@@ -122,12 +122,14 @@ std::optional<std::string> CheckCallCanFault(Call call) {
   return std::nullopt;
 }
 
-std::optional<std::string> CheckOutcome(Call call, const FaultOutcome& o) {
+std::optional<std::string> CheckOutcome(Call call, const FaultOutcome& o,
+                                        ErrnoCheck errnos = ErrnoCheck::kLegal) {
   switch (o.kind) {
     case FaultOutcome::Kind::kErrno:
       if (call == Call::kGetaddrinfo) {
         return std::string("getaddrinfo fails with EAI_* codes, not errno values");
       }
+      if (errnos == ErrnoCheck::kAny && o.code > 0) return std::nullopt;
       if (!IsLegalErrno(call, o.code)) {
         return std::string(ErrnoName(o.code)) + " is not an errno " + CallName(call) +
                " can return; legal: " + Join(LegalErrnos(call));
@@ -347,7 +349,7 @@ std::string PlanError::ToString() const {
 
 FaultPlan::Parsed FaultPlan::Parse(std::string_view text) { return Parser(text).Run(); }
 
-std::optional<std::string> FaultPlan::Validate(const FaultRule& rule) {
+std::optional<std::string> FaultPlan::Validate(const FaultRule& rule, ErrnoCheck errnos) {
   if (auto why = CheckCallCanFault(rule.call)) return why;
   if (rule.first < 1 || rule.first > FaultRule::kMaxIndex) {
     return "call index " + std::to_string(rule.first) + " is outside 1..1000000000";
@@ -363,7 +365,7 @@ std::optional<std::string> FaultPlan::Validate(const FaultRule& rule) {
     if (!keys.insert(key).second) return std::string("a second predicate on ") + ArgKeyName(key);
     if (auto why = CheckValue(key, value)) return why;
   }
-  return CheckOutcome(rule.call, rule.outcome);
+  return CheckOutcome(rule.call, rule.outcome, errnos);
 }
 
 std::string PrintOutcome(const FaultOutcome& o) {

@@ -1,6 +1,9 @@
 #include "netutil/fakes/injecting_sys.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <cerrno>
 
 namespace netutil::fakes {
 namespace {
@@ -37,7 +40,8 @@ std::string FileStatText(const FileStat& st) {
   return "{" + type + "|" + ModeText(st.mode & 07777) + "}";
 }
 
-InjectingSys::InjectingSys(Sys& inner, FaultPlan plan) : inner_(inner), faults_(std::move(plan)) {}
+InjectingSys::InjectingSys(Sys& inner, FaultPlan plan)
+    : ForwardingSys(inner), faults_(std::move(plan)) {}
 
 void InjectingSys::Record(const CallArgs& args, std::string result, int err, int sys_err,
                           bool injected) {
@@ -87,48 +91,56 @@ GaiResult InjectingSys::getaddrinfo(const std::optional<std::string>& host,
   const CallArgs args = GetaddrinfoArgs(host, service, hints);
   GaiResult r;
   const std::optional<FaultOutcome> o = faults_.Decide(args);
+  const bool in_table = host && resolver_.hosts().count(*host) != 0;
   if (o) {
     r.gai_err = o->code;
     r.sys_err = o->sys_errno;
+  } else if (in_table) {
+    // Both families count as configured: AI_ADDRCONFIG narrows nothing.
+    r = resolver_.Resolve(host, service, hints, /*has_v4=*/true, /*has_v6=*/true);
   } else {
-    r = inner_.getaddrinfo(host, service, hints);
+    r = inner().getaddrinfo(host, service, hints);
   }
   Record(args, r.ok() ? AddrListText(r.addrs) : std::string(), r.gai_err, r.sys_err,
-         o.has_value());
+         o.has_value() || in_table);
   return r;
 }
 
 SysInt InjectingSys::socket(int domain, int type, int protocol) {
+  if (ipv6_missing_ && domain == AF_INET6) {
+    Record(SocketArgs(domain, type, protocol), std::string(), EAFNOSUPPORT, 0, true);
+    return SysErr(EAFNOSUPPORT);
+  }
   return IntCall(SocketArgs(domain, type, protocol),
-                 [&] { return inner_.socket(domain, type, protocol); }, Plain);
+                 [&] { return inner().socket(domain, type, protocol); }, Plain);
 }
 
 SysInt InjectingSys::setsockopt(int fd, int level, int optname, int value) {
   return IntCall(SetsockoptArgs(fd, level, optname, value),
-                 [&] { return inner_.setsockopt(fd, level, optname, value); }, Plain);
+                 [&] { return inner().setsockopt(fd, level, optname, value); }, Plain);
 }
 
 SysInt InjectingSys::getsockopt(int fd, int level, int optname) {
   return IntCall(GetsockoptArgs(fd, level, optname),
-                 [&] { return inner_.getsockopt(fd, level, optname); }, Plain);
+                 [&] { return inner().getsockopt(fd, level, optname); }, Plain);
 }
 
 SysInt InjectingSys::bind(int fd, const SockAddr& addr) {
-  return IntCall(BindArgs(fd, addr), [&] { return inner_.bind(fd, addr); }, Plain);
+  return IntCall(BindArgs(fd, addr), [&] { return inner().bind(fd, addr); }, Plain);
 }
 
 SysInt InjectingSys::listen(int fd, int backlog) {
-  return IntCall(ListenArgs(fd, backlog), [&] { return inner_.listen(fd, backlog); }, Plain);
+  return IntCall(ListenArgs(fd, backlog), [&] { return inner().listen(fd, backlog); }, Plain);
 }
 
 SysResult<SockAddr> InjectingSys::getsockname(int fd) {
   return ValueCall<SockAddr>(
-      GetsocknameArgs(fd), [&] { return inner_.getsockname(fd); },
+      GetsocknameArgs(fd), [&] { return inner().getsockname(fd); },
       [](const SockAddr& a) { return a.ToString(); });
 }
 
 SysInt InjectingSys::accept4(int fd, SockAddr* peer, int flags) {
-  return IntCall(Accept4Args(fd, flags), [&] { return inner_.accept4(fd, peer, flags); },
+  return IntCall(Accept4Args(fd, flags), [&] { return inner().accept4(fd, peer, flags); },
                  [&](const SysInt& r) {
                    std::string s = std::to_string(r.value);
                    if (peer != nullptr && !peer->empty()) s += " (peer " + peer->ToString() + ")";
@@ -137,56 +149,56 @@ SysInt InjectingSys::accept4(int fd, SockAddr* peer, int flags) {
 }
 
 SysInt InjectingSys::connect(int fd, const SockAddr& addr) {
-  return IntCall(ConnectArgs(fd, addr), [&] { return inner_.connect(fd, addr); }, Plain);
+  return IntCall(ConnectArgs(fd, addr), [&] { return inner().connect(fd, addr); }, Plain);
 }
 
 SysInt InjectingSys::close(int fd) {
-  return IntCall(CloseArgs(fd), [&] { return inner_.close(fd); }, Plain);
+  return IntCall(CloseArgs(fd), [&] { return inner().close(fd); }, Plain);
 }
 
 SysInt InjectingSys::fcntl(int fd, int cmd, int arg) {
-  return IntCall(FcntlArgs(fd, cmd, arg), [&] { return inner_.fcntl(fd, cmd, arg); }, Plain);
+  return IntCall(FcntlArgs(fd, cmd, arg), [&] { return inner().fcntl(fd, cmd, arg); }, Plain);
 }
 
 SysInt InjectingSys::unlink(const std::string& path) {
-  return IntCall(UnlinkArgs(path), [&] { return inner_.unlink(path); }, Plain);
+  return IntCall(UnlinkArgs(path), [&] { return inner().unlink(path); }, Plain);
 }
 
 SysResult<FileStat> InjectingSys::lstat(const std::string& path) {
-  return ValueCall<FileStat>(LstatArgs(path), [&] { return inner_.lstat(path); }, FileStatText);
+  return ValueCall<FileStat>(LstatArgs(path), [&] { return inner().lstat(path); }, FileStatText);
 }
 
 SysResult<FileStat> InjectingSys::stat(const std::string& path) {
-  return ValueCall<FileStat>(StatArgs(path), [&] { return inner_.stat(path); }, FileStatText);
+  return ValueCall<FileStat>(StatArgs(path), [&] { return inner().stat(path); }, FileStatText);
 }
 
 SysInt InjectingSys::chmod(const std::string& path, mode_t mode) {
-  return IntCall(ChmodArgs(path, mode), [&] { return inner_.chmod(path, mode); }, Plain);
+  return IntCall(ChmodArgs(path, mode), [&] { return inner().chmod(path, mode); }, Plain);
 }
 
 SysInt InjectingSys::fchmod(int fd, mode_t mode) {
-  return IntCall(FchmodArgs(fd, mode), [&] { return inner_.fchmod(fd, mode); }, Plain);
+  return IntCall(FchmodArgs(fd, mode), [&] { return inner().fchmod(fd, mode); }, Plain);
 }
 
 mode_t InjectingSys::umask(mode_t mask) {
   // umask cannot fail and no rule may name it (fault_plan.h); traced only.
-  const mode_t old = inner_.umask(mask);
+  const mode_t old = inner().umask(mask);
   Record(UmaskArgs(mask), ModeText(old), 0, 0, false);
   return old;
 }
 
 SysInt InjectingSys::epoll_create1(int flags) {
-  return IntCall(EpollCreate1Args(flags), [&] { return inner_.epoll_create1(flags); }, Plain);
+  return IntCall(EpollCreate1Args(flags), [&] { return inner().epoll_create1(flags); }, Plain);
 }
 
 SysInt InjectingSys::epoll_ctl(int epfd, int op, int fd, uint32_t events) {
   return IntCall(EpollCtlArgs(epfd, op, fd, events),
-                 [&] { return inner_.epoll_ctl(epfd, op, fd, events); }, Plain);
+                 [&] { return inner().epoll_ctl(epfd, op, fd, events); }, Plain);
 }
 
 SysInt InjectingSys::epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) {
   return IntCall(EpollWaitArgs(epfd, max_events, timeout_ms),
-                 [&] { return inner_.epoll_wait(epfd, events, max_events, timeout_ms); },
+                 [&] { return inner().epoll_wait(epfd, events, max_events, timeout_ms); },
                  [&](const SysInt& r) {
                    std::string s = std::to_string(r.value);
                    if (r.value > 0 && events != nullptr) {

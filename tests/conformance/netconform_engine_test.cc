@@ -1,7 +1,8 @@
 // netconform's own machinery: the reply matcher, the catalog check, the
 // verdicts (a wrong expectation fails with expected against actual, a crashed
 // or hung adapter fails its case and the run goes on, a case needing injection
-// is skipped out of process) and the fault-injecting Sys.
+// is skipped out of process) and what a case's env makes of fakes::InjectingSys
+// (fault rules, resolver overrides, no IPv6).
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -17,8 +18,9 @@
 #include <gtest/gtest.h>
 
 #include "catalog.h"
-#include "injecting_sys.h"
+#include "environment.h"
 #include "json_match.h"
+#include "netutil/fakes/injecting_sys.h"
 #include "netutil/posix_sys.h"
 #include "runner.h"
 #include "target.h"
@@ -245,18 +247,19 @@ TEST(Runner, AdapterExitingNonZeroAtEndOfInputFails) {
   EXPECT_NE(r.reason.find("status 3"), std::string::npos) << Details(r);
 }
 
-// --- the fault-injecting Sys ---
+// --- the environment, over fakes::InjectingSys ---
 
-TEST(InjectingSys, NthTimesAndFamilySelectCalls) {
+fakes::FaultPlan Faults(const char* text) {
+  std::string error;
+  std::optional<fakes::FaultPlan> plan = ParseFaults(json::parse(text), &error);
+  EXPECT_TRUE(plan.has_value()) << error;
+  return plan.value_or(fakes::FaultPlan{});
+}
+
+TEST(Environment, NthTimesAndFamilySelectCalls) {
   PosixSys posix;
-  InjectingSys sys(posix);
-  FaultRule rule;
-  rule.call = Call::kSocket;
-  rule.err = EMFILE;
-  rule.nth = 2;
-  rule.times = 2;
-  rule.family = AF_INET;
-  sys.SetFaults({rule});
+  fakes::InjectingSys sys(posix, Faults(R"([{"call": "socket", "errno": "EMFILE", "nth": 2,
+                                             "times": 2, "family": "inet"}])"));
   std::vector<int> errs;
   for (int i = 0; i < 4; ++i) {
     SysInt other = sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);  // another family
@@ -267,38 +270,43 @@ TEST(InjectingSys, NthTimesAndFamilySelectCalls) {
     if (s.ok()) (void)sys.close(s.value);
   }
   EXPECT_EQ(errs, (std::vector<int>{0, EMFILE, EMFILE, 0}));
-  SysTrace t = sys.TakeTrace();
-  EXPECT_EQ(t.counts[static_cast<size_t>(Call::kSocket)], 8);
+  EXPECT_EQ(sys.trace().Count(fakes::Call::kSocket), 8u);
   int injected = 0;
-  for (const std::string& line : t.log) {
-    if (line.find("socket(AF_INET, ") == 0 &&
-        line.find("= -1 EMFILE (injected)") != std::string::npos) {
-      ++injected;
-    }
+  for (const fakes::TraceEntry& e : sys.trace().entries()) {
+    if (e.call == fakes::Call::kSocket && e.injected && e.err == EMFILE) ++injected;
   }
   EXPECT_EQ(injected, 2);
 }
 
-TEST(InjectingSys, InjectedCloseFailureStillClosesTheFd) {
+TEST(Environment, RulesTheInjectorWouldRefuseAreParseErrors) {
+  std::string error;
+  EXPECT_FALSE(ParseFaults(
+      json::parse(R"([{"call": "listen", "family": "inet", "errno": "EINTR"}])"), &error));
+  EXPECT_NE(error.find("fault rule"), std::string::npos) << error;
+  EXPECT_FALSE(ParseFaults(json::parse(R"([{"call": "umask", "errno": "EINTR"}])"), &error));
+}
+
+TEST(Environment, InjectedCloseFailureStillClosesTheFd) {
   PosixSys posix;
-  InjectingSys sys(posix);
-  FaultRule rule;
-  rule.call = Call::kClose;
-  rule.err = EINTR;
-  sys.SetFaults({rule});
+  fakes::InjectingSys sys(posix, Faults(R"([{"call": "close", "errno": "EINTR"}])"));
   SysInt s = sys.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(sys.close(s.value).err, EINTR);
   EXPECT_EQ(::fcntl(s.value, F_GETFD), -1) << "the fd must be gone, as on Linux";
 }
 
-TEST(InjectingSys, ResolverOverrideTakesPortAndFamily) {
+TEST(Environment, ResolverOverrideTakesPortAndFamily) {
+  std::string error;
+  std::optional<Environment> env = ParseEnvironment(
+      json::parse(R"({"resolver": [{"host": "conform.test", "addrs": ["::1", "127.0.0.1"]}],
+                      "ipv6_missing": true})"),
+      &error);
+  ASSERT_TRUE(env.has_value()) << error;
+  EXPECT_TRUE(env->injects());
   PosixSys posix;
-  InjectingSys sys(posix);
-  ResolverOverride o;
-  o.host = "conform.test";
-  o.addrs = {*SockAddr::FromIp("::1", 0), *SockAddr::FromIp("127.0.0.1", 0)};
-  sys.SetResolver({o});
+  fakes::InjectingSys sys(posix);
+  sys.set_resolver(env->resolver);
+  sys.set_ipv6_missing(env->ipv6_missing);
   GaiResult all =
       sys.getaddrinfo(std::string("conform.test"), "8080", {AF_UNSPEC, SOCK_STREAM, 0, 0});
   ASSERT_TRUE(all.ok());
@@ -307,6 +315,9 @@ TEST(InjectingSys, ResolverOverrideTakesPortAndFamily) {
   GaiResult v4 = sys.getaddrinfo(std::string("conform.test"), "1", {AF_INET, SOCK_STREAM, 0, 0});
   ASSERT_EQ(v4.addrs.size(), 1u);
   EXPECT_EQ(v4.addrs[0].addr.ToString(), "127.0.0.1:1");
+  EXPECT_EQ(sys.socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0).err, EAFNOSUPPORT);
+  ASSERT_FALSE(sys.trace().entries().empty());
+  EXPECT_TRUE(sys.trace().entries().front().injected) << "answered by the table";
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "netutil/epoll_loop.h"
+#include "netutil/fakes/forwarding_sys.h"
 #include "netutil/posix_sys.h"
 #include "netutil/result.h"
 #include "netutil/sock_addr.h"
@@ -83,47 +84,26 @@ bool RunLoopUntil(EpollLoop& loop, const std::function<bool()>& done, millisecon
 // The loopback address of a family with a port: "127.0.0.1:port" or "[::1]:port".
 SockAddr Loopback(int family, uint16_t port);
 
+namespace detail {
+// Constructed before the ForwardingSys that refers to it (base-from-member).
+struct PosixSysHolder {
+  PosixSys real_;
+};
+}  // namespace detail
+
 // The real kernel through PosixSys, except that accept4 can be told to fail
 // with an errno instead of being called. For warming code paths (see the
 // EMFILE test) before the real fault; every other call goes to the kernel.
-class AcceptFaultSys final : public Sys {
+class AcceptFaultSys final : private detail::PosixSysHolder, public fakes::ForwardingSys {
  public:
   int accept4_fails_with = 0;  // 0: call the kernel
 
-  GaiResult getaddrinfo(const std::optional<std::string>& host, const std::string& service,
-                        const AddrInfoHints& hints) override {
-    return real_.getaddrinfo(host, service, hints);
-  }
-  SysInt socket(int d, int t, int p) override { return real_.socket(d, t, p); }
-  SysInt setsockopt(int fd, int l, int n, int v) override { return real_.setsockopt(fd, l, n, v); }
-  SysInt getsockopt(int fd, int l, int n) override { return real_.getsockopt(fd, l, n); }
-  SysInt bind(int fd, const SockAddr& a) override { return real_.bind(fd, a); }
-  SysInt listen(int fd, int b) override { return real_.listen(fd, b); }
-  SysResult<SockAddr> getsockname(int fd) override { return real_.getsockname(fd); }
+  AcceptFaultSys() : ForwardingSys(real_) {}
+
   SysInt accept4(int fd, SockAddr* peer, int flags) override {
     if (accept4_fails_with != 0) return SysErr(accept4_fails_with);
-    return real_.accept4(fd, peer, flags);
+    return ForwardingSys::accept4(fd, peer, flags);
   }
-  SysInt connect(int fd, const SockAddr& a) override { return real_.connect(fd, a); }
-  SysInt close(int fd) override { return real_.close(fd); }
-  SysInt fcntl(int fd, int c, int a) override { return real_.fcntl(fd, c, a); }
-  SysInt unlink(const std::string& p) override { return real_.unlink(p); }
-  SysResult<FileStat> lstat(const std::string& p) override { return real_.lstat(p); }
-  SysResult<FileStat> stat(const std::string& p) override { return real_.stat(p); }
-  SysInt chmod(const std::string& p, mode_t m) override { return real_.chmod(p, m); }
-  SysInt fchmod(int fd, mode_t m) override { return real_.fchmod(fd, m); }
-  mode_t umask(mode_t m) override { return real_.umask(m); }
-  SysInt epoll_create1(int f) override { return real_.epoll_create1(f); }
-  SysInt epoll_ctl(int ep, int op, int fd, uint32_t ev) override {
-    return real_.epoll_ctl(ep, op, fd, ev);
-  }
-  SysInt epoll_wait(int ep, EpollEvent* ev, int max, int ms) override {
-    return real_.epoll_wait(ep, ev, max, ms);
-  }
-  std::chrono::nanoseconds monotonic_now() override { return real_.monotonic_now(); }
-
- private:
-  PosixSys real_;
 };
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its content.

@@ -532,16 +532,17 @@ std::string AdapterSession::Serve(const Request& req) {
   if (!added.ok()) return ErrorReply(added.error());
   handle = std::move(added).value();
 
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
+  // Time comes from the seam's clock, like the loop's timers: a scripted or
+  // fuzzed Sys then decides how fast it passes, and a serve on it cannot hang.
+  const auto start = loop_->Now();
   const auto deadline = start + std::chrono::milliseconds(timeout_ms);
   const double cpu_start = CpuMillis();
   bool timed_out = false;
   std::optional<Error> loop_error;
   std::vector<std::string> thrown;
   while (static_cast<long long>(batches.size()) < max_events && handle.active()) {
-    const auto left = deadline - Clock::now();
-    if (left <= Clock::duration::zero()) {
+    const auto left = deadline - loop_->Now();
+    if (left <= std::chrono::nanoseconds::zero()) {
       timed_out = true;
       break;
     }
@@ -556,7 +557,7 @@ std::string AdapterSession::Serve(const Request& req) {
       if (thrown.size() < 4) thrown.emplace_back(e.what());
     }
   }
-  const double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  const double elapsed_ms = std::chrono::duration<double, std::milli>(loop_->Now() - start).count();
   const double cpu_ms = CpuMillis() - cpu_start;
   const bool active = handle.active();
   const bool paused = handle.paused();

@@ -1,9 +1,11 @@
 #include "environment.h"
 
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include "json_match.h"
 #include "netutil/errno_name.h"
+#include "netutil/fakes/call_args.h"
 #include "protocol.h"
 
 namespace netutil::conform {
@@ -25,25 +27,27 @@ bool OnlyKeys(const json& obj, std::initializer_list<const char*> keys, const ch
   return true;
 }
 
-bool ParseFault(const json& j, FaultRule* r, std::string* error) {
+bool ParseFault(const json& j, fakes::FaultRule* r, std::string* error) {
   if (!j.is_object()) return Fail(error, "fault rule must be an object: " + Brief(j));
   if (!OnlyKeys(j, {"call", "errno", "nth", "times", "family", "opt"}, "fault rule", error)) {
     return false;
   }
   if (!j.contains("call") || !j["call"].is_string()) return Fail(error, "fault rule needs a call");
-  std::optional<Call> call = CallFromName(j["call"].get<std::string>());
-  if (!call || *call == Call::kUmask) {
+  std::optional<fakes::Call> call = fakes::CallFromName(j["call"].get<std::string>());
+  if (!call || *call == fakes::Call::kUmask) {
     return Fail(error, "fault rule: no call to fail named " + j["call"].dump());
   }
   r->call = *call;
   if (!j.contains("errno") || !j["errno"].is_string())
     return Fail(error, "fault rule needs an errno");
   const std::string name = j["errno"].get<std::string>();
+  const bool gai_call = *call == fakes::Call::kGetaddrinfo;
   if (std::optional<int> e = ErrnoFromName(name)) {
-    r->err = *e;
-  } else if (std::optional<int> g = GaiErrorFromName(name); g && *call == Call::kGetaddrinfo) {
-    r->err = *g;
-    r->gai = true;
+    // getaddrinfo fails with EAI_SYSTEM carrying the errno.
+    r->outcome =
+        gai_call ? fakes::FaultOutcome::Gai(EAI_SYSTEM, *e) : fakes::FaultOutcome::Errno(*e);
+  } else if (std::optional<int> g = GaiErrorFromName(name); g && gai_call) {
+    r->outcome = fakes::FaultOutcome::Gai(*g);
   } else {
     return Fail(error, "fault rule: unknown errno " + name);
   }
@@ -51,74 +55,81 @@ bool ParseFault(const json& j, FaultRule* r, std::string* error) {
     if (!j["nth"].is_number_integer() || j["nth"].get<long long>() < 1) {
       return Fail(error, "fault rule: nth must be an integer >= 1");
     }
-    r->nth = j["nth"].get<long long>();
+    r->first = j["nth"].get<long long>();
   }
   if (j.contains("times")) {
     if (!j["times"].is_number_integer() || j["times"].get<long long>() < 0) {
       return Fail(error, "fault rule: times must be an integer >= 0");
     }
-    r->times = j["times"].get<long long>();
+    r->count = j["times"].get<long long>();  // 0 is FaultRule::kAlways
   }
   if (j.contains("family")) {
     std::optional<int> f = j["family"].is_string()
                                ? adapter::FamilyFromJsonName(j["family"].get<std::string>())
                                : std::nullopt;
     if (!f) return Fail(error, "fault rule: unknown family " + j["family"].dump());
-    r->family = *f;
+    r->Where(fakes::ArgKey::kFamily, fakes::FamilyToken(*f));
   }
   if (j.contains("opt")) {
-    std::optional<int> o =
-        j["opt"].is_string() ? SockOptFromName(j["opt"].get<std::string>()) : std::nullopt;
-    if (!o) return Fail(error, "fault rule: unknown socket option " + j["opt"].dump());
-    r->optname = *o;
+    if (!j["opt"].is_string()) {
+      return Fail(error, "fault rule: unknown socket option " + j["opt"].dump());
+    }
+    r->Where(fakes::ArgKey::kOpt, j["opt"].get<std::string>());
+  }
+  // Any errno: a case may script a failure the man page does not list.
+  if (std::optional<std::string> why = fakes::FaultPlan::Validate(*r, fakes::ErrnoCheck::kAny)) {
+    return Fail(error, "fault rule " + Brief(j) + ": " + *why);
   }
   return true;
 }
 
-bool ParseOverride(const json& j, ResolverOverride* o, std::string* error) {
+bool ParseOverride(const json& j, fakes::ResolverTable* table, std::string* error) {
   if (!j.is_object()) return Fail(error, "resolver entry must be an object: " + Brief(j));
   if (!OnlyKeys(j, {"host", "addrs", "error", "errno"}, "resolver entry", error)) return false;
-  if (!j.contains("host") || !(j["host"].is_string() || j["host"].is_null())) {
-    return Fail(error, "resolver entry needs a host (a string, or null for no address)");
+  if (!j.contains("host") || !j["host"].is_string()) {
+    return Fail(error, "resolver entry needs a host (a string)");
   }
-  if (j["host"].is_string()) o->host = j["host"].get<std::string>();
+  const std::string host = j["host"].get<std::string>();
   if (j.contains("error")) {
     std::optional<int> g =
         j["error"].is_string() ? GaiErrorFromName(j["error"].get<std::string>()) : std::nullopt;
     if (!g) return Fail(error, "resolver entry: unknown EAI code " + j["error"].dump());
-    o->gai_err = *g;
+    int sys_err = 0;
     if (j.contains("errno")) {
       std::optional<int> e =
           j["errno"].is_string() ? ErrnoFromName(j["errno"].get<std::string>()) : std::nullopt;
       if (!e) return Fail(error, "resolver entry: unknown errno " + j["errno"].dump());
-      o->sys_err = *e;
+      sys_err = *e;
     }
+    table->Fail(host, *g, sys_err);
     return true;
   }
   if (!j.contains("addrs") || !j["addrs"].is_array()) {
     return Fail(error, "resolver entry needs addrs (or an error)");
   }
+  std::vector<SockAddr> addrs;
   for (const json& a : j["addrs"]) {
     std::optional<SockAddr> addr =
         a.is_string() ? SockAddr::FromIp(a.get<std::string>(), 0) : std::nullopt;
     if (!addr) return Fail(error, "resolver entry: not an IP literal: " + a.dump());
-    o->addrs.push_back(*addr);
+    addrs.push_back(*addr);
   }
+  table->Set(host, std::move(addrs));
   return true;
 }
 
 }  // namespace
 
-std::optional<std::vector<FaultRule>> ParseFaults(const json& faults, std::string* error) {
+std::optional<fakes::FaultPlan> ParseFaults(const json& faults, std::string* error) {
   if (!faults.is_array()) {
     Fail(error, "faults must be an array");
     return std::nullopt;
   }
-  std::vector<FaultRule> out;
+  fakes::FaultPlan out;
   for (const json& f : faults) {
-    FaultRule r;
+    fakes::FaultRule r;
     if (!ParseFault(f, &r, error)) return std::nullopt;
-    out.push_back(r);
+    out.Add(std::move(r));
   }
   return out;
 }
@@ -152,9 +163,7 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error)
       return std::nullopt;
     }
     for (const json& r : env["resolver"]) {
-      ResolverOverride o;
-      if (!ParseOverride(r, &o, error)) return std::nullopt;
-      e.resolver.push_back(std::move(o));
+      if (!ParseOverride(r, &e.resolver, error)) return std::nullopt;
     }
   }
   if (env.contains("faults")) {

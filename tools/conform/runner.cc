@@ -12,6 +12,8 @@
 
 #include "environment.h"
 #include "json_match.h"
+#include "netutil/errno_name.h"
+#include "netutil/fakes/trace.h"
 
 namespace netutil::conform {
 namespace {
@@ -70,11 +72,34 @@ std::set<std::string> NeedsOf(const Case& c, const Environment& env) {
   return needs;
 }
 
-json TraceJson(const SysTrace& t) {
+// A trace line as the catalog's patterns spell it: "= -1 ERRNO" as strace
+// prints it, "(injected)" for an answer the injector made.
+std::string TraceLine(const fakes::TraceEntry& e) {
+  std::string s = std::string(fakes::CallName(e.call)) + "(" + e.args + ") = ";
+  if (e.err == 0) {
+    s += e.result;
+  } else if (e.call == fakes::Call::kGetaddrinfo) {
+    s += GaiErrorName(e.err);
+    if (e.sys_err != 0) s += std::string(" ") + ErrnoName(e.sys_err);
+  } else {
+    s += std::string("-1 ") + ErrnoName(e.err);
+  }
+  return e.injected ? s + " (injected)" : s;
+}
+
+// The calls since the trace was last cleared, as JSON; clears it.
+json TakeTrace(fakes::InjectingSys& inj) {
+  const fakes::Trace& t = inj.trace();
   json calls = json::object();
-  for (size_t i = 0; i < kCallCount; ++i) calls[CallName(static_cast<Call>(i))] = t.counts[i];
-  return {
-      {"calls", std::move(calls)}, {"total", t.total()}, {"log", t.log}, {"dropped", t.dropped}};
+  for (fakes::Call c : fakes::kAllCalls) calls[fakes::CallName(c)] = t.Count(c);
+  json log = json::array();
+  for (const fakes::TraceEntry& e : t.entries()) log.push_back(TraceLine(e));
+  json out = {{"calls", std::move(calls)},
+              {"total", t.size()},
+              {"log", std::move(log)},
+              {"dropped", t.dropped()}};
+  inj.trace().Clear();
+  return out;
 }
 
 std::string StepLabel(size_t index, const std::string& verb, const json& arg) {
@@ -274,11 +299,11 @@ CaseResult Runner::Run(const Case& c) {
   ctx.session = session.get();
   ctx.vars["TMP"] = dir;
   ctx.vars["RUN"] = std::to_string(::getpid()) + "-" + std::to_string(n);
-  if (InjectingSys* inj = session->injector()) {
+  if (fakes::InjectingSys* inj = session->injector()) {
     Environment env = *ParseEnvironment(c.env, &error);
-    inj->SetResolver(std::move(env.resolver));
-    inj->SetFaults(std::move(env.faults));
-    inj->SetIpv6Missing(env.ipv6_missing);
+    inj->set_resolver(std::move(env.resolver));
+    inj->faults().Reset(std::move(env.faults), fakes::ErrnoCheck::kAny);
+    inj->set_ipv6_missing(env.ipv6_missing);
   }
 
   bool ok = true;
@@ -322,15 +347,14 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
   json out;  // the step's result: what expect and save look at
   std::optional<json> trace;
   if (verb == "send") {
-    InjectingSys* inj = ctx.session->injector();
+    fakes::InjectingSys* inj = ctx.session->injector();
     if (step.contains("inject")) {
       std::optional<json> rules = Substitute(step["inject"], ctx.vars, &error);
-      std::optional<std::vector<FaultRule>> faults =
-          rules ? ParseFaults(*rules, &error) : std::nullopt;
+      std::optional<fakes::FaultPlan> faults = rules ? ParseFaults(*rules, &error) : std::nullopt;
       if (!faults) return fail(label, "inject: " + error);
-      if (inj != nullptr) inj->SetFaults(std::move(*faults));
+      if (inj != nullptr) inj->faults().Reset(std::move(*faults), fakes::ErrnoCheck::kAny);
     }
-    if (inj != nullptr) (void)inj->TakeTrace();  // only this request's calls
+    if (inj != nullptr) inj->trace().Clear();  // only this request's calls
     auto timeout = options_.request_timeout;
     if (step.contains("timeout_ms")) {
       timeout = std::chrono::milliseconds(step["timeout_ms"].get<long long>());
@@ -348,7 +372,7 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
                       : std::vector<std::string>{ex.failure.substr(first.size() + 1)});
     }
     out = std::move(*ex.reply);
-    if (inj != nullptr) trace = TraceJson(inj->TakeTrace());
+    if (inj != nullptr) trace = TakeTrace(*inj);
   } else if (verb == "connect") {
     if (auto e = host::Connect(*arg, &ctx.keep, &out)) return fail(label, *e);
   } else if (verb == "hold") {

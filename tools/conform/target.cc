@@ -48,18 +48,23 @@ Exchange ReplyOrFailure(const std::string& line) {
 
 class InProcessSession final : public Session {
  public:
-  InProcessSession() : injecting_(posix_), session_(injecting_) {}
+  InProcessSession() : injecting_(posix_), session_(injecting_) {
+    injecting_.trace() = fakes::Trace(kMaxTraceLines);
+  }
 
   Exchange Send(const json& request, std::chrono::milliseconds) override {
     // Through text, as on the wire: the in-process mode tests the same parser.
     return ReplyOrFailure(
         session_.Handle(request.dump(-1, ' ', false, json::error_handler_t::replace)));
   }
-  InjectingSys* injector() override { return &injecting_; }
+  fakes::InjectingSys* injector() override { return &injecting_; }
 
  private:
+  // A request's trace keeps this many calls; later ones are only counted.
+  static constexpr size_t kMaxTraceLines = 4000;
+
   PosixSys posix_;
-  InjectingSys injecting_;
+  fakes::InjectingSys injecting_;
   adapter::AdapterSession session_;
 };
 

@@ -2,7 +2,7 @@
 // (docs/ADAPTER.md). A Target opens one Session per case, so cases never share
 // listeners, fds or fault counts.
 //
-//   InProcessTarget: an AdapterSession in this process, over an InjectingSys
+//   InProcessTarget: an AdapterSession in this process, over a fakes::InjectingSys
 //                    around PosixSys: fault injection and a syscall trace.
 //   ProcessTarget:   any command speaking the protocol on stdin/stdout
 //                    (netutil-adapter today; Tornado or asyncio adapters later),
@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "injecting_sys.h"
+#include "netutil/fakes/injecting_sys.h"
 
 namespace netutil::conform {
 
@@ -32,7 +32,7 @@ class Session {
   virtual ~Session() = default;
   virtual Exchange Send(const nlohmann::json& request, std::chrono::milliseconds timeout) = 0;
   // The Sys decorator the implementation calls through, when there is one.
-  virtual InjectingSys* injector() { return nullptr; }
+  virtual fakes::InjectingSys* injector() { return nullptr; }
   // Ends the session, waiting at most `timeout` for the implementation to go.
   // Non-empty: how it misbehaved at the end (crashed, did not exit at end of
   // input, exited non-zero).

@@ -21,8 +21,9 @@ class FaultInjector {
   explicit FaultInjector(FaultPlan plan);  // as Reset(plan)
 
   // Replaces the plan and restarts every count. Throws std::invalid_argument
-  // for a rule FaultPlan::Validate refuses (a bug in the code that built it).
-  void Reset(FaultPlan plan);
+  // for a rule FaultPlan::Validate(rule, errnos) refuses (a bug in the code
+  // that built it); `errnos` also applies to the rules Add()s later.
+  void Reset(FaultPlan plan, ErrnoCheck errnos = ErrnoCheck::kLegal);
   // Appends a rule (validated likewise); its count starts with the next call.
   void Add(FaultRule rule);
 
@@ -39,6 +40,7 @@ class FaultInjector {
   static bool Matches(const FaultRule& rule, const CallArgs& call);
 
   FaultPlan plan_;
+  ErrnoCheck errnos_ = ErrnoCheck::kLegal;
   std::vector<long long> seen_;   // matching calls so far, per rule
   std::vector<long long> fired_;  // calls the rule fired on, per rule
 };

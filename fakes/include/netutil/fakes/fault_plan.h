@@ -50,6 +50,9 @@
 
 namespace netutil::fakes {
 
+// Whether a rule's errno must be one LegalErrnos lists for its call.
+enum class ErrnoCheck { kLegal, kAny };
+
 struct FaultOutcome {
   enum class Kind { kErrno, kValue, kGai };
   Kind kind = Kind::kErrno;
@@ -123,7 +126,10 @@ class FaultPlan {
 
   // Checks a rule built in code against the same constraints as the parser
   // (legal errno, predicate keys, value formats); nullopt when it is valid.
-  static std::optional<std::string> Validate(const FaultRule& rule);
+  // ErrnoCheck::kAny admits any errno, for callers that script a failure the
+  // man page does not list (netconform's catalog).
+  static std::optional<std::string> Validate(const FaultRule& rule,
+                                             ErrnoCheck errnos = ErrnoCheck::kLegal);
 
   FaultPlan& Add(FaultRule rule) {
     rules_.push_back(std::move(rule));

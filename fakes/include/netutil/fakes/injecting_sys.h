@@ -10,6 +10,12 @@
 // chosen value leaves out-parameters (accept4's peer, epoll_wait's events)
 // untouched.
 //
+// Two switches shape the environment beyond the plan: a ResolverTable answers
+// getaddrinfo for the hosts it holds (any other host goes to the inner Sys),
+// and ipv6_missing makes socket(AF_INET6) fail with EAFNOSUPPORT, as on a
+// kernel built without IPv6. Both are traced as injected; neither counts
+// against the plan's rules.
+//
 //   PosixSys real;
 //   InjectingSys sys(real, FaultPlan::Parse("bind family=inet6 = EADDRINUSE").plan.value());
 //   auto r = bind_sockets(sys, {.port = 0});
@@ -17,16 +23,16 @@
 #pragma once
 
 #include "netutil/fakes/fault_injector.h"
+#include "netutil/fakes/forwarding_sys.h"
+#include "netutil/fakes/resolver_table.h"
 #include "netutil/fakes/trace.h"
 #include "netutil/sys.h"
 
 namespace netutil::fakes {
 
-class InjectingSys final : public Sys {
+class InjectingSys final : public ForwardingSys {
  public:
   explicit InjectingSys(Sys& inner, FaultPlan plan = {});
-  InjectingSys(const InjectingSys&) = delete;
-  InjectingSys& operator=(const InjectingSys&) = delete;
 
   FaultInjector& faults() { return faults_; }
   const FaultInjector& faults() const { return faults_; }
@@ -34,6 +40,11 @@ class InjectingSys final : public Sys {
   const Trace& trace() const { return trace_; }
   // Tracing on by default; off saves the formatting in long benchmarks.
   void set_tracing(bool on) { tracing_ = on; }
+  // Hosts the table holds are resolved by it, not by the inner Sys.
+  void set_resolver(ResolverTable table) { resolver_ = std::move(table); }
+  const ResolverTable& resolver() const { return resolver_; }
+  // socket(AF_INET6) fails with EAFNOSUPPORT without reaching the inner Sys.
+  void set_ipv6_missing(bool missing) { ipv6_missing_ = missing; }
 
   // netutil::Sys
   GaiResult getaddrinfo(const std::optional<std::string>& host, const std::string& service,
@@ -57,8 +68,8 @@ class InjectingSys final : public Sys {
   SysInt epoll_create1(int flags) override;
   SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override;
   SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override;
-  // Not a call a fault can hit, and not traced: loops read the clock constantly.
-  std::chrono::nanoseconds monotonic_now() override { return inner_.monotonic_now(); }
+  // monotonic_now is ForwardingSys's, untraced: not a call a fault can hit,
+  // and loops read the clock constantly.
 
  private:
   template <typename Real, typename Describe>
@@ -67,10 +78,11 @@ class InjectingSys final : public Sys {
   SysResult<T> ValueCall(const CallArgs& args, Real&& real, Describe&& describe);
   void Record(const CallArgs& args, std::string result, int err, int sys_err, bool injected);
 
-  Sys& inner_;
   FaultInjector faults_;
   Trace trace_;
+  ResolverTable resolver_;
   bool tracing_ = true;
+  bool ipv6_missing_ = false;
 };
 
 // "S_IFSOCK|0600": a FileStat as traces print it.
