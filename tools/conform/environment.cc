@@ -141,7 +141,10 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error)
     Fail(error, "env must be an object");
     return std::nullopt;
   }
-  if (!OnlyKeys(env, {"needs", "resolver", "faults", "ipv6_missing"}, "env", error)) {
+  if (!OnlyKeys(env,
+                {"needs", "resolver", "faults", "fault_plan", "ipv6", "ipv6_missing", "fd_limit",
+                 "port_range"},
+                "env", error)) {
     return std::nullopt;
   }
   if (env.contains("needs")) {
@@ -177,6 +180,57 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error)
       return std::nullopt;
     }
     e.ipv6_missing = env["ipv6_missing"].get<bool>();
+  }
+  if (env.contains("fault_plan")) {
+    const json& lines = env["fault_plan"];
+    std::string text;
+    bool ok = lines.is_array();
+    for (size_t i = 0; ok && i < lines.size(); ++i) {
+      ok = lines[i].is_string();
+      if (ok) text += lines[i].get<std::string>() + "\n";
+    }
+    if (!ok) {
+      Fail(error, "env.fault_plan must be an array of rule lines");
+      return std::nullopt;
+    }
+    fakes::FaultPlan::Parsed parsed = fakes::FaultPlan::Parse(text);
+    if (!parsed.ok()) {
+      Fail(error, "env.fault_plan: " + parsed.error->ToString());
+      return std::nullopt;
+    }
+    for (const fakes::FaultRule& r : parsed.plan->rules()) e.faults.Add(r);
+  }
+  if (env.contains("ipv6")) {
+    const json& v = env["ipv6"];
+    if (v == "absent") {
+      e.ipv6_missing = true;
+    } else if (v == "partial") {
+      e.ipv6_partial = true;
+    } else if (v != "present") {
+      Fail(error, "env.ipv6 must be \"present\", \"absent\" or \"partial\": " + Brief(v));
+      return std::nullopt;
+    }
+  }
+  if (env.contains("fd_limit")) {
+    const json& v = env["fd_limit"];
+    if (!v.is_number_integer() || v.get<long long>() < 4 || v.get<long long>() > 1048576) {
+      Fail(error, "env.fd_limit must be an integer in 4..1048576: " + Brief(v));
+      return std::nullopt;
+    }
+    e.fd_limit = static_cast<int>(v.get<long long>());
+  }
+  if (env.contains("port_range")) {
+    const json& v = env["port_range"];
+    const bool ok = v.is_array() && v.size() == 2 && v[0].is_number_integer() &&
+                    v[1].is_number_integer() && v[0].get<long long>() >= 1024 &&
+                    v[1].get<long long>() <= 65535 &&
+                    v[0].get<long long>() <= v[1].get<long long>();
+    if (!ok) {
+      Fail(error, "env.port_range must be [LO, HI] with 1024 <= LO <= HI <= 65535: " + Brief(v));
+      return std::nullopt;
+    }
+    e.port_range = {static_cast<int>(v[0].get<long long>()),
+                    static_cast<int>(v[1].get<long long>())};
   }
   return e;
 }

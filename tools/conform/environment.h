@@ -13,11 +13,22 @@
 //             for getaddrinfo, "errno" may be an EAI_* name. A rule must be one
 //             fakes::FaultPlan::Validate accepts with ErrnoCheck::kAny (any errno;
 //             "family" only on socket, bind, connect and getaddrinfo).
-//   ipv6_missing: true
+//   fault_plan: ["bind #2 = EADDRINUSE", ...]   the same rules in the fault-plan
+//             text format (fakes/include/netutil/fakes/fault_plan.h), one
+//             line each; added after "faults"
+//   ipv6:     "present" (default) | "absent" (socket(AF_INET6) -> EAFNOSUPPORT)
+//             | "partial" (IPv6 sockets work but ::1 is not configured: made in
+//             a private network namespace on the real kernel)
+//   ipv6_missing: true          the same as "ipv6": "absent"
+//   fd_limit: N                 RLIMIT_NOFILE of the implementation (not in-process
+//                               on the real kernel: it would limit netconform)
+//   port_range: [LO, HI]        the ephemeral port range (a private network
+//                               namespace on the real kernel)
 //   needs:    ["ipv6", "loopback2", <adapter features from hello>]
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -32,10 +43,16 @@ struct Environment {
   std::vector<std::string> needs;
   fakes::ResolverTable resolver;
   fakes::FaultPlan faults;
-  bool ipv6_missing = false;
+  bool ipv6_missing = false;  // "ipv6": "absent"
+  bool ipv6_partial = false;  // "ipv6": "partial"
+  std::optional<int> fd_limit;
+  std::optional<std::pair<int, int>> port_range;
 
-  // Whether the environment can only be made by injecting (in-process).
+  // Whether the environment can only be made by injecting into the
+  // implementation's syscalls (in-process, the fake kernel, the interposer).
   bool injects() const { return !resolver.hosts().empty() || !faults.empty() || ipv6_missing; }
+  // Whether the real kernel needs a private network namespace for it.
+  bool needs_netns() const { return ipv6_partial || port_range.has_value(); }
 };
 
 // Host conditions a case may need; anything else in "needs" is an adapter feature.

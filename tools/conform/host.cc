@@ -132,7 +132,8 @@ std::optional<std::string> Connect(const json& spec, Keep* keep, json* result) {
       ++failed[ErrnoName(errno)];
     }
   }
-  // Wait for the handshakes (a SYN dropped on a full queue is resent after 1 s).
+  // Wait for the handshakes (a SYN dropped on a full queue is resent after 1
+  // s).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (!pending.empty()) {
     std::vector<pollfd> pfds;
@@ -261,5 +262,17 @@ json Inspect(const std::string& path) {
   }
   return out;
 }
+
+std::optional<std::string> RealHost::Connect(const json& spec, json* result) {
+  return host::Connect(spec, &keep_, result);
+}
+std::optional<std::string> RealHost::Hold(const json& spec, json* result) {
+  return host::Hold(spec, &keep_, result);
+}
+std::optional<std::string> RealHost::Make(const json& spec, json* result) {
+  return host::Make(spec, &keep_, result);
+}
+json RealHost::Inspect(const std::string& path) { return host::Inspect(path); }
+void RealHost::Sleep(long long ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 }  // namespace netutil::conform::host

@@ -46,6 +46,33 @@ inline constexpr long long kMaxClients = 1000;
 // Established connections are kept in `keep`.
 std::optional<std::string> Connect(const nlohmann::json& spec, Keep* keep, nlohmann::json* result);
 
+// Where a case's own actions go. RealHost (below) acts on this machine;
+// the fake-kernel target brings a Host acting on its FakeKernel. Each method
+// returns the error that stops the step, or fills `result`.
+class Host {
+ public:
+  virtual ~Host() = default;
+  virtual std::optional<std::string> Connect(const nlohmann::json& spec, nlohmann::json* result) = 0;
+  virtual std::optional<std::string> Hold(const nlohmann::json& spec, nlohmann::json* result) = 0;
+  virtual std::optional<std::string> Make(const nlohmann::json& spec, nlohmann::json* result) = 0;
+  virtual nlohmann::json Inspect(const std::string& path) = 0;
+  // Lets `ms` pass (the fake kernel moves its clock instead of sleeping).
+  virtual void Sleep(long long ms) = 0;
+};
+
+// The functions below, keeping what they open until the case ends.
+class RealHost final : public Host {
+ public:
+  std::optional<std::string> Connect(const nlohmann::json& spec, nlohmann::json* result) override;
+  std::optional<std::string> Hold(const nlohmann::json& spec, nlohmann::json* result) override;
+  std::optional<std::string> Make(const nlohmann::json& spec, nlohmann::json* result) override;
+  nlohmann::json Inspect(const std::string& path) override;
+  void Sleep(long long ms) override;
+
+ private:
+  Keep keep_;
+};
+
 // {"address": "127.0.0.1", "port": 0}: a listening TCP socket netconform holds,
 // to make a port busy. -> {"port": P, "address": "127.0.0.1"}
 std::optional<std::string> Hold(const nlohmann::json& spec, Keep* keep, nlohmann::json* result);

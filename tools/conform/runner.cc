@@ -12,8 +12,8 @@
 
 #include "environment.h"
 #include "json_match.h"
+#include "netns.h"
 #include "netutil/errno_name.h"
-#include "netutil/fakes/trace.h"
 
 namespace netutil::conform {
 namespace {
@@ -22,8 +22,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kVerbs[] = {"send", "connect", "hold", "make", "check", "sleep_ms"};
 
-// Why fault injection and traces exist only in-process, for now.
-const char* kNoInterposer = "in-process only until the LD_PRELOAD interposer";
+// Why a target has no fault injection or trace.
+const char* kNoInterposer = "this target has no instrument (in-process, --fake, or the interposer)";
 
 std::optional<std::string> VerbOf(const json& step) {
   std::optional<std::string> verb;
@@ -70,36 +70,6 @@ std::set<std::string> NeedsOf(const Case& c, const Environment& env) {
     }
   }
   return needs;
-}
-
-// A trace line as the catalog's patterns spell it: "= -1 ERRNO" as strace
-// prints it, "(injected)" for an answer the injector made.
-std::string TraceLine(const fakes::TraceEntry& e) {
-  std::string s = std::string(fakes::CallName(e.call)) + "(" + e.args + ") = ";
-  if (e.err == 0) {
-    s += e.result;
-  } else if (e.call == fakes::Call::kGetaddrinfo) {
-    s += GaiErrorName(e.err);
-    if (e.sys_err != 0) s += std::string(" ") + ErrnoName(e.sys_err);
-  } else {
-    s += std::string("-1 ") + ErrnoName(e.err);
-  }
-  return e.injected ? s + " (injected)" : s;
-}
-
-// The calls since the trace was last cleared, as JSON; clears it.
-json TakeTrace(fakes::InjectingSys& inj) {
-  const fakes::Trace& t = inj.trace();
-  json calls = json::object();
-  for (fakes::Call c : fakes::kAllCalls) calls[fakes::CallName(c)] = t.Count(c);
-  json log = json::array();
-  for (const fakes::TraceEntry& e : t.entries()) log.push_back(TraceLine(e));
-  json out = {{"calls", std::move(calls)},
-              {"total", t.size()},
-              {"log", std::move(log)},
-              {"dropped", t.dropped()}};
-  inj.trace().Clear();
-  return out;
 }
 
 std::string StepLabel(size_t index, const std::string& verb, const json& arg) {
@@ -151,7 +121,9 @@ std::optional<std::string> CheckStep(const json& step) {
   if (!step.is_object()) return "a step must be an object: " + Brief(step);
   std::optional<std::string> verb = VerbOf(step);
   if (!verb)
-    return "a step needs exactly one of send, connect, hold, make, check, sleep_ms: " + Brief(step);
+    return "a step needs exactly one of send, connect, hold, make, check, "
+           "sleep_ms: " +
+           Brief(step);
   std::set<std::string> allowed = {*verb, "expect", "save"};
   if (*verb == "send") allowed.insert({"inject", "trace", "timeout_ms"});
   for (const auto& [key, value] : step.items()) {
@@ -197,8 +169,8 @@ std::optional<std::string> CheckStep(const json& step) {
 
 struct Runner::Context {
   Session* session = nullptr;
+  host::Host* host = nullptr;
   Vars vars;
-  host::Keep keep;
 };
 
 Runner::Runner(Target& target, RunOptions options)
@@ -221,7 +193,7 @@ std::optional<std::string> Runner::Prepare() {
   std::error_code ec;
   std::filesystem::create_directory(dir, ec);
   std::string error;
-  std::unique_ptr<Session> s = target_.Open(dir, &error);
+  std::unique_ptr<Session> s = target_.Open(dir, Environment{}, &error);
   if (!s) return "cannot start the implementation: " + error;
   Exchange ex = s->Send({{"op", "hello"}}, options_.request_timeout);
   const std::string closing = s->Close(options_.request_timeout);
@@ -243,9 +215,9 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   if (!env) return "bad env: " + error;  // LoadCatalog makes this unreachable
   for (const std::string& need : NeedsOf(c, *env)) {
     if (need == "injection" && !target_.CanInject())
-      return "needs fault injection, " + std::string(kNoInterposer);
+      return "needs fault injection; " + std::string(kNoInterposer);
     if (need == "trace" && !target_.CanInject())
-      return "needs a syscall trace, " + std::string(kNoInterposer);
+      return "needs a syscall trace; " + std::string(kNoInterposer);
     if (need == "injection" || need == "trace") continue;
     if (need == "ipv6") {
       if (!probe_.ipv6) return "the host cannot listen on [::1] (no IPv6)";
@@ -259,6 +231,10 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
       return "the implementation (" + StringField(hello_, "impl", "unknown") +
              ") does not offer \"" + need + "\"";
     }
+  }
+  if (std::optional<std::string> why = target_.CannotMake(*env)) return why;
+  if (env->needs_netns() && target_.RealKernel()) {
+    if (std::optional<std::string> why = netns::Unavailable()) return *why;
   }
   return std::nullopt;
 }
@@ -289,22 +265,33 @@ CaseResult Runner::Run(const Case& c) {
   }
 
   std::string error;
-  std::unique_ptr<Session> session = target_.Open(dir, &error);
+  const Environment env = *ParseEnvironment(c.env, &error);
+  // A private network namespace for this thread, for what the real kernel
+  // must provide itself; the implementation is started inside it.
+  std::optional<netns::Scope> ns;
+  if (env.needs_netns() && target_.RealKernel()) {
+    ns.emplace();
+    netns::Settings settings;
+    settings.port_range = env.port_range;
+    settings.no_loopback6 = env.ipv6_partial;
+    if (std::optional<std::string> why = ns->Enter(settings)) {
+      result.verdict = Verdict::kFailed;
+      result.reason = "cannot make the network namespace: " + *why;
+      return done(std::move(result));
+    }
+  }
+  std::unique_ptr<Session> session = target_.Open(dir, env, &error);
   if (!session) {
     result.verdict = Verdict::kFailed;
     result.reason = "cannot start the implementation: " + error;
     return done(std::move(result));
   }
+  host::RealHost real_host;
   Context ctx;
   ctx.session = session.get();
+  ctx.host = session->host() != nullptr ? session->host() : &real_host;
   ctx.vars["TMP"] = dir;
   ctx.vars["RUN"] = std::to_string(::getpid()) + "-" + std::to_string(n);
-  if (fakes::InjectingSys* inj = session->injector()) {
-    Environment env = *ParseEnvironment(c.env, &error);
-    inj->set_resolver(std::move(env.resolver));
-    inj->faults().Reset(std::move(env.faults), fakes::ErrnoCheck::kAny);
-    inj->set_ipv6_missing(env.ipv6_missing);
-  }
 
   bool ok = true;
   try {
@@ -320,7 +307,8 @@ CaseResult Runner::Run(const Case& c) {
     result.details.push_back(closing);
   }
   session.reset();
-  ctx.keep.clear();
+  ctx.host = nullptr;
+  real_host = host::RealHost();
   if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
   result.verdict = ok ? Verdict::kOk : Verdict::kFailed;
   return done(std::move(result));
@@ -347,14 +335,14 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
   json out;  // the step's result: what expect and save look at
   std::optional<json> trace;
   if (verb == "send") {
-    fakes::InjectingSys* inj = ctx.session->injector();
+    Instrument* inst = ctx.session->instrument();
     if (step.contains("inject")) {
       std::optional<json> rules = Substitute(step["inject"], ctx.vars, &error);
       std::optional<fakes::FaultPlan> faults = rules ? ParseFaults(*rules, &error) : std::nullopt;
       if (!faults) return fail(label, "inject: " + error);
-      if (inj != nullptr) inj->faults().Reset(std::move(*faults), fakes::ErrnoCheck::kAny);
+      if (inst != nullptr) inst->SetFaults(std::move(*faults));
     }
-    if (inj != nullptr) inj->trace().Clear();  // only this request's calls
+    if (inst != nullptr) inst->ClearTrace();  // only this request's calls
     auto timeout = options_.request_timeout;
     if (step.contains("timeout_ms")) {
       timeout = std::chrono::milliseconds(step["timeout_ms"].get<long long>());
@@ -372,17 +360,17 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
                       : std::vector<std::string>{ex.failure.substr(first.size() + 1)});
     }
     out = std::move(*ex.reply);
-    if (inj != nullptr) trace = TakeTrace(*inj);
+    if (inst != nullptr) trace = inst->TakeTrace();
   } else if (verb == "connect") {
-    if (auto e = host::Connect(*arg, &ctx.keep, &out)) return fail(label, *e);
+    if (auto e = ctx.host->Connect(*arg, &out)) return fail(label, *e);
   } else if (verb == "hold") {
-    if (auto e = host::Hold(*arg, &ctx.keep, &out)) return fail(label, *e);
+    if (auto e = ctx.host->Hold(*arg, &out)) return fail(label, *e);
   } else if (verb == "make") {
-    if (auto e = host::Make(*arg, &ctx.keep, &out)) return fail(label, *e);
+    if (auto e = ctx.host->Make(*arg, &out)) return fail(label, *e);
   } else if (verb == "check") {
-    out = host::Inspect(arg->get<std::string>());
+    out = ctx.host->Inspect(arg->get<std::string>());
   } else if (verb == "sleep_ms") {
-    std::this_thread::sleep_for(std::chrono::milliseconds(arg->get<long long>()));
+    ctx.host->Sleep(arg->get<long long>());
     return true;
   }
 

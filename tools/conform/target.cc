@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@
 
 #include "json_match.h"
 #include "netutil/errno_name.h"
+#include "netutil/fakes/fault_injector.h"
+#include "netutil/fakes/injecting_sys.h"
 #include "netutil/posix_sys.h"
 #include "protocol.h"
 
@@ -25,6 +28,9 @@ namespace netutil::conform {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A request's trace keeps this many calls; later ones are only counted.
+constexpr size_t kMaxTraceLines = 4000;
 
 json ParseReply(const std::string& line, std::string* failure) {
   try {
@@ -46,10 +52,37 @@ Exchange ReplyOrFailure(const std::string& line) {
 
 // --- in-process ---
 
+// The Instrument of an InjectingSys: the in-process target's, and the fake
+// kernel's (whose Sys also sits behind an InjectingSys-like front).
+class InjectingInstrument final : public Instrument {
+ public:
+  InjectingInstrument(fakes::FaultInjector& faults, fakes::Trace& trace)
+      : faults_(faults), trace_(trace) {}
+  void SetFaults(fakes::FaultPlan plan) override {
+    faults_.Reset(std::move(plan), fakes::ErrnoCheck::kAny);
+  }
+  void ClearTrace() override { trace_.Clear(); }
+  json TakeTrace() override {
+    json out = TraceJson(trace_);
+    trace_.Clear();
+    return out;
+  }
+
+ private:
+  fakes::FaultInjector& faults_;
+  fakes::Trace& trace_;
+};
+
 class InProcessSession final : public Session {
  public:
-  InProcessSession() : injecting_(posix_), session_(injecting_) {
+  explicit InProcessSession(const Environment& env)
+      : injecting_(posix_),
+        instrument_(injecting_.faults(), injecting_.trace()),
+        session_(injecting_) {
     injecting_.trace() = fakes::Trace(kMaxTraceLines);
+    injecting_.set_resolver(env.resolver);
+    injecting_.faults().Reset(env.faults, fakes::ErrnoCheck::kAny);
+    injecting_.set_ipv6_missing(env.ipv6_missing);
   }
 
   Exchange Send(const json& request, std::chrono::milliseconds) override {
@@ -57,14 +90,12 @@ class InProcessSession final : public Session {
     return ReplyOrFailure(
         session_.Handle(request.dump(-1, ' ', false, json::error_handler_t::replace)));
   }
-  fakes::InjectingSys* injector() override { return &injecting_; }
+  Instrument* instrument() override { return &instrument_; }
 
  private:
-  // A request's trace keeps this many calls; later ones are only counted.
-  static constexpr size_t kMaxTraceLines = 4000;
-
   PosixSys posix_;
   fakes::InjectingSys injecting_;
+  InjectingInstrument instrument_;
   adapter::AdapterSession session_;
 };
 
@@ -72,8 +103,16 @@ class InProcessTarget final : public Target {
  public:
   std::string Describe() const override { return "reference (in-process)"; }
   bool CanInject() const override { return true; }
-  std::unique_ptr<Session> Open(const std::string&, std::string*) override {
-    return std::make_unique<InProcessSession>();
+  std::optional<std::string> CannotMake(const Environment& env) const override {
+    if (env.fd_limit) {
+      return std::string(
+          "an fd limit in-process on the real kernel would limit netconform "
+          "itself (run it with --fake, or out of process)");
+    }
+    return Target::CannotMake(env);
+  }
+  std::unique_ptr<Session> Open(const std::string&, const Environment& env, std::string*) override {
+    return std::make_unique<InProcessSession>(env);
   }
 };
 
@@ -190,7 +229,8 @@ class ProcessSession final : public Session {
     }
   }
 
-  // The session cannot go on: kill the adapter if it still runs, and say how it ended.
+  // The session cannot go on: kill the adapter if it still runs, and say how it
+  // ended.
   std::string Die(const std::string& why) {
     std::string what = why;
     int status = 0;
@@ -241,45 +281,9 @@ class ProcessTarget final : public Target {
   std::string Describe() const override { return "adapter: " + command_; }
   bool CanInject() const override { return false; }
 
-  std::unique_ptr<Session> Open(const std::string& scratch_dir, std::string* error) override {
-    int in[2];   // runner -> adapter stdin
-    int out[2];  // adapter stdout -> runner
-    if (::pipe2(in, O_CLOEXEC) != 0) {
-      *error = std::string("pipe2: ") + ErrnoName(errno);
-      return nullptr;
-    }
-    if (::pipe2(out, O_CLOEXEC) != 0) {
-      *error = std::string("pipe2: ") + ErrnoName(errno);
-      ::close(in[0]);
-      ::close(in[1]);
-      return nullptr;
-    }
-    const std::string stderr_path = scratch_dir + "/adapter.stderr";
-    const int err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);  // dup2 clears close-on-exec
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    if (err_fd >= 0) posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-    const std::string shell_command = "exec " + command_;
-    const char* argv[] = {"sh", "-c", shell_command.c_str(), nullptr};
-    pid_t pid = -1;
-    const int rc =
-        ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char* const*>(argv), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    if (err_fd >= 0) ::close(err_fd);
-    if (rc != 0) {
-      *error = "cannot start " + command_ + ": " + ErrnoName(rc);
-      ::close(in[1]);
-      ::close(out[0]);
-      return nullptr;
-    }
-    // Our end of the request pipe must not block: a stuck adapter hits the timeout.
-    ::fcntl(in[1], F_SETFL, ::fcntl(in[1], F_GETFL) | O_NONBLOCK);
-    return std::make_unique<ProcessSession>(pid, in[1], out[0], stderr_path);
+  std::unique_ptr<Session> Open(const std::string& scratch_dir, const Environment& env,
+                                std::string* error) override {
+    return SpawnAdapter(command_, scratch_dir, env, {}, error);
   }
 
  private:
@@ -287,6 +291,110 @@ class ProcessTarget final : public Target {
 };
 
 }  // namespace
+
+std::optional<std::string> Target::CannotMake(const Environment& env) const {
+  if (env.injects() && !CanInject()) {
+    return std::string(
+        "needs fault injection or resolver overrides; this target has no "
+        "instrument (in-process, --fake, or the interposer)");
+  }
+  return std::nullopt;
+}
+
+json TraceJson(const fakes::Trace& t) {
+  json calls = json::object();
+  for (fakes::Call c : fakes::kAllCalls) calls[fakes::CallName(c)] = t.Count(c);
+  json log = json::array();
+  for (const fakes::TraceEntry& e : t.entries()) log.push_back(TraceLine(e));
+  return {{"calls", std::move(calls)},
+          {"total", t.size()},
+          {"log", std::move(log)},
+          {"dropped", t.dropped()}};
+}
+
+std::string TraceLine(const fakes::TraceEntry& e) {
+  std::string s = std::string(fakes::CallName(e.call)) + "(" + e.args + ") = ";
+  if (e.err == 0) {
+    s += e.result;
+  } else if (e.call == fakes::Call::kGetaddrinfo) {
+    s += GaiErrorName(e.err);
+    if (e.sys_err != 0) s += std::string(" ") + ErrnoName(e.sys_err);
+  } else {
+    s += std::string("-1 ") + ErrnoName(e.err);
+  }
+  return e.injected ? s + " (injected)" : s;
+}
+
+std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::string& scratch_dir,
+                                      const Environment& env,
+                                      const std::vector<std::string>& extra_env,
+                                      std::string* error) {
+  int in[2];   // runner -> adapter stdin
+  int out[2];  // adapter stdout -> runner
+  if (::pipe2(in, O_CLOEXEC) != 0) {
+    *error = std::string("pipe2: ") + ErrnoName(errno);
+    return nullptr;
+  }
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    *error = std::string("pipe2: ") + ErrnoName(errno);
+    ::close(in[0]);
+    ::close(in[1]);
+    return nullptr;
+  }
+  const std::string stderr_path = scratch_dir + "/adapter.stderr";
+  const int err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0],
+                                   0);  // dup2 clears close-on-exec
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  if (err_fd >= 0) posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+  const std::string shell_command = "exec " + command;
+  const char* argv[] = {"sh", "-c", shell_command.c_str(), nullptr};
+  pid_t pid = -1;
+  // The adapter's environment: ours, then extra_env ("NAME=value"), which wins.
+  std::vector<std::string> vars = extra_env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string v = *e;
+    const std::string name = v.substr(0, v.find('='));
+    bool overridden = false;
+    for (const std::string& x : extra_env) overridden = overridden || x.rfind(name + "=", 0) == 0;
+    if (!overridden) vars.push_back(v);
+  }
+  std::vector<char*> envp;
+  for (std::string& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  const int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char* const*>(argv),
+                               envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(in[0]);
+  ::close(out[1]);
+  if (err_fd >= 0) ::close(err_fd);
+  if (rc != 0) {
+    *error = "cannot start " + command + ": " + ErrnoName(rc);
+    ::close(in[1]);
+    ::close(out[0]);
+    return nullptr;
+  }
+  // Our end of the request pipe must not block: a stuck adapter hits the
+  // timeout.
+  ::fcntl(in[1], F_SETFL, ::fcntl(in[1], F_GETFL) | O_NONBLOCK);
+  // The fd limit applies from the first request on: the adapter only
+  // starts to work when it reads one.
+  if (env.fd_limit) {
+    const rlimit lim{static_cast<rlim_t>(*env.fd_limit), static_cast<rlim_t>(*env.fd_limit)};
+    if (::prlimit(pid, RLIMIT_NOFILE, &lim, nullptr) != 0) {
+      *error = std::string("prlimit(RLIMIT_NOFILE): ") + ErrnoName(errno);
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      ::close(in[1]);
+      ::close(out[0]);
+      return nullptr;
+    }
+  }
+  return std::make_unique<ProcessSession>(pid, in[1], out[0], stderr_path);
+}
 
 std::unique_ptr<Target> MakeInProcessTarget() { return std::make_unique<InProcessTarget>(); }
 

@@ -5,18 +5,27 @@
 //   InProcessTarget: an AdapterSession in this process, over a fakes::InjectingSys
 //                    around PosixSys: fault injection and a syscall trace.
 //   ProcessTarget:   any command speaking the protocol on stdin/stdout
-//                    (netutil-adapter today; Tornado or asyncio adapters later),
-//                    with a per-request timeout; a crash or hang fails the case.
+//                    (netutil-adapter, the Python adapters, anyone's), with a
+//                    per-request timeout; a crash or hang fails the case.
+//
+// A session's Instrument, when it has one, is what makes a case's environment
+// on the implementation's own syscalls (faults, resolver, missing IPv6) and
+// records the trace; its Host, when it has one, replaces netconform's real
+// host actions (the fake kernel has its own clients and files).
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "netutil/fakes/injecting_sys.h"
+#include "environment.h"
+#include "host.h"
+#include "netutil/fakes/fault_plan.h"
+#include "netutil/fakes/trace.h"
 
 namespace netutil::conform {
 
@@ -27,12 +36,27 @@ struct Exchange {
   std::string failure;
 };
 
+// Faults and traces on the implementation's syscalls.
+class Instrument {
+ public:
+  virtual ~Instrument() = default;
+  // Replaces the fault rules (a step's "inject"); counts restart.
+  virtual void SetFaults(fakes::FaultPlan plan) = 0;
+  // Starts the trace of the next request.
+  virtual void ClearTrace() = 0;
+  // The calls since ClearTrace(): {"calls": {"bind": N, ...}, "total": N,
+  // "log": ["bind(5, 127.0.0.1:0) = 0", ...], "dropped": N}.
+  virtual nlohmann::json TakeTrace() = 0;
+};
+
 class Session {
  public:
   virtual ~Session() = default;
   virtual Exchange Send(const nlohmann::json& request, std::chrono::milliseconds timeout) = 0;
-  // The Sys decorator the implementation calls through, when there is one.
-  virtual fakes::InjectingSys* injector() { return nullptr; }
+  // Faults and trace, when the target offers them (Target::CanInject()).
+  virtual Instrument* instrument() { return nullptr; }
+  // The host the case's own actions go to; nullptr: the real one.
+  virtual host::Host* host() { return nullptr; }
   // Ends the session, waiting at most `timeout` for the implementation to go.
   // Non-empty: how it misbehaved at the end (crashed, did not exit at end of
   // input, exited non-zero).
@@ -44,14 +68,38 @@ class Target {
   virtual ~Target() = default;
   // "reference (in-process)", "adapter: <command>".
   virtual std::string Describe() const = 0;
-  // Whether sessions have an injector (fault injection and syscall traces).
+  // Whether sessions have an Instrument (fault injection and syscall traces).
   virtual bool CanInject() const = 0;
-  // `scratch_dir` is the case's own directory (the adapter's stderr goes there).
-  virtual std::unique_ptr<Session> Open(const std::string& scratch_dir, std::string* error) = 0;
+  // Whether the implementation runs on the real kernel (so an environment the
+  // kernel must provide, such as a narrowed port range, needs a namespace).
+  virtual bool RealKernel() const { return true; }
+  // Why this target cannot make `env` (nullopt: it can), checked before Open.
+  virtual std::optional<std::string> CannotMake(const Environment& env) const;
+  // `scratch_dir` is the case's own directory (the adapter's stderr goes there);
+  // `env` is the case's environment, made before the first request.
+  virtual std::unique_ptr<Session> Open(const std::string& scratch_dir, const Environment& env,
+                                        std::string* error) = 0;
 };
 
 std::unique_ptr<Target> MakeInProcessTarget();
+// The reference in-process on a fakes::FakeKernel: no real syscall, clients
+// and files of the kernel's own; fast and deterministic.
+std::unique_ptr<Target> MakeFakeKernelTarget();
 // `command` runs under /bin/sh -c, so it may carry arguments and quoting.
 std::unique_ptr<Target> MakeProcessTarget(std::string command);
+
+// Starts `command` under /bin/sh -c with the protocol on its stdin/stdout and
+// its stderr in scratch_dir/adapter.stderr; `extra_env` ("NAME=value") is
+// added to netconform's environment; env.fd_limit becomes its RLIMIT_NOFILE.
+// For targets built on another process (the interposer's).
+std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::string& scratch_dir,
+                                      const Environment& env,
+                                      const std::vector<std::string>& extra_env,
+                                      std::string* error);
+
+// A trace as Instrument::TakeTrace() gives it, and one line of its log
+// ("bind(5, 127.0.0.1:0) = -1 EADDRINUSE (injected)", as strace prints).
+nlohmann::json TraceJson(const fakes::Trace& trace);
+std::string TraceLine(const fakes::TraceEntry& entry);
 
 }  // namespace netutil::conform
