@@ -19,9 +19,12 @@ configure: $(BUILD_DIR)/build.ninja
 build: deps configure
 	cmake --build --preset $(PRESET) -j $(JOBS)
 
-# The whole suite: labels unit, integration, conformance.
+# The whole suite: labels unit, integration, conformance, property, fidelity,
+# sweep, fuzz-replay, report; with the default preset also the fuzz smoke
+# (each libFuzzer target ~10 s on the clang fuzz preset, when clang is there).
 test: build
 	ctest --preset $(PRESET)
+	$(if $(filter default,$(PRESET)),$(MAKE) fuzz-smoke)
 
 # The conformance report for the reference implementation.
 conform: build
@@ -50,3 +53,37 @@ BENCH_FUZZ_SECONDS ?= 20
 .PHONY: bench
 bench: deps configure
 	FUZZ_SECONDS=$(BENCH_FUZZ_SECONDS) tools/bench/make_results.sh $(BUILD_DIR)
+
+# The conformance matrix of every implementation (reference, Tornado, asyncio,
+# Python's socket module): $(BUILD_DIR)/report/index.html, with index.json and
+# JUnit and TAP per implementation (scripts/make-report.sh). Failing cases do
+# not stop it; an implementation that could not run at all makes it exit 1.
+.PHONY: report
+report: deps configure
+	scripts/make-report.sh $(BUILD_DIR)
+
+# Fuzz smoke test (scripts/fuzz-smoke.sh): builds the fuzz preset and runs
+# every target FUZZ_SMOKE_SECONDS (default 10) on a scratch copy of its corpus,
+# two at a time; fails on a crash, leak or timeout. Without clang and
+# libFuzzer it prints SKIPPED and passes. Meant as a prerequisite of `test`.
+FUZZ_SMOKE_SECONDS ?= 10
+.PHONY: fuzz-smoke
+fuzz-smoke: deps
+	FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz-smoke.sh
+
+# Continuous fuzzing (tools/fuzz-continuous): FUZZ_BUDGET seconds (default
+# 3600) shared by all targets, -fork=FUZZ_FORK (default nproc); merges new
+# inputs into fuzz/corpus/, saves minimized crashes with their reports in
+# fuzz/regressions/.
+FUZZ_BUDGET ?= 3600
+FUZZ_FORK ?= $(shell nproc)
+.PHONY: fuzz-continuous
+fuzz-continuous: deps
+	tools/fuzz-continuous -t $(FUZZ_BUDGET) -j $(FUZZ_FORK)
+
+# Seeds recorded from the tests (fuzz/corpus_recorder.cc: the FakeKernel
+# scenarios and their single faults, the conformance cases), merged into
+# fuzz/corpus/ where they add coverage (scripts/fuzz-corpus.sh).
+.PHONY: fuzz-corpus
+fuzz-corpus: deps
+	scripts/fuzz-corpus.sh

@@ -22,10 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string printed = parsed.plan->Print();
   FaultPlan::Parsed again = FaultPlan::Parse(printed);
-  Check(again.ok(), "printed plan does not parse: " +
-                        (again.error ? again.error->ToString() : std::string()) + "\n" + printed);
-  Check(*again.plan == *parsed.plan, "parse(print(p)) != p:\n" + printed);
-  Check(again.plan->Print() == printed, "print is not a fixed point:\n" + printed);
+  Check(again.ok(), [&] {
+    return "printed plan does not parse: " +
+           (again.error ? again.error->ToString() : std::string()) + "\n" + printed;
+  });
+  Check(*again.plan == *parsed.plan, [&] { return "parse(print(p)) != p:\n" + printed; });
+  Check(again.plan->Print() == printed, [&] { return "print is not a fixed point:\n" + printed; });
   for (const auto& rule : parsed.plan->rules()) {
     Check(!FaultPlan::Validate(rule).has_value(), "parsed rule fails validation");
   }

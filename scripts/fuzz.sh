@@ -2,23 +2,21 @@
 # Builds the fuzz preset and runs every target for a short budget on a scratch
 # copy of its corpus; prints exec/s (and its ratio to the empty target run in
 # this same invocation), coverage edges, corpus size and crashes per target.
+# Each target runs with the flags of its fuzz/<target>.options (max_len,
+# timeout, dict), as ClusterFuzzLite runs it.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60, all targets)
 # Exit status 1 when any target crashed; the crash inputs stay in the work dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/fuzz-common.sh
 seconds=${1:-${FUZZ_SECONDS:-60}}
 shift || true
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$(nproc)" >/dev/null
+fuzz_build
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=()
-  for src in fuzz/*_fuzzer.cc; do
-    t=$(basename "$src" .cc)
-    [ "$t" = empty_fuzzer ] || targets+=("$t")
-  done
+  mapfile -t targets < <(fuzz_targets)
 fi
 
 work=$(mktemp -d -t netutil-fuzz.XXXXXX)
@@ -27,13 +25,13 @@ echo "fuzz: ${seconds}s per target; scratch dir $work"
 run() {  # run TARGET CORPUS_DIR -> prints "execs_per_sec edges corpus crashes"
   local t=$1 corpus=$2 log="$work/$1.log" art="$work/$1.artifacts/"
   mkdir -p "$art"
-  local dict=()
-  [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
-  "build-fuzz/bin/$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
-    "${dict[@]}" -artifact_prefix="$art" "$corpus" >"$log" 2>&1 || true
+  local flags=()
+  mapfile -t flags < <(fuzz_flags "$t")
+  nice -n "$FUZZ_NICE" "build-fuzz/bin/$t" -max_total_time="$seconds" -print_final_stats=1 \
+    -timeout=10 "${flags[@]}" -artifact_prefix="$art" "$corpus" >"$log" 2>&1 || true
   local eps edges files crashes
-  eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  edges=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  eps=$(fuzz_log_stats "$log" | sed -n 's/^eps //p')
+  edges=$(fuzz_log_stats "$log" | sed -n 's/^cov //p')
   files=$(find "$corpus" -type f | wc -l)
   crashes=$(find "$art" -type f | wc -l)
   echo "${eps:-0} ${edges:-0} $files $crashes"
@@ -45,8 +43,7 @@ printf '%-26s %10s %8s %7s %8s %8s\n' target exec/s ratio edges corpus crashes
 printf '%-26s %10s %8s %7s %8s %8s\n' empty_fuzzer "$base_eps" 1.00 - - -
 failed=0
 for t in "${targets[@]}"; do
-  mkdir -p "$work/$t.corpus"
-  cp -r "fuzz/corpus/$t/." "$work/$t.corpus/" 2>/dev/null || true
+  fuzz_seed_copy "$t" "$work/$t.corpus"
   read -r eps edges files crashes < <(run "$t" "$work/$t.corpus")
   ratio=$(awk -v a="$eps" -v b="$base_eps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
   printf '%-26s %10s %8s %7s %8s %8s\n' "$t" "$eps" "$ratio" "$edges" "$files" "$crashes"

@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
   librapidcheck-dev libbenchmark-dev
   iproute2 procps python3 python3-tornado
+  libpng-dev chromium
 )
 
 missing=()

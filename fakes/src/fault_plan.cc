@@ -168,7 +168,7 @@ struct Token {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, ErrnoCheck errnos) : text_(text), errnos_(errnos) {}
 
   FaultPlan::Parsed Run() {
     FaultPlan plan;
@@ -328,7 +328,7 @@ class Parser {
       }
       outcome = FaultOutcome::Value(static_cast<int>(*v));
     }
-    if (auto why = CheckOutcome(rule.call, outcome)) return Err(n, o.column, *why);
+    if (auto why = CheckOutcome(rule.call, outcome, errnos_)) return Err(n, o.column, *why);
     if (next < toks.size()) {
       return Err(n, toks[next].column,
                  "unexpected '" + std::string(toks[next].text) + "' after the outcome");
@@ -339,6 +339,7 @@ class Parser {
   }
 
   std::string_view text_;
+  ErrnoCheck errnos_;
 };
 
 }  // namespace
@@ -347,7 +348,9 @@ std::string PlanError::ToString() const {
   return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + message;
 }
 
-FaultPlan::Parsed FaultPlan::Parse(std::string_view text) { return Parser(text).Run(); }
+FaultPlan::Parsed FaultPlan::Parse(std::string_view text, ErrnoCheck errnos) {
+  return Parser(text, errnos).Run();
+}
 
 std::optional<std::string> FaultPlan::Validate(const FaultRule& rule, ErrnoCheck errnos) {
   if (auto why = CheckCallCanFault(rule.call)) return why;

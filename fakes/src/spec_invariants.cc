@@ -270,7 +270,7 @@ void CheckUnix(const Observation& o, V& v) {
                          c == Call::kChmod || c == Call::kConnect;
     if (o.fault->outcome.kind == FaultOutcome::Kind::kErrno && err == EINTR && retried) {
       if (!SameAs(out, base)) v.push_back("UNIX-014: " + what);
-    } else if (c == Call::kSetsockopt && err == EINVAL) {
+    } else if (c == Call::kSetsockopt && err == ENOPROTOOPT) {
       if (!SameAs(out, base)) v.push_back("UNIX-002: " + what);
     }
   }

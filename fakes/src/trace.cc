@@ -22,6 +22,19 @@ std::string TraceEntry::ToString() const {
   return s;
 }
 
+std::string FormatTraceLine(const TraceEntry& e) {
+  std::string s = std::string(CallName(e.call)) + "(" + e.args + ") = ";
+  if (e.err == 0) {
+    s += e.result;
+  } else if (e.call == Call::kGetaddrinfo) {
+    s += GaiErrorName(e.err);
+    if (e.sys_err != 0) s += std::string(" ") + ErrnoName(e.sys_err);
+  } else {
+    s += std::string("-1 ") + ErrnoName(e.err);
+  }
+  return e.injected ? s + " (injected)" : s;
+}
+
 void Trace::Add(TraceEntry entry) {
   ++counts_[static_cast<size_t>(entry.call)];
   if (entries_.size() >= limit_) {

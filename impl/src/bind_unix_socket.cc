@@ -68,7 +68,7 @@ Result<Listener> bind_unix_socket(Sys& sys, const UnixOptions& o) {
 
   // UNIX-002
   SysInt r = RetryEintr([&] { return sys.setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1); });
-  if (!r.ok() && r.err != EINVAL) return Error::Os(r.err, "setsockopt(SO_REUSEADDR)", where);
+  if (!r.ok() && r.err != ENOPROTOOPT) return Error::Os(r.err, "setsockopt(SO_REUSEADDR)", where);
 
   if (abstract) {  // UNIX-007: no file, so nothing to check, remove or chmod.
     SysInt b = RetryEintr([&] { return sys.bind(fd.get(), addr); });

@@ -4,6 +4,7 @@
 // is skipped out of process) and what a case's env makes of fakes::InjectingSys
 // (fault rules, resolver overrides, no IPv6).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,11 +15,11 @@
 #include <fstream>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
+#include <tuple>
 
 #include "catalog.h"
 #include "environment.h"
+#include "expectations.h"
 #include "json_match.h"
 #include "netutil/fakes/injecting_sys.h"
 #include "netutil/posix_sys.h"
@@ -51,6 +52,11 @@ class ScriptDir {
     dir_ = tmpl;
   }
   ~ScriptDir() { std::filesystem::remove_all(dir_); }
+  std::string File(const std::string& name, const std::string& body) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << body;
+    return path;
+  }
   std::string Script(const std::string& name, const std::string& body) {
     const std::string path = dir_ + "/" + name;
     std::ofstream(path) << "#!/bin/sh\n" << body;
@@ -118,20 +124,74 @@ TEST(JsonMatch, SubstituteKeepsTypesAndRefusesUnknownNames) {
 
 // --- the catalog ---
 
-TEST(Catalog, BuiltinCasesLoadAndNameSpecRules) {
+TEST(Catalog, ScenarioFilesLoadAndNameSpecRules) {
   std::vector<std::string> problems;
-  std::vector<Case> cases = LoadCatalog(BuiltinCases(), &problems);
+  std::vector<Case> cases = LoadCatalog(ReadCaseDir(DefaultCaseDir(), &problems), &problems);
   for (const std::string& p : problems) ADD_FAILURE() << p;
-  EXPECT_GE(cases.size(), 45u);
+  EXPECT_GE(cases.size(), 80u);
   std::set<std::string> ids;
-  for (const Case& c : cases) EXPECT_TRUE(ids.insert(c.id).second) << c.id;
+  for (const Case& c : cases) {
+    EXPECT_TRUE(ids.insert(c.id).second) << c.id;
+    EXPECT_TRUE(c.level == "tornado" || c.level == "strict") << c.id;
+  }
+}
+
+// Problems name the file and the line of the part at fault.
+TEST(Catalog, ProblemsNameFileAndLine) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> bad = {
+      {"cases/bind/a.json",
+       "{\n \"id\": \"bind/a\",\n \"rules\": [\"BIND-013\"],\n \"title\": \"t\",\n"
+       " \"steps\": [\n  {\"send\": {\"op\": \"hello\"}},\n  {\"sned\": 1}\n ]\n}\n",
+       "cases/bind/a.json:7: [bind/a] step 2:"},
+      {"cases/bind/b.json", "{\n \"id\": \"bind/b\",\n \"rules\": [\"BIND-013\"]\n \"title\": 1}",
+       "cases/bind/b.json:4:8: not JSON"},
+      {"cases/bind/c.json",
+       "{\"id\": \"bind/other\", \"rules\": [\"BIND-013\"], \"title\": \"t\",\n"
+       " \"steps\": [{\"sleep_ms\": 1}]}",
+       "does not match the file's path (bind/c)"},
+      {"cases/bind/d.json",
+       "{\"id\": \"bind/d\", \"title\": \"t\", \"steps\": [{\"sleep_ms\": 1}],\n"
+       " // a comment line\n \"rules\": [\"BIND-013\",\n  \"BIND-"
+       "998\"]}",
+       "cases/bind/d.json:4: [bind/d] rule"},
+      {"cases/bind/e.json",
+       "{\"id\": \"bind/e\", \"rules\": [\"BIND-013\"], \"title\": \"t\",\n"
+       " \"env\": {\"fault_plan\": [\"bind #0 = EADDRINUSE\"]},\n \"steps\": [{\"sleep_ms\": 1}]}",
+       "cases/bind/e.json:2: [bind/e] env.fault_plan: line 1"},
+  };
+  for (const auto& [origin, text, want] : bad) {
+    std::vector<std::string> problems;
+    EXPECT_TRUE(LoadCatalog({{origin, text}}, &problems).empty()) << text;
+    ASSERT_EQ(problems.size(), 1u) << text;
+    EXPECT_NE(problems[0].find(want), std::string::npos) << problems[0] << "\nwanted: " << want;
+  }
+}
+
+TEST(Catalog, LevelIsStrictWhenAnyRuleIsStrict) {
+  EXPECT_EQ(
+      MakeCase(R"({"id":"t/a","rules":["BIND-013"],"title":"t","steps":[{"sleep_ms":0}]})").level,
+      "tornado");
+  EXPECT_EQ(MakeCase(R"({"id":"t/b","rules":["BIND-013","BIND-018"],"title":"t",
+                         "steps":[{"sleep_ms":0}]})")
+                .level,
+            "strict");
+}
+
+TEST(Catalog, MissingDirectoryIsAProblem) {
+  std::vector<std::string> problems;
+  EXPECT_TRUE(ReadCaseDir("/nonexistent-netconform-cases", &problems).empty());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("not a directory"), std::string::npos) << problems[0];
 }
 
 TEST(Catalog, BadCasesAreRefusedWithTheProblem) {
   const std::vector<std::pair<std::string, std::string>> bad = {
       // Split so that tools/spec_coverage does not take the typo for a real reference.
-      {R"({"id":"x/y","rules":["BIND-)" "999" R"("],"title":"t","steps":[{"sleep_ms":1}]})",
-       "BIND-" "999"},
+      {R"({"id":"x/y","rules":["BIND-)"
+       "999"
+       R"("],"title":"t","steps":[{"sleep_ms":1}]})",
+       "BIND-"
+       "999"},
       {R"({"id":"Bad Id","rules":["BIND-013"],"title":"t","steps":[{"sleep_ms":1}]})", "id"},
       {R"({"id":"x/y","rules":["BIND-013"],"title":"t","steps":[{"jump":1}]})", "step 1"},
       {R"({"id":"x/y","rules":["BIND-013"],"title":"t",
@@ -245,6 +305,133 @@ TEST(Runner, AdapterExitingNonZeroAtEndOfInputFails) {
   CaseResult r = runner.Run(one);
   EXPECT_EQ(r.verdict, Verdict::kFailed);
   EXPECT_NE(r.reason.find("status 3"), std::string::npos) << Details(r);
+}
+
+TEST(Runner, StrictCaseFailedIsNonStrictUnderTheTornadoProfile) {
+  std::unique_ptr<Target> target = MakeInProcessTarget();
+  RunOptions options;
+  options.profile = Profile::kTornado;
+  Runner runner(*target, options);
+  ASSERT_FALSE(runner.Prepare());
+  const char* wrong = R"({"send":{"op":"bind_sockets","port":70000},"expect":{"ok":true}})";
+  const Case strict = MakeCase(std::string(R"({"id":"t/s","rules":["BIND-019"],"title":"t",
+      "steps":[)") + wrong + "]}");
+  const Case tornado = MakeCase(std::string(R"({"id":"t/t","rules":["BIND-013"],"title":"t",
+      "steps":[)") + wrong + "]}");
+  EXPECT_EQ(runner.Run(strict).verdict, Verdict::kNonStrict);
+  EXPECT_EQ(runner.Run(tornado).verdict, Verdict::kFailed);
+}
+
+TEST(Runner, CaseTimeoutCutsTheCaseShort) {
+  std::unique_ptr<Target> target = MakeInProcessTarget();
+  RunOptions options;
+  options.case_timeout = std::chrono::milliseconds(200);
+  Runner runner(*target, options);
+  ASSERT_FALSE(runner.Prepare());
+  const Case c = MakeCase(R"({"id":"t/slow","rules":["BIND-013"],"title":"t",
+      "steps":[{"sleep_ms":300},{"send":{"op":"hello"}}]})");
+  CaseResult r = runner.Run(c);
+  EXPECT_EQ(r.verdict, Verdict::kFailed);
+  EXPECT_NE(r.reason.find("ran out of time"), std::string::npos) << Details(r);
+}
+
+// The fake kernel target answers from its own kernel: clients, held ports,
+// files and the clock of the case are the fake's.
+TEST(FakeTarget, HostActionsGoToTheFakeKernel) {
+  std::unique_ptr<Target> target = MakeFakeKernelTarget();
+  EXPECT_FALSE(target->RealKernel());
+  Runner runner(*target, {});
+  ASSERT_FALSE(runner.Prepare());
+  const Case c = MakeCase(R"({"id":"t/fake","rules":["ACCEPT-001"],"title":"t","steps":[
+      {"send": {"op": "open_fds"}, "save": {"fds": "/open_fds"}},
+      {"hold": {"address": "127.0.0.1", "port": 0}, "save": {"held": "/port"}},
+      {"send": {"op": "bind_sockets", "port": "${held}", "address": "127.0.0.1"},
+       "expect": {"ok": false, "error": {"errno": "EADDRINUSE"}}},
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+       "save": {"port": "/listeners/0/port"}, "expect": {"ok": true}},
+      {"connect": {"host": "127.0.0.1", "port": "${port}", "count": 3}},
+      {"send": {"op": "serve", "listener": 0}, "expect": {"accepted": 3}},
+      {"make": {"path": "${TMP}/f", "kind": "regular", "content": "keep"}},
+      {"check": "${TMP}/f", "expect": {"type": "regular", "content": "keep"}},
+      {"send": {"op": "close_all"}},
+      {"send": {"op": "open_fds"}, "expect": {"open_fds": {"$le": "${fds}"}}},
+      {"sleep_ms": 10000}]})");
+  const auto start = std::chrono::steady_clock::now();
+  CaseResult r = runner.Run(c);
+  EXPECT_EQ(r.verdict, Verdict::kOk) << Details(r);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5))
+      << "sleep_ms moves the fake clock";
+}
+
+TEST(FakeTarget, EnvironmentShapesTheKernel) {
+  std::unique_ptr<Target> target = MakeFakeKernelTarget();
+  Runner runner(*target, {});
+  ASSERT_FALSE(runner.Prepare());
+  const Case c = MakeCase(R"({"id":"t/env","rules":["BIND-013"],"title":"t",
+      "env": {"port_range": [40000, 40000], "fd_limit": 5, "ipv6": "absent"},
+      "steps":[
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+       "expect": {"ok": true, "listeners": [{"port": 40000}]}},
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+       "expect": {"ok": false, "error": {"errno": "EMFILE"}}},
+      {"send": {"op": "close_all"}},
+      {"send": {"op": "bind_sockets", "port": 0, "address": "::1"},
+       "expect": {"ok": true, "listeners": []}, "trace": {"log": [{"$glob": "getaddrinfo*"},
+                                                                  "socket(AF_INET6, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 6) = -1 EAFNOSUPPORT"]}}]})");
+  CaseResult r = runner.Run(c);
+  EXPECT_EQ(r.verdict, Verdict::kOk) << Details(r);
+}
+
+// A namespace per case for what the real kernel must provide: a narrowed
+// port range (needs root; skipped with the reason otherwise).
+TEST(Netns, PortRangeCaseRunsInItsOwnNamespace) {
+  std::unique_ptr<Target> target = MakeInProcessTarget();
+  Runner runner(*target, {});
+  ASSERT_FALSE(runner.Prepare());
+  const Case c = MakeCase(R"({"id":"t/range","rules":["BIND-013"],"title":"t",
+      "env": {"port_range": [40120, 40129]},
+      "steps":[
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+       "save": {"port": "/listeners/0/port"},
+       "expect": {"ok": true, "listeners": [{"port": {"$ge": 40120, "$le": 40129}}]}},
+      {"connect": {"host": "127.0.0.1", "port": "${port}", "count": 2}},
+      {"send": {"op": "serve", "listener": 0}, "expect": {"accepted": 2}}]})");
+  CaseResult r = runner.Run(c);
+  if (r.verdict == Verdict::kSkipped) GTEST_SKIP() << r.reason;
+  EXPECT_EQ(r.verdict, Verdict::kOk) << Details(r);
+  // The thread is back in the host's namespace: the range there is untouched.
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int lo = 0;
+  int hi = 0;
+  range >> lo >> hi;
+  EXPECT_FALSE(lo == 40120 && hi == 40129);
+}
+
+TEST(Expectations, ListedVerdictsAndErrors) {
+  ScriptDir dir;
+  std::vector<Case> cases = {MakeCase(R"({"id":"t/a","rules":["BIND-013"],"title":"t",
+                                          "steps":[{"sleep_ms":0}]})")};
+  const std::string good = dir.File("good.txt", "# known\nt/a FAILED  # why\n\n");
+  std::string error;
+  std::optional<Expectations> e = ReadExpectations(good, cases, &error);
+  ASSERT_TRUE(e.has_value()) << error;
+  CaseResult r;
+  r.c = &cases[0];
+  r.verdict = Verdict::kFailed;
+  EXPECT_FALSE(e->Check(r));
+  r.verdict = Verdict::kOk;
+  EXPECT_TRUE(e->Check(r)) << "a case that starts passing must leave the list";
+  r.verdict = Verdict::kSkipped;
+  EXPECT_FALSE(e->Check(r));
+  for (const auto& [text, want] : std::vector<std::pair<std::string, std::string>>{
+           {"t/a\n", ":1: \"t/a\" needs a verdict"},
+           {"\nt/zz FAILED\n", ":2: no case \"t/zz\""},
+           {"t/a MAYBE\n", ":1: unknown verdict"},
+           {"t/a FAILED\nt/a OK\n", ":2: \"t/a\" is listed twice"}}) {
+    const std::string path = dir.File("bad.txt", text);
+    EXPECT_FALSE(ReadExpectations(path, cases, &error)) << text;
+    EXPECT_NE(error.find(want), std::string::npos) << error;
+  }
 }
 
 // --- the environment, over fakes::InjectingSys ---

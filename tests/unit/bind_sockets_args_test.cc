@@ -118,7 +118,7 @@ TEST(BindSocketsArgs, BIND_005_ResolverFailureIsResolveError) {
               IsError(Error::Kind::kResolve, EAI_NONAME, "getaddrinfo"));
 }
 
-TEST(BindSocketsArgs, BIND_005_EaiSystemCarriesErrno) {
+TEST(BindSocketsArgs, BIND_029_EaiSystemIsAResolveErrorCarryingErrno) {
   StrictMock<MockSys> sys;
   EXPECT_CALL(sys, getaddrinfo).WillOnce(Return(ResolveFails(EAI_SYSTEM, EMFILE)));
   auto r = bind_sockets(sys, Opts{.port = 8888, .address = "example.com"});

@@ -1,5 +1,9 @@
 // bind_sockets: socket set-up, order, port reuse, listen and failure handling
 // (BIND-006..018, BIND-023..027), plus the family matrix.
+#include "netutil/bind_sockets.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -9,11 +13,7 @@
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "healthy_kernel.h"
-#include "netutil/bind_sockets.h"
 #include "netutil/fakes/addr_builders.h"
 #include "netutil/fakes/mock_sys.h"
 #include "netutil/fakes/sys_matchers.h"
@@ -298,6 +298,17 @@ TEST(BindSockets, BIND_014_EverySocketIsNonBlockingAtCreation) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   // Atomic: SOCK_NONBLOCK on socket(), so it is non-blocking before bind().
   EXPECT_CALL(sys, socket(_, HasBits(SOCK_NONBLOCK), _)).Times(2);
+  EXPECT_CALL(sys, fcntl).Times(0);
+  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(SizeIs(2)));
+}
+
+TEST(BindSockets, BIND_028_FlagsAtomicOnSocketNoLaterCall) {
+  NiceMock<MockSys> sys;
+  HealthyKernel kernel(sys);
+  kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
+  // Both flags in socket()'s own type argument; nothing sets them afterwards
+  // (fcntl is the seam's only call that could: there is no ioctl in it).
+  EXPECT_CALL(sys, socket(_, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, _)).Times(2);
   EXPECT_CALL(sys, fcntl).Times(0);
   EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(SizeIs(2)));
 }

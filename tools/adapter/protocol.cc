@@ -1,6 +1,7 @@
 #include "protocol.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -14,12 +15,11 @@
 #include <exception>
 #include <functional>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "netutil/accept_handler.h"
 #include "netutil/bind_sockets.h"
@@ -90,35 +90,84 @@ const char* TypeName(const json& v) { return v.type_name(); }
 
 // --- what the adapter observes on the kernel directly (not through the Sys) ---
 
-std::optional<int> RawSockOpt(int fd, int level, int name) {
-  int v = 0;
-  socklen_t len = sizeof v;
-  if (::getsockopt(fd, level, name, &v, &len) != 0) return std::nullopt;
-  return v;
+// Under netconform's interposer (libnetfault.so, LD_PRELOAD), the adapter's
+// own observations must neither show in the implementation's syscall trace
+// nor meet its injected faults: netfault_quiet(1) .. netfault_quiet(0) marks
+// them. Without the library the symbol is absent and this does nothing.
+class Quiet {
+ public:
+  Quiet() {
+    if (fn_ != nullptr) fn_(1);
+  }
+  ~Quiet() {
+    if (fn_ != nullptr) fn_(0);
+  }
+  Quiet(const Quiet&) = delete;
+  Quiet& operator=(const Quiet&) = delete;
+
+ private:
+  using Fn = void (*)(int);
+  static inline const Fn fn_ = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "netfault_quiet"));
+};
+
+class KernelObserverImpl final : public Observer {
+ public:
+  std::optional<int> SockOpt(int fd, int level, int name) override {
+    const Quiet quiet;
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (::getsockopt(fd, level, name, &v, &len) != 0) return std::nullopt;
+    return v;
+  }
+  std::optional<int> StatusFlags(int fd) override {
+    const Quiet quiet;
+    const int fl = ::fcntl(fd, F_GETFL);
+    return fl < 0 ? std::nullopt : std::optional<int>(fl);
+  }
+  std::optional<int> FdFlags(int fd) override {
+    const Quiet quiet;
+    const int fl = ::fcntl(fd, F_GETFD);
+    return fl < 0 ? std::nullopt : std::optional<int>(fl);
+  }
+  std::optional<long long> OpenFds() override;
+  mode_t ReadUmask() override {
+    const Quiet quiet;
+    // Read without changing it for good; the adapter is single-threaded.
+    const mode_t mask = ::umask(022);
+    ::umask(mask);
+    return mask;
+  }
+};
+
+// Open fds right after the call returned minus right before it (feature
+// fds_delta): what the call left open at the moment it returned, before any
+// clean-up of the caller's (a garbage collector's, a destructor's) could run.
+json FdsDelta(std::optional<long long> before, std::optional<long long> after) {
+  return before && after ? json(*after - *before) : json(nullptr);
 }
 
 json OptBool(std::optional<int> v) { return v ? json(*v != 0) : json(nullptr); }
 
 // The listener's socket as the kernel sees it, so a case can check BIND-009,
 // -010, -011, -012, -014, -016 and UNIX-001, -002 on any implementation.
-json SocketProps(int fd, int family) {
+json SocketProps(Observer& o, int fd, int family) {
   json p;
-  int fl = ::fcntl(fd, F_GETFL);
-  int fdfl = ::fcntl(fd, F_GETFD);
-  p["nonblock"] = fl < 0 ? json(nullptr) : json((fl & O_NONBLOCK) != 0);
-  p["cloexec"] = fdfl < 0 ? json(nullptr) : json((fdfl & FD_CLOEXEC) != 0);
-  std::optional<int> type = RawSockOpt(fd, SOL_SOCKET, SO_TYPE);
+  std::optional<int> fl = o.StatusFlags(fd);
+  std::optional<int> fdfl = o.FdFlags(fd);
+  p["nonblock"] = !fl ? json(nullptr) : json((*fl & O_NONBLOCK) != 0);
+  p["cloexec"] = !fdfl ? json(nullptr) : json((*fdfl & FD_CLOEXEC) != 0);
+  std::optional<int> type = o.SockOpt(fd, SOL_SOCKET, SO_TYPE);
   p["type"] = !type ? json(nullptr) : *type == SOCK_STREAM ? json("stream") : json(*type);
-  p["accepting"] = OptBool(RawSockOpt(fd, SOL_SOCKET, SO_ACCEPTCONN));
-  p["reuseaddr"] = OptBool(RawSockOpt(fd, SOL_SOCKET, SO_REUSEADDR));
+  p["accepting"] = OptBool(o.SockOpt(fd, SOL_SOCKET, SO_ACCEPTCONN));
+  p["reuseaddr"] = OptBool(o.SockOpt(fd, SOL_SOCKET, SO_REUSEADDR));
 #ifdef SO_REUSEPORT
-  p["reuseport"] = OptBool(RawSockOpt(fd, SOL_SOCKET, SO_REUSEPORT));
+  p["reuseport"] = OptBool(o.SockOpt(fd, SOL_SOCKET, SO_REUSEPORT));
 #endif
-  if (family == AF_INET6) p["v6only"] = OptBool(RawSockOpt(fd, IPPROTO_IPV6, IPV6_V6ONLY));
+  if (family == AF_INET6) p["v6only"] = OptBool(o.SockOpt(fd, IPPROTO_IPV6, IPV6_V6ONLY));
   return p;
 }
 
-json ListenerJson(long long id, const Listener& l) {
+json ListenerJson(Observer& o, long long id, const Listener& l) {
   const int family = l.addr.family();
   const char* fname = FamilyJsonName(family);
   json j = {{"id", id}, {"family", fname ? json(fname) : json(family)}};
@@ -129,12 +178,13 @@ json ListenerJson(long long id, const Listener& l) {
     j["port"] = l.addr.port();
   }
   j["sockname"] = l.addr.ToString();
-  j["props"] = SocketProps(l.fd.get(), family);
+  j["props"] = SocketProps(o, l.fd.get(), family);
   return j;
 }
 
 // /proc/self/fd, minus the directory's own fd.
-std::optional<long long> CountOpenFds() {
+std::optional<long long> KernelObserverImpl::OpenFds() {
+  const Quiet quiet;
   DIR* dir = ::opendir("/proc/self/fd");
   if (dir == nullptr) return std::nullopt;
   long long n = 0;
@@ -300,7 +350,12 @@ struct AdapterSession::Request {
   }
 };
 
-AdapterSession::AdapterSession(Sys& sys) : sys_(sys) {
+Observer& KernelObserver() {
+  static KernelObserverImpl observer;
+  return observer;
+}
+
+AdapterSession::AdapterSession(Sys& sys, Observer& observer) : sys_(sys), observer_(observer) {
   // Made now, so the epoll fd is there before the first open_fds; a failure is
   // reported by the first serve, which tries again.
   Result<std::unique_ptr<EpollLoop>> loop = EpollLoop::Create(sys_);
@@ -378,7 +433,7 @@ std::string AdapterSession::Hello(const Request& req) {
                // Reference-only request fields and reply details (docs/ADAPTER.md).
                {"features",
                 {"platform_override", "port_retries", "listener_props", "serve_hooks",
-                 "serve_stats", "umask"}}});
+                 "serve_stats", "umask", "fds_delta"}}});
 }
 
 std::string AdapterSession::BindSockets(const Request& req) {
@@ -435,15 +490,17 @@ std::string AdapterSession::BindSockets(const Request& req) {
     if (auto v = sub.Bool("has_reuseport")) o.platform.has_reuseport = *v;
   }
 
+  const std::optional<long long> before = observer_.OpenFds();
   Result<std::vector<Listener>> r = bind_sockets(sys_, o);
-  if (!r.ok()) return ErrorReply(r.error());
+  const json delta = FdsDelta(before, observer_.OpenFds());
+  if (!r.ok()) return Dump({{"ok", false}, {"error", ErrorJson(r.error())}, {"fds_delta", delta}});
   json out = json::array();
   for (Listener& l : r.value()) {
     const long long id = next_id_++;
-    out.push_back(ListenerJson(id, l));
+    out.push_back(ListenerJson(observer_, id, l));
     listeners_.emplace(id, std::move(l));
   }
-  return Dump({{"ok", true}, {"listeners", std::move(out)}});
+  return Dump({{"ok", true}, {"listeners", std::move(out)}, {"fds_delta", delta}});
 }
 
 std::string AdapterSession::BindUnixSocket(const Request& req) {
@@ -456,12 +513,14 @@ std::string AdapterSession::BindUnixSocket(const Request& req) {
   if (auto b = req.ApiInt<int>("backlog", INT_MIN, INT_MAX, "does not fit in an int")) {
     o.backlog = *b;
   }
+  const std::optional<long long> before = observer_.OpenFds();
   Result<Listener> r = bind_unix_socket(sys_, o);
-  if (!r.ok()) return ErrorReply(r.error());
+  const json delta = FdsDelta(before, observer_.OpenFds());
+  if (!r.ok()) return Dump({{"ok", false}, {"error", ErrorJson(r.error())}, {"fds_delta", delta}});
   const long long id = next_id_++;
-  json l = ListenerJson(id, r.value());
+  json l = ListenerJson(observer_, id, r.value());
   listeners_.emplace(id, std::move(r).value());
-  return Dump({{"ok", true}, {"listeners", json::array({std::move(l)})}});
+  return Dump({{"ok", true}, {"listeners", json::array({std::move(l)})}, {"fds_delta", delta}});
 }
 
 std::string AdapterSession::Serve(const Request& req) {
@@ -509,10 +568,10 @@ std::string AdapterSession::Serve(const Request& req) {
   auto on_conn = [&](Fd conn, const SockAddr& peer) {
     ++in_event;
     ++callbacks;
-    const int fl = ::fcntl(conn.get(), F_GETFL);
-    const int fdfl = ::fcntl(conn.get(), F_GETFD);
-    conn_nonblock = conn_nonblock && fl >= 0 && (fl & O_NONBLOCK) != 0;
-    conn_cloexec = conn_cloexec && fdfl >= 0 && (fdfl & FD_CLOEXEC) != 0;
+    const std::optional<int> fl = observer_.StatusFlags(conn.get());
+    const std::optional<int> fdfl = observer_.FdFlags(conn.get());
+    conn_nonblock = conn_nonblock && fl && (*fl & O_NONBLOCK) != 0;
+    conn_cloexec = conn_cloexec && fdfl && (*fdfl & FD_CLOEXEC) != 0;
     if (peers.size() < 16) peers.push_back(peer.ToString());
     if (callbacks == remove_at) handle.remove();       // ACCEPT-003
     if (callbacks == throw_at) throw CallbackThrew();  // ACCEPT-007; `conn` closes on unwind
@@ -599,17 +658,14 @@ std::string AdapterSession::Serve(const Request& req) {
 
 std::string AdapterSession::OpenFds(const Request& req) {
   req.Allow({});
-  std::optional<long long> n = CountOpenFds();
+  std::optional<long long> n = observer_.OpenFds();
   if (!n) return ErrorReply(Error::Os(errno, "opendir", "/proc/self/fd"));
   return Dump({{"ok", true}, {"open_fds", *n}});
 }
 
 std::string AdapterSession::Umask(const Request& req) {
   req.Allow({});
-  // Read without changing it for good; the adapter is single-threaded.
-  const mode_t mask = ::umask(022);
-  ::umask(mask);
-  return Dump({{"ok", true}, {"umask", mask}});
+  return Dump({{"ok", true}, {"umask", observer_.ReadUmask()}});
 }
 
 std::string AdapterSession::CloseAll(const Request& req) {

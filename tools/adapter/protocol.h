@@ -5,6 +5,8 @@
 // in-process, over a fault-injecting Sys, so both modes answer from the same code.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,12 +29,29 @@ inline constexpr size_t kMaxLineBytes = 1 << 20;
 const char* FamilyJsonName(int family);
 std::optional<int> FamilyFromJsonName(std::string_view name);
 
+// What the adapter reads about its own process beside the implementation:
+// socket options and fd flags of listeners and accepted connections, the
+// number of open fds, the umask. Not through the implementation's Sys, so they
+// neither show in a trace nor meet injected faults. The kernel's by default;
+// netconform's fake mode reads its FakeKernel instead.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual std::optional<int> SockOpt(int fd, int level, int name) = 0;
+  virtual std::optional<int> StatusFlags(int fd) = 0;  // fcntl(F_GETFL)
+  virtual std::optional<int> FdFlags(int fd) = 0;      // fcntl(F_GETFD)
+  virtual std::optional<long long> OpenFds() = 0;
+  virtual mode_t ReadUmask() = 0;  // leaves it as it was
+};
+
+// The kernel's view (getsockopt, fcntl, /proc/self/fd, umask).
+Observer& KernelObserver();
+
 class AdapterSession {
  public:
-  // `sys` is what the implementation calls; it must outlive the session. The
-  // adapter's own observations (open fds, socket options it reports, umask) use
-  // the kernel directly, so they neither show in a trace nor meet injected faults.
-  explicit AdapterSession(Sys& sys);
+  // `sys` is what the implementation calls; it and `observer` must outlive
+  // the session.
+  explicit AdapterSession(Sys& sys, Observer& observer = KernelObserver());
   ~AdapterSession();
   AdapterSession(const AdapterSession&) = delete;
   AdapterSession& operator=(const AdapterSession&) = delete;
@@ -56,6 +75,7 @@ class AdapterSession {
   std::string CloseAll(const Request& req);
 
   Sys& sys_;
+  Observer& observer_;
   std::map<long long, Listener> listeners_;  // by id; ids are never reused
   long long next_id_ = 0;
   std::unique_ptr<EpollLoop> loop_;  // made with the session (or by the first serve)

@@ -2,10 +2,13 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 #include <utility>
 
+#include "catalog.h"
+#include "expectations.h"
 #include "netutil/accept_handler.h"
 #include "netutil/bind_sockets.h"
 #include "netutil/bind_unix_socket.h"
@@ -98,6 +101,40 @@ std::function<BadInputOutcome()> Plan(std::string text) {
     const fakes::FaultPlan::Parsed p = fakes::FaultPlan::Parse(text);
     if (p.ok()) return BadInputOutcome{"OK (accepted)", -1};
     return BadInputOutcome{p.error->ToString(), -1};
+  };
+}
+
+// A scenario file at tests/conformance/cases/<path>, as netconform loads it:
+// the first problem, which names the file and line.
+std::function<BadInputOutcome()> Scenario(std::string path, std::string text) {
+  return [path = std::move(path), text = std::move(text)] {
+    std::vector<std::string> problems;
+    conform::LoadCatalog({{"cases/" + path, text}}, &problems);
+    if (problems.empty()) return BadInputOutcome{"OK (accepted)", -1};
+    return BadInputOutcome{problems.front(), -1};
+  };
+}
+
+// An expected-verdicts file (--expect) over a catalog of one case, bind/a.
+std::function<BadInputOutcome()> ExpectFile(std::string text) {
+  return [text = std::move(text)] {
+    std::vector<std::string> problems;
+    const std::vector<conform::Case> cases = conform::LoadCatalog(
+        {{"cases/bind/a.json",
+          R"({"id": "bind/a", "rules": ["BIND-013"], "title": "t", "steps": [{"sleep_ms": 0}]})"}},
+        &problems);
+    char path[] = "/tmp/netutil-expect-XXXXXX";
+    const int fd = ::mkstemp(path);
+    if (fd < 0) return BadInputOutcome{"setup failed: mkstemp", -1};
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    std::string error;
+    const bool ok = written && conform::ReadExpectations(path, cases, &error).has_value();
+    ::unlink(path);
+    if (!written) return BadInputOutcome{"setup failed: write", -1};
+    if (ok) return BadInputOutcome{"OK (accepted)", -1};
+    // The temp file's name differs each run: show it as "expect.txt".
+    return BadInputOutcome{"expect.txt" + error.substr(std::string(path).size()), -1};
   };
 }
 
@@ -310,7 +347,7 @@ std::vector<BadInput> MakeTable() {
       R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"platform os \"beos\" is not linux, darwin or windows","step":"os"},"ok":false})js",
       -1, Adapter(R"({"op":"bind_sockets","platform":{"os":"beos"}})"));
   add("adapter", "`{\"op\":\"bind_sockets\",\"port\":70000}` (passed on)", "BIND-019",
-      R"js({"error":{"address":"","errno":"EINVAL","kind":"argument","message":"port 70000 is outside 0..65535","step":"port"},"ok":false})js",
+      R"js({"error":{"address":"","errno":"EINVAL","kind":"argument","message":"port 70000 is outside 0..65535","step":"port"},"fds_delta":0,"ok":false})js",
       -1, Adapter(R"({"op":"bind_sockets","port":70000})"));
   add("adapter", "`{\"op\":\"bind_unix_socket\"}` (no path)", "",
       R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"bind_unix_socket needs a \"path\"","step":"path"},"ok":false})js",
@@ -361,6 +398,83 @@ std::vector<BadInput> MakeTable() {
       "line 2, column 10: EAGAIN is not an errno listen can return; legal: EADDRINUSE EBADF "
       "ENOTSOCK EOPNOTSUPP EINTR",
       -1, Plan("# ok\nlisten = EAGAIN x2"));
+
+  // ---- scenario files (tests/conformance/cases, docs/CONFORMANCE.md) --------------
+  // The rule ID below is split so tools/spec_coverage does not take it for a reference.
+  const std::string head = R"({"id": "bind/x", "rules": ["BIND-013"], "title": "t",)"
+                           "\n";
+  add("scenario file", "`bind/x.json`: `{\"id\": \"bind/x\",` (cut short)", "",
+      "cases/bind/x.json:1:17: not JSON: syntax error while parsing object key - unexpected end of "
+      "input; expected string literal",
+      -1, Scenario("bind/x.json", "{\"id\": \"bind/x\","));
+  add("scenario file", "`bind/x.json` with the id `bind/y`", "",
+      "cases/bind/x.json:1: [bind/y] id \"bind/y\" does not match the file's path (bind/x)", -1,
+      Scenario("bind/x.json", R"({"id": "bind/y", "rules": ["BIND-013"], "title": "t",
+ "steps": [{"sleep_ms": 0}]})"));
+  add("scenario file", "an id that is not `area/kebab-slug`", "",
+      "cases/bind/x.json:1: id must look like area/kebab-slug", -1,
+      Scenario("bind/x.json", R"({"id": "Bind X", "rules": ["BIND-013"], "title": "t",
+ "steps": [{"sleep_ms": 0}]})"));
+  add("scenario file", "a rule docs/SPEC.md does not have", "",
+      "cases/bind/x.json:3: [bind/x] rule \"BIND-"
+      "999\" is not in docs/SPEC.md",
+      -1,
+      Scenario("bind/x.json",
+               "{\"id\": \"bind/x\", \"title\": \"t\", \"steps\": [{\"sleep_ms\": 0}],\n"
+               " \"rules\": [\"BIND-013\",\n  \"BIND-"
+               "999\"]}"));
+  add("scenario file", "an unknown top-level key `stpes`", "",
+      "cases/bind/x.json:2: unknown key \"stpes\"", -1,
+      Scenario("bind/x.json", head + R"( "stpes": []})"));
+  add("scenario file", "a step with no verb (`sned`) on line 4", "",
+      "cases/bind/x.json:4: [bind/x] step 2: a step needs exactly one of send, connect, hold, "
+      "make, check, sleep_ms: {\"sned\":1}",
+      -1,
+      Scenario("bind/x.json",
+               head + " \"steps\": [\n  {\"send\": {\"op\": \"hello\"}},\n  {\"sned\": 1}]}"));
+  add("scenario file", "an unknown pattern operator `$frobnicate`", "",
+      "cases/bind/x.json:2: [bind/x] step 1: expect: unknown operator $frobnicate", -1,
+      Scenario("bind/x.json",
+               head + R"( "steps": [{"send": {"op": "hello"}, "expect": {"$frobnicate": 1}}]})"));
+  add("scenario file", "`fault_plan` rule `bind #0 = EADDRINUSE`", "",
+      "cases/bind/x.json:2: [bind/x] env.fault_plan: line 1, column 6: call index '#0' is not a "
+      "number 1..1000000000",
+      -1,
+      Scenario("bind/x.json", head + " \"env\": {\"fault_plan\": [\"bind #0 = EADDRINUSE\"]},\n"
+                                     " \"steps\": [{\"sleep_ms\": 0}]}"));
+  add("scenario file", "`env.ipv6`: `\"sometimes\"`", "",
+      "cases/bind/x.json:2: [bind/x] env.ipv6 must be \"present\", \"absent\" or \"partial\": "
+      "\"sometimes\"",
+      -1,
+      Scenario("bind/x.json",
+               head + " \"env\": {\"ipv6\": \"sometimes\"},\n \"steps\": [{\"sleep_ms\": 0}]}"));
+  add("scenario file", "`env.port_range`: `[40010, 40000]`", "",
+      "cases/bind/x.json:2: [bind/x] env.port_range must be [LO, HI] with 1024 <= LO <= HI <= "
+      "65535: [40010,40000]",
+      -1,
+      Scenario(
+          "bind/x.json",
+          head + " \"env\": {\"port_range\": [40010, 40000]},\n \"steps\": [{\"sleep_ms\": 0}]}"));
+  add("scenario file", "`env.fd_limit`: 2", "",
+      "cases/bind/x.json:2: [bind/x] env.fd_limit must be an integer in 4..1048576: 2", -1,
+      Scenario("bind/x.json",
+               head + " \"env\": {\"fd_limit\": 2},\n \"steps\": [{\"sleep_ms\": 0}]}"));
+  add("scenario file", "`env.needs`: `[\"ipv7\"]`", "",
+      "cases/bind/x.json:2: [bind/x] env.needs: unknown need \"ipv7\"", -1,
+      Scenario("bind/x.json",
+               head + " \"env\": {\"needs\": [\"ipv7\"]},\n \"steps\": [{\"sleep_ms\": 0}]}"));
+  add("scenario file", "a fault rule without an errno", "",
+      "cases/bind/x.json:2: [bind/x] fault rule needs an errno", -1,
+      Scenario(
+          "bind/x.json",
+          head +
+              " \"env\": {\"faults\": [{\"call\": \"bind\"}]},\n \"steps\": [{\"sleep_ms\": 0}]}"));
+  add("expected verdicts", "`bind/zz FAILED` (no such case)", "",
+      "expect.txt:2: no case \"bind/zz\" in the catalog", -1,
+      ExpectFile("# tornado\nbind/zz FAILED\n"));
+  add("expected verdicts", "`bind/a MAYBE`", "",
+      "expect.txt:1: unknown verdict \"MAYBE\" (FAILED, NON-STRICT or OK)", -1,
+      ExpectFile("bind/a MAYBE\n"));
   return t;
 }
 

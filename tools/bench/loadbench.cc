@@ -5,6 +5,7 @@
 //                            [--no-python]
 //   netutil-loadbench emfile [--rounds R] [--pending P] [--storm-ms MS] [--no-python]
 //   netutil-loadbench burst  [--sizes 10000,50000] [--batch B]
+//   netutil-loadbench interpose [--rounds R] [--connections N] [--concurrency C] [--burst B]
 //
 // Everything runs in a private network namespace when the process may make
 // one (root): a loopback of our own, a port range and somaxconn of our own,
@@ -21,6 +22,9 @@
 //   the machines are shared and noisy.
 // emfile: each server's CPU use while out of fds for a while with clients
 //   pending, and whether every pending client is accepted once fds return.
+// interpose: the reference server's CPU per connection plain and under
+//   LD_PRELOAD=libnetfault.so (empty plan; trace off, trace on), interleaved
+//   like accept; the interposer's overhead as a ratio to plain.
 // burst: N connections queued at once on two listeners of the reference,
 //   then drained: all accepted, batches within the limit, the two listeners
 //   alternating (neither waits more than one batch of the other).
@@ -38,6 +42,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -48,6 +53,7 @@
 
 #include "bench_util.h"
 #include "load_client.h"
+#include "netfault_control.h"
 #include "netutil/accept_handler.h"
 #include "netutil/bind_sockets.h"
 #include "netutil/epoll_loop.h"
@@ -800,6 +806,197 @@ int RunBurst(const Flags& f) {
   return all_ok ? 0 : 1;
 }
 
+// ---- interpose ------------------------------------------------------------------------
+
+// The cost of libnetfault.so (tools/interpose) on a real accept load: the
+// reference server plain, preloaded with a control file holding an empty
+// plan and the trace off (how faults are injected with nothing to inject),
+// and preloaded with the trace on (every call formatted into the trace, as
+// netconform runs it). Same client, regimes and round rotation as accept;
+// ratios per round against the plain server, then the median.
+int RunInterpose(const Flags& f) {
+  const int rounds = std::clamp(f.Int("rounds", 9), 1, 50);
+  const int conns = std::clamp(f.Int("connections", 8000), 100, 200000);
+  const int concurrency = std::clamp(f.Int("concurrency", 32), 1, 512);
+  const int burst = std::clamp(f.Int("burst", 1000), 10, 1000);
+  SetUpNetwork(false);
+  RaiseFdLimit(4096);
+
+  const std::string dir = SelfDir();
+  const std::string lib = dir + "/libnetfault.so";
+  if (::access(lib.c_str(), R_OK) != 0) {
+    std::cerr << "loadbench interpose: " << lib << " is not built\n";
+    return 1;
+  }
+  std::string tmp = (std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp");
+  tmp += "/netutil-interpose-XXXXXX";
+  if (::mkdtemp(tmp.data()) == nullptr) {
+    std::cerr << "loadbench interpose: mkdtemp: " << ErrnoName(errno) << "\n";
+    return 1;
+  }
+  struct TmpDir {
+    std::string path;
+    ~TmpDir() { std::filesystem::remove_all(path); }
+  } tmp_dir{tmp};
+
+  // Room for every line of the traced server, so its cost is the formatting
+  // of every call, never the cheaper counting of a full area: about 4 lines
+  // of 70 bytes per connection, warm-up included.
+  const double traced_conns = (2.0 * rounds + 1) * conns + 2.0 * burst + 1000;
+  netfault::Sizes big;
+  big.trace_bytes = static_cast<size_t>(std::min(traced_conns * 320, double(2u << 30)));
+  std::vector<std::unique_ptr<netfault::ControlFile>> controls;
+  auto control = [&](const std::string& name, bool trace, const netfault::Sizes& sizes) {
+    netfault::Config c;
+    c.trace = trace;
+    std::string error;
+    controls.push_back(netfault::ControlFile::Create(tmp + "/" + name, c, sizes, &error));
+    if (!controls.back()) std::cerr << "loadbench interpose: " << error << "\n";
+    return tmp + "/" + name;
+  };
+  const std::string off = control("trace-off.ctl", false, netfault::Sizes{});
+  const std::string on = control("trace-on.ctl", true, big);
+  if (!controls[0] || !controls[1]) return 1;
+
+  const std::string server = dir + "/netutil-bench-server";
+  auto preloaded = [&](const std::string& ctl) {
+    return std::vector<std::string>{
+        "env", "LD_PRELOAD=" + lib, "NETFAULT_CONTROL=" + ctl, server, "--impl", "reference"};
+  };
+  const std::vector<std::string> names = {"plain", "netfault, trace off", "netfault, trace on"};
+  std::vector<Server> servers;
+  servers.push_back(Server{{names[0], {server, "--impl", "reference"}}, {}, {}});
+  servers.push_back(Server{{names[1], preloaded(off)}, {}, {}});
+  servers.push_back(Server{{names[2], preloaded(on)}, {}, {}});
+  for (Server& s : servers) {
+    const std::string err = StartServer(s, "accept", {"--backlog", "1024"});
+    if (!err.empty()) {
+      std::cerr << "loadbench interpose: " << err << "\n";
+      return 1;
+    }
+  }
+
+  std::vector<std::string> failures;
+  // Server CPU µs per connection over `n` connections (see RunAccept's measure).
+  auto measure = [&](Server& s, int n, bool queued) -> std::optional<double> {
+    const pid_t pid = s.child.pid();
+    LoadOptions lo;
+    lo.target = s.addr;
+    lo.timeout = 120s;
+    const auto cpu0 = ProcessCpu(pid);
+    LoadResult total;
+    for (int left = n; left > 0 && total.failed == 0 && !total.timed_out;) {
+      const int now = queued ? std::min(burst, left) : left;
+      lo.connections = now;
+      lo.concurrency = queued ? now : concurrency;
+      if (queued) {
+        int status = 0;
+        if (::kill(pid, SIGSTOP) != 0 || ::waitpid(pid, &status, WUNTRACED) != pid ||
+            !WIFSTOPPED(status)) {
+          failures.push_back(s.spec.name + ": could not stop the server");
+          return std::nullopt;
+        }
+        lo.after_all_started = [pid] { ::kill(pid, SIGCONT); };
+      }
+      const LoadResult r = RunLoad(lo);
+      if (queued) ::kill(pid, SIGCONT);
+      total.done += r.done;
+      total.failed += r.failed;
+      total.timed_out = total.timed_out || r.timed_out;
+      for (const auto& [e, k] : r.errors) total.errors[e] += k;
+      left -= now;
+    }
+    const auto cpu1 = ProcessCpu(pid);
+    if (!total.ok() || total.done != n || !cpu0 || !cpu1) {
+      failures.push_back(s.spec.name + (queued ? " (queued): " : ": ") + total.Describe());
+      return std::nullopt;
+    }
+    return Us(*cpu1 - *cpu0) / n;
+  };
+
+  for (Server& s : servers) {
+    (void)measure(s, std::max(500, conns / 5), false);
+    (void)measure(s, burst, true);
+  }
+  failures.clear();
+
+  const std::vector<std::string> regimes = {"closed", "queued"};
+  std::map<std::string, std::map<std::string, std::vector<double>>> cpu;     // [regime][server]
+  std::map<std::string, std::map<std::string, std::vector<double>>> ratios;  // per round, to plain
+  const auto t0 = Clock::now();
+  for (int round = 0; round < rounds; ++round) {
+    for (const std::string& regime : regimes) {
+      std::map<std::string, double> this_round;
+      for (size_t k = 0; k < servers.size(); ++k) {
+        Server& s = servers[(k + static_cast<size_t>(round)) % servers.size()];
+        const std::optional<double> us = measure(s, conns, regime == "queued");
+        if (!us) continue;
+        cpu[regime][s.spec.name].push_back(*us);
+        this_round[s.spec.name] = *us;
+      }
+      if (this_round.count("plain")) {
+        for (auto& [name, us] : this_round) {
+          ratios[regime][name].push_back(us / this_round["plain"]);
+        }
+      }
+    }
+    std::cerr << "loadbench interpose: round " << round + 1 << "/" << rounds << " done\n";
+  }
+  const auto wall = Clock::now() - t0;
+  for (Server& s : servers) s.child.Stop(5s);
+
+  const netfault::ControlFile& traced = *controls[1];
+  std::ostringstream md;
+  md << "### Interposer overhead (server CPU per connection)\n\n"
+     << "On " << g_netns_note << ". The reference server (`netutil-bench-server --impl "
+     << "reference`) three ways: *plain*; under `LD_PRELOAD=libnetfault.so` with a control file "
+     << "holding an empty fault plan and the trace off; and the same with the trace on (every "
+     << "call formatted into the control file, as netconform runs). Load, regimes and rotation "
+     << "as in *Accept cost*: " << conns << " connections per server per round, closed loop at "
+     << concurrency << " in flight and queued bursts of " << burst << ", " << rounds
+     << " rounds after a warm-up, " << Fixed(std::chrono::duration<double>(wall).count(), 1)
+     << " s in all. Ratios per round against plain, then the median (min / max over rounds). "
+     << "The traced server wrote " << traced.TraceBytesUsed() / 1024 << " KiB of trace, "
+     << traced.DroppedTotal() << " lines dropped.\n\n"
+     << "| server | closed loop: CPU µs/conn, median (min / max) | ratio to plain "
+     << "| queued: CPU µs/conn, median (min / max) | ratio to plain |\n"
+     << "| --- | ---: | ---: | ---: | ---: |\n";
+  auto cpu_cell = [](const std::vector<double>& v) {
+    const Summary c = Summarize(v);
+    return Fixed(c.median) + " (" + Fixed(c.min) + " / " + Fixed(c.max) + ")";
+  };
+  auto ratio_cell = [](const std::vector<double>& v) {
+    const Summary q = Summarize(v);
+    return Fixed(q.median, 3) + " (" + Fixed(q.min, 2) + " / " + Fixed(q.max, 2) + ")";
+  };
+  for (const std::string& n : names) {
+    md << "| " << n << " | " << cpu_cell(cpu["closed"][n]) << " | "
+       << ratio_cell(ratios["closed"][n]) << " | " << cpu_cell(cpu["queued"][n]) << " | "
+       << ratio_cell(ratios["queued"][n]) << " |\n";
+  }
+  const Summary closed = Summarize(ratios["closed"][names[1]]);
+  const Summary queued = Summarize(ratios["queued"][names[1]]);
+  auto verdict = [](const Summary& q) {
+    return q.n == 0
+               ? std::string("NOT MEASURED")
+               : (q.median <= 1.05 ? "met"
+                                   : "MISSED by " + Fixed(100 * (q.median - 1.05), 1) + " points");
+  };
+  md << "\nTarget: interposer (empty plan, trace off) <= 1.05x plain. Closed loop: "
+     << Fixed(closed.median, 3) << "x, " << verdict(closed)
+     << "; queued: " << Fixed(queued.median, 3) << "x, " << verdict(queued)
+     << ". With the trace on: closed " << Fixed(Summarize(ratios["closed"][names[2]]).median, 3)
+     << "x, queued " << Fixed(Summarize(ratios["queued"][names[2]]).median, 3)
+     << "x (no target).\n";
+  if (!failures.empty()) {
+    md << "\nFailed rounds (left out): ";
+    for (const auto& x : failures) md << x << "; ";
+    md << "\n";
+  }
+  std::cout << md.str() << std::flush;
+  return failures.empty() && closed.n > 0 && queued.n > 0 ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace netutil::bench
 
@@ -810,13 +1007,15 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   const std::string cmd = argc > 1 ? argv[1] : "";
   const Flags f = Flags::Parse(argc, argv, 2);
-  if (!f.error.empty() || (cmd != "accept" && cmd != "emfile" && cmd != "burst")) {
+  if (!f.error.empty() ||
+      (cmd != "accept" && cmd != "emfile" && cmd != "burst" && cmd != "interpose")) {
     std::cerr << (f.error.empty() ? "" : f.error + "\n")
-              << "usage: netutil-loadbench accept|emfile|burst [--flag value ...] "
+              << "usage: netutil-loadbench accept|emfile|burst|interpose [--flag value ...] "
                  "(see the head of tools/bench/loadbench.cc)\n";
     return 2;
   }
   if (cmd == "accept") return RunAccept(f);
   if (cmd == "emfile") return RunEmfile(f);
+  if (cmd == "interpose") return RunInterpose(f);
   return RunBurst(f);
 }

@@ -98,6 +98,9 @@ done
 run accept "$bin/netutil-loadbench" accept "${accept_args[@]}"
 run emfile "$bin/netutil-loadbench" emfile "${emfile_args[@]}"
 run burst "$bin/netutil-loadbench" burst --sizes 10000,50000
+# libnetfault.so's cost on the reference server (tools/interpose): the same
+# load as accept, plain against preloaded.
+run interpose "$bin/netutil-loadbench" interpose "${accept_args[@]}"
 if [ -x "$bin/netutil-microbench" ]; then
   run micro "$bin/netutil-microbench" "${micro_args[@]}"
 else
@@ -205,7 +208,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit + uncommitted changes"; fi
 targets() {  # the verdict lines every driver prints
-  for s in accept emfile burst micro; do
+  for s in accept emfile burst interpose micro; do
     grep -hE '^(Target|Flat)' "$work/$s.md" 2>/dev/null | sed 's/^/- /'
   done
 }
@@ -310,6 +313,15 @@ targets() {  # the verdict lines every driver prints
     echo "- TSan: these files start threads and need a ThreadSanitizer run (a \`tsan\` preset,"
     echo "  \`NETUTIL_SANITIZE=thread\`), which the tree does not have yet: $(echo $threaded)."
   fi
+  echo
+  echo "## 10. Interposer overhead"
+  echo
+  echo "What LD_PRELOAD=libnetfault.so (tools/interpose, docs/INTERPOSER.md) costs a server under"
+  echo "accept load: with nothing to inject, a call pays a generation check and, for the fd"
+  echo "table, a byte store; with the trace on it goes through fakes::InjectingSys and is"
+  echo "formatted into the control file."
+  echo
+  section interpose
   echo
   echo "---"
   echo "_\`make bench\` took $(elapsed) s, of which $build_secs s building._"

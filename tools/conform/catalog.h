@@ -1,30 +1,22 @@
-// The conformance catalog: cases as data.
-//
-// A case is one JSON document (comments allowed):
+// The conformance catalog: one scenario file per case under
+// tests/conformance/cases/<area>/<slug>.json; the format is documented in
+// docs/CONFORMANCE.md. In short, a case is one JSON document (comments allowed):
 //
 //   {
-//     "id":    "bind/port-zero-one-port",      // <area>/<kebab-slug>, stable forever
+//     "id":    "bind/port-zero-one-port",      // <area>/<slug>: the file's own path
 //     "rules": ["BIND-013"],                   // rule IDs of docs/SPEC.md it checks
 //     "title": "port 0: every address gets the first bound port",
-//     "env": {                                 // the environment it needs (optional)
-//       "needs":    ["ipv6"],                  // host: ipv6, loopback2; adapter features
-//                                              // from hello: platform_override, ...
-//       "resolver": [{"host": "conform.test", "addrs": ["127.0.0.1", "::1"]},
-//                    {"host": null, "error": "EAI_NONAME"}],
-//       "faults":   [{"call": "bind", "nth": 2, "errno": "EADDRINUSE"}],
-//       "ipv6_missing": true                   // socket(AF_INET6) -> EAFNOSUPPORT
-//     },
-//     "steps": [ ... ]                         // run in order; see runner.h
+//     "env": {...},                            // the environment (environment.h)
+//     "steps": [ ... ]                         // run in order (runner.h)
 //   }
 //
-// The catalog lives in cases_*.cc today; a later issue can read the same
-// documents from scenario files on disk.
+// Every problem is reported as "<file>:<line>: <what>", the line being where
+// the faulty part starts, so a scenario author can go straight to it.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace netutil::conform {
 
@@ -34,32 +26,33 @@ struct Case {
   std::string title;
   nlohmann::json env;    // object (possibly empty)
   nlohmann::json steps;  // array
-  std::string origin;    // where the case was written ("cases_bind.cc #3")
+  std::string origin;    // the file it came from
+  // "strict" when one of its rules is marked strict in docs/SPEC.md, else
+  // "tornado": what an implementation claiming Tornado compatibility must pass.
+  std::string level;
+  bool strict() const { return level == "strict"; }
 };
 
-// A case as written: its origin and its JSON text.
+// A case as written: where (a file path, relative to the catalog's
+// directory when read from one) and its text.
 struct CaseSource {
   std::string origin;
   std::string text;
 };
 
-// Adds one case written at file:line.
-inline void AddCase(std::vector<CaseSource>& out, const char* file, int line, const char* text) {
-  out.push_back({std::string(file) + ":" + std::to_string(line), text});
-}
+// Every *.json file under `dir` (recursively), in path order; a directory that
+// cannot be read, or a file that is not a regular file or is over 1 MiB, is a
+// problem.
+std::vector<CaseSource> ReadCaseDir(const std::string& dir, std::vector<std::string>* problems);
 
-// The catalog's parts, one per file.
-void AddBindCases(std::vector<CaseSource>& out);
-void AddUnixCases(std::vector<CaseSource>& out);
-void AddAcceptCases(std::vector<CaseSource>& out);
-
-// Parses and checks every case: unique well-formed IDs, rules that exist in
-// docs/SPEC.md, known step kinds, well-formed patterns and fault rules. Any
-// problem is a bug in the catalog: the messages name the case and the problem.
+// Parses and checks every case: well-formed IDs that match their file's path
+// and are unique, rules that exist in docs/SPEC.md, known step kinds,
+// well-formed patterns, environments and fault rules.
 std::vector<Case> LoadCatalog(const std::vector<CaseSource>& sources,
                               std::vector<std::string>* problems);
 
-// The built-in catalog (every cases_*.cc).
-std::vector<CaseSource> BuiltinCases();
+// Where the catalog is when no --cases is given: $NETCONFORM_CASES, else the
+// source tree's tests/conformance/cases (set by CMake at build time).
+std::string DefaultCaseDir();
 
 }  // namespace netutil::conform

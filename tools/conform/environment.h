@@ -27,12 +27,11 @@
 //   needs:    ["ipv6", "loopback2", <adapter features from hello>]
 #pragma once
 
-#include <optional>
-#include <utility>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "netutil/fakes/fault_plan.h"
 #include "netutil/fakes/resolver_table.h"

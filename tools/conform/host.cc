@@ -26,7 +26,9 @@ constexpr int kStream = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
 
 std::string Errno(const char* what, int err) { return std::string(what) + ": " + ErrnoName(err); }
 
-std::optional<std::string> FieldString(const json& spec, const char* key, std::string* out) {
+}  // namespace
+
+std::optional<std::string> SpecString(const json& spec, const char* key, std::string* out) {
   auto it = spec.find(key);
   if (it == spec.end() || !it->is_string()) {
     return std::string("needs a string \"") + key + "\": " + Brief(spec);
@@ -35,8 +37,8 @@ std::optional<std::string> FieldString(const json& spec, const char* key, std::s
   return std::nullopt;
 }
 
-std::optional<std::string> FieldInt(const json& spec, const char* key, long long lo, long long hi,
-                                    long long* out) {
+std::optional<std::string> SpecInt(const json& spec, const char* key, long long lo, long long hi,
+                                   long long* out) {
   auto it = spec.find(key);
   if (it == spec.end()) return std::nullopt;  // keep the default
   if (!it->is_number_integer() || it->get<long long>() < lo || it->get<long long>() > hi) {
@@ -47,11 +49,10 @@ std::optional<std::string> FieldInt(const json& spec, const char* key, long long
   return std::nullopt;
 }
 
-// The target address of a connect or hold spec.
-std::optional<std::string> TargetAddr(const json& spec, SockAddr* addr) {
+std::optional<std::string> TargetAddress(const json& spec, SockAddr* addr) {
   if (spec.contains("path")) {
     std::string path;
-    if (auto e = FieldString(spec, "path", &path)) return e;
+    if (auto e = SpecString(spec, "path", &path)) return e;
     std::optional<SockAddr> a = SockAddr::Unix(path);
     if (!a) return "unix path too long: " + path;
     *addr = *a;
@@ -59,10 +60,10 @@ std::optional<std::string> TargetAddr(const json& spec, SockAddr* addr) {
   }
   std::string host = "127.0.0.1";
   if (spec.contains("host") || spec.contains("address")) {
-    if (auto e = FieldString(spec, spec.contains("host") ? "host" : "address", &host)) return e;
+    if (auto e = SpecString(spec, spec.contains("host") ? "host" : "address", &host)) return e;
   }
   long long port = 0;
-  if (auto e = FieldInt(spec, "port", 0, 65535, &port)) return e;
+  if (auto e = SpecInt(spec, "port", 0, 65535, &port)) return e;
   std::optional<SockAddr> a = SockAddr::FromIp(host, static_cast<uint16_t>(port));
   if (!a) return "not an IP literal: " + host;
   // Loopback only: a case never reaches out of the machine.
@@ -71,6 +72,8 @@ std::optional<std::string> TargetAddr(const json& spec, SockAddr* addr) {
   *addr = *a;
   return std::nullopt;
 }
+
+namespace {
 
 bool CanListen(const char* ip) {
   std::optional<SockAddr> a = SockAddr::FromIp(ip, 0);
@@ -113,9 +116,9 @@ Probe ProbeHost() { return Probe{CanListen("::1"), CanListen("127.0.0.2")}; }
 
 std::optional<std::string> Connect(const json& spec, Keep* keep, json* result) {
   SockAddr addr;
-  if (auto e = TargetAddr(spec, &addr)) return e;
+  if (auto e = TargetAddress(spec, &addr)) return e;
   long long count = 1;
-  if (auto e = FieldInt(spec, "count", 1, kMaxClients, &count)) return e;
+  if (auto e = SpecInt(spec, "count", 1, kMaxClients, &count)) return e;
 
   std::map<std::string, long long> failed;
   std::vector<OwnedFd> pending;
@@ -172,7 +175,7 @@ std::optional<std::string> Connect(const json& spec, Keep* keep, json* result) {
 
 std::optional<std::string> Hold(const json& spec, Keep* keep, json* result) {
   SockAddr addr;
-  if (auto e = TargetAddr(spec, &addr)) return e;
+  if (auto e = TargetAddress(spec, &addr)) return e;
   OwnedFd fd(::socket(addr.family(), kStream, 0));
   if (fd.get() < 0) return Errno("socket", errno);
   if (addr.family() == AF_INET6) {
@@ -197,12 +200,12 @@ std::optional<std::string> Hold(const json& spec, Keep* keep, json* result) {
 std::optional<std::string> Make(const json& spec, Keep* keep, json* result) {
   std::string path;
   std::string kind;
-  if (auto e = FieldString(spec, "path", &path)) return e;
-  if (auto e = FieldString(spec, "kind", &kind)) return e;
+  if (auto e = SpecString(spec, "path", &path)) return e;
+  if (auto e = SpecString(spec, "kind", &kind)) return e;
   if (kind == "regular") {
     std::string content;
     if (spec.contains("content")) {
-      if (auto e = FieldString(spec, "content", &content)) return e;
+      if (auto e = SpecString(spec, "content", &content)) return e;
     }
     OwnedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) return Errno(("open " + path).c_str(), errno);
@@ -213,7 +216,7 @@ std::optional<std::string> Make(const json& spec, Keep* keep, json* result) {
     if (::mkdir(path.c_str(), 0755) != 0) return Errno(("mkdir " + path).c_str(), errno);
   } else if (kind == "symlink") {
     std::string target;
-    if (auto e = FieldString(spec, "target", &target)) return e;
+    if (auto e = SpecString(spec, "target", &target)) return e;
     if (::symlink(target.c_str(), path.c_str()) != 0) {
       return Errno(("symlink " + path).c_str(), errno);
     }

@@ -4,11 +4,12 @@
 // bounded. Each action returns a JSON result that a step can match and save.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "netutil/sock_addr.h"
 
 namespace netutil::conform::host {
 
@@ -37,6 +38,16 @@ struct Probe {
 };
 Probe ProbeHost();
 
+// A spec's string field `key` / integer field in lo..hi (absent: `out` is
+// kept); the error names the field and shows the spec.
+std::optional<std::string> SpecString(const nlohmann::json& spec, const char* key,
+                                      std::string* out);
+std::optional<std::string> SpecInt(const nlohmann::json& spec, const char* key, long long lo,
+                                   long long hi, long long* out);
+// The address of a connect or hold spec: {"path": p} or {"host"/"address":
+// ip, "port": n}; loopback only, so a case never reaches out of the machine.
+std::optional<std::string> TargetAddress(const nlohmann::json& spec, SockAddr* addr);
+
 // The largest "count" a connect step may ask for.
 inline constexpr long long kMaxClients = 1000;
 
@@ -52,7 +63,8 @@ std::optional<std::string> Connect(const nlohmann::json& spec, Keep* keep, nlohm
 class Host {
  public:
   virtual ~Host() = default;
-  virtual std::optional<std::string> Connect(const nlohmann::json& spec, nlohmann::json* result) = 0;
+  virtual std::optional<std::string> Connect(const nlohmann::json& spec,
+                                             nlohmann::json* result) = 0;
   virtual std::optional<std::string> Hold(const nlohmann::json& spec, nlohmann::json* result) = 0;
   virtual std::optional<std::string> Make(const nlohmann::json& spec, nlohmann::json* result) = 0;
   virtual nlohmann::json Inspect(const std::string& path) = 0;

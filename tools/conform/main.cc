@@ -1,22 +1,37 @@
 // netconform: the conformance runner for netutil implementations.
 //
-//   netconform list [--filter GLOB] [--format text|json]
-//   netconform coverage
-//   netconform run [--filter GLOB] [--adapter 'CMD ...'] [--format text|json]
-//                  [--out FILE] [--timeout-ms N] [--keep-tmp] [-v]
+//   netconform list     [--cases DIR] [--filter GLOB] [--format text|json]
+//   netconform coverage [--cases DIR]
+//   netconform run      [--cases DIR] [--impl NAME | --adapter 'CMD ...'] [--mode MODE]
+//                       [--profile tornado|strict] [--filter GLOB] [--jobs N]
+//                       [--format text|json|junit|tap|html] [--out FILE]
+//                       [--expect FILE] [--timeout-ms N] [--case-timeout-ms N]
+//                       [--interposer PATH | --no-interposer] [--keep-tmp] [-v]
 //
-// run: in-process against the reference by default (with fault injection and a
-// syscall trace), or against any adapter command speaking docs/ADAPTER.md.
-// Exit status: 0 when no case failed, 1 when one did, 2 on a usage or catalog error.
-#include <csignal>
-#include <cstdio>
-#include <fstream>
-#include <iostream>
+// Modes (docs/CONFORMANCE.md): the reference runs in-process on the fake kernel
+// (fake), in-process on the real kernel (inprocess), or like every other
+// implementation in its own process on the real kernel (process), where the
+// interposer (libnetfault.so) makes the environment and records the trace.
+// Exit status: 0 when no case failed (with --expect: when every verdict was
+// the expected one), 1 otherwise, 2 on a usage or catalog error.
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "catalog.h"
+#include "expectations.h"
+#include "interposed_target.h"
 #include "report.h"
 #include "runner.h"
 #include "spec_rules.h"
@@ -33,14 +48,53 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
+// The directory netconform runs from: netutil-adapter and libnetfault.so are
+// built beside it.
+std::string SelfDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : exe.parent_path().string();
+}
+
+// The command that starts `impl`'s adapter, or why there is none.
+std::optional<std::string> ImplCommand(const std::string& impl, std::string* error) {
+  if (impl == "reference") return SelfDir() + "/netutil-adapter";
+  const char* dir_env = std::getenv("NETCONFORM_ADAPTERS");
+  const std::string dir =
+      dir_env != nullptr && *dir_env != '\0' ? dir_env : NETCONFORM_ADAPTERS_DIR;
+  const char* py_env = std::getenv("NETCONFORM_PYTHON");
+  // Debian's interpreter: the one python3-tornado is installed for.
+  const std::string python = py_env != nullptr && *py_env != '\0' ? py_env : "/usr/bin/python3";
+  const std::string script = dir + "/" + impl + "_adapter.py";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(script, ec)) {
+    *error = "no adapter for --impl " + impl + " (" + script + " is missing)";
+    return std::nullopt;
+  }
+  if (::access(python.c_str(), X_OK) != 0) {
+    *error = "--impl " + impl + " needs " + python + " (set NETCONFORM_PYTHON)";
+    return std::nullopt;
+  }
+  // asyncio collects the resolved addresses in a set, so its bind order (and
+  // with it BIND-006's verdicts) would change with Python's per-process hash
+  // seed: fixed, a run is repeatable.
+  return "env PYTHONHASHSEED=0 " + python + " " + script;
+}
+
 int List(const std::vector<Case>& cases, const std::string& filter, const std::string& format) {
   json out = json::array();
   for (const Case& c : cases) {
     if (!netutil::conform::Selected(c, filter)) continue;
     if (format == "json") {
-      out.push_back({{"id", c.id}, {"rules", c.rules}, {"title", c.title}, {"env", c.env}});
+      out.push_back({{"id", c.id},
+                     {"rules", c.rules},
+                     {"level", c.level},
+                     {"title", c.title},
+                     {"env", c.env},
+                     {"file", c.origin}});
     } else {
-      std::printf("%-46s %-24s %s\n", c.id.c_str(), Join(c.rules, ",").c_str(), c.title.c_str());
+      std::printf("%-46s %-24s %-7s %s\n", c.id.c_str(), Join(c.rules, ",").c_str(),
+                  c.level.c_str(), c.title.c_str());
     }
   }
   if (format == "json") std::cout << out.dump(2) << "\n";
@@ -64,59 +118,158 @@ int Coverage(const std::vector<Case>& cases) {
                 ids.empty() ? "-" : Join(ids, " ").c_str());
   }
   std::printf("%d of %d rules have a conformance case\n", covered, total);
-  return 0;
+  return covered == total ? 0 : 1;
 }
 
-int Run(const std::vector<Case>& all, const std::string& filter, const std::string& adapter,
-        const std::string& format, const std::string& out_path,
-        const netutil::conform::RunOptions& options) {
+struct RunArgs {
+  std::string filter;
+  std::string impl = "reference";
+  std::string adapter;
+  std::string mode;  // fake | inprocess | process; empty: the default for the impl
+  std::string profile = "strict";
+  std::string format = "text";
+  std::string out_path;
+  std::string expect_path;
+  std::string interposer;
+  bool no_interposer = false;
+  int jobs = 1;
+  netutil::conform::RunOptions options;
+};
+
+int Run(const std::vector<Case>& all, RunArgs a) {
   using namespace netutil::conform;
-  std::unique_ptr<Target> target =
-      adapter.empty() ? MakeInProcessTarget() : MakeProcessTarget(adapter);
-  std::ofstream file;
-  if (!out_path.empty()) {
-    file.open(out_path);
-    if (!file) {
-      std::fprintf(stderr, "netconform: cannot write %s\n", out_path.c_str());
+  std::string error;
+  // Which implementation, and how to reach it.
+  std::string impl_name = a.adapter.empty() ? a.impl : a.adapter;
+  if (a.mode.empty()) a.mode = a.adapter.empty() && a.impl == "reference" ? "inprocess" : "process";
+  if (a.mode != "process" && (!a.adapter.empty() || a.impl != "reference")) {
+    std::fprintf(stderr,
+                 "netconform: --mode %s runs the reference only; other implementations "
+                 "run in --mode process\n",
+                 a.mode.c_str());
+    return 2;
+  }
+  if (a.mode == "inprocess" && a.jobs > 1) {
+    // Cases count the process's open fds (no leak): in-process they would
+    // see each other's.
+    std::fprintf(stderr,
+                 "netconform: --mode inprocess shares netconform's fd table between "
+                 "cases: running them one at a time (--jobs ignored)\n");
+    a.jobs = 1;
+  }
+  std::unique_ptr<Target> target;
+  if (a.mode == "fake") {
+    target = MakeFakeKernelTarget();
+  } else if (a.mode == "inprocess") {
+    target = MakeInProcessTarget();
+  } else {
+    std::string command = a.adapter;
+    if (command.empty()) {
+      std::optional<std::string> c = ImplCommand(a.impl, &error);
+      if (!c) {
+        std::fprintf(stderr, "netconform: %s\n", error.c_str());
+        return 2;
+      }
+      command = *c;
+    }
+    std::optional<std::string> lib;
+    if (!a.no_interposer) lib = a.interposer.empty() ? FindInterposer() : a.interposer;
+    if (lib && ::access(lib->c_str(), R_OK) != 0) {
+      std::fprintf(stderr, "netconform: --interposer %s: cannot read it\n", lib->c_str());
+      return 2;
+    }
+    target = lib ? MakeInterposedTarget(command, *lib) : MakeProcessTarget(command);
+  }
+
+  std::optional<Expectations> expected;
+  if (!a.expect_path.empty()) {
+    expected = ReadExpectations(a.expect_path, all, &error);
+    if (!expected) {
+      std::fprintf(stderr, "netconform: %s\n", error.c_str());
       return 2;
     }
   }
-  std::ostream& out = out_path.empty() ? std::cout : static_cast<std::ostream&>(file);
-  std::unique_ptr<Reporter> reporter = MakeReporter(format, out);
+
+  std::ofstream file;
+  if (!a.out_path.empty()) {
+    file.open(a.out_path);
+    if (!file) {
+      std::fprintf(stderr, "netconform: cannot write %s\n", a.out_path.c_str());
+      return 2;
+    }
+  }
+  std::ostream& out = a.out_path.empty() ? std::cout : static_cast<std::ostream&>(file);
+  std::unique_ptr<Reporter> reporter = MakeReporter(a.format, out);
 
   std::vector<const Case*> selected;
   for (const Case& c : all) {
-    if (Selected(c, filter)) selected.push_back(&c);
+    if (Selected(c, a.filter)) selected.push_back(&c);
   }
   if (selected.empty()) {  // a typo in --filter must not read as a clean run
-    std::fprintf(stderr, "netconform: no case matches --filter %s\n", filter.c_str());
+    std::fprintf(stderr, "netconform: no case matches --filter %s\n", a.filter.c_str());
     return 2;
   }
-  Runner runner(*target, options);
+  a.options.profile = a.profile == "tornado" ? Profile::kTornado : Profile::kStrict;
+  Runner runner(*target, a.options);
   const auto start = std::chrono::steady_clock::now();
   const std::optional<std::string> not_ready = runner.Prepare();
   if (not_ready) std::fprintf(stderr, "netconform: %s\n", not_ready->c_str());
-  reporter->Begin(RunInfo{target->Describe(), runner.hello(), selected.size()});
+  reporter->Begin(
+      RunInfo{target->Describe(), impl_name, a.options.profile, runner.hello(), selected.size()});
+
+  // Cases run on `jobs` threads; results are reported in catalog order as
+  // soon as every earlier case is done, so the report reads the same for any N.
+  std::vector<std::optional<CaseResult>> results(selected.size());
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t next = 0;
+  auto worker = [&] {
+    while (true) {
+      size_t i;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (next == selected.size()) return;
+        i = next++;
+      }
+      CaseResult r = runner.Run(*selected[i]);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        results[i] = std::move(r);
+      }
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < a.jobs; ++t) threads.emplace_back(worker);
   Summary s;
-  for (const Case* c : selected) {
-    CaseResult r = runner.Run(*c);
-    switch (r.verdict) {
-      case Verdict::kOk:
-        ++s.passed;
-        break;
-      case Verdict::kFailed:
-        ++s.failed;
-        break;
-      case Verdict::kSkipped:
-        ++s.skipped;
-        break;
+  std::vector<std::string> surprises;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    CaseResult r;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return results[i].has_value(); });
+      r = std::move(*results[i]);
+    }
+    s.Count(r.verdict);
+    if (expected) {
+      if (std::optional<std::string> why = expected->Check(r)) surprises.push_back(*why);
     }
     reporter->CaseDone(r);
   }
+  for (std::thread& t : threads) t.join();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   reporter->End(s);
   // With --out the report goes to the file; the terminal still gets the count.
-  if (!out_path.empty()) std::cout << SummaryLine(s) << "\n";
+  if (!a.out_path.empty() || a.format != "text") std::cerr << SummaryLine(s) << "\n";
+  if (expected) {
+    for (const std::string& why : surprises) std::cerr << "netconform: unexpected: " << why << "\n";
+    std::cerr << "netconform: "
+              << (surprises.empty()
+                      ? "every verdict as expected in "
+                      : std::to_string(surprises.size()) + " verdicts not as expected in ")
+              << a.expect_path << "\n";
+    return surprises.empty() && !not_ready ? 0 : 1;
+  }
   return s.failed == 0 && !not_ready ? 0 : 1;
 }
 
@@ -127,29 +280,48 @@ int main(int argc, char** argv) {
 
   CLI::App app{"netconform: conformance cases for netutil implementations (docs/SPEC.md)"};
   app.require_subcommand(1);
-  std::string filter;
-  std::string format = "text";
+  std::string cases_dir = netutil::conform::DefaultCaseDir();
+  app.add_option("--cases", cases_dir, "The directory of scenario files (tests/conformance/cases)");
+  RunArgs a;
+  std::string list_format = "text";
 
-  CLI::App* list = app.add_subcommand("list", "List the cases: ID, rules, title");
-  list->add_option("--filter", filter, "Only cases whose ID or a rule ID matches this glob");
-  list->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  CLI::App* list = app.add_subcommand("list", "List the cases: ID, rules, level, title");
+  list->add_option("--filter", a.filter, "Only cases whose ID or a rule ID matches this glob");
+  list->add_option("--format", list_format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   app.add_subcommand("coverage", "For every rule of docs/SPEC.md, the cases that check it");
 
   CLI::App* run = app.add_subcommand("run", "Run the cases and give each a verdict");
-  std::string adapter;
-  std::string out_path;
   long long timeout_ms = 10000;
-  netutil::conform::RunOptions options;
-  run->add_option("--filter", filter, "Only cases whose ID or a rule ID matches this glob");
-  run->add_option("--adapter", adapter,
-                  "Run against this adapter command (docs/ADAPTER.md) instead of in-process");
-  run->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  run->add_option("--out", out_path, "Write the report to this file");
-  run->add_option("--timeout-ms", timeout_ms, "Per-request timeout for an adapter")
+  long long case_timeout_ms = 60000;
+  run->add_option("--filter", a.filter, "Only cases whose ID or a rule ID matches this glob");
+  run->add_option("--impl", a.impl, "The implementation: reference, tornado, asyncio, pysocket")
+      ->check(CLI::IsMember({"reference", "tornado", "asyncio", "pysocket"}));
+  run->add_option("--adapter", a.adapter,
+                  "Run this adapter command (docs/ADAPTER.md) instead of --impl");
+  run->add_option("--mode", a.mode,
+                  "fake (the reference on the fake kernel), inprocess (the reference on the real "
+                  "kernel; default for it), process (default for the others)")
+      ->check(CLI::IsMember({"fake", "inprocess", "process"}));
+  run->add_option("--profile", a.profile,
+                  "strict: every rule; tornado: a missed strict rule is NON-STRICT, not FAILED")
+      ->check(CLI::IsMember({"tornado", "strict"}));
+  run->add_option("--format", a.format, "text, json, junit, tap or html")
+      ->check(CLI::IsMember({"text", "json", "junit", "tap", "html"}));
+  run->add_option("--out", a.out_path, "Write the report to this file");
+  run->add_option("--expect", a.expect_path,
+                  "Known verdicts (docs/CONFORMANCE.md): exit 0 when every verdict is as listed");
+  run->add_option("--jobs,-j", a.jobs, "Cases run at once")->check(CLI::Range(1, 64));
+  run->add_option("--timeout-ms", timeout_ms, "Per-request timeout")
       ->check(CLI::Range(1LL, 3600000LL));
-  run->add_flag("--keep-tmp", options.keep_tmp, "Keep each case's temp dir");
-  run->add_flag("-v,--verbose", options.verbose, "Show the syscall trace of a failed step");
+  run->add_option("--case-timeout-ms", case_timeout_ms, "Per-case timeout, all steps together")
+      ->check(CLI::Range(1LL, 3600000LL));
+  run->add_option("--interposer", a.interposer,
+                  "libnetfault.so for --mode process (default: the one beside netconform)");
+  run->add_flag("--no-interposer", a.no_interposer,
+                "--mode process without the interposer (cases needing it are skipped)");
+  run->add_flag("--keep-tmp", a.options.keep_tmp, "Keep each case's temp dir");
+  run->add_flag("-v,--verbose", a.options.verbose, "Show the syscall trace of a failed step");
 
   try {
     app.parse(argc, argv);
@@ -160,14 +332,14 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> problems;
   const std::vector<Case> cases =
-      netutil::conform::LoadCatalog(netutil::conform::BuiltinCases(), &problems);
+      netutil::conform::LoadCatalog(netutil::conform::ReadCaseDir(cases_dir, &problems), &problems);
   if (!problems.empty()) {
-    for (const std::string& p : problems)
-      std::fprintf(stderr, "netconform: catalog: %s\n", p.c_str());
+    for (const std::string& p : problems) std::fprintf(stderr, "netconform: %s\n", p.c_str());
     return 2;
   }
-  if (*list) return List(cases, filter, format);
+  if (*list) return List(cases, a.filter, list_format);
   if (app.got_subcommand("coverage")) return Coverage(cases);
-  options.request_timeout = std::chrono::milliseconds(timeout_ms);
-  return Run(cases, filter, adapter, format, out_path, options);
+  a.options.request_timeout = std::chrono::milliseconds(timeout_ms);
+  a.options.case_timeout = std::chrono::milliseconds(case_timeout_ms);
+  return Run(cases, std::move(a));
 }

@@ -1,7 +1,10 @@
 #include "report.h"
 
 #include <cstdio>
+#include <functional>
 #include <vector>
+
+#include "report_formats.h"
 
 namespace netutil::conform {
 namespace {
@@ -25,7 +28,8 @@ class TextReporter final : public Reporter {
   explicit TextReporter(std::ostream& out) : out_(out) {}
 
   void Begin(const RunInfo& info) override {
-    out_ << "netconform: " << info.cases << " cases against " << info.target;
+    out_ << "netconform: " << info.cases << " cases against " << info.target << ", profile "
+         << ProfileName(info.profile);
     if (info.hello.is_object()) {
       auto field = [&](const char* key) {
         auto it = info.hello.find(key);
@@ -38,12 +42,12 @@ class TextReporter final : public Reporter {
 
   void CaseDone(const CaseResult& r) override {
     char verdict[16];
-    std::snprintf(verdict, sizeof verdict, "%-7s", VerdictName(r.verdict));
+    std::snprintf(verdict, sizeof verdict, "%-10s", VerdictName(r.verdict));
     out_ << verdict << " [" << r.c->id << "] " << Rules(*r.c);
     if (r.verdict == Verdict::kSkipped) out_ << " (" << r.reason << ")";
     for (const std::string& n : r.notes) out_ << " (" << n << ")";
     out_ << "\n";
-    if (r.verdict == Verdict::kFailed) {
+    if (r.verdict == Verdict::kFailed || r.verdict == Verdict::kNonStrict) {
       out_ << "        " << r.c->title << "\n";
       if (r.details.empty()) out_ << "        " << r.reason << "\n";
       for (const std::string& d : r.details) {
@@ -67,12 +71,19 @@ class TextReporter final : public Reporter {
   std::ostream& out_;
 };
 
-class JsonReporter final : public Reporter {
+// Builds the run document (report_formats.h describes it) and writes it, or
+// what `render` makes of it, at the end.
+class DocumentReporter final : public Reporter {
  public:
-  explicit JsonReporter(std::ostream& out) : out_(out) {}
+  DocumentReporter(std::ostream& out, std::function<std::string(const json&)> render)
+      : out_(out), render_(std::move(render)) {}
 
   void Begin(const RunInfo& info) override {
-    doc_ = {{"tool", "netconform"}, {"target", info.target}, {"implementation", info.hello}};
+    doc_ = {{"tool", "netconform"},
+            {"target", info.target},
+            {"impl", info.impl},
+            {"profile", ProfileName(info.profile)},
+            {"implementation", info.hello}};
     doc_["cases"] = json::array();
   }
 
@@ -80,35 +91,73 @@ class JsonReporter final : public Reporter {
     json c = {{"id", r.c->id},
               {"rules", r.c->rules},
               {"title", r.c->title},
+              {"level", r.c->level},
               {"verdict", VerdictName(r.verdict)},
               {"seconds", r.seconds}};
     if (!r.reason.empty()) c["reason"] = r.reason;
+    if (!r.failure.empty()) c["failure"] = r.failure;
     if (!r.details.empty()) c["details"] = r.details;
+    if (!r.trace.empty()) c["trace"] = r.trace;
     if (!r.notes.empty()) c["notes"] = r.notes;
     doc_["cases"].push_back(std::move(c));
   }
 
   void End(const Summary& s) override {
-    doc_["summary"] = {
-        {"passed", s.passed}, {"failed", s.failed}, {"skipped", s.skipped}, {"seconds", s.seconds}};
-    out_ << doc_.dump(2, ' ', false, json::error_handler_t::replace) << "\n" << std::flush;
+    doc_["summary"] = {{"passed", s.passed},
+                       {"non_strict", s.non_strict},
+                       {"failed", s.failed},
+                       {"skipped", s.skipped},
+                       {"seconds", s.seconds}};
+    if (render_) {
+      out_ << render_(doc_);
+    } else {
+      out_ << doc_.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    }
+    out_ << std::flush;
   }
 
  private:
   std::ostream& out_;
+  std::function<std::string(const json&)> render_;
   json doc_;
 };
 
 }  // namespace
 
+void Summary::Count(Verdict v) {
+  switch (v) {
+    case Verdict::kOk:
+      ++passed;
+      break;
+    case Verdict::kNonStrict:
+      ++passed;
+      ++non_strict;
+      break;
+    case Verdict::kFailed:
+      ++failed;
+      break;
+    case Verdict::kSkipped:
+      ++skipped;
+      break;
+  }
+}
+
 std::string SummaryLine(const Summary& s) {
-  return std::to_string(s.passed) + " passed, " + std::to_string(s.failed) + " failed, " +
-         std::to_string(s.skipped) + " skipped";
+  std::string line = std::to_string(s.passed) + " passed, " + std::to_string(s.failed) +
+                     " failed, " + std::to_string(s.skipped) + " skipped";
+  if (s.non_strict > 0) line += "; " + std::to_string(s.non_strict) + " of the passed NON-STRICT";
+  return line;
 }
 
 std::unique_ptr<Reporter> MakeReporter(std::string_view format, std::ostream& out) {
   if (format == "text") return std::make_unique<TextReporter>(out);
-  if (format == "json") return std::make_unique<JsonReporter>(out);
+  if (format == "json") return std::make_unique<DocumentReporter>(out, nullptr);
+  if (format == "junit") return std::make_unique<DocumentReporter>(out, ToJunit);
+  if (format == "tap") return std::make_unique<DocumentReporter>(out, ToTap);
+  if (format == "html") {
+    return std::make_unique<DocumentReporter>(
+        out, [](const json& run) { return ToHtml(std::vector<json>{run}); });
+  }
   return nullptr;
 }
 

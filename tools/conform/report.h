@@ -1,31 +1,35 @@
 // Reporters: how a run's verdicts are written. Text follows packetdrill's
 // run_all.py and h2spec (one line per case, expected against actual under a
-// failure, one closing count line); JSON is for machines. JUnit, TAP or HTML
-// reporters plug in here.
+// failure, one closing count line); JSON is for machines, and JUnit, TAP and
+// HTML are made from the JSON document (report_formats.h).
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "runner.h"
 
 namespace netutil::conform {
 
 struct RunInfo {
-  std::string target;    // Target::Describe()
+  std::string target;  // Target::Describe()
+  std::string impl;    // the short name: "reference", "tornado", ... or the adapter command
+  Profile profile = Profile::kStrict;
   nlohmann::json hello;  // the implementation's hello reply (may be null)
   size_t cases = 0;      // cases selected
 };
 
 struct Summary {
-  int passed = 0;
+  int passed = 0;      // OK and NON-STRICT
+  int non_strict = 0;  // of the passed
   int failed = 0;
   int skipped = 0;
   double seconds = 0;
+
+  void Count(Verdict v);
 };
 
 class Reporter {
@@ -36,10 +40,15 @@ class Reporter {
   virtual void End(const Summary& s) = 0;
 };
 
-// "N passed, N failed, N skipped": the closing line of every text report.
+// "N passed, N failed, N skipped": the closing line of every text report,
+// followed by "; K of the passed NON-STRICT" when there are such.
 std::string SummaryLine(const Summary& s);
 
-// "text" or "json"; nullptr for another name.
+// The formats MakeReporter knows.
+inline constexpr const char* kFormats[] = {"text", "json", "junit", "tap", "html"};
+
+// One of kFormats; nullptr for another name. json, junit, tap and html are
+// written whole at End(); text case by case.
 std::unique_ptr<Reporter> MakeReporter(std::string_view format, std::ostream& out);
 
 }  // namespace netutil::conform

@@ -86,22 +86,6 @@ const char* VClass(V v) {
   return "failed";
 }
 
-// Worst first, for a rule's roll-up: a failure outweighs a skip, which hides
-// more than a strict miss does.
-int Severity(V v) {
-  switch (v) {
-    case V::kOk:
-      return 0;
-    case V::kNonStrict:
-      return 1;
-    case V::kSkipped:
-      return 2;
-    case V::kFailed:
-      return 3;
-  }
-  return 3;
-}
-
 struct CaseView {
   std::string id;
   std::vector<std::string> rules;
@@ -459,8 +443,11 @@ p.meta { margin: 0 0 10px; color: var(--muted); }
 table.matrix { border-collapse: separate; border-spacing: 4px 2px; }
 table.matrix th, table.matrix td { padding: 4px 8px; text-align: left; vertical-align: top; }
 thead th.corner { vertical-align: bottom; color: var(--muted); font-weight: normal; }
-thead th.impl { min-width: 120px; max-width: 190px; background: #f3f4f7; padding: 0 0 6px;
-                border-radius: 4px 4px 0 0; overflow: hidden; }
+thead th.impl { width: 150px; min-width: 150px; max-width: 150px; background: #f3f4f7;
+                padding: 0 0 6px; border-radius: 4px 4px 0 0; overflow: hidden; }
+/* The implementation names stay in view while a long matrix scrolls. */
+thead tr:first-child th { position: sticky; top: 0; z-index: 1; }
+thead th.corner { background: #fff; }
 th.impl .marker { height: 8px; background: var(--marker); margin-bottom: 6px; }
 th.impl .name { font-size: 15px; padding: 0 8px; overflow-wrap: anywhere; }
 th.impl .sub { font-weight: normal; font-size: 12px; color: var(--muted); padding: 0 8px;
@@ -470,11 +457,12 @@ tr.summary td { background: #f3f4f7; font-size: 12px; }
 tr.summary td .bar { display: flex; height: 6px; margin: 0 0 4px; border-radius: 3px;
                      overflow: hidden; background: #fff; }
 tr.summary td .n { display: block; white-space: nowrap; }
-tr.summary td .n b { display: inline-block; min-width: 2.2em; text-align: right; margin-right: 4px; }
+tr.summary td .n b { display: inline-block; min-width: 2.2em; text-align: right;
+                      margin-right: 4px; }
 tr.rule th { padding-top: 12px; border-bottom: 2px solid var(--line); font-size: 13px; }
 tr.rule th .lvl { font-weight: normal; color: var(--muted); margin-left: 6px; }
 tr.rule td { padding-top: 12px; border-bottom: 2px solid var(--line); font-size: 12px;
-             color: var(--muted); white-space: nowrap; }
+             color: var(--muted); max-width: 150px; }
 tr.rule td.bad { color: #a3231d; font-weight: 600; }
 tr.case th { font-weight: normal; max-width: 560px; }
 tr.case th code { font: 13px ui-monospace, "DejaVu Sans Mono", monospace; }
@@ -482,7 +470,8 @@ tr.case th .title { color: var(--muted); font-size: 12px; }
 .chip { display: inline-block; font-size: 11px; padding: 0 5px; border-radius: 8px;
         border: 1px solid var(--line); color: var(--muted); margin-left: 4px; }
 .chip.strict { border-color: #b98a2f; color: #7a5512; }
-td.v { font-size: 12px; font-weight: 600; white-space: nowrap; border-radius: 3px; }
+table.matrix td.v { font-size: 12px; font-weight: 600; white-space: nowrap; border-radius: 3px;
+                    vertical-align: middle; }
 td.v.ok { background: var(--ok); }
 td.v.ns { background: var(--ns); }
 td.v.failed { background: var(--failed); }
@@ -677,8 +666,8 @@ std::string ToTap(const json& run) {
         out += "ok " + num + " - " + desc + "\n";
         break;
       case V::kSkipped:
-        out += "ok " + num + " - " + desc + " # SKIP " + (reason.empty() ? "skipped" : reason) +
-               "\n";
+        out +=
+            "ok " + num + " - " + desc + " # SKIP " + (reason.empty() ? "skipped" : reason) + "\n";
         break;
       case V::kNonStrict:
         out += "not ok " + num + " - " + desc + " # TODO non-strict: " +
@@ -718,7 +707,8 @@ std::string ToHtml(const std::vector<json>& runs) {
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>netconform conformance matrix</title>\n<style>";
   out += kCss;
-  out += "</style>\n<noscript><style>tr.detail[hidden] { display: table-row; }</style></noscript>\n";
+  out +=
+      "</style>\n<noscript><style>tr.detail[hidden] { display: table-row; }</style></noscript>\n";
   out += "</head>\n<body>\n<h1>netconform conformance matrix</h1>\n";
   out += "<p class=\"meta\">" + std::to_string(runs.size()) + " implementation" +
          (runs.size() == 1 ? "" : "s") + ", " + std::to_string(rows.size()) + " case" +
@@ -802,13 +792,13 @@ std::string ToHtml(const std::vector<json>& runs) {
       add(missing, "not run");
       if (what.empty()) what = "all " + std::to_string(n.passed) + " OK";
       if (n.failed > 0 || n.non_strict > 0 || n.skipped > 0 || missing > 0) all_ok = false;
-      cells += std::string("<td") + (n.failed > 0 ? " class=\"bad\"" : "") + ">" + Text(what) +
-               "</td>";
+      cells +=
+          std::string("<td") + (n.failed > 0 ? " class=\"bad\"" : "") + ">" + Text(what) + "</td>";
     }
     std::string label = rule.empty() ? "no rule" : rule;
     const spec::Rule* known = spec::FindRule(rule);
-    out += std::string("<tr class=\"rule") + (all_ok ? " allok" : "") + "\"><th scope=\"rowgroup\">" +
-           Text(label);
+    out += std::string("<tr class=\"rule") + (all_ok ? " allok" : "") +
+           "\"><th scope=\"rowgroup\">" + Text(label);
     if (known != nullptr) {
       out += std::string("<span class=\"lvl\">") + known->level + " \xC2\xB7 " + known->mark +
              "</span>";
@@ -839,8 +829,8 @@ std::string ToHtml(const std::vector<json>& runs) {
                      " \xC2\xB7 " + VName(c.verdict) + " \xC2\xB7 " + Text(c.id) + "</div>";
           if (!c.reason.empty()) details += "<div>" + Text(c.reason) + "</div>";
           if (c.verdict == V::kNonStrict) {
-            details += "<div class=\"label\">misses strict " + Text(Join(StrictRules(c), ", ")) +
-                       "</div>";
+            details +=
+                "<div class=\"label\">misses strict " + Text(Join(StrictRules(c), ", ")) + "</div>";
           }
           Pre(details, "details", c.details);
           Pre(details, "syscall trace", c.trace);
@@ -849,8 +839,8 @@ std::string ToHtml(const std::vector<json>& runs) {
         }
         tds += std::string(">") + VName(c.verdict) + "</td>";
       }
-      out += std::string("<tr class=\"case") + (row_ok ? " allok" : "") + "\"><th scope=\"row\"><code>" +
-             Text(r->c.id) + "</code>";
+      out += std::string("<tr class=\"case") + (row_ok ? " allok" : "") +
+             "\"><th scope=\"row\"><code>" + Text(r->c.id) + "</code>";
       if (r->c.level == "strict") out += "<span class=\"chip strict\">strict</span>";
       for (size_t i = 1; i < r->c.rules.size(); ++i) {
         out += "<span class=\"chip\">also " + Text(r->c.rules[i]) + "</span>";

@@ -20,11 +20,10 @@
 // must never read as a pass), keeping the word in the reason.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace netutil::conform {
 

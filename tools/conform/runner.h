@@ -31,12 +31,12 @@
 // expected against actual, SKIPPED with the reason.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "catalog.h"
 #include "host.h"
@@ -44,20 +44,33 @@
 
 namespace netutil::conform {
 
-enum class Verdict { kOk, kFailed, kSkipped };
-const char* VerdictName(Verdict v);  // "OK", "FAILED", "SKIPPED"
+// NON-STRICT: the case checks a strict rule, the implementation failed it, and
+// the run's profile is "tornado" (it claims Tornado's behaviour, not the
+// strict rules); under the strict profile the same result is FAILED.
+enum class Verdict { kOk, kNonStrict, kFailed, kSkipped };
+const char* VerdictName(Verdict v);  // "OK", "NON-STRICT", "FAILED", "SKIPPED"
+
+// Which rules a run holds the implementation to.
+enum class Profile { kTornado, kStrict };
+const char* ProfileName(Profile p);  // "tornado", "strict"
 
 struct CaseResult {
   const Case* c = nullptr;
   Verdict verdict = Verdict::kOk;
   std::string reason;                // why skipped, or the failure in one line
+  std::string failure;               // the failure without its step: "/error/kind: expected ..."
   std::vector<std::string> details;  // the failure: step, expected, actual, reply
   std::vector<std::string> notes;    // what could not be checked here (an OK is partial)
+  std::vector<std::string> trace;    // the failing request's syscalls, when traced
   double seconds = 0;
 };
 
 struct RunOptions {
   std::chrono::milliseconds request_timeout{10000};
+  // A case ends FAILED when its steps take longer in all than this: each
+  // request's timeout is cut to what is left.
+  std::chrono::milliseconds case_timeout{60000};
+  Profile profile = Profile::kStrict;
   bool keep_tmp = false;  // leave each case's temp dir behind
   bool verbose = false;   // failures also show the syscall trace
 };
@@ -82,6 +95,8 @@ class Runner {
   std::optional<std::string> Prepare();
   const nlohmann::json& hello() const { return hello_; }
 
+  // Runs one case. Safe to call from several threads at once (--jobs): each
+  // case has its own session, temp dir and (when needed) network namespace.
   CaseResult Run(const Case& c);
 
  private:
@@ -95,7 +110,7 @@ class Runner {
   std::vector<std::string> features_;
   host::Probe probe_;
   std::string tmp_root_;
-  int case_counter_ = 0;
+  std::atomic<int> case_counter_{0};
 };
 
 }  // namespace netutil::conform

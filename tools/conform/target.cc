@@ -43,35 +43,7 @@ json ParseReply(const std::string& line, std::string* failure) {
   return nullptr;
 }
 
-Exchange ReplyOrFailure(const std::string& line) {
-  std::string failure;
-  json j = ParseReply(line, &failure);
-  if (!failure.empty()) return {std::nullopt, failure};
-  return {std::move(j), {}};
-}
-
 // --- in-process ---
-
-// The Instrument of an InjectingSys: the in-process target's, and the fake
-// kernel's (whose Sys also sits behind an InjectingSys-like front).
-class InjectingInstrument final : public Instrument {
- public:
-  InjectingInstrument(fakes::FaultInjector& faults, fakes::Trace& trace)
-      : faults_(faults), trace_(trace) {}
-  void SetFaults(fakes::FaultPlan plan) override {
-    faults_.Reset(std::move(plan), fakes::ErrnoCheck::kAny);
-  }
-  void ClearTrace() override { trace_.Clear(); }
-  json TakeTrace() override {
-    json out = TraceJson(trace_);
-    trace_.Clear();
-    return out;
-  }
-
- private:
-  fakes::FaultInjector& faults_;
-  fakes::Trace& trace_;
-};
 
 class InProcessSession final : public Session {
  public:
@@ -292,6 +264,23 @@ class ProcessTarget final : public Target {
 
 }  // namespace
 
+Exchange ReplyOrFailure(const std::string& line) {
+  std::string failure;
+  json j = ParseReply(line, &failure);
+  if (!failure.empty()) return {std::nullopt, failure};
+  return {std::move(j), {}};
+}
+
+void InjectingInstrument::SetFaults(fakes::FaultPlan plan) {
+  faults_.Reset(std::move(plan), fakes::ErrnoCheck::kAny);
+}
+
+json InjectingInstrument::TakeTrace() {
+  json out = TraceJson(trace_);
+  trace_.Clear();
+  return out;
+}
+
 std::optional<std::string> Target::CannotMake(const Environment& env) const {
   if (env.injects() && !CanInject()) {
     return std::string(
@@ -312,18 +301,7 @@ json TraceJson(const fakes::Trace& t) {
           {"dropped", t.dropped()}};
 }
 
-std::string TraceLine(const fakes::TraceEntry& e) {
-  std::string s = std::string(fakes::CallName(e.call)) + "(" + e.args + ") = ";
-  if (e.err == 0) {
-    s += e.result;
-  } else if (e.call == fakes::Call::kGetaddrinfo) {
-    s += GaiErrorName(e.err);
-    if (e.sys_err != 0) s += std::string(" ") + ErrnoName(e.sys_err);
-  } else {
-    s += std::string("-1 ") + ErrnoName(e.err);
-  }
-  return e.injected ? s + " (injected)" : s;
-}
+std::string TraceLine(const fakes::TraceEntry& e) { return fakes::FormatTraceLine(e); }
 
 std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::string& scratch_dir,
                                       const Environment& env,

@@ -16,14 +16,14 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "environment.h"
 #include "host.h"
+#include "netutil/fakes/fault_injector.h"
 #include "netutil/fakes/fault_plan.h"
 #include "netutil/fakes/trace.h"
 
@@ -47,6 +47,21 @@ class Instrument {
   // The calls since ClearTrace(): {"calls": {"bind": N, ...}, "total": N,
   // "log": ["bind(5, 127.0.0.1:0) = 0", ...], "dropped": N}.
   virtual nlohmann::json TakeTrace() = 0;
+};
+
+// The Instrument of a fakes::FaultInjector and Trace: an InjectingSys's (the
+// in-process target) or a FakeKernel's (the fake target).
+class InjectingInstrument final : public Instrument {
+ public:
+  InjectingInstrument(fakes::FaultInjector& faults, fakes::Trace& trace)
+      : faults_(faults), trace_(trace) {}
+  void SetFaults(fakes::FaultPlan plan) override;
+  void ClearTrace() override { trace_.Clear(); }
+  nlohmann::json TakeTrace() override;
+
+ private:
+  fakes::FaultInjector& faults_;
+  fakes::Trace& trace_;
 };
 
 class Session {
@@ -96,6 +111,9 @@ std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::str
                                       const Environment& env,
                                       const std::vector<std::string>& extra_env,
                                       std::string* error);
+
+// A reply line as an Exchange: the JSON object, or why it is none.
+Exchange ReplyOrFailure(const std::string& line);
 
 // A trace as Instrument::TakeTrace() gives it, and one line of its log
 // ("bind(5, 127.0.0.1:0) = -1 EADDRINUSE (injected)", as strace prints).

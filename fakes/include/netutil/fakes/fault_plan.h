@@ -117,7 +117,9 @@ class FaultPlan {
 
   struct Parsed;
   // Reads the text format above. Never throws; every refusal is a PlanError.
-  static Parsed Parse(std::string_view text);
+  // ErrnoCheck::kAny admits any errno, as Validate does: the LD_PRELOAD
+  // interposer reads back the plans netconform's catalog builds that way.
+  static Parsed Parse(std::string_view text, ErrnoCheck errnos = ErrnoCheck::kLegal);
 
   // The canonical text: one rule a line, selectors in the order #, x/always,
   // predicates as given; defaults (#1, x1) left out. Ends with a newline

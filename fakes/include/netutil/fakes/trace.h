@@ -59,4 +59,10 @@ class Trace {
 
 std::ostream& operator<<(std::ostream& os, const Trace& trace);
 
+// One call as netconform's traces show it, strace-style, without strerror or
+// a newline: "bind(5, 127.0.0.1:0) = -1 EADDRINUSE (injected)". Shared by the
+// in-process trace and the LD_PRELOAD interposer's, so the catalog's trace
+// patterns match both.
+std::string FormatTraceLine(const TraceEntry& entry);
+
 }  // namespace netutil::fakes

@@ -1,0 +1,202 @@
+// netfault_probe: a small program for interpose_test.cc to run under
+// LD_PRELOAD=libnetfault.so. It makes the C library calls its arguments name,
+// in order, and prints one line per command with what the call answered
+// ("bind=-1 EADDRINUSE"), so the test can compare what the program saw with
+// what the interposer traced.
+//
+//   socket4 | socket6 | socketu    socket(); the new fd becomes the current one
+//   bind4 PORT                     bind the current fd to 127.0.0.1:PORT
+//   listen N                       listen on the current fd
+//   reuse                          setsockopt(SO_REUSEADDR, 1) on the current fd
+//   name                           getsockname of the current fd
+//   close                          close the current fd (the previous one is current)
+//   gai HOST SERVICE               getaddrinfo(HOST, SERVICE, SOCK_STREAM)
+//   accept                         a listener, a client and accept4 (all closed after)
+//   epoll                          epoll_wait keeps a pointer-sized epoll_data intact
+//   file                           opens and closes a file (not a socket)
+//   wait                           prints "wait=ready", then reads a line from stdin
+//   threads N M                    N threads, each M x (socket, close)
+//   fork                           a child makes socket + close, then exits
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+std::string Err(int e) {
+  // The names the tests expect; strerror's text would do, but names compare better.
+  switch (e) {
+    case EADDRINUSE:
+      return "EADDRINUSE";
+    case EACCES:
+      return "EACCES";
+    case EAFNOSUPPORT:
+      return "EAFNOSUPPORT";
+    case EINTR:
+      return "EINTR";
+    case EBADF:
+      return "EBADF";
+    case ECONNABORTED:
+      return "ECONNABORTED";
+    case EMFILE:
+      return "EMFILE";
+    default:
+      return "E" + std::to_string(e);
+  }
+}
+
+std::string Rc(int rc) { return rc < 0 ? "-1 " + Err(errno) : std::to_string(rc); }
+
+sockaddr_in Loopback(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+void Say(const std::string& line) { std::cout << line << std::endl; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> fds;
+  auto current = [&] { return fds.empty() ? -1 : fds.back(); };
+  for (int i = 1; i < argc; ++i) {
+    const std::string cmd = argv[i];
+    auto arg = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (cmd == "socket4" || cmd == "socket6" || cmd == "socketu") {
+      const int family = cmd == "socket4" ? AF_INET : cmd == "socket6" ? AF_INET6 : AF_UNIX;
+      const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0) fds.push_back(fd);
+      Say("socket=" + Rc(fd));
+    } else if (cmd == "bind4") {
+      const sockaddr_in a = Loopback(std::atoi(arg().c_str()));
+      Say("bind=" + Rc(::bind(current(), reinterpret_cast<const sockaddr*>(&a), sizeof a)));
+    } else if (cmd == "listen") {
+      Say("listen=" + Rc(::listen(current(), std::atoi(arg().c_str()))));
+    } else if (cmd == "reuse") {
+      const int one = 1;
+      Say("setsockopt=" + Rc(::setsockopt(current(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)));
+    } else if (cmd == "name") {
+      sockaddr_in a{};
+      socklen_t len = sizeof a;
+      const int rc = ::getsockname(current(), reinterpret_cast<sockaddr*>(&a), &len);
+      Say("getsockname=" + (rc < 0 ? Rc(rc) : std::to_string(ntohs(a.sin_port))));
+    } else if (cmd == "close") {
+      const int fd = current();
+      if (!fds.empty()) fds.pop_back();
+      Say("close=" + Rc(::close(fd)));
+    } else if (cmd == "gai") {
+      const std::string host = arg();
+      const std::string service = arg();
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* res = nullptr;
+      const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+      if (rc != 0) {
+        Say(std::string("gai=") + (rc == EAI_NONAME ? "EAI_NONAME" : "EAI " + std::to_string(rc)));
+        continue;
+      }
+      std::string out = "gai=ok";
+      for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+        char host_buf[NI_MAXHOST];
+        char serv_buf[NI_MAXSERV];
+        ::getnameinfo(ai->ai_addr, ai->ai_addrlen, host_buf, sizeof host_buf, serv_buf,
+                      sizeof serv_buf, NI_NUMERICHOST | NI_NUMERICSERV);
+        out += std::string(" ") + host_buf + ":" + serv_buf;
+      }
+      ::freeaddrinfo(res);
+      Say(out);
+    } else if (cmd == "accept") {
+      const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a = Loopback(0);
+      socklen_t len = sizeof a;
+      ::bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+      ::listen(l, 8);
+      ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      ::connect(c, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+      sockaddr_in peer{};
+      socklen_t peer_len = sizeof peer;
+      const int s = ::accept4(l, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
+      const bool peer_ok = s >= 0 && peer_len == sizeof peer && peer.sin_family == AF_INET &&
+                           peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+      Say("accept4=" + Rc(s) + (peer_ok ? " peer ok" : " peer wrong"));
+      if (s >= 0) ::close(s);
+      ::close(c);
+      ::close(l);
+    } else if (cmd == "epoll") {
+      const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+      const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a = Loopback(0);
+      socklen_t len = sizeof a;
+      ::bind(l, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+      ::listen(l, 8);
+      ::getsockname(l, reinterpret_cast<sockaddr*>(&a), &len);
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = 0x1234567800000000ull | static_cast<unsigned>(l);
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      ::connect(c, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+      epoll_event out[4]{};
+      const int n = ::epoll_wait(ep, out, 4, 5000);
+      Say("epoll_wait=" + Rc(n) +
+          (n == 1 && out[0].data.u64 == ev.data.u64 ? " data ok" : " data wrong"));
+      ::close(c);
+      ::close(l);
+      ::close(ep);
+    } else if (cmd == "file") {
+      const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      Say("file=" + Rc(::close(fd)));
+    } else if (cmd == "wait") {
+      Say("wait=ready");
+      std::string line;
+      std::getline(std::cin, line);
+    } else if (cmd == "threads") {
+      const int n = std::atoi(arg().c_str());
+      const int m = std::atoi(arg().c_str());
+      std::atomic<int> errors{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < n; ++t) {
+        threads.emplace_back([&] {
+          for (int k = 0; k < m; ++k) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0 || ::close(fd) != 0) ++errors;
+          }
+        });
+      }
+      for (std::thread& t : threads) t.join();
+      Say("threads=" + std::to_string(errors.load()) + " errors");
+    } else if (cmd == "fork") {
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ::_exit(fd >= 0 && ::close(fd) == 0 ? 0 : 1);
+      }
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      Say(std::string("fork=") + (WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed"));
+    } else {
+      std::cerr << "netfault_probe: unknown command " << cmd << "\n";
+      return 2;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Adapter for Python's plain socket module, docs/ADAPTER.md: what a program
+gets from the standard library alone, as a baseline.
+
+bind_sockets     -> socket.create_server((address, port), family=..., backlog=...,
+                    reuse_port=..., dualstack_ipv6=...): one listener
+bind_unix_socket -> socket.socket(AF_UNIX, SOCK_STREAM); bind(path); listen(backlog)
+                    (the stdlib has no helper; this is the plain sequence, closing the
+                    socket if bind or listen fails)
+serve            -> a minimal selectors loop: on each readiness event, accept until
+                    BlockingIOError (the stdlib has no accept loop; this is the
+                    simplest correct one)
+
+What the stdlib cannot express, and what the adapter does then (README.md):
+- family "unspec": create_server binds one address of one family. With no
+  address ("" or null) the adapter uses the idiom of the socket module's
+  documentation: AF_INET6 with dualstack_ipv6=True when has_dualstack_ipv6(),
+  else AF_INET. With an address, the family is read from its spelling (a ":"
+  only appears in an IPv6 literal), with no resolving.
+- `flags`: create_server has no getaddrinfo flags: ignored.
+- `mode`: no mode parameter, and the plain sequence has no chmod: ignored, the
+  socket file keeps the mode bind() gave it under the umask.
+- `batch`, `backoff_ms`: the minimal loop has neither: ignored.
+- The loop needs a non-blocking listener to stop at BlockingIOError, and
+  create_server's is blocking: serve makes it non-blocking first (as asyncio does
+  when it starts serving). A failing accept other than BlockingIOError leaves the
+  handler like an exception leaves a loop callback: counted in `exceptions`, and
+  the loop goes on.
+Run with /usr/bin/python3.
+"""
+
+import os
+import platform
+import selectors
+import socket
+import sys
+
+# The shared module sits next to this script, whatever the cwd; importing it
+# must not leave __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import netutil_adapter_common as common  # noqa: E402
+
+
+class PysocketAdapter(common.Adapter):
+    IMPL = "pysocket"
+    VERSION = platform.python_version()
+    SPEC = []  # the socket module claims none of this project's rules
+
+    def __init__(self):
+        super().__init__()
+        # Made once, before the first open_fds, like an event loop.
+        self.selector = selectors.DefaultSelector()
+
+    def bind_sockets(self, a):
+        if a.flags is not None:
+            self.note("flags %d ignored: create_server has no getaddrinfo flags" % a.flags)
+        host = a.address or ""  # None/"" -> "": all interfaces
+        family, dualstack = a.family, False
+        if family == socket.AF_UNSPEC:
+            if not host:
+                dualstack = socket.has_dualstack_ipv6()
+                family = socket.AF_INET6 if dualstack else socket.AF_INET
+            else:
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        try:
+            sock = socket.create_server((host, a.port), family=family, backlog=a.backlog,
+                                        reuse_port=a.reuse_port, dualstack_ipv6=dualstack)
+        except Exception as e:  # noqa: BLE001 - the implementation's error, mapped
+            return self.bind_error(e)
+        return self.add_listeners([common.Listener(sock)])
+
+    def bind_unix_socket(self, a):
+        if a.mode_given and a.mode != common.DEFAULT_MODE:
+            self.note("mode %o ignored: the plain socket sequence has no chmod" % a.mode)
+        try:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.bind(a.path)
+                sock.listen(a.backlog)
+            except BaseException:
+                sock.close()
+                raise
+        except Exception as e:  # noqa: BLE001
+            return self.bind_error(e)
+        return self.add_listeners([common.Listener(sock)])
+
+    def serve(self, a, listener):
+        if a.batch_given and a.batch != common.DEFAULT_BATCH:
+            self.note("batch %d ignored: the minimal loop accepts until EAGAIN" % a.batch)
+        if a.backoff_given:
+            self.note("backoff_ms ignored: the minimal loop has no back-off")
+        sock = listener.sock
+        run = common.ServeRun(a)
+        try:
+            sock.setblocking(False)
+            self.selector.register(sock, selectors.EVENT_READ)
+        except Exception as e:  # noqa: BLE001
+            return common.exception_reply(e)
+        try:
+            while not run.reached():
+                left = run.time_left()
+                if left <= 0:
+                    run.timed_out = True
+                    break
+                try:
+                    ready = self.selector.select(timeout=left)
+                except OSError as e:  # an error of the loop itself
+                    return common.exception_reply(e, common.loop_wait_step(self.selector))
+                for _key, _mask in ready:
+                    self._accept_all(sock, run)
+        finally:
+            self.selector.unregister(sock)
+        run.finish()
+        run.active, run.paused = True, False  # nothing in the loop removes or pauses it
+        return run.reply()
+
+    @staticmethod
+    def _accept_all(sock, run):
+        """The handler of one readiness event: a batch."""
+        run.begin_event()
+        try:
+            while True:
+                try:
+                    conn, peer = sock.accept()
+                except BlockingIOError:
+                    return  # the queue is empty
+                try:
+                    run.count_accept()
+                    run.observe_conn(conn.fileno(), conn.family, peer)
+                finally:
+                    conn.close()
+        except Exception as e:  # noqa: BLE001 - leaves the handler, the loop goes on
+            run.exception(e)
+        finally:
+            run.end_event()
+
+    def shutdown(self):
+        super().shutdown()
+        self.selector.close()
+
+
+if __name__ == "__main__":
+    sys.exit(common.main(PysocketAdapter))

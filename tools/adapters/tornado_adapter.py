@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Adapter for Tornado 6.2's netutil (Debian's python3-tornado), docs/ADAPTER.md.
+
+bind_sockets     -> tornado.netutil.bind_sockets(port, address, family, backlog, flags, reuse_port)
+bind_unix_socket -> tornado.netutil.bind_unix_socket(path, mode, backlog)
+serve            -> tornado.netutil.add_accept_handler(sock, callback) on Tornado's
+                    asyncio-based IOLoop, run until `events` handler calls or the timeout.
+
+Tornado has no batch or back-off parameter (its batch is _DEFAULT_BACKLOG = 128,
+it has no back-off) and no error callback: `batch` and `backoff_ms` are accepted
+and ignored, `errors` stays empty, and what its handler raises is counted in
+`exceptions`. Run with /usr/bin/python3 (the interpreter that has Tornado).
+"""
+
+import asyncio
+import os
+import sys
+
+# The shared module sits next to this script, whatever the cwd; importing it
+# must not leave __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import netutil_adapter_common as common  # noqa: E402
+
+import tornado  # noqa: E402
+import tornado.ioloop  # noqa: E402
+import tornado.netutil  # noqa: E402
+
+# The rules docs/SPEC.md marks `tornado`, in its order: what Tornado claims.
+TORNADO_RULES = [
+    "BIND-001", "BIND-002", "BIND-003", "BIND-004", "BIND-005", "BIND-006", "BIND-007",
+    "BIND-008", "BIND-009", "BIND-010", "BIND-011", "BIND-012", "BIND-014", "BIND-026",
+    "BIND-013", "BIND-015", "BIND-016", "BIND-017",
+    "UNIX-001", "UNIX-002", "UNIX-003", "UNIX-004", "UNIX-005", "UNIX-006",
+    "ACCEPT-001", "ACCEPT-002", "ACCEPT-003", "ACCEPT-004", "ACCEPT-005", "ACCEPT-006",
+    "ACCEPT-007",
+]
+
+
+class TornadoAdapter(common.Adapter):
+    IMPL = "tornado"
+    VERSION = tornado.version
+    SPEC = TORNADO_RULES
+
+    def __init__(self):
+        super().__init__()
+        # The loop is made once, before the first open_fds, so its fds
+        # (epoll, self-pipe) never show as a leak of an op.
+        self.aloop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.aloop)
+        # With the asyncio loop current, IOLoop.current() wraps it
+        # (AsyncIOMainLoop); add_accept_handler uses IOLoop.current() too.
+        self.io_loop = tornado.ioloop.IOLoop.current()
+
+    def bind_sockets(self, a):
+        try:
+            socks = tornado.netutil.bind_sockets(a.port, a.address, a.family, a.backlog, a.flags,
+                                                 a.reuse_port)
+        except Exception as e:  # noqa: BLE001 - the implementation's error, mapped
+            return self.bind_error(e)
+        return self.add_listeners([common.Listener(s) for s in socks])
+
+    def bind_unix_socket(self, a):
+        try:
+            sock = tornado.netutil.bind_unix_socket(a.path, a.mode, a.backlog)
+        except Exception as e:  # noqa: BLE001
+            return self.bind_error(e)
+        return self.add_listeners([common.Listener(sock)])
+
+    def serve(self, a, listener):
+        if a.batch_given and a.batch != common.DEFAULT_BATCH:
+            self.note("batch %d ignored: Tornado has no such parameter (its batch is "
+                      "_DEFAULT_BACKLOG = %d)" % (a.batch, tornado.netutil._DEFAULT_BACKLOG))
+        if a.backoff_given:
+            self.note("backoff_ms ignored: Tornado has no back-off")
+        sock = listener.sock
+        run = common.ServeRun(a)
+        aloop = self.aloop
+
+        def callback(conn, address):
+            # Tornado's callback(connection, address): observe it, then close
+            # it (the adapter keeps no connection).
+            try:
+                run.count_accept()
+                run.observe_conn(conn.fileno(), conn.family, address)
+            finally:
+                conn.close()
+
+        # Each call of the handler add_accept_handler registers is one
+        # readiness event: wrap it on its way into the IOLoop, so a batch is
+        # counted by the adapter whatever Tornado does inside.
+        real_add_handler = self.io_loop.add_handler
+
+        def add_handler(fd, handler, events):
+            def observed(fd_, events_):
+                run.begin_event()
+                try:
+                    handler(fd_, events_)
+                finally:
+                    if run.end_event():
+                        aloop.stop()  # after this loop iteration; no later event
+
+            return real_add_handler(fd, observed, events)
+
+        self.io_loop.add_handler = add_handler  # instance attribute shadows the method
+        try:
+            remove = tornado.netutil.add_accept_handler(sock, callback)
+        except Exception as e:  # noqa: BLE001
+            return common.exception_reply(e)
+        finally:
+            del self.io_loop.add_handler
+
+        try:
+            # Tornado has no error callback: all it reports is what its
+            # handler raises, which reaches asyncio's exception handler.
+            common.run_asyncio_loop(aloop, run, lambda ctx: common.context_exception(run, ctx))
+        except Exception as e:  # noqa: BLE001 - only the loop's own wait can fail here
+            remove()
+            return common.exception_reply(e, common.loop_wait_step(aloop._selector))
+        run.finish()
+        # The handle before the adapter removes it: still registered on the
+        # IOLoop? Tornado never pauses, so paused is always false.
+        run.active = sock.fileno() in self.io_loop.handlers
+        run.paused = False
+        remove()
+        return run.reply()
+
+    def shutdown(self):
+        super().shutdown()
+        self.aloop.close()
+
+
+if __name__ == "__main__":
+    sys.exit(common.main(TornadoAdapter))

@@ -1,0 +1,59 @@
+#include "expectations.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace netutil::conform {
+
+std::optional<std::string> Expectations::Check(const CaseResult& r) const {
+  if (r.verdict == Verdict::kSkipped) return std::nullopt;
+  auto it = verdicts.find(r.c->id);
+  const Verdict want = it == verdicts.end() ? Verdict::kOk : it->second;
+  if (r.verdict == want) return std::nullopt;
+  std::string why = r.c->id + ": expected " + VerdictName(want) + ", got " + VerdictName(r.verdict);
+  if (!r.reason.empty()) why += " (" + r.reason + ")";
+  return why;
+}
+
+std::optional<Expectations> ReadExpectations(const std::string& path,
+                                             const std::vector<Case>& cases, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = path + ": cannot read it";
+    return std::nullopt;
+  }
+  std::set<std::string> ids;
+  for (const Case& c : cases) ids.insert(c.id);
+  Expectations out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (size_t hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::string id;
+    std::string verdict;
+    std::string extra;
+    if (!(words >> id)) continue;  // blank or comment
+    auto fail = [&](const std::string& what) {
+      *error = path + ":" + std::to_string(n) + ": " + what;
+      return std::nullopt;
+    };
+    if (!(words >> verdict)) return fail("\"" + id + "\" needs a verdict (FAILED or NON-STRICT)");
+    if (words >> extra) return fail("unexpected \"" + extra + "\" after the verdict");
+    if (!ids.count(id)) return fail("no case \"" + id + "\" in the catalog");
+    Verdict v;
+    if (verdict == "FAILED") {
+      v = Verdict::kFailed;
+    } else if (verdict == "NON-STRICT") {
+      v = Verdict::kNonStrict;
+    } else if (verdict == "OK") {
+      v = Verdict::kOk;
+    } else {
+      return fail("unknown verdict \"" + verdict + "\" (FAILED, NON-STRICT or OK)");
+    }
+    if (!out.verdicts.emplace(id, v).second) return fail("\"" + id + "\" is listed twice");
+  }
+  return out;
+}
+
+}  // namespace netutil::conform

@@ -1,0 +1,38 @@
+// An adapter in its own process with libnetfault.so preloaded
+// (tools/interpose, docs/INTERPOSER.md): fault injection, resolver overrides,
+// a missing IPv6 and the syscall trace on the real kernel, for any
+// implementation the C library serves (the reference's netutil-adapter, the
+// Python adapters). The cases that the plain adapter target skips run here.
+//
+// Each session gets a control file in its case's scratch dir, written from the
+// case's Environment before the adapter starts; the session's Instrument
+// rewrites its fault plan (SetFaults) and reads its trace (TakeTrace, in the
+// shape of TraceJson()).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "target.h"
+
+namespace netutil::conform {
+
+// `command` as for MakeProcessTarget; `library_path` is libnetfault.so.
+std::unique_ptr<Target> MakeInterposedTarget(std::string command, std::string library_path);
+
+// libnetfault.so next to the running executable (the build puts it in
+// build/bin, beside netconform); nullopt when it is not there.
+std::optional<std::string> FindInterposer();
+
+// What an interposed session's instrument() is, for a runner that wants more
+// than the Instrument interface: the sockets the implementation has open.
+class InterposerInstrument : public Instrument {
+ public:
+  // Socket fds the implementation opened (socket, accept, accept4) and has not
+  // closed, ascending; epoll fds are not counted.
+  virtual std::vector<int> OpenSockets() const = 0;
+};
+
+}  // namespace netutil::conform

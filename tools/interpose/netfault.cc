@@ -1,0 +1,977 @@
+// libnetfault.so: fault injection, resolver overrides, a missing IPv6 and a
+// syscall trace for any program, by LD_PRELOAD. netconform's in-process mode
+// wraps the reference's Sys in a fakes::InjectingSys; here the same
+// InjectingSys wraps a Sys made of the C library's own functions (found with
+// dlsym(RTLD_NEXT)), and each C function below converts its arguments to the
+// Sys call and the answer back (errno included). So a rule, a resolver entry
+// or a trace line means the same in both modes, by construction: there is no
+// second implementation of them to drift.
+//
+// The environment and the control file are described in netfault_control.h
+// and docs/INTERPOSER.md.
+//
+// Calls and what is traced:
+//   getaddrinfo (freeaddrinfo frees the lists made here), socket, setsockopt
+//   and getsockopt (int-sized values; others pass through untraced), bind,
+//   listen, getsockname, accept and accept4 (both traced as accept4), connect,
+//   epoll_create1, epoll_ctl, epoll_wait, unlink, stat, lstat (and their *64
+//   names), chmod, fchmod, umask: every call.
+//   close and fcntl (F_GETFL, F_SETFL, F_GETFD, F_SETFD): only on fds seen
+//   opened by socket, accept, accept4 or epoll_create1, as the seam only ever
+//   closes those; a program's files and pipes are not the seam's.
+// poll is not interposed: it is not a call of the seam (no fault plan or
+// trace could name it). read is watched on fd 0 only: the first request an
+// adapter reads starts the trace (Config::wait_for_stdin).
+// netfault_quiet(), exported too, lets an adapter mark its own observations
+// of the implementation's sockets, which are not the implementation's calls.
+//
+// Safety:
+//   - Re-entry (our own code, the C library's NSS modules, dlsym) on the same
+//     thread passes straight through (a thread-local flag), so nothing the
+//     interposer does itself is traced or faulted.
+//   - Calls before the control file is read (another library's constructor)
+//     pass through; so do calls from other threads while it is being read.
+//   - One mutex guards the InjectingSys, released around every real call, so
+//     a blocking call (epoll_wait, a slow getaddrinfo in asyncio's executor)
+//     never holds up another thread.
+//   - After fork the child passes everything through: the parent's fault
+//     counts and fd numbers mean nothing there. A program exec'd by the
+//     traced one attaches again; only the first process to attach (the owner)
+//     keeps the fd table.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "netfault_control.h"
+#include "netutil/fakes/fault_plan.h"
+#include "netutil/fakes/injecting_sys.h"
+#include "netutil/fakes/trace.h"
+#include "netutil/sys.h"
+
+namespace netutil::netfault {
+namespace {
+
+using fakes::Call;
+
+// ---- the C library's functions --------------------------------------------------
+
+// Looked up on first use, not in a constructor: a call may come before ours runs.
+template <typename Sig>
+class RealFn;
+template <typename R, typename... A>
+class RealFn<R(A...)> {
+ public:
+  constexpr explicit RealFn(const char* name) : name_(name) {}
+  R operator()(A... args) {
+    auto* f = fn_.load(std::memory_order_acquire);
+    if (f == nullptr) {
+      f = reinterpret_cast<R (*)(A...)>(::dlsym(RTLD_NEXT, name_));
+      fn_.store(f, std::memory_order_release);
+    }
+    if (f == nullptr) {  // no C library below us: nothing sensible to do but fail
+      errno = ENOSYS;
+      if constexpr (std::is_void_v<R>) {
+        return;
+      } else {
+        return static_cast<R>(-1);
+      }
+    }
+    return f(args...);
+  }
+
+ private:
+  const char* name_;
+  std::atomic<R (*)(A...)> fn_{nullptr};
+};
+
+RealFn<int(const char*, const char*, const addrinfo*, addrinfo**)> real_getaddrinfo{"getaddrinfo"};
+RealFn<void(addrinfo*)> real_freeaddrinfo{"freeaddrinfo"};
+RealFn<int(int, int, int)> real_socket{"socket"};
+RealFn<int(int, int, int, const void*, socklen_t)> real_setsockopt{"setsockopt"};
+RealFn<int(int, int, int, void*, socklen_t*)> real_getsockopt{"getsockopt"};
+RealFn<int(int, const sockaddr*, socklen_t)> real_bind{"bind"};
+RealFn<int(int, int)> real_listen{"listen"};
+RealFn<int(int, sockaddr*, socklen_t*)> real_getsockname{"getsockname"};
+RealFn<int(int, sockaddr*, socklen_t*)> real_accept{"accept"};
+RealFn<int(int, sockaddr*, socklen_t*, int)> real_accept4{"accept4"};
+RealFn<int(int, const sockaddr*, socklen_t)> real_connect{"connect"};
+RealFn<int(int)> real_close{"close"};
+// fcntl is variadic, so called through a variadic pointer (RealFn takes fixed
+// arguments only).
+using FcntlFn = int (*)(int, int, ...);
+std::atomic<FcntlFn> g_fcntl{nullptr};
+std::atomic<FcntlFn> g_fcntl64{nullptr};
+int CallFcntl(bool is64, int fd, int cmd, void* arg) {
+  std::atomic<FcntlFn>& slot = is64 ? g_fcntl64 : g_fcntl;
+  FcntlFn f = slot.load(std::memory_order_acquire);
+  if (f == nullptr) {
+    f = reinterpret_cast<FcntlFn>(::dlsym(RTLD_NEXT, is64 ? "fcntl64" : "fcntl"));
+    slot.store(f, std::memory_order_release);
+  }
+  if (f == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return f(fd, cmd, arg);
+}
+RealFn<int(const char*)> real_unlink{"unlink"};
+RealFn<int(const char*, struct stat*)> real_stat{"stat"};
+RealFn<int(const char*, struct stat*)> real_lstat{"lstat"};
+RealFn<int(const char*, struct stat64*)> real_stat64{"stat64"};
+RealFn<int(const char*, struct stat64*)> real_lstat64{"lstat64"};
+RealFn<int(const char*, mode_t)> real_chmod{"chmod"};
+RealFn<int(int, mode_t)> real_fchmod{"fchmod"};
+RealFn<mode_t(mode_t)> real_umask{"umask"};
+RealFn<int(int)> real_epoll_create1{"epoll_create1"};
+RealFn<int(int, int, int, epoll_event*)> real_epoll_ctl{"epoll_ctl"};
+RealFn<ssize_t(int, void*, size_t)> real_read{"read"};
+RealFn<int(int, epoll_event*, int, int)> real_epoll_wait{"epoll_wait"};
+
+// ---- per-thread state --------------------------------------------------------------
+
+// initial-exec: reading these must never call into the dynamic linker (which
+// may allocate, and is what could be calling us).
+#define NETFAULT_TLS thread_local __attribute__((tls_model("initial-exec")))
+
+// Set while this thread runs our code: calls it makes then pass straight through.
+NETFAULT_TLS bool tl_busy = false;
+// netfault_quiet() depth: an adapter observing the implementation's sockets.
+NETFAULT_TLS int tl_quiet = 0;
+// The engine's lock while this thread holds it, for RealSys to release around
+// the real call.
+NETFAULT_TLS std::unique_lock<std::mutex>* tl_lock = nullptr;
+
+// The caller's own arguments of the call under way, which the Sys signature
+// carries only as values: the real call is made with these, so a caller's
+// epoll_data, struct stat or odd address length reaches the kernel unchanged.
+struct RawArgs {
+  const char* node = nullptr;
+  const char* service = nullptr;
+  const addrinfo* hints = nullptr;
+  const sockaddr* addr = nullptr;
+  socklen_t addrlen = 0;
+  void* stat_buf = nullptr;
+  bool stat64 = false;
+  epoll_event* ctl_event = nullptr;
+  epoll_event* wait_events = nullptr;
+};
+NETFAULT_TLS RawArgs tl_raw;
+
+class Busy {
+ public:
+  Busy() : was_(tl_busy) { tl_busy = true; }
+  ~Busy() { tl_busy = was_; }
+  Busy(const Busy&) = delete;
+  Busy& operator=(const Busy&) = delete;
+
+ private:
+  bool was_;
+};
+
+// Releases the engine's lock (when this thread holds it) for the real call.
+class Unlocked {
+ public:
+  Unlocked() : lock_(tl_lock != nullptr && tl_lock->owns_lock() ? tl_lock : nullptr) {
+    if (lock_ != nullptr) lock_->unlock();
+  }
+  ~Unlocked() {
+    if (lock_ != nullptr) lock_->lock();
+  }
+  Unlocked(const Unlocked&) = delete;
+  Unlocked& operator=(const Unlocked&) = delete;
+
+ private:
+  std::unique_lock<std::mutex>* lock_;
+};
+
+void Complain(const std::string& what) {
+  const std::string line = "netfault: " + what + "\n";
+  // write(2) is not interposed; a short write of a diagnostic is not worth a loop.
+  (void)!::write(2, line.data(), line.size());
+}
+
+// ---- the Sys over the C library ------------------------------------------------
+
+FileStat ToFileStat(uint32_t mode, uint64_t dev, uint64_t ino, uint32_t uid) {
+  return FileStat{mode, dev, ino, uid};
+}
+
+SysInt FromRc(int rc) { return {rc, rc == -1 ? errno : 0}; }
+
+class RealSys final : public Sys {
+ public:
+  // Where fds are tracked; nullptr when this process does not own the table.
+  void set_fds(ControlFile* fds) { fds_ = fds; }
+  void Track(int fd, FdKind kind) {
+    if (fds_ != nullptr && fd >= 0) fds_->SetFd(fd, kind);
+  }
+  bool Tracked(int fd) const { return fds_ != nullptr && fds_->GetFd(fd) != FdKind::kNone; }
+
+  GaiResult getaddrinfo(const std::optional<std::string>&, const std::string&,
+                        const AddrInfoHints&) override {
+    addrinfo* res = nullptr;
+    int rc;
+    int err;
+    {
+      Unlocked u;
+      errno = 0;
+      rc = real_getaddrinfo(tl_raw.node, tl_raw.service, tl_raw.hints, &res);
+      err = errno;
+    }
+    GaiResult out;
+    if (rc != 0) {
+      out.gai_err = rc;
+      out.sys_err = rc == EAI_SYSTEM ? err : 0;
+      return out;
+    }
+    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+      out.addrs.push_back(AddrInfo{ai->ai_family, ai->ai_socktype, ai->ai_protocol,
+                                   ai->ai_canonname != nullptr ? ai->ai_canonname : "",
+                                   SockAddr::FromRaw(ai->ai_addr, ai->ai_addrlen)});
+    }
+    real_freeaddrinfo(res);
+    return out;
+  }
+  SysInt socket(int domain, int type, int protocol) override {
+    SysInt r;
+    {
+      Unlocked u;
+      r = FromRc(real_socket(domain, type, protocol));
+    }
+    if (r.ok()) Track(r.value, FdKind::kSocket);
+    return r;
+  }
+  SysInt setsockopt(int fd, int level, int optname, int value) override {
+    Unlocked u;
+    return FromRc(real_setsockopt(fd, level, optname, &value, sizeof value));
+  }
+  SysInt getsockopt(int fd, int level, int optname) override {
+    Unlocked u;
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (real_getsockopt(fd, level, optname, &value, &len) == -1) return {-1, errno};
+    return {value, 0};
+  }
+  SysInt bind(int fd, const SockAddr&) override {
+    Unlocked u;
+    return FromRc(real_bind(fd, tl_raw.addr, tl_raw.addrlen));
+  }
+  SysInt listen(int fd, int backlog) override {
+    Unlocked u;
+    return FromRc(real_listen(fd, backlog));
+  }
+  SysResult<SockAddr> getsockname(int fd) override {
+    Unlocked u;
+    SockAddr a;
+    socklen_t len = sizeof(sockaddr_storage);
+    if (real_getsockname(fd, a.mutable_data(), &len) == -1) return {SockAddr{}, errno};
+    a.set_len(len);
+    return {a, 0};
+  }
+  SysInt accept4(int fd, SockAddr* peer, int flags) override {
+    SysInt r;
+    {
+      Unlocked u;
+      if (peer == nullptr) {
+        r = FromRc(real_accept4(fd, nullptr, nullptr, flags));
+      } else {
+        socklen_t len = sizeof(sockaddr_storage);
+        r = FromRc(real_accept4(fd, peer->mutable_data(), &len, flags));
+        if (r.ok()) peer->set_len(len);
+      }
+    }
+    if (r.ok()) Track(r.value, FdKind::kSocket);
+    return r;
+  }
+  SysInt connect(int fd, const SockAddr&) override {
+    Unlocked u;
+    return FromRc(real_connect(fd, tl_raw.addr, tl_raw.addrlen));
+  }
+  SysInt close(int fd) override {
+    // Forgotten before the real close: once it returns, another thread may be
+    // handed the same number, and its socket must stay tracked.
+    Track(fd, FdKind::kNone);
+    Unlocked u;
+    return FromRc(real_close(fd));
+  }
+  SysInt fcntl(int fd, int cmd, int arg) override {
+    Unlocked u;
+    return FromRc(CallFcntl(false, fd, cmd, reinterpret_cast<void*>(static_cast<intptr_t>(arg))));
+  }
+  SysInt unlink(const std::string& path) override {
+    Unlocked u;
+    return FromRc(real_unlink(path.c_str()));
+  }
+  SysResult<FileStat> lstat(const std::string& path) override { return Stat(path, true); }
+  SysResult<FileStat> stat(const std::string& path) override { return Stat(path, false); }
+  SysInt chmod(const std::string& path, mode_t mode) override {
+    Unlocked u;
+    return FromRc(real_chmod(path.c_str(), mode));
+  }
+  SysInt fchmod(int fd, mode_t mode) override {
+    Unlocked u;
+    return FromRc(real_fchmod(fd, mode));
+  }
+  mode_t umask(mode_t mask) override {
+    Unlocked u;
+    return real_umask(mask);
+  }
+  SysInt epoll_create1(int flags) override {
+    SysInt r;
+    {
+      Unlocked u;
+      r = FromRc(real_epoll_create1(flags));
+    }
+    if (r.ok()) Track(r.value, FdKind::kEpoll);
+    return r;
+  }
+  SysInt epoll_ctl(int epfd, int op, int fd, uint32_t) override {
+    Unlocked u;
+    return FromRc(real_epoll_ctl(epfd, op, fd, tl_raw.ctl_event));
+  }
+  SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override {
+    int n;
+    {
+      Unlocked u;
+      n = real_epoll_wait(epfd, tl_raw.wait_events, max_events, timeout_ms);
+      if (n == -1) return {-1, errno};
+    }
+    // For the trace only: the caller reads its own buffer, data unions intact.
+    for (int i = 0; i < n; ++i) {
+      events[i] = EpollEvent{tl_raw.wait_events[i].events, tl_raw.wait_events[i].data.fd};
+    }
+    return {n, 0};
+  }
+  std::chrono::nanoseconds monotonic_now() override {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  }
+
+ private:
+  SysResult<FileStat> Stat(const std::string& path, bool link) {
+    Unlocked u;
+    int rc;
+    uint32_t mode = 0;
+    uint64_t dev = 0, ino = 0;
+    uint32_t uid = 0;
+    if (tl_raw.stat64) {
+      auto* st = static_cast<struct stat64*>(tl_raw.stat_buf);
+      rc = link ? real_lstat64(path.c_str(), st) : real_stat64(path.c_str(), st);
+      if (rc == 0) {
+        mode = st->st_mode, dev = st->st_dev, ino = st->st_ino, uid = st->st_uid;
+      }
+    } else {
+      auto* st = static_cast<struct stat*>(tl_raw.stat_buf);
+      rc = link ? real_lstat(path.c_str(), st) : real_stat(path.c_str(), st);
+      if (rc == 0) {
+        mode = st->st_mode, dev = st->st_dev, ino = st->st_ino, uid = st->st_uid;
+      }
+    }
+    if (rc == -1) return {FileStat{}, errno};
+    return {ToFileStat(mode, dev, ino, uid), 0};
+  }
+
+  ControlFile* fds_ = nullptr;
+};
+
+// ---- the engine ----------------------------------------------------------------
+
+constexpr uint32_t Bit(Call c) { return 1u << static_cast<unsigned>(c); }
+
+struct Engine {
+  explicit Engine(std::unique_ptr<ControlFile> c) : ctl(std::move(c)), inj(real) {}
+
+  // Re-reads the config; the caller holds `mu`.
+  void Reload() {
+    std::string error;
+    uint64_t gen = 0;
+    std::optional<Config> config = ctl->ReadConfig(&gen, &error);
+    fakes::FaultPlan plan;
+    fakes::ResolverTable table;
+    bool ipv6_missing = false;
+    bool trace = false;
+    bool wait = false;
+    if (!config) {
+      gen = ctl->generation();  // complain once, not on every call
+      Complain(ctl->path() + ": " + error + "; no faults, overrides or trace until it changes");
+    } else {
+      // Any errno, as netconform's catalog may script one the man page omits.
+      fakes::FaultPlan::Parsed parsed =
+          fakes::FaultPlan::Parse(config->plan, fakes::ErrnoCheck::kAny);
+      if (parsed.ok()) {
+        plan = std::move(*parsed.plan);
+      } else {
+        Complain(ctl->path() + ": fault plan " + parsed.error->ToString() + "; no faults");
+      }
+      if (std::optional<fakes::ResolverTable> t = ParseResolver(config->resolver, &error)) {
+        table = std::move(*t);
+      } else {
+        Complain(ctl->path() + ": " + error + "; no resolver overrides");
+      }
+      ipv6_missing = config->ipv6_missing;
+      trace = config->trace;
+      wait = config->wait_for_stdin;
+    }
+    try {
+      inj.faults().Reset(plan, fakes::ErrnoCheck::kAny);
+    } catch (const std::exception& e) {
+      Complain(ctl->path() + ": fault plan refused: " + e.what() + "; no faults");
+      plan = fakes::FaultPlan();
+      inj.faults().Reset(plan, fakes::ErrnoCheck::kAny);
+    }
+    // Which calls need the InjectingSys at all; the others go straight to
+    // the C library (fd tracking aside), which is what keeps an idle
+    // interposer cheap.
+    uint32_t need = trace ? ~0u : 0u;
+    for (const fakes::FaultRule& r : plan.rules()) need |= Bit(r.call);
+    if (!table.hosts().empty()) need |= Bit(Call::kGetaddrinfo);
+    if (ipv6_missing) need |= Bit(Call::kSocket);
+    inj.set_resolver(std::move(table));
+    inj.set_ipv6_missing(ipv6_missing);
+    inj.set_tracing(trace);
+    wait_for_stdin.store(wait, std::memory_order_relaxed);
+    needs.store(need, std::memory_order_relaxed);
+    seen.store(gen, std::memory_order_release);
+  }
+
+  // Moves the calls the InjectingSys recorded into the shared trace; the
+  // caller holds `mu`.
+  void Publish() {
+    fakes::Trace& t = inj.trace();
+    if (t.empty()) return;
+    for (const fakes::TraceEntry& e : t.entries()) {
+      if (ctl->TraceFull()) {
+        ctl->Append(static_cast<uint16_t>(e.call), {});  // counted as dropped
+      } else {
+        ctl->Append(static_cast<uint16_t>(e.call), fakes::FormatTraceLine(e));
+      }
+    }
+    t.Clear();
+  }
+
+  std::unique_ptr<ControlFile> ctl;
+  std::mutex mu;
+  RealSys real;
+  fakes::InjectingSys inj;
+  std::atomic<uint64_t> seen{~0ull};
+  std::atomic<uint32_t> needs{0};
+  // Config::wait_for_stdin, and whether this process has read its stdin yet.
+  std::atomic<bool> wait_for_stdin{false};
+  std::atomic<bool> stdin_read{false};
+};
+
+enum State : int { kUninit, kIniting, kOff, kOn };
+std::atomic<int> g_state{kUninit};
+Engine* g_engine = nullptr;  // never freed: calls may come until the very end
+
+// Lists our getaddrinfo made, so freeaddrinfo knows whose free to use.
+std::mutex g_lists_mu;
+std::atomic<size_t> g_lists_live{0};
+std::unordered_set<void*>* g_lists = nullptr;
+
+void ForkPrepare() {
+  if (g_engine != nullptr) g_engine->mu.lock();
+  g_lists_mu.lock();
+}
+void ForkParent() {
+  g_lists_mu.unlock();
+  if (g_engine != nullptr) g_engine->mu.unlock();
+}
+void ForkChild() {
+  g_lists_mu.unlock();
+  if (g_engine != nullptr) g_engine->mu.unlock();
+  g_state.store(kOff, std::memory_order_release);
+}
+
+void Init() {
+  int expected = kUninit;
+  if (!g_state.compare_exchange_strong(expected, kIniting)) return;
+  Busy busy;
+  int next = kOff;
+  try {
+    const char* path = std::getenv("NETFAULT_CONTROL");
+    if (path != nullptr && *path != '\0') {
+      std::string error;
+      std::unique_ptr<ControlFile> ctl = ControlFile::Attach(path, &error);
+      if (!ctl) {
+        Complain(std::string("NETFAULT_CONTROL=") + path + ": " + error +
+                 "; passing every call through");
+      } else {
+        const bool owner = ctl->ClaimOwner(::getpid());
+        auto* e = new Engine(std::move(ctl));
+        if (owner) e->real.set_fds(e->ctl.get());
+        {
+          std::lock_guard<std::mutex> lock(e->mu);
+          e->Reload();
+        }
+        g_lists = new std::unordered_set<void*>();
+        g_engine = e;
+        ::pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+        next = kOn;
+      }
+    }
+  } catch (const std::exception& e) {
+    Complain(std::string("cannot start: ") + e.what() + "; passing every call through");
+  }
+  g_state.store(next, std::memory_order_release);
+}
+
+__attribute__((constructor)) void OnLoad() { Init(); }
+// After our own static objects are gone, nothing of ours may run.
+__attribute__((destructor)) void OnUnload() { g_state.store(kOff, std::memory_order_release); }
+
+enum class Route { kPass, kDirect, kInject };
+
+Route RouteOf(Call c) {
+  if (tl_busy) return Route::kPass;
+  int s = g_state.load(std::memory_order_acquire);
+  if (s == kUninit) {
+    Init();
+    s = g_state.load(std::memory_order_acquire);
+  }
+  if (s != kOn) return Route::kPass;
+  Engine& e = *g_engine;
+  if (e.ctl->generation() != e.seen.load(std::memory_order_acquire)) {
+    Busy busy;
+    std::lock_guard<std::mutex> lock(e.mu);
+    if (e.ctl->generation() != e.seen.load(std::memory_order_acquire)) e.Reload();
+  }
+  // Not yet serving requests, or the adapter observing: the kernel's answers,
+  // fds still tracked.
+  if (tl_quiet > 0 || (e.wait_for_stdin.load(std::memory_order_relaxed) &&
+                       !e.stdin_read.load(std::memory_order_relaxed))) {
+    return Route::kDirect;
+  }
+  return (e.needs.load(std::memory_order_relaxed) & Bit(c)) != 0 ? Route::kInject : Route::kDirect;
+}
+
+// Runs `f(injecting_sys)` under the engine's lock (released by RealSys around
+// the real call), then publishes what it traced.
+template <typename F>
+auto Injected(F&& f) -> decltype(f(g_engine->inj)) {
+  using R = decltype(f(g_engine->inj));
+  Busy busy;
+  Engine& e = *g_engine;
+  std::unique_lock<std::mutex> lock(e.mu);
+  struct Reset {
+    ~Reset() { tl_lock = nullptr; }
+  } reset;
+  tl_lock = &lock;
+  try {
+    R r = f(e.inj);
+    e.Publish();
+    return r;
+  } catch (...) {
+    // Only allocation can throw here; no exception may cross into C callers.
+    static const char kMsg[] = "netfault: out of memory; the call fails with ENOMEM\n";
+    (void)!::write(2, kMsg, sizeof kMsg - 1);
+    if constexpr (std::is_same_v<R, GaiResult>) {
+      GaiResult g;
+      g.gai_err = EAI_MEMORY;
+      return g;
+    } else if constexpr (std::is_same_v<R, mode_t>) {
+      return 0;
+    } else {
+      return SysErr<decltype(R::value)>(ENOMEM);
+    }
+  }
+}
+
+// The C convention: -1 and errno, or the value (errno as the caller had it).
+int Answer(const SysInt& r, int saved_errno) {
+  if (!r.ok()) {
+    errno = r.err;
+    return -1;
+  }
+  errno = saved_errno;
+  return r.value;
+}
+
+// A nonnull-declared pointer a caller may still pass as NULL (the C library
+// answers EFAULT); compared out of line so the compiler keeps the check.
+__attribute__((noinline)) bool IsNull(const void* p) { return p == nullptr; }
+
+// Copies an address out as the kernel does: truncated to the caller's
+// buffer, the full length reported.
+void CopyOut(const SockAddr& a, sockaddr* addr, socklen_t* len) {
+  std::memcpy(addr, a.data(), std::min<socklen_t>(*len, a.len()));
+  *len = a.len();
+}
+
+// A getaddrinfo list in one block (nodes, addresses, names), freed by our
+// freeaddrinfo.
+addrinfo* MakeList(const std::vector<AddrInfo>& addrs, int flags) {
+  if (addrs.empty()) return nullptr;
+  size_t bytes = addrs.size() * (sizeof(addrinfo) + sizeof(sockaddr_storage));
+  for (const AddrInfo& a : addrs) bytes += a.canonname.empty() ? 0 : a.canonname.size() + 1;
+  char* block = static_cast<char*>(std::calloc(1, bytes));
+  if (block == nullptr) return nullptr;
+  auto* nodes = reinterpret_cast<addrinfo*>(block);
+  auto* storage = reinterpret_cast<sockaddr_storage*>(block + addrs.size() * sizeof(addrinfo));
+  char* names = reinterpret_cast<char*>(storage + addrs.size());
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    const AddrInfo& a = addrs[i];
+    addrinfo& n = nodes[i];
+    n.ai_flags = flags;
+    n.ai_family = a.family;
+    n.ai_socktype = a.socktype;
+    n.ai_protocol = a.protocol;
+    n.ai_addrlen = a.addr.len();
+    std::memcpy(&storage[i], a.addr.data(), a.addr.len());
+    n.ai_addr = reinterpret_cast<sockaddr*>(&storage[i]);
+    if (!a.canonname.empty()) {
+      std::memcpy(names, a.canonname.c_str(), a.canonname.size() + 1);
+      n.ai_canonname = names;
+      names += a.canonname.size() + 1;
+    }
+    n.ai_next = i + 1 < addrs.size() ? &nodes[i + 1] : nullptr;
+  }
+  std::lock_guard<std::mutex> lock(g_lists_mu);
+  g_lists->insert(block);
+  g_lists_live.fetch_add(1, std::memory_order_relaxed);
+  return nodes;
+}
+
+bool FreeOurList(addrinfo* ai) {
+  if (g_lists_live.load(std::memory_order_relaxed) == 0 || ai == nullptr) return false;
+  std::lock_guard<std::mutex> lock(g_lists_mu);
+  if (g_lists == nullptr || g_lists->erase(ai) == 0) return false;
+  g_lists_live.fetch_sub(1, std::memory_order_relaxed);
+  std::free(ai);
+  return true;
+}
+
+int StatCall(const char* path, void* buf, bool link, bool is64) {
+  const Route route =
+      IsNull(path) || IsNull(buf) ? Route::kPass : RouteOf(link ? Call::kLstat : Call::kStat);
+  if (route != Route::kInject) {
+    if (is64) {
+      auto* st = static_cast<struct stat64*>(buf);
+      return link ? real_lstat64(path, st) : real_stat64(path, st);
+    }
+    auto* st = static_cast<struct stat*>(buf);
+    return link ? real_lstat(path, st) : real_stat(path, st);
+  }
+  const int saved = errno;
+  tl_raw.stat_buf = buf;
+  tl_raw.stat64 = is64;
+  const SysResult<FileStat> r =
+      Injected([&](fakes::InjectingSys& s) { return link ? s.lstat(path) : s.stat(path); });
+  return Answer(SysInt{r.ok() ? 0 : -1, r.err}, saved);
+}
+
+int FcntlCall(bool is64, int fd, int cmd, void* arg) {
+  const bool int_cmd = cmd == F_GETFL || cmd == F_SETFL || cmd == F_GETFD || cmd == F_SETFD;
+  Route route = Route::kPass;
+  if (int_cmd) {
+    route = RouteOf(Call::kFcntl);
+    if (route == Route::kInject && !g_engine->real.Tracked(fd)) route = Route::kPass;
+  }
+  if (route != Route::kInject) return CallFcntl(is64, fd, cmd, arg);
+  const int saved = errno;
+  // The getters take no argument: what the caller left in the register is noise.
+  const int value =
+      cmd == F_GETFL || cmd == F_GETFD ? 0 : static_cast<int>(reinterpret_cast<intptr_t>(arg));
+  return Answer(Injected([&](fakes::InjectingSys& s) { return s.fcntl(fd, cmd, value); }), saved);
+}
+
+int AcceptCall(int fd, sockaddr* addr, socklen_t* len, int flags, bool four) {
+  Route route = RouteOf(Call::kAccept4);
+  if (IsNull(addr) != IsNull(len)) route = Route::kPass;  // the kernel's EFAULT
+  if (route == Route::kPass) {
+    return four ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
+  }
+  if (route == Route::kDirect) {
+    // The hot path of a server under load: the caller's own buffers, then
+    // only the fd table.
+    const int r = four ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
+    if (r >= 0) g_engine->real.Track(r, FdKind::kSocket);
+    return r;
+  }
+  const int saved = errno;
+  SockAddr peer;
+  SockAddr* want = addr != nullptr ? &peer : nullptr;
+  const SysInt r = Injected([&](fakes::InjectingSys& s) { return s.accept4(fd, want, flags); });
+  if (r.ok() && want != nullptr && !peer.empty()) CopyOut(peer, addr, len);
+  return Answer(r, saved);
+}
+
+}  // namespace
+}  // namespace netutil::netfault
+
+// ---- the interposed functions ----------------------------------------------------
+
+using netutil::AddrInfoHints;
+using netutil::GaiResult;
+using netutil::SockAddr;
+using netutil::SysInt;
+using netutil::fakes::Call;
+using netutil::fakes::InjectingSys;
+using namespace netutil::netfault;
+
+// Built with hidden visibility (nothing of ours may bind to the program's
+// symbols); these are the library's whole interface.
+#pragma GCC visibility push(default)
+extern "C" {
+
+int getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** res) {
+  Route route = RouteOf(Call::kGetaddrinfo);
+  if (IsNull(res) || (node == nullptr && service == nullptr)) route = Route::kPass;
+  if (route != Route::kInject) return real_getaddrinfo(node, service, hints, res);
+  const int saved = errno;
+  // glibc's defaults for a NULL hints (man 3 getaddrinfo), so the trace and
+  // the resolver table see what the C library will do.
+  AddrInfoHints h{AF_UNSPEC, 0, 0, AI_V4MAPPED | AI_ADDRCONFIG};
+  if (hints != nullptr)
+    h = {hints->ai_family, hints->ai_socktype, hints->ai_protocol, hints->ai_flags};
+  std::optional<std::string> host;
+  if (node != nullptr) host = node;
+  tl_raw.node = node;
+  tl_raw.service = service;
+  tl_raw.hints = hints;
+  const GaiResult r = Injected([&](InjectingSys& s) {
+    // A NULL service is port 0 to the C library; the table needs it spelled.
+    std::string serv = service != nullptr ? service : "";
+    if (service == nullptr && host && s.resolver().hosts().count(*host) != 0) serv = "0";
+    return s.getaddrinfo(host, serv, h);
+  });
+  if (!r.ok()) {
+    errno = r.gai_err == EAI_SYSTEM ? r.sys_err : saved;
+    return r.gai_err;
+  }
+  *res = MakeList(r.addrs, h.flags);
+  if (*res == nullptr && !r.addrs.empty()) return EAI_MEMORY;
+  errno = saved;
+  return 0;
+}
+
+void freeaddrinfo(addrinfo* ai) noexcept {
+  if (!FreeOurList(ai)) real_freeaddrinfo(ai);
+}
+
+int socket(int domain, int type, int protocol) noexcept {
+  const Route route = RouteOf(Call::kSocket);
+  if (route == Route::kPass) return real_socket(domain, type, protocol);
+  if (route == Route::kDirect) {
+    const int r = real_socket(domain, type, protocol);
+    if (r >= 0) g_engine->real.Track(r, FdKind::kSocket);
+    return r;
+  }
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.socket(domain, type, protocol); }), saved);
+}
+
+int setsockopt(int fd, int level, int optname, const void* optval, socklen_t optlen) noexcept {
+  Route route = RouteOf(Call::kSetsockopt);
+  if (IsNull(optval) || optlen != sizeof(int)) route = Route::kPass;  // not an int option
+  if (route != Route::kInject) return real_setsockopt(fd, level, optname, optval, optlen);
+  const int saved = errno;
+  int value;
+  std::memcpy(&value, optval, sizeof value);
+  return Answer(Injected([&](InjectingSys& s) { return s.setsockopt(fd, level, optname, value); }),
+                saved);
+}
+
+int getsockopt(int fd, int level, int optname, void* optval, socklen_t* optlen) noexcept {
+  Route route = RouteOf(Call::kGetsockopt);
+  if (IsNull(optval) || IsNull(optlen) || *optlen != sizeof(int)) route = Route::kPass;
+  if (route != Route::kInject) return real_getsockopt(fd, level, optname, optval, optlen);
+  const int saved = errno;
+  const SysInt r = Injected([&](InjectingSys& s) { return s.getsockopt(fd, level, optname); });
+  if (r.ok()) {
+    std::memcpy(optval, &r.value, sizeof r.value);
+    *optlen = sizeof r.value;
+  }
+  return Answer(r.ok() ? SysInt{0, 0} : r, saved);
+}
+
+int bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
+  Route route = RouteOf(Call::kBind);
+  if (IsNull(addr)) route = Route::kPass;
+  if (route != Route::kInject) return real_bind(fd, addr, len);
+  const int saved = errno;
+  tl_raw.addr = addr;
+  tl_raw.addrlen = len;
+  const SockAddr a = SockAddr::FromRaw(addr, len);
+  return Answer(Injected([&](InjectingSys& s) { return s.bind(fd, a); }), saved);
+}
+
+int listen(int fd, int backlog) noexcept {
+  if (RouteOf(Call::kListen) != Route::kInject) return real_listen(fd, backlog);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.listen(fd, backlog); }), saved);
+}
+
+int getsockname(int fd, sockaddr* addr, socklen_t* len) noexcept {
+  Route route = RouteOf(Call::kGetsockname);
+  if (IsNull(addr) || IsNull(len)) route = Route::kPass;
+  if (route != Route::kInject) return real_getsockname(fd, addr, len);
+  const int saved = errno;
+  const netutil::SysResult<SockAddr> r =
+      Injected([&](InjectingSys& s) { return s.getsockname(fd); });
+  if (r.ok()) CopyOut(r.value, addr, len);
+  return Answer(SysInt{r.ok() ? 0 : -1, r.err}, saved);
+}
+
+int accept(int fd, sockaddr* addr, socklen_t* len) { return AcceptCall(fd, addr, len, 0, false); }
+
+int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+  return AcceptCall(fd, addr, len, flags, true);
+}
+
+int connect(int fd, const sockaddr* addr, socklen_t len) {
+  Route route = RouteOf(Call::kConnect);
+  if (IsNull(addr)) route = Route::kPass;
+  if (route != Route::kInject) return real_connect(fd, addr, len);
+  const int saved = errno;
+  tl_raw.addr = addr;
+  tl_raw.addrlen = len;
+  const SockAddr a = SockAddr::FromRaw(addr, len);
+  return Answer(Injected([&](InjectingSys& s) { return s.connect(fd, a); }), saved);
+}
+
+int close(int fd) {
+  Route route = RouteOf(Call::kClose);
+  if (route != Route::kPass && !g_engine->real.Tracked(fd)) route = Route::kPass;
+  if (route == Route::kPass) return real_close(fd);
+  if (route == Route::kDirect) {
+    g_engine->real.Track(fd, FdKind::kNone);  // before: the number may be reused at once
+    return real_close(fd);
+  }
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.close(fd); }), saved);
+}
+
+int fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  // As the C library reads it: one pointer-sized argument, whatever the command.
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  return FcntlCall(false, fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  return FcntlCall(true, fd, cmd, arg);
+}
+
+int unlink(const char* path) noexcept {
+  Route route = RouteOf(Call::kUnlink);
+  if (IsNull(path)) route = Route::kPass;
+  if (route != Route::kInject) return real_unlink(path);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.unlink(path); }), saved);
+}
+
+int stat(const char* path, struct stat* buf) noexcept { return StatCall(path, buf, false, false); }
+int lstat(const char* path, struct stat* buf) noexcept { return StatCall(path, buf, true, false); }
+int stat64(const char* path, struct stat64* buf) noexcept {
+  return StatCall(path, buf, false, true);
+}
+int lstat64(const char* path, struct stat64* buf) noexcept {
+  return StatCall(path, buf, true, true);
+}
+
+int chmod(const char* path, mode_t mode) noexcept {
+  Route route = RouteOf(Call::kChmod);
+  if (IsNull(path)) route = Route::kPass;
+  if (route != Route::kInject) return real_chmod(path, mode);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.chmod(path, mode); }), saved);
+}
+
+int fchmod(int fd, mode_t mode) noexcept {
+  if (RouteOf(Call::kFchmod) != Route::kInject) return real_fchmod(fd, mode);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.fchmod(fd, mode); }), saved);
+}
+
+// Not a call of the seam: watched only for the first request an adapter reads
+// (Config::wait_for_stdin). One compare for every other fd.
+ssize_t read(int fd, void* buf, size_t n) {
+  const ssize_t r = real_read(fd, buf, n);
+  if (fd == 0 && r > 0 && g_state.load(std::memory_order_acquire) == kOn) {
+    g_engine->stdin_read.store(true, std::memory_order_relaxed);
+  }
+  return r;
+}
+
+// Calls this thread makes between netfault_quiet(1) and netfault_quiet(0)
+// (nested as often as wanted) pass through untraced and unfaulted: an
+// adapter's own observations of the implementation's sockets (their flags
+// and options, the open fds, the umask) are not the implementation's calls.
+// An adapter finds it with dlsym(RTLD_DEFAULT, "netfault_quiet") or
+// ctypes.CDLL(None); without the library it is simply absent.
+void netfault_quiet(int on) {
+  if (on != 0) {
+    ++tl_quiet;
+  } else if (tl_quiet > 0) {
+    --tl_quiet;
+  }
+}
+
+mode_t umask(mode_t mask) noexcept {
+  if (RouteOf(Call::kUmask) != Route::kInject) return real_umask(mask);
+  return Injected([&](InjectingSys& s) { return s.umask(mask); });
+}
+
+int epoll_create1(int flags) noexcept {
+  const Route route = RouteOf(Call::kEpollCreate1);
+  if (route == Route::kPass) return real_epoll_create1(flags);
+  if (route == Route::kDirect) {
+    const int r = real_epoll_create1(flags);
+    if (r >= 0) g_engine->real.Track(r, FdKind::kEpoll);
+    return r;
+  }
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.epoll_create1(flags); }), saved);
+}
+
+int epoll_ctl(int epfd, int op, int fd, epoll_event* event) noexcept {
+  if (RouteOf(Call::kEpollCtl) != Route::kInject) return real_epoll_ctl(epfd, op, fd, event);
+  const int saved = errno;
+  tl_raw.ctl_event = event;
+  // The kernel ignores the event of a DEL (and the caller may leave it
+  // unset); the seam's callers pass 0 there, so the trace shows 0.
+  const uint32_t events = event != nullptr && op != EPOLL_CTL_DEL ? event->events : 0;
+  return Answer(Injected([&](InjectingSys& s) { return s.epoll_ctl(epfd, op, fd, events); }),
+                saved);
+}
+
+int epoll_wait(int epfd, epoll_event* events, int max_events, int timeout_ms) {
+  Route route = RouteOf(Call::kEpollWait);
+  // Beyond what the kernel accepts: its EINVAL, without our buffer.
+  if (max_events <= 0 || max_events > (1 << 20)) route = Route::kPass;
+  if (route != Route::kInject) return real_epoll_wait(epfd, events, max_events, timeout_ms);
+  const int saved = errno;
+  tl_raw.wait_events = events;
+  std::vector<netutil::EpollEvent> seen(static_cast<size_t>(max_events));
+  return Answer(Injected([&](InjectingSys& s) {
+                  return s.epoll_wait(epfd, seen.data(), max_events, timeout_ms);
+                }),
+                saved);
+}
+
+}  // extern "C"
+#pragma GCC visibility pop

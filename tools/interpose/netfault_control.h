@@ -1,0 +1,186 @@
+// The control file of libnetfault.so, the LD_PRELOAD interposer: one file that
+// the runner (netconform, the interposer's tests, the overhead benchmark)
+// creates and the traced process maps, both with MAP_SHARED, so the runner
+// can change the fault plan between requests and read the trace as it grows
+// without a second channel to the implementation.
+//
+// Environment of the traced process (docs/INTERPOSER.md says the same):
+//
+//   LD_PRELOAD=<dir>/libnetfault.so     loads the interposer
+//   NETFAULT_CONTROL=<path>             the control file; unset or empty: the
+//                                       interposer passes every call through
+//   ASAN_OPTIONS=verify_asan_link_order=0
+//                                       only for an ASan-built program: ASan
+//                                       refuses to start when a preloaded
+//                                       library comes before its runtime
+//
+// A missing, short or garbled file (bad magic, version, sizes) makes the
+// interposer write one line on stderr ("netfault: NETFAULT_CONTROL=...: why;
+// passing every call through") and pass every call through.
+//
+// Layout (host byte order; the file never leaves the machine):
+//
+//   [0, 4096)            Header: magic "NETFAULT", version, the offset and
+//                        size of each area, the generation, the trace's write
+//                        offset, per-call dropped counts, the owner pid
+//   config area          ConfigHead (flags, plan length, resolver length), the
+//                        fault plan text (fakes/fault_plan.h's format, as
+//                        FaultPlan::Print() writes it), the resolver text
+//                        (PrintResolver() below)
+//   trace area           records: TraceRecord head (length, call), the line,
+//                        padded to 8 bytes; appended by the traced process
+//   fd table             one byte per fd (0 closed/unknown, 1 socket, 2 epoll),
+//                        kept by the traced process
+//
+// Config changes use the generation as a sequence lock: the writer makes it
+// odd, writes the area, then makes it even again (each write +2 in all); the
+// interposer compares it with the generation it last read on every call (one
+// atomic load) and re-reads the config when it changed. A re-read restarts
+// the fault counts, as FaultInjector::Reset does in-process.
+//
+// The trace is append-only: a writer reserves space with one fetch_add on the
+// write offset, copies the line, then publishes the record by storing its
+// length (release); readers stop at the first record whose length is still 0.
+// A line that does not fit is not written; its call's dropped count goes up
+// instead, so call counts stay exact when the area is full.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "netutil/fakes/resolver_table.h"
+
+namespace netutil::netfault {
+
+inline constexpr char kMagic[8] = {'N', 'E', 'T', 'F', 'A', 'U', 'L', 'T'};
+inline constexpr uint32_t kVersion = 1;
+inline constexpr size_t kHeaderBytes = 4096;
+// One dropped counter per fakes::Call, with room for calls added later.
+inline constexpr size_t kMaxCalls = 32;
+
+// What the traced process applies (fakes::InjectingSys's switches).
+struct Config {
+  std::string plan;      // fault-plan text; empty: no rule
+  std::string resolver;  // PrintResolver() text; empty: no override
+  bool ipv6_missing = false;
+  bool trace = true;  // off: no trace lines (faults still apply); for benchmarks
+  // On: until the process first reads from its stdin (an adapter's first
+  // request), every call passes through untraced and unfaulted, so a shell
+  // that execs the adapter, an interpreter's imports and the adapter's own
+  // start-up are not the implementation's calls. netconform sets it.
+  bool wait_for_stdin = false;
+};
+
+// How big the areas of a new file are.
+struct Sizes {
+  size_t config_bytes = 1 << 20;
+  size_t trace_bytes = 16 << 20;
+  size_t max_fds = 1 << 16;  // fds at or above are not tracked
+};
+
+enum class FdKind : uint8_t { kNone = 0, kSocket = 1, kEpoll = 2 };
+
+// One trace line and the call it is of (a fakes::Call, as a number).
+struct TraceLine {
+  uint16_t call = 0;
+  std::string text;
+};
+
+// Where a reader starts: the write offset and the dropped counts at that time.
+struct TraceMark {
+  uint64_t offset = 0;
+  std::array<uint64_t, kMaxCalls> dropped{};
+};
+
+struct TraceSince {
+  std::vector<TraceLine> lines;               // in the order they were published
+  std::array<uint64_t, kMaxCalls> dropped{};  // per call, since the mark
+  TraceMark end;                              // where the next read starts
+};
+
+// The parts of the file both sides use through std::atomic: lock-free and
+// address-free on every platform this builds on, so sharing them between
+// processes is defined.
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
+static_assert(std::atomic<uint8_t>::is_always_lock_free);
+
+class ControlFile {
+ public:
+  ~ControlFile();
+  ControlFile(const ControlFile&) = delete;
+  ControlFile& operator=(const ControlFile&) = delete;
+
+  // Makes a new file at `path` (which must not exist) and writes `config`.
+  static std::unique_ptr<ControlFile> Create(const std::string& path, const Config& config,
+                                             const Sizes& sizes, std::string* error);
+  // Maps an existing file and checks its header; nullptr with `error` saying
+  // what is wrong ("no such file", "bad magic", "version 7, not 1", ...).
+  static std::unique_ptr<ControlFile> Attach(const std::string& path, std::string* error);
+
+  const std::string& path() const { return path_; }
+
+  // --- the config ---
+  // Replaces the config; false (with `error`) when it does not fit.
+  bool WriteConfig(const Config& config, std::string* error);
+  // One atomic load; even when no write is in progress.
+  uint64_t generation() const;
+  // The config and the generation it belongs to; nullopt when the area is
+  // garbled (lengths past its end) or a write never finished.
+  std::optional<Config> ReadConfig(uint64_t* generation, std::string* error) const;
+
+  // --- the trace ---
+  // Appends one line; false when the area is full (the call's dropped count
+  // goes up instead).
+  bool Append(uint16_t call, std::string_view line);
+  // Whether the area has no room left, so a caller can skip formatting.
+  bool TraceFull() const;
+  TraceMark Mark() const;
+  TraceSince ReadSince(const TraceMark& mark) const;
+  uint64_t TraceBytesUsed() const;
+  uint64_t DroppedTotal() const;
+
+  // --- fds and the owner ---
+  // The fd table belongs to one process (its fd numbers mean nothing in
+  // another): the first to claim it. True when `pid` is (now) the owner.
+  bool ClaimOwner(pid_t pid);
+  pid_t owner() const;
+  void SetFd(int fd, FdKind kind);
+  FdKind GetFd(int fd) const;
+  // The owner's open socket fds, ascending (epoll fds are not sockets).
+  std::vector<int> OpenSockets() const;
+
+ private:
+  struct Header;
+  ControlFile(std::string path, void* base, size_t size);
+  Header* header() const;
+  char* at(uint64_t offset) const;
+
+  std::string path_;
+  void* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+// The resolver text: one host a line, "#" lines and blank lines ignored.
+//
+//   conform.test = 127.0.0.1 ::1          addresses in order (IP literals, ports
+//                                        are the caller's); none after "=" is
+//                                        an empty list
+//   flaky.test = EAI_AGAIN                a failure
+//   broken.test = EAI_SYSTEM EIO          EAI_SYSTEM with its errno
+//
+// The host is percent-encoded: every byte outside [A-Za-z0-9._:-] becomes %XX,
+// and the empty name is a lone "%", so any name fits on one line.
+std::string PrintResolver(const fakes::ResolverTable& table);
+std::optional<fakes::ResolverTable> ParseResolver(std::string_view text, std::string* error);
+
+}  // namespace netutil::netfault
