@@ -8,8 +8,14 @@
 #   scripts/tsan.sh        exit 1 on any ThreadSanitizer report
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$(nproc)" >/dev/null
+log=$(mktemp)
+if ! { cmake --preset tsan && cmake --build --preset tsan -j "$(nproc)"; } >"$log" 2>&1; then
+  echo "tsan: the tsan preset did not build:"
+  grep -E 'error|FAILED' "$log" | head -20
+  rm -f "$log"
+  exit 1
+fi
+rm -f "$log"
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 ${TSAN_OPTIONS:-}"
 status=0
 run() {
