@@ -22,7 +22,7 @@ namespace {
 // Adapter features a case may need (what the reference's hello lists).
 constexpr const char* kKnownFeatures[] = {"fds_delta", "platform_override", "port_retries", "listener_props",
                                           "serve_hooks",       "serve_stats",  "umask"};
-// What only the in-process mode gives.
+// What a target with an instrument gives (in-process, fake kernel, interposer).
 constexpr const char* kRunnerNeeds[] = {"injection", "trace"};
 
 bool KnownNeed(const std::string& need) {

@@ -14,10 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-// As the in-process target: a request's trace keeps this many lines, later
-// calls are only counted.
-constexpr size_t kMaxTraceLines = 4000;
-
 // NAME=value for the adapter: ours first, then what netconform itself has
 // (another preload, other ASan options), so neither is lost.
 std::string Prepended(const char* name, const std::string& ours, const char* sep) {
@@ -47,7 +43,7 @@ class ControlInstrument final : public InterposerInstrument {
     size_t dropped = 0;
     for (const netfault::TraceLine& l : since.lines) {
       if (l.call < counts.size()) ++counts[l.call];
-      if (log.size() < kMaxTraceLines) {
+      if (log.size() < kMaxTraceLogLines) {
         log.push_back(l.text);
       } else {
         ++dropped;

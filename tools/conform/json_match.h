@@ -1,5 +1,5 @@
 // Expectations on adapter replies, written as JSON patterns, so a case is data
-// (today in cases_*.cc, later in scenario files on disk).
+// (the scenario files of tests/conformance/cases).
 //
 // A pattern matches a value when:
 //   - object:  every key of the pattern is in the value and matches (extra keys

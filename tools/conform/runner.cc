@@ -23,7 +23,8 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kVerbs[] = {"send", "connect", "hold", "make", "check", "sleep_ms"};
 
 // Why a target has no fault injection or trace.
-const char* kNoInterposer = "this target has no instrument (in-process, --fake, or the interposer)";
+const char* kNoInterposer =
+    "this target has no instrument (--mode inprocess, --mode fake, or the interposer)";
 
 std::optional<std::string> VerbOf(const json& step) {
   std::optional<std::string> verb;

@@ -29,9 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A request's trace keeps this many calls; later ones are only counted.
-constexpr size_t kMaxTraceLines = 4000;
-
 json ParseReply(const std::string& line, std::string* failure) {
   try {
     json j = json::parse(line);
@@ -51,7 +48,7 @@ class InProcessSession final : public Session {
       : injecting_(posix_),
         instrument_(injecting_.faults(), injecting_.trace()),
         session_(injecting_) {
-    injecting_.trace() = fakes::Trace(kMaxTraceLines);
+    injecting_.trace() = fakes::Trace(kMaxTraceLogLines);
     injecting_.set_resolver(env.resolver);
     injecting_.faults().Reset(env.faults, fakes::ErrnoCheck::kAny);
     injecting_.set_ipv6_missing(env.ipv6_missing);
@@ -79,7 +76,7 @@ class InProcessTarget final : public Target {
     if (env.fd_limit) {
       return std::string(
           "an fd limit in-process on the real kernel would limit netconform "
-          "itself (run it with --fake, or out of process)");
+          "itself (run it with --mode fake or --mode process)");
     }
     return Target::CannotMake(env);
   }
@@ -285,7 +282,7 @@ std::optional<std::string> Target::CannotMake(const Environment& env) const {
   if (env.injects() && !CanInject()) {
     return std::string(
         "needs fault injection or resolver overrides; this target has no "
-        "instrument (in-process, --fake, or the interposer)");
+        "instrument (--mode inprocess, --mode fake, or the interposer)");
   }
   return std::nullopt;
 }
@@ -294,14 +291,12 @@ json TraceJson(const fakes::Trace& t) {
   json calls = json::object();
   for (fakes::Call c : fakes::kAllCalls) calls[fakes::CallName(c)] = t.Count(c);
   json log = json::array();
-  for (const fakes::TraceEntry& e : t.entries()) log.push_back(TraceLine(e));
+  for (const fakes::TraceEntry& e : t.entries()) log.push_back(fakes::FormatTraceLine(e));
   return {{"calls", std::move(calls)},
           {"total", t.size()},
           {"log", std::move(log)},
           {"dropped", t.dropped()}};
 }
-
-std::string TraceLine(const fakes::TraceEntry& e) { return fakes::FormatTraceLine(e); }
 
 std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::string& scratch_dir,
                                       const Environment& env,

@@ -115,9 +115,12 @@ std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::str
 // A reply line as an Exchange: the JSON object, or why it is none.
 Exchange ReplyOrFailure(const std::string& line);
 
-// A trace as Instrument::TakeTrace() gives it, and one line of its log
-// ("bind(5, 127.0.0.1:0) = -1 EADDRINUSE (injected)", as strace prints).
+// A trace as Instrument::TakeTrace() gives it; its log lines are
+// fakes::FormatTraceLine's ("bind(5, 127.0.0.1:0) = -1 EADDRINUSE (injected)").
 nlohmann::json TraceJson(const fakes::Trace& trace);
-std::string TraceLine(const fakes::TraceEntry& entry);
+
+// A request's trace log keeps this many lines, in every mode; later calls are
+// only counted.
+inline constexpr size_t kMaxTraceLogLines = 4000;
 
 }  // namespace netutil::conform
