@@ -87,3 +87,9 @@ fuzz-continuous: deps
 .PHONY: fuzz-corpus
 fuzz-corpus: deps
 	scripts/fuzz-corpus.sh
+
+# The attack table of docs/RESULTS.md (scripts/attack_table.py): runs the
+# ctest tests behind every row of tests/attacks.json and rewrites that section.
+.PHONY: attacks
+attacks: build
+	scripts/attack_table.py $(BUILD_DIR) --write docs/RESULTS.md
