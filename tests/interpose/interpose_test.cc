@@ -747,6 +747,14 @@ TEST_F(Interposer, CloseRangeFlagsAndClosefrom) {
   }
 }
 
+TEST_F(Interposer, AVforkChildsClosesAreNotTheParents) {
+  Control();
+  const std::vector<std::string> out = Run({"socket4", "vfork", "socket4"});
+  ASSERT_EQ(out.size(), 3u) << Join(out);
+  EXPECT_EQ(out[1], "vfork=ok");
+  EXPECT_EQ(control_->OpenSockets(), (std::vector<int>{Fd(out[0]), Fd(out[2])}));
+}
+
 // ---- the trace starts with the first request, however it is read ---------------
 
 TEST_F(Interposer, TheTraceStartsWhenStdinIsReadThroughStdio) {

@@ -24,6 +24,8 @@
 //   closerange FLAGS               close_range(current, ~0U, FLAGS: 0, cloexec,
 //                                  unshare); forgets closed fds
 //   closefrom                      closefrom(current); forgets closed fds
+//   vfork                          a vfork child dup2s over fd 0 and close_ranges
+//                                  every fd from 3 (its own), then exits
 //   readwith HOW                   prints "readwith=ready", then reads one line
 //                                  of stdin with HOW: read, fgets, fgets_chk,
 //                                  getline, fread, getc, getc_unlocked, cin
@@ -332,6 +334,17 @@ int main(int argc, char** argv) {
       ::closefrom(first);
       while (!fds.empty() && fds.back() >= first) fds.pop_back();
       Say("closefrom=ok");
+    } else if (cmd == "vfork") {
+      const pid_t pid = ::vfork();
+      if (pid == 0) {
+        ::dup2(2, 0);
+        ::close_range(3, ~0u, 0);
+        ::_exit(0);
+      }
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      Say(std::string("vfork=") +
+          (WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed"));
     } else if (cmd == "readwith") {
       const std::string how = arg();
       Say("readwith=ready");

@@ -500,6 +500,9 @@ struct Engine {
   // Config::wait_for_stdin, and whether this process has read its stdin yet.
   std::atomic<bool> wait_for_stdin{false};
   std::atomic<bool> stdin_read{false};
+  // The process that attached: a vfork child (same memory, no atfork
+  // handlers, fds of its own) has another.
+  pid_t pid = 0;
 };
 
 enum State : int { kUninit, kIniting, kOff, kOn };
@@ -563,6 +566,7 @@ void Init() {
       } else {
         const bool owner = ctl->ClaimOwner(::getpid());
         auto* e = new Engine(std::move(ctl));
+        e->pid = ::getpid();
         if (owner) e->real.set_fds(e->ctl.get());
         {
           std::lock_guard<std::mutex> lock(e->mu);
@@ -726,7 +730,14 @@ int StatCall(const char* path, void* buf, bool link, bool is64) {
 
 // The fd table when this process keeps one and the call is the program's own
 // (not ours, not before start-up, not in a forked child); nullptr otherwise.
-RealSys* FdTable() { return RouteOf(Call::kClose) == Route::kPass ? nullptr : &g_engine->real; }
+// The getpid() leaves out a vfork child too, which typically dup2s and
+// close_ranges its own fds just before exec (Python's subprocess does): those
+// are not the parent's. A system call, so only for these rare calls; the hot
+// close() goes without it.
+RealSys* FdTable() {
+  if (RouteOf(Call::kClose) == Route::kPass || ::getpid() != g_engine->pid) return nullptr;
+  return &g_engine->real;
+}
 
 // A new descriptor `copy` of `fd` (dup, dup2, dup3, F_DUPFD): of fd's kind,
 // so closing the copy of a socket is traced, and a number that was a socket
