@@ -538,6 +538,26 @@ constexpr size_t kTraceUsedAt = 80;
 constexpr size_t kOwnerAt = 88;
 constexpr size_t kDroppedAt = 96;
 
+TEST_F(Interposer, AFileRegionStillWorksForTrustedPrograms) {
+  // The benchmark's way: NETFAULT_CONTROL=<path>.
+  ControlAtPath(Plan("bind = EADDRINUSE\n"));
+  ASSERT_EQ(ControlEnv(), "NETFAULT_CONTROL=" + control_path_);
+  const std::vector<std::string> out = Run({"socket4", "bind4", "0"});
+  ASSERT_EQ(out.size(), 2u) << Join(out);
+  EXPECT_EQ(out[1], "bind=-1 EADDRINUSE");
+  EXPECT_EQ(Count(Trace(), fakes::Call::kBind), 1u);
+  EXPECT_EQ(Stderr(), "");
+}
+
+TEST_F(Interposer, ABadDescriptorNumberPassesThroughAndSaysWhy) {
+  Child child({NETFAULT_PROBE, "socket4"}, "NETFAULT_CONTROL_FD=3x", stderr_path_);
+  std::vector<std::string> out;
+  EXPECT_EQ(child.Finish(&out), 0);
+  EXPECT_EQ(Stderr(),
+            "netfault: NETFAULT_CONTROL_FD=3x: not a descriptor number; passing every call "
+            "through\n");
+}
+
 TEST_F(Interposer, SealedRegionCannotBeTruncatedByTheTracedProgram) {
   ControlFile& ctl = Control();
   const std::vector<std::string> out = Run({"truncate", "socket4", "close"});
