@@ -8,11 +8,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -33,7 +36,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPython = "/usr/bin/python3";  // Debian's, as the adapters use
 
-// A child on pipes, with the interposer preloaded.
+// A child on pipes, with the interposer preloaded; `control` is the
+// NETFAULT_CONTROL_FD=n or NETFAULT_CONTROL=path it gets, or empty.
 class Child {
  public:
   Child(const std::vector<std::string>& argv, const std::string& control,
@@ -41,14 +45,14 @@ class Child {
     std::vector<std::string> vars;
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string v = *e;
-      if (v.rfind("LD_PRELOAD=", 0) == 0 || v.rfind("NETFAULT_CONTROL=", 0) == 0 ||
+      if (v.rfind("LD_PRELOAD=", 0) == 0 || v.rfind("NETFAULT_CONTROL", 0) == 0 ||
           v.rfind("ASAN_OPTIONS=", 0) == 0) {
         continue;
       }
       vars.push_back(v);
     }
     vars.push_back(std::string("LD_PRELOAD=") + NETFAULT_LIBRARY);
-    if (!control.empty()) vars.push_back("NETFAULT_CONTROL=" + control);
+    if (!control.empty()) vars.push_back(control);
     // The probe is an ASan build in the asan preset; the runtime must accept a
     // library preloaded before it.
     const char* asan = std::getenv("ASAN_OPTIONS");
@@ -182,22 +186,39 @@ class Interposer : public ::testing::Test {
     stderr_path_ = dir_ + "/stderr";
   }
   void TearDown() override {
+    if (child_fd_ >= 0) ::close(child_fd_);
     control_.reset();
     std::filesystem::remove_all(dir_);
   }
 
+  // A sealed memfd, as netconform makes.
   ControlFile& Control(Config config = {}, Sizes sizes = {}) {
+    std::string error;
+    control_ = ControlFile::CreateSealed(config, sizes, &error);
+    EXPECT_NE(control_, nullptr) << error;
+    // Inherited by the children (the tests spawn from one thread).
+    child_fd_ = ::fcntl(control_->fd(), F_DUPFD, 100);
+    EXPECT_GE(child_fd_, 0);
+    return *control_;
+  }
+  // A file at control_path_, as the benchmark makes.
+  ControlFile& ControlAtPath(Config config = {}, Sizes sizes = {}) {
     std::string error;
     control_ = ControlFile::Create(control_path_, config, sizes, &error);
     EXPECT_NE(control_, nullptr) << error;
     return *control_;
+  }
+  // What the child gets: the memfd when there is one, else the path.
+  std::string ControlEnv() const {
+    if (child_fd_ >= 0) return "NETFAULT_CONTROL_FD=" + std::to_string(child_fd_);
+    return "NETFAULT_CONTROL=" + control_path_;
   }
 
   // Runs the probe (or any argv) to the end; its stdout lines.
   std::vector<std::string> Run(std::vector<std::string> argv, bool with_control = true,
                                int* status = nullptr) {
     if (argv.empty() || argv[0] != kPython) argv.insert(argv.begin(), NETFAULT_PROBE);
-    Child child(argv, with_control ? control_path_ : "", stderr_path_);
+    Child child(argv, with_control ? ControlEnv() : "", stderr_path_);
     std::vector<std::string> out;
     const int st = child.Finish(&out);
     if (status != nullptr) {
@@ -221,6 +242,7 @@ class Interposer : public ::testing::Test {
   std::string control_path_;
   std::string stderr_path_;
   std::unique_ptr<ControlFile> control_;
+  int child_fd_ = -1;
 };
 
 TEST_F(Interposer, PassThroughWithoutControl) {
@@ -418,7 +440,7 @@ TEST_F(Interposer, MissingControlFilePassesThroughAndSaysWhy) {
 TEST_F(Interposer, TracksTheSocketsLeftOpen) {
   ControlFile& ctl = Control();
   Child child({NETFAULT_PROBE, "socket4", "socket4", "socket4", "close", "file", "accept", "wait"},
-              control_path_, stderr_path_);
+              ControlEnv(), stderr_path_);
   std::vector<int> fds;
   for (int i = 0; i < 3; ++i) {
     std::optional<std::string> l = child.ReadLine();
@@ -438,7 +460,7 @@ TEST_F(Interposer, ANewPlanRestartsTheCounts) {
   ControlFile& ctl = Control(Plan("bind = EACCES\n"));
   Child child({NETFAULT_PROBE, "socket4", "bind4", "0", "bind4", "0", "wait", "socket4", "bind4",
                "0", "wait", "bind4", "0"},
-              control_path_, stderr_path_);
+              ControlEnv(), stderr_path_);
   for (const char* want : {"bind=-1 EACCES", "bind=0", "wait=ready"}) {
     std::optional<std::string> l = child.ReadLine();
     if (l && l->rfind("socket=", 0) == 0) l = child.ReadLine();
@@ -466,6 +488,324 @@ TEST_F(Interposer, AForkedChildPassesThrough) {
   ASSERT_EQ(out, (std::vector<std::string>{"fork=ok", "socket=-1 EMFILE"}));
   const TraceSince t = Trace();
   EXPECT_EQ(Count(t, fakes::Call::kSocket), 1u);
+}
+
+// ---- the control region is untrusted -------------------------------------------
+
+// The region through a mapping of its own, as a hostile traced process has it.
+class Scribbler {
+ public:
+  explicit Scribbler(const ControlFile& ctl) {
+    struct stat st {};
+    EXPECT_EQ(::fstat(ctl.fd(), &st), 0);
+    size_ = static_cast<size_t>(st.st_size);
+    base_ =
+        static_cast<char*>(::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, ctl.fd(), 0));
+    EXPECT_NE(base_, MAP_FAILED);
+  }
+  ~Scribbler() { ::munmap(base_, size_); }
+  template <typename T>
+  void Put(size_t offset, T value) {
+    std::memcpy(base_ + offset, &value, sizeof value);
+  }
+  template <typename T>
+  T Get(size_t offset) const {
+    T v;
+    std::memcpy(&v, base_ + offset, sizeof v);
+    return v;
+  }
+  void Random(uint64_t seed) {
+    uint64_t x = 0x9e3779b97f4a7c15ull ^ seed;
+    for (size_t i = 0; i + 8 <= size_; i += 8) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      Put(i, x);
+    }
+  }
+  size_t size() const { return size_; }
+
+ private:
+  char* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Where the header keeps things (netfault_control.cc's PlainHeader + atomics).
+constexpr size_t kTraceOffsetAt = 40;
+constexpr size_t kFdsOffsetAt = 56;
+constexpr size_t kGenerationAt = 72;
+constexpr size_t kTraceUsedAt = 80;
+constexpr size_t kOwnerAt = 88;
+constexpr size_t kDroppedAt = 96;
+
+TEST_F(Interposer, AFileRegionStillWorksForTrustedPrograms) {
+  // The benchmark's way: NETFAULT_CONTROL=<path>.
+  ControlAtPath(Plan("bind = EADDRINUSE\n"));
+  ASSERT_EQ(ControlEnv(), "NETFAULT_CONTROL=" + control_path_);
+  const std::vector<std::string> out = Run({"socket4", "bind4", "0"});
+  ASSERT_EQ(out.size(), 2u) << Join(out);
+  EXPECT_EQ(out[1], "bind=-1 EADDRINUSE");
+  EXPECT_EQ(Count(Trace(), fakes::Call::kBind), 1u);
+  EXPECT_EQ(Stderr(), "");
+}
+
+TEST_F(Interposer, ABadDescriptorNumberPassesThroughAndSaysWhy) {
+  Child child({NETFAULT_PROBE, "socket4"}, "NETFAULT_CONTROL_FD=3x", stderr_path_);
+  std::vector<std::string> out;
+  EXPECT_EQ(child.Finish(&out), 0);
+  EXPECT_EQ(Stderr(),
+            "netfault: NETFAULT_CONTROL_FD=3x: not a descriptor number; passing every call "
+            "through\n");
+}
+
+TEST_F(Interposer, SealedRegionCannotBeTruncatedByTheTracedProgram) {
+  ControlFile& ctl = Control();
+  const std::vector<std::string> out = Run({"truncate", "socket4", "close"});
+  ASSERT_EQ(out.size(), 3u) << Join(out);
+  // Shrinking would SIGBUS every mapping; growing is refused as well.
+  EXPECT_EQ(out[0], "truncate=-1 EPERM -1 EPERM");
+  std::string error;
+  EXPECT_TRUE(ctl.Check(&error)) << error;
+  const TraceSince t = Trace();
+  EXPECT_EQ(t.corrupted, "");
+  EXPECT_EQ(Count(t, fakes::Call::kSocket), 1u);
+  // Nor can the runner lift the seals.
+  EXPECT_EQ(::fcntl(ctl.fd(), F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+}
+
+TEST_F(Interposer, AProgramThatScribblesTheRegionIsReportedNotTrusted) {
+  ControlFile& ctl = Control();
+  const std::vector<std::string> out = Run({"socket4", "close", "scribble", "7"});
+  ASSERT_EQ(out.size(), 3u) << Join(out);
+  EXPECT_EQ(out[2], "scribble=ok");
+  std::string error;
+  EXPECT_FALSE(ctl.Check(&error));
+  EXPECT_EQ(error, "the header's magic was overwritten");
+  EXPECT_NE(Trace().corrupted, "");
+  std::string fds_error;
+  ctl.OpenSockets(&fds_error);
+  EXPECT_NE(fds_error.find("fd table: fd "), std::string::npos) << fds_error;
+}
+
+TEST_F(Interposer, RandomRegionsNeverCrashTheReaderAndAreReported) {
+  Sizes small;
+  small.trace_bytes = 1 << 16;
+  ControlFile& ctl = Control({}, small);
+  Scribbler s(ctl);
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    s.Random(seed);
+    std::string error;
+    EXPECT_FALSE(ctl.Check(&error)) << seed;
+    EXPECT_FALSE(error.empty());
+    // Marks as the runner keeps them, and one a random region suggests.
+    for (const TraceMark& mark : {TraceMark{}, ctl.Mark()}) {
+      const TraceSince t = ctl.ReadSince(mark, 100);
+      EXPECT_LE(t.lines.size(), 100u);
+      // Only what was read before the corruption came to light.
+      if (t.corrupted.empty()) {
+        EXPECT_LE(t.end.offset, small.trace_bytes);
+      }
+    }
+    ctl.OpenSockets(&error);
+  }
+}
+
+TEST_F(Interposer, EachCorruptionOfTheRegionIsNamed) {
+  ControlFile& ctl = Control();
+  Scribbler s(ctl);
+  std::string error;
+  ASSERT_TRUE(ctl.Check(&error)) << error;
+  ASSERT_TRUE(ctl.Append(static_cast<uint16_t>(fakes::Call::kBind), "bind(3, 127.0.0.1:0) = 0"));
+  ASSERT_TRUE(ctl.Check(&error)) << error;
+  const uint64_t trace_at = s.Get<uint64_t>(kTraceOffsetAt);
+  const uint64_t used = s.Get<uint64_t>(kTraceUsedAt);
+  const TraceMark start{};
+
+  auto expect_trace = [&](const std::string& want) {
+    const TraceSince t = ctl.ReadSince(start);
+    EXPECT_EQ(t.corrupted, want);
+  };
+  expect_trace("");
+
+  // A record's call that is no call, a length past the end, a reserved field.
+  s.Put<uint16_t>(trace_at + 4, 200);
+  expect_trace("trace record at offset 0: call 200 is no call");
+  s.Put<uint16_t>(trace_at + 4, static_cast<uint16_t>(fakes::Call::kBind));
+  s.Put<uint32_t>(trace_at, 1u << 30);
+  expect_trace("trace record at offset 0: its length 1073741824 runs past the trace's end (" +
+               std::to_string(used) + ")");
+  s.Put<uint32_t>(trace_at, 24);
+  s.Put<uint16_t>(trace_at + 6, 1);
+  expect_trace("trace record at offset 0: its reserved field is not 0");
+  s.Put<uint16_t>(trace_at + 6, 0);
+  expect_trace("");
+
+  // The write offset: unaligned, or gone back.
+  s.Put<uint64_t>(kTraceUsedAt, used + 3);
+  EXPECT_FALSE(ctl.Check(&error));
+  EXPECT_EQ(error, "the trace's write offset " + std::to_string(used + 3) + " is not aligned");
+  s.Put<uint64_t>(kTraceUsedAt, 0);
+  EXPECT_FALSE(ctl.Check(&error));
+  EXPECT_EQ(error, "the trace's write offset went back from " + std::to_string(used) + " to 0");
+  TraceMark later = start;
+  later.offset = used;
+  EXPECT_EQ(ctl.ReadSince(later).corrupted,
+            "the trace's write offset went back from " + std::to_string(used) + " to 0");
+  s.Put<uint64_t>(kTraceUsedAt, used);
+
+  // Dropped counts: one of no call, one gone back.
+  s.Put<uint64_t>(kDroppedAt + 8 * 31, 5);
+  EXPECT_FALSE(ctl.Check(&error));
+  EXPECT_EQ(error, "dropped count 31 (no such call) is 5");
+  s.Put<uint64_t>(kDroppedAt + 8 * 31, 0);
+  TraceMark counted = start;
+  counted.dropped[static_cast<size_t>(fakes::Call::kBind)] = 9;
+  EXPECT_EQ(ctl.ReadSince(counted).corrupted, "the dropped count of bind went back from 9 to 0");
+
+  // The generation only netconform writes, and the header's layout.
+  const uint64_t g = s.Get<uint64_t>(kGenerationAt);
+  s.Put<uint64_t>(kGenerationAt, g + 2);
+  EXPECT_FALSE(ctl.Check(&error));
+  EXPECT_EQ(error, "the header's config generation is " + std::to_string(g + 2) +
+                       ", netconform wrote " + std::to_string(g));
+  s.Put<uint64_t>(kGenerationAt, g);
+  const uint64_t fds_at = s.Get<uint64_t>(kFdsOffsetAt);
+  s.Put<uint64_t>(kFdsOffsetAt, 1ull << 40);
+  EXPECT_FALSE(ctl.Check(&error));
+  EXPECT_EQ(error, "the header's fd table offset is 1099511627776, netconform wrote " +
+                       std::to_string(fds_at));
+  // Never followed: the table is read where netconform put it.
+  EXPECT_EQ(ctl.OpenSockets(&error), std::vector<int>{});
+  s.Put<uint64_t>(kFdsOffsetAt, fds_at);
+  s.Put<int32_t>(kOwnerAt, -5);
+  EXPECT_FALSE(ctl.Check(&error));
+  EXPECT_EQ(error, "the owner pid is -5");
+  s.Put<int32_t>(kOwnerAt, 0);
+
+  // The fd table: a byte that is no kind.
+  s.Put<uint8_t>(fds_at + 7, 1);
+  s.Put<uint8_t>(fds_at + 9, 77);
+  error.clear();
+  EXPECT_EQ(ctl.OpenSockets(&error), std::vector<int>{7});
+  EXPECT_EQ(error, "fd table: fd 9 holds 77 (not 0, 1 or 2)");
+  s.Put<uint8_t>(fds_at + 9, 0);
+
+  ASSERT_TRUE(ctl.Check(&error)) << error;
+  // A line that is not UTF-8 reaches the report escaped, not as raw bytes.
+  s.Put<uint8_t>(trace_at + 8, 0xff);
+  const TraceSince t = ctl.ReadSince(start);
+  ASSERT_EQ(t.lines.size(), 1u);
+  EXPECT_EQ(t.lines[0].text.substr(0, 4), "\\xff");
+}
+
+TEST_F(Interposer, TheBoundOnLinesKeptStillCountsEveryCall) {
+  ControlFile& ctl = Control();
+  for (int i = 0; i < 10; ++i) ctl.Append(static_cast<uint16_t>(fakes::Call::kListen), "listen");
+  const TraceSince t = ctl.ReadSince(TraceMark{}, 4);
+  EXPECT_EQ(t.corrupted, "");
+  EXPECT_EQ(t.lines.size(), 4u);
+  EXPECT_EQ(t.unkept[static_cast<size_t>(fakes::Call::kListen)], 6u);
+}
+
+// ---- the fd table: copies, ranges ----------------------------------------------
+
+TEST_F(Interposer, ACopyOfASocketIsASocket) {
+  Control();
+  const std::vector<std::string> out = Run({"socket4", "dup", "close", "dupfd", "close", "close"});
+  ASSERT_EQ(out.size(), 6u) << Join(out);
+  const std::string s = std::to_string(Fd(out[0]));
+  const std::string d = std::to_string(Fd(out[1]));
+  const std::string f = std::to_string(Fd(out[3]));
+  EXPECT_EQ(Lines(Trace()), (std::vector<std::string>{
+                                "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0) = " + s,
+                                "close(" + d + ") = 0",
+                                "close(" + f + ") = 0",
+                                "close(" + s + ") = 0",
+                            }));
+  EXPECT_EQ(control_->OpenSockets(), std::vector<int>{});
+}
+
+TEST_F(Interposer, AFileDup2dOverASocketIsNoSocket) {
+  // A fault for sockets' close must not hit the file now at that number.
+  Control(Plan("close always = EIO\n"));
+  const std::vector<std::string> out = Run({"socket4", "dup2file", "close"});
+  ASSERT_EQ(out.size(), 3u) << Join(out);
+  EXPECT_EQ(out[1], "dup2=ok");
+  EXPECT_EQ(out[2], "close=0");
+  EXPECT_EQ(Count(Trace(), fakes::Call::kClose), 0u);
+}
+
+TEST_F(Interposer, CloseRangeForgetsTheSocketsItCloses) {
+  // The socket's number is reused by a file, whose close is not faulted.
+  Control(Plan("close always = EIO\n"));
+  const std::vector<std::string> out = Run({"socket4", "closerange", "0", "file"});
+  ASSERT_EQ(out.size(), 3u) << Join(out);
+  EXPECT_EQ(out[1], "close_range=0");
+  EXPECT_EQ(out[2], "file=0");
+  EXPECT_EQ(control_->OpenSockets(), std::vector<int>{});
+}
+
+TEST_F(Interposer, CloseRangeFlagsAndClosefrom) {
+  struct Way {
+    std::vector<std::string> args;
+    bool second_open;  // whether the second socket stays a socket
+  };
+  for (const Way& w : {Way{{"closerange", "cloexec"}, true}, Way{{"closerange", "unshare"}, false},
+                       Way{{"closefrom"}, false}}) {
+    SCOPED_TRACE(w.args[0] + (w.args.size() > 1 ? " " + w.args[1] : ""));
+    Control();
+    std::vector<std::string> argv = {"socket4", "socket4"};
+    argv.insert(argv.end(), w.args.begin(), w.args.end());
+    const std::vector<std::string> out = Run(argv);
+    ASSERT_EQ(out.size(), 3u) << Join(out);
+    std::vector<int> want = {Fd(out[0])};
+    if (w.second_open) want.push_back(Fd(out[1]));
+    EXPECT_EQ(control_->OpenSockets(), want);
+    ::close(child_fd_);
+    child_fd_ = -1;
+  }
+}
+
+TEST_F(Interposer, AVforkChildsClosesAreNotTheParents) {
+  Control();
+  const std::vector<std::string> out = Run({"socket4", "vfork", "socket4"});
+  ASSERT_EQ(out.size(), 3u) << Join(out);
+  EXPECT_EQ(out[1], "vfork=ok");
+  EXPECT_EQ(control_->OpenSockets(), (std::vector<int>{Fd(out[0]), Fd(out[2])}));
+}
+
+// ---- the trace starts with the first request, however it is read ---------------
+
+TEST_F(Interposer, TheTraceStartsWhenStdinIsReadThroughStdio) {
+  for (const char* how :
+       {"read", "fgets", "fgets_chk", "getline", "fread", "getc", "getc_unlocked", "cin"}) {
+    SCOPED_TRACE(how);
+    Config config;
+    config.wait_for_stdin = true;
+    ControlFile& ctl = Control(config);
+    Child child(
+        {NETFAULT_PROBE, "socket4", "close", "readwith", how, "socket4", "bind4", "0", "close"},
+        ControlEnv(), stderr_path_);
+    for (const char* want : {"socket=", "close=0", "readwith=ready"}) {
+      const std::optional<std::string> l = child.ReadLine();
+      ASSERT_TRUE(l);
+      EXPECT_EQ(l->rfind(want, 0), 0u) << *l;
+    }
+    // Before the request: nothing traced.
+    EXPECT_EQ(ctl.ReadSince(TraceMark{}).lines.size(), 0u);
+    child.WriteLine("{\"op\":\"hello\"}");
+    std::vector<std::string> rest;
+    EXPECT_EQ(child.Finish(&rest), 0);
+    ASSERT_EQ(rest.size(), 4u) << Join(rest);
+    EXPECT_EQ(rest[0], "readwith=line");
+    const TraceSince t = ctl.ReadSince(TraceMark{});
+    EXPECT_EQ(Count(t, fakes::Call::kSocket), 1u) << Join(Lines(t));
+    EXPECT_EQ(Count(t, fakes::Call::kBind), 1u);
+    EXPECT_EQ(Count(t, fakes::Call::kClose), 1u);
+    ::close(child_fd_);
+    child_fd_ = -1;
+  }
 }
 
 }  // namespace

@@ -17,12 +17,34 @@
 //   wait                           prints "wait=ready", then reads a line from stdin
 //   threads N M                    N threads, each M x (socket, close)
 //   fork                           a child makes socket + close, then exits
+//   dup | dupfd                    dup / fcntl(F_DUPFD_CLOEXEC) of the current fd;
+//                                  the copy becomes the current one
+//   dup2file                       dup2 of a /dev/null fd over the current fd,
+//                                  which is a file from then on
+//   closerange FLAGS               close_range(current, ~0U, FLAGS: 0, cloexec,
+//                                  unshare); forgets closed fds
+//   closefrom                      closefrom(current); forgets closed fds
+//   vfork                          a vfork child dup2s over fd 0 and close_ranges
+//                                  every fd from 3 (its own), then exits
+//   readwith HOW                   prints "readwith=ready", then reads one line
+//                                  of stdin with HOW: read, fgets, fgets_chk,
+//                                  getline, fread, getc, getc_unlocked, cin
+//   truncate                       ftruncate of the control region
+//                                  (NETFAULT_CONTROL_FD) to 0 and to twice its
+//                                  size: "truncate=-1 EPERM -1 EPERM"
+//   scribble SEED                  random bytes over the whole control region
+//   adapter                        a hostile adapter: answers each request line
+//                                  (read with fgets) with {"ok":true,...}; a
+//                                  request holding "scribble" or "truncate"
+//                                  does that to the control region first
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +77,10 @@ std::string Err(int e) {
       return "ECONNABORTED";
     case EMFILE:
       return "EMFILE";
+    case EPERM:
+      return "EPERM";
+    case EIO:
+      return "EIO";
     default:
       return "E" + std::to_string(e);
   }
@@ -71,6 +97,96 @@ sockaddr_in Loopback(int port) {
 }
 
 void Say(const std::string& line) { std::cout << line << std::endl; }
+
+int ControlFd() {
+  const char* fd = std::getenv("NETFAULT_CONTROL_FD");
+  return fd != nullptr ? std::atoi(fd) : -1;
+}
+
+std::string Truncate() {
+  const int fd = ControlFd();
+  struct stat st {};
+  ::fstat(fd, &st);
+  const std::string shrink = Rc(::ftruncate(fd, 0));
+  const std::string grow = Rc(::ftruncate(fd, st.st_size * 2));
+  return shrink + " " + grow;
+}
+
+std::string Scribble(unsigned seed) {
+  const int fd = ControlFd();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Rc(-1);
+  void* p =
+      ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return Rc(-1);
+  uint64_t x = 0x9e3779b97f4a7c15ull ^ seed;
+  auto* words = static_cast<uint64_t*>(p);
+  for (size_t i = 0; i < static_cast<size_t>(st.st_size) / 8; ++i) {
+    x ^= x << 13;  // xorshift64
+    x ^= x >> 7;
+    x ^= x << 17;
+    words[i] = x;
+  }
+  ::munmap(p, static_cast<size_t>(st.st_size));
+  return "ok";
+}
+
+extern "C" char* __fgets_chk(char* s, size_t size, int n, FILE* fp);
+
+// One line of stdin, read the way `how` says; false at end of input.
+bool ReadLineWith(const std::string& how) {
+  char buf[4096];
+  if (how == "read") {
+    char c = 0;
+    while (::read(0, &c, 1) == 1) {
+      if (c == '\n') return true;
+    }
+    return false;
+  }
+  if (how == "fgets") return std::fgets(buf, sizeof buf, stdin) != nullptr;
+  if (how == "fgets_chk") return __fgets_chk(buf, sizeof buf, sizeof buf, stdin) != nullptr;
+  if (how == "getline") {
+    char* line = nullptr;
+    size_t n = 0;
+    const ssize_t r = ::getline(&line, &n, stdin);
+    std::free(line);
+    return r > 0;
+  }
+  if (how == "fread") {
+    if (std::fread(buf, 1, 1, stdin) != 1) return false;
+    return buf[0] == '\n' || std::fgets(buf, sizeof buf, stdin) != nullptr;
+  }
+  if (how == "getc" || how == "getc_unlocked") {
+    for (int c; (c = how == "getc" ? std::getc(stdin) : getc_unlocked(stdin)) != EOF;) {
+      if (c == '\n') return true;
+    }
+    return false;
+  }
+  if (how == "cin") {
+    std::string line;
+    return static_cast<bool>(std::getline(std::cin, line));
+  }
+  std::cerr << "netfault_probe: unknown way to read " << how << "\n";
+  std::exit(2);
+}
+
+// A hostile adapter of the line protocol (docs/ADAPTER.md), enough for netconform.
+int Adapter() {
+  char line[65536];
+  while (std::fgets(line, sizeof line, stdin) != nullptr) {
+    const std::string request = line;
+    std::string reply = R"({"ok":true,"impl":"netfault_probe")";
+    if (request.find("scribble") != std::string::npos) Scribble(1);
+    if (request.find("truncate") != std::string::npos) {
+      reply += R"(,"truncate":")" + Truncate() + "\"";
+    }
+    // One call of the seam, so a request has a trace.
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) ::close(fd);
+    std::cout << reply << "}" << std::endl;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -193,6 +309,52 @@ int main(int argc, char** argv) {
       int status = 0;
       ::waitpid(pid, &status, 0);
       Say(std::string("fork=") + (WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed"));
+    } else if (cmd == "dup" || cmd == "dupfd") {
+      const int fd = cmd == "dup" ? ::dup(current()) : ::fcntl(current(), F_DUPFD_CLOEXEC, 0);
+      if (fd >= 0) fds.push_back(fd);
+      Say(cmd + "=" + Rc(fd));
+    } else if (cmd == "dup2file") {
+      const int file = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      const int r = ::dup2(file, current());
+      ::close(file);
+      Say("dup2=" + (r == current() ? std::string("ok") : Rc(r)));
+    } else if (cmd == "closerange") {
+      const std::string how = arg();
+      const int flags = how == "cloexec"   ? CLOSE_RANGE_CLOEXEC
+                        : how == "unshare" ? CLOSE_RANGE_UNSHARE
+                                           : 0;
+      const int first = current();
+      const int r = ::close_range(static_cast<unsigned>(first), ~0u, flags);
+      if (r == 0 && how != "cloexec") {
+        while (!fds.empty() && fds.back() >= first) fds.pop_back();
+      }
+      Say("close_range=" + Rc(r));
+    } else if (cmd == "closefrom") {
+      const int first = current();
+      ::closefrom(first);
+      while (!fds.empty() && fds.back() >= first) fds.pop_back();
+      Say("closefrom=ok");
+    } else if (cmd == "vfork") {
+      const pid_t pid = ::vfork();
+      if (pid == 0) {
+        ::dup2(2, 0);
+        ::close_range(3, ~0u, 0);
+        ::_exit(0);
+      }
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      Say(std::string("vfork=") +
+          (WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed"));
+    } else if (cmd == "readwith") {
+      const std::string how = arg();
+      Say("readwith=ready");
+      Say(std::string("readwith=") + (ReadLineWith(how) ? "line" : "eof"));
+    } else if (cmd == "truncate") {
+      Say("truncate=" + Truncate());
+    } else if (cmd == "scribble") {
+      Say("scribble=" + Scribble(static_cast<unsigned>(std::atoi(arg().c_str()))));
+    } else if (cmd == "adapter") {
+      return Adapter();
     } else {
       std::cerr << "netfault_probe: unknown command " << cmd << "\n";
       return 2;

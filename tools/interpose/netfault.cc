@@ -20,8 +20,12 @@
 //   opened by socket, accept, accept4 or epoll_create1, as the seam only ever
 //   closes those; a program's files and pipes are not the seam's.
 // poll is not interposed: it is not a call of the seam (no fault plan or
-// trace could name it). read is watched on fd 0 only: the first request an
-// adapter reads starts the trace (Config::wait_for_stdin).
+// trace could name it). read is watched on fd 0 only, and so are the stdio
+// input functions on stdin (netfault_stdin.cc): the first request an adapter
+// reads starts the trace (Config::wait_for_stdin).
+// dup, dup2, dup3, fcntl(F_DUPFD, F_DUPFD_CLOEXEC), close_range and closefrom
+// only keep the fd table right (a copy of a socket is a socket; a number
+// closed or reused is not one any more); they are neither traced nor faulted.
 // netfault_quiet(), exported too, lets an adapter mark its own observations
 // of the implementation's sockets, which are not the implementation's calls.
 //
@@ -47,8 +51,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstdarg>
 #include <cstdlib>
 #include <cstring>
@@ -63,6 +70,13 @@
 #include "netutil/fakes/injecting_sys.h"
 #include "netutil/fakes/trace.h"
 #include "netutil/sys.h"
+
+#ifndef CLOSE_RANGE_UNSHARE  // C libraries older than glibc 2.34
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 namespace netutil::netfault {
 namespace {
@@ -141,6 +155,13 @@ RealFn<mode_t(mode_t)> real_umask{"umask"};
 RealFn<int(int)> real_epoll_create1{"epoll_create1"};
 RealFn<int(int, int, int, epoll_event*)> real_epoll_ctl{"epoll_ctl"};
 RealFn<ssize_t(int, void*, size_t)> real_read{"read"};
+RealFn<int(int)> real_dup{"dup"};
+RealFn<int(int, int)> real_dup2{"dup2"};
+RealFn<int(int, int, int)> real_dup3{"dup3"};
+// Not in every C library this may load into (glibc 2.34 and later): ENOSYS
+// from RealFn when absent, as a program calling them there would get.
+RealFn<int(unsigned, unsigned, int)> real_close_range{"close_range"};
+RealFn<void(int)> real_closefrom{"closefrom"};
 RealFn<int(int, epoll_event*, int, int)> real_epoll_wait{"epoll_wait"};
 
 // ---- per-thread state --------------------------------------------------------------
@@ -222,6 +243,10 @@ class RealSys final : public Sys {
     if (fds_ != nullptr && fd >= 0) fds_->SetFd(fd, kind);
   }
   bool Tracked(int fd) const { return fds_ != nullptr && fds_->GetFd(fd) != FdKind::kNone; }
+  FdKind Kind(int fd) const { return fds_ != nullptr ? fds_->GetFd(fd) : FdKind::kNone; }
+  void Untrack(uint64_t first, uint64_t last) {
+    if (fds_ != nullptr) fds_->ClearFds(first, last);
+  }
 
   GaiResult getaddrinfo(const std::optional<std::string>&, const std::string&,
                         const AddrInfoHints&) override {
@@ -475,6 +500,9 @@ struct Engine {
   // Config::wait_for_stdin, and whether this process has read its stdin yet.
   std::atomic<bool> wait_for_stdin{false};
   std::atomic<bool> stdin_read{false};
+  // The process that attached: a vfork child (same memory, no atfork
+  // handlers, fds of its own) has another.
+  pid_t pid = 0;
 };
 
 enum State : int { kUninit, kIniting, kOff, kOn };
@@ -500,22 +528,45 @@ void ForkChild() {
   g_state.store(kOff, std::memory_order_release);
 }
 
+// The control region the environment names: NETFAULT_CONTROL_FD (an
+// inherited sealed memfd, netconform's way) before NETFAULT_CONTROL (a file).
+// `what` is the variable as "NAME=value", empty when neither is set.
+std::unique_ptr<ControlFile> AttachFromEnvironment(std::string* what, std::string* error) {
+  const char* fd_text = std::getenv("NETFAULT_CONTROL_FD");
+  if (fd_text != nullptr && *fd_text != '\0') {
+    *what = std::string("NETFAULT_CONTROL_FD=") + fd_text;
+    char* end = nullptr;
+    errno = 0;
+    const long fd = std::strtol(fd_text, &end, 10);
+    if (errno != 0 || *end != '\0' || fd < 0 || fd > INT_MAX ||
+        !std::isdigit(static_cast<unsigned char>(*fd_text))) {
+      *error = "not a descriptor number";
+      return nullptr;
+    }
+    return ControlFile::AttachFd(static_cast<int>(fd), error);
+  }
+  const char* path = std::getenv("NETFAULT_CONTROL");
+  if (path == nullptr || *path == '\0') return nullptr;
+  *what = std::string("NETFAULT_CONTROL=") + path;
+  return ControlFile::Attach(path, error);
+}
+
 void Init() {
   int expected = kUninit;
   if (!g_state.compare_exchange_strong(expected, kIniting)) return;
   Busy busy;
   int next = kOff;
   try {
-    const char* path = std::getenv("NETFAULT_CONTROL");
-    if (path != nullptr && *path != '\0') {
-      std::string error;
-      std::unique_ptr<ControlFile> ctl = ControlFile::Attach(path, &error);
+    std::string error;
+    std::string what;
+    std::unique_ptr<ControlFile> ctl = AttachFromEnvironment(&what, &error);
+    if (!what.empty()) {
       if (!ctl) {
-        Complain(std::string("NETFAULT_CONTROL=") + path + ": " + error +
-                 "; passing every call through");
+        Complain(what + ": " + error + "; passing every call through");
       } else {
         const bool owner = ctl->ClaimOwner(::getpid());
         auto* e = new Engine(std::move(ctl));
+        e->pid = ::getpid();
         if (owner) e->real.set_fds(e->ctl.get());
         {
           std::lock_guard<std::mutex> lock(e->mu);
@@ -677,7 +728,31 @@ int StatCall(const char* path, void* buf, bool link, bool is64) {
   return Answer(SysInt{r.ok() ? 0 : -1, r.err}, saved);
 }
 
+// The fd table when this process keeps one and the call is the program's own
+// (not ours, not before start-up, not in a forked child); nullptr otherwise.
+// The getpid() leaves out a vfork child too, which typically dup2s and
+// close_ranges its own fds just before exec (Python's subprocess does): those
+// are not the parent's. A system call, so only for these rare calls; the hot
+// close() goes without it.
+RealSys* FdTable() {
+  if (RouteOf(Call::kClose) == Route::kPass || ::getpid() != g_engine->pid) return nullptr;
+  return &g_engine->real;
+}
+
+// A new descriptor `copy` of `fd` (dup, dup2, dup3, F_DUPFD): of fd's kind,
+// so closing the copy of a socket is traced, and a number that was a socket
+// and now holds a file is no socket any more.
+void TrackCopy(RealSys* table, int fd, int copy) {
+  if (table != nullptr && copy >= 0 && copy != fd) table->Track(copy, table->Kind(fd));
+}
+
 int FcntlCall(bool is64, int fd, int cmd, void* arg) {
+  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+    RealSys* table = FdTable();
+    const int r = CallFcntl(is64, fd, cmd, arg);
+    TrackCopy(table, fd, r);
+    return r;
+  }
   const bool int_cmd = cmd == F_GETFL || cmd == F_SETFL || cmd == F_GETFD || cmd == F_SETFD;
   Route route = Route::kPass;
   if (int_cmd) {
@@ -730,6 +805,8 @@ using namespace netutil::netfault;
 // symbols); these are the library's whole interface.
 #pragma GCC visibility push(default)
 extern "C" {
+
+__attribute__((visibility("hidden"))) void netfault_stdin_read();
 
 int getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** res) {
   Route route = RouteOf(Call::kGetaddrinfo);
@@ -911,10 +988,61 @@ int fchmod(int fd, mode_t mode) noexcept {
 // (Config::wait_for_stdin). One compare for every other fd.
 ssize_t read(int fd, void* buf, size_t n) {
   const ssize_t r = real_read(fd, buf, n);
-  if (fd == 0 && r > 0 && g_state.load(std::memory_order_acquire) == kOn) {
+  if (fd == 0 && r > 0) netfault_stdin_read();
+  return r;
+}
+
+// Not calls of the seam either: they only keep the fd table right.
+int dup(int fd) noexcept {
+  RealSys* table = FdTable();
+  const int r = real_dup(fd);
+  TrackCopy(table, fd, r);
+  return r;
+}
+
+int dup2(int fd, int fd2) noexcept {
+  RealSys* table = FdTable();
+  const int r = real_dup2(fd, fd2);
+  TrackCopy(table, fd, r);
+  return r;
+}
+
+int dup3(int fd, int fd2, int flags) noexcept {
+  RealSys* table = FdTable();
+  const int r = real_dup3(fd, fd2, flags);
+  TrackCopy(table, fd, r);
+  return r;
+}
+
+// CLOSE_RANGE_CLOEXEC only marks the range close-on-exec: nothing is closed.
+// CLOSE_RANGE_UNSHARE closes it in a private copy of the fd table, the one the
+// caller goes on with (typically just before exec), so it is forgotten too.
+// Forgotten before the real call, as close does: the numbers may be reused at
+// once. A call the kernel refuses (EINVAL) forgets nothing.
+int close_range(unsigned first, unsigned last, int flags) noexcept {
+  RealSys* table = FdTable();
+  const unsigned known = CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE;
+  const auto uflags = static_cast<unsigned>(flags);
+  if (table != nullptr && first <= last && (uflags & ~known) == 0 &&
+      (uflags & CLOSE_RANGE_CLOEXEC) == 0) {
+    table->Untrack(first, last);
+  }
+  return real_close_range(first, last, flags);
+}
+
+void closefrom(int first) noexcept {
+  if (RealSys* table = FdTable()) table->Untrack(static_cast<unsigned>(std::max(first, 0)), ~0u);
+  real_closefrom(first);
+}
+
+// The program read from its stdin (read above, or the stdio functions of
+// netfault_stdin.cc): with Config::wait_for_stdin, its first request has
+// come, and the trace starts. Hidden: called from our own files only.
+__attribute__((visibility("hidden"))) void netfault_stdin_read() {
+  if (g_state.load(std::memory_order_acquire) == kOn &&
+      !g_engine->stdin_read.load(std::memory_order_relaxed)) {
     g_engine->stdin_read.store(true, std::memory_order_relaxed);
   }
-  return r;
 }
 
 // Calls this thread makes between netfault_quiet(1) and netfault_quiet(0)

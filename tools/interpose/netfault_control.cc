@@ -6,18 +6,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
 
 #include "netutil/errno_name.h"
+#include "netutil/fakes/syscall_table.h"
 #include "netutil/sock_addr.h"
 
 namespace netutil::netfault {
 
-// Plain fields are written once, by Create, before the traced process starts;
-// only the atomics change afterwards.
-struct ControlFile::Header {
+// The part of the header written once, by Create, before the traced process
+// starts; read by either side once (as a whole, into private memory).
+struct PlainHeader {
   char magic[8];
   uint32_t version;
   uint32_t header_bytes;
@@ -28,6 +30,11 @@ struct ControlFile::Header {
   uint64_t trace_bytes;
   uint64_t fds_offset;
   uint64_t max_fds;
+};
+
+// Only the atomics change after Create.
+struct ControlFile::Header {
+  PlainHeader plain;
   std::atomic<uint64_t> generation;
   std::atomic<uint64_t> trace_used;  // bytes reserved; may run past trace_bytes
   std::atomic<int32_t> owner_pid;
@@ -40,6 +47,10 @@ namespace {
 constexpr uint32_t kFlagIpv6Missing = 1;
 constexpr uint32_t kFlagTrace = 2;
 constexpr uint32_t kFlagWaitForStdin = 4;
+
+// What Attach maps at most: the largest region a runner makes (a 2 GiB trace
+// for the benchmark) with room to spare, so a garbled size maps nothing absurd.
+constexpr uint64_t kMaxFileBytes = uint64_t{8} << 30;
 
 struct ConfigHead {
   uint32_t flags;
@@ -65,62 +76,185 @@ bool Fail(std::string* error, std::string why) {
   return false;
 }
 
+std::string Num(uint64_t n) { return std::to_string(n); }
+
+// A trace line as text any JSON writer takes: valid UTF-8 kept, any other
+// byte as \xNN (a unix socket's path may hold anything; a scribbled record
+// must not make the report unwritable).
+std::string Utf8Safe(const char* p, size_t n) {
+  std::string out;
+  out.reserve(n);
+  size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len != 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(p[i + k]) >> 6) == 2;
+    if (ok && len > 1) {
+      // No overlong forms, surrogates or code points past U+10FFFF.
+      uint32_t cp = c & (0x7f >> len);
+      for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(p[i + k]) & 63);
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= kMin[len] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+    }
+    if (ok) {
+      out.append(p + i, len);
+      i += len;
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-ControlFile::ControlFile(std::string path, void* base, size_t size)
-    : path_(std::move(path)), base_(base), size_(size) {}
+ControlFile::ControlFile(std::string path, void* base, const Layout& layout, int fd)
+    : path_(std::move(path)), base_(base), layout_(layout), fd_(fd) {}
 
 ControlFile::~ControlFile() {
-  if (base_ != nullptr) ::munmap(base_, size_);
+  if (base_ != nullptr) ::munmap(base_, layout_.file_bytes);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 ControlFile::Header* ControlFile::header() const { return static_cast<Header*>(base_); }
 char* ControlFile::at(uint64_t offset) const { return static_cast<char*>(base_) + offset; }
 
-std::unique_ptr<ControlFile> ControlFile::Create(const std::string& path, const Config& config,
-                                                 const Sizes& sizes, std::string* error) {
-  static_assert(sizeof(Header) <= kHeaderBytes);
-  const uint64_t config_bytes = RoundUp(std::max<size_t>(sizes.config_bytes, 4096), 4096);
-  const uint64_t trace_bytes = RoundUp(std::max<size_t>(sizes.trace_bytes, 4096), 4096);
-  const uint64_t max_fds = RoundUp(std::max<size_t>(sizes.max_fds, 4096), 4096);
-  const uint64_t config_offset = kHeaderBytes;
-  const uint64_t trace_offset = config_offset + config_bytes;
-  const uint64_t fds_offset = trace_offset + trace_bytes;
-  const uint64_t file_bytes = fds_offset + max_fds;
+// --- creating (the runner) ---
 
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    Fail(error, Errno(("open " + path).c_str()));
-    return nullptr;
-  }
-  // The file stays sparse: only the pages written ever take memory or disk.
-  if (::ftruncate(fd, static_cast<off_t>(file_bytes)) != 0) {
+std::unique_ptr<ControlFile> ControlFile::CreateOn(int fd, std::string name, const Config& config,
+                                                   const Sizes& sizes, std::string* error) {
+  static_assert(sizeof(Header) <= kHeaderBytes);
+  Layout l;
+  l.config_bytes = RoundUp(std::max<size_t>(sizes.config_bytes, 4096), 4096);
+  l.trace_bytes = RoundUp(std::max<size_t>(sizes.trace_bytes, 4096), 4096);
+  l.max_fds = RoundUp(std::max<size_t>(sizes.max_fds, 4096), 4096);
+  l.config_offset = kHeaderBytes;
+  l.trace_offset = l.config_offset + l.config_bytes;
+  l.fds_offset = l.trace_offset + l.trace_bytes;
+  l.file_bytes = l.fds_offset + l.max_fds;
+  // The region stays sparse: only the pages written ever take memory or disk.
+  if (::ftruncate(fd, static_cast<off_t>(l.file_bytes)) != 0) {
     Fail(error, Errno("ftruncate"));
-    ::close(fd);
     return nullptr;
   }
-  void* base = ::mmap(nullptr, file_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  ::close(fd);  // the mapping keeps the file
+  void* base = ::mmap(nullptr, l.file_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
     Fail(error, Errno("mmap"));
     return nullptr;
   }
   auto* h = new (base) Header{};
-  h->version = kVersion;
-  h->header_bytes = kHeaderBytes;
-  h->file_bytes = file_bytes;
-  h->config_offset = config_offset;
-  h->config_bytes = config_bytes;
-  h->trace_offset = trace_offset;
-  h->trace_bytes = trace_bytes;
-  h->fds_offset = fds_offset;
-  h->max_fds = max_fds;
-  std::unique_ptr<ControlFile> file(new ControlFile(path, base, file_bytes));
+  h->plain.version = kVersion;
+  h->plain.header_bytes = kHeaderBytes;
+  h->plain.file_bytes = l.file_bytes;
+  h->plain.config_offset = l.config_offset;
+  h->plain.config_bytes = l.config_bytes;
+  h->plain.trace_offset = l.trace_offset;
+  h->plain.trace_bytes = l.trace_bytes;
+  h->plain.fds_offset = l.fds_offset;
+  h->plain.max_fds = l.max_fds;
+  std::unique_ptr<ControlFile> file(new ControlFile(std::move(name), base, l, -1));
   if (!file->WriteConfig(config, error)) return nullptr;
   // The magic last: a reader that sees it sees a complete header.
   std::atomic_thread_fence(std::memory_order_release);
-  std::memcpy(h->magic, kMagic, sizeof kMagic);
+  std::memcpy(h->plain.magic, kMagic, sizeof kMagic);
   return file;
+}
+
+std::unique_ptr<ControlFile> ControlFile::CreateSealed(const Config& config, const Sizes& sizes,
+                                                       std::string* error) {
+  const int fd = ::memfd_create("netfault", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) {
+    Fail(error, Errno("memfd_create"));
+    return nullptr;
+  }
+  std::unique_ptr<ControlFile> file = CreateOn(fd, "memfd:netfault", config, sizes, error);
+  // Sealed once its size is set: from here no one can shrink it (so no
+  // mapping of it can SIGBUS), grow it, or lift the seals.
+  if (file && ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    Fail(error, Errno("fcntl(F_ADD_SEALS)"));
+    file.reset();
+  }
+  if (!file) {
+    ::close(fd);
+    return nullptr;
+  }
+  file->fd_ = fd;
+  return file;
+}
+
+std::unique_ptr<ControlFile> ControlFile::Create(const std::string& path, const Config& config,
+                                                 const Sizes& sizes, std::string* error) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    Fail(error, Errno(("open " + path).c_str()));
+    return nullptr;
+  }
+  std::unique_ptr<ControlFile> file = CreateOn(fd, path, config, sizes, error);
+  ::close(fd);  // the mapping keeps the file
+  return file;
+}
+
+// --- attaching (the traced process) ---
+
+std::unique_ptr<ControlFile> ControlFile::AttachTo(int fd, std::string name, std::string* error) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    Fail(error, Errno("fstat"));
+    return nullptr;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    Fail(error, "not a regular file or memfd");
+    return nullptr;
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < kHeaderBytes || size > kMaxFileBytes) {
+    Fail(error, "the file is " + Num(size) + " bytes, not between a header (" + Num(kHeaderBytes) +
+                    ") and " + Num(kMaxFileBytes));
+    return nullptr;
+  }
+  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) {
+    Fail(error, Errno("mmap"));
+    return nullptr;
+  }
+  // One private copy of the header, validated; the region's is never read again.
+  PlainHeader h;
+  std::memcpy(&h, base, sizeof h);
+  auto area_ok = [&](uint64_t offset, uint64_t bytes) {
+    return offset >= kHeaderBytes && offset % 8 == 0 && bytes % 8 == 0 && offset <= size &&
+           bytes <= size - offset;
+  };
+  std::string why;
+  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
+    why = "bad magic (not a netfault control file)";
+  } else if (h.version != kVersion) {
+    why = "version " + Num(h.version) + ", this library reads " + Num(kVersion);
+  } else if (h.header_bytes != kHeaderBytes || h.file_bytes != size) {
+    why = "the header's sizes do not match the file (" + Num(h.file_bytes) + " bytes said, " +
+          Num(size) + " found)";
+  } else if (!area_ok(h.config_offset, h.config_bytes) || h.config_bytes < sizeof(ConfigHead) ||
+             !area_ok(h.trace_offset, h.trace_bytes) || !area_ok(h.fds_offset, h.max_fds)) {
+    why = "an area lies outside the file";
+  }
+  if (!why.empty()) {
+    ::munmap(base, size);
+    Fail(error, why);
+    return nullptr;
+  }
+  Layout l;
+  l.file_bytes = size;
+  l.config_offset = h.config_offset;
+  l.config_bytes = h.config_bytes;
+  l.trace_offset = h.trace_offset;
+  l.trace_bytes = h.trace_bytes;
+  l.fds_offset = h.fds_offset;
+  l.max_fds = h.max_fds;
+  return std::unique_ptr<ControlFile>(new ControlFile(std::move(name), base, l, -1));
 }
 
 std::unique_ptr<ControlFile> ControlFile::Attach(const std::string& path, std::string* error) {
@@ -129,49 +263,13 @@ std::unique_ptr<ControlFile> ControlFile::Attach(const std::string& path, std::s
     Fail(error, Errno("open"));
     return nullptr;
   }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    Fail(error, Errno("fstat"));
-    ::close(fd);
-    return nullptr;
-  }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size < kHeaderBytes) {
-    Fail(error, "the file is " + std::to_string(size) + " bytes, shorter than a header (" +
-                    std::to_string(kHeaderBytes) + ")");
-    ::close(fd);
-    return nullptr;
-  }
-  void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  std::unique_ptr<ControlFile> file = AttachTo(fd, path, error);
   ::close(fd);
-  if (base == MAP_FAILED) {
-    Fail(error, Errno("mmap"));
-    return nullptr;
-  }
-  std::unique_ptr<ControlFile> file(new ControlFile(path, base, size));
-  const Header* h = file->header();
-  auto area_ok = [&](uint64_t offset, uint64_t bytes) {
-    return offset >= kHeaderBytes && offset % 8 == 0 && bytes % 8 == 0 && offset <= size &&
-           bytes <= size - offset;
-  };
-  std::string why;
-  if (std::memcmp(h->magic, kMagic, sizeof kMagic) != 0) {
-    why = "bad magic (not a netfault control file)";
-  } else if (h->version != kVersion) {
-    why = "version " + std::to_string(h->version) + ", this library reads " +
-          std::to_string(kVersion);
-  } else if (h->header_bytes != kHeaderBytes || h->file_bytes != size) {
-    why = "the header's sizes do not match the file (" + std::to_string(h->file_bytes) +
-          " bytes said, " + std::to_string(size) + " found)";
-  } else if (!area_ok(h->config_offset, h->config_bytes) || h->config_bytes < sizeof(ConfigHead) ||
-             !area_ok(h->trace_offset, h->trace_bytes) || !area_ok(h->fds_offset, h->max_fds)) {
-    why = "an area lies outside the file";
-  }
-  if (!why.empty()) {
-    Fail(error, why);
-    return nullptr;
-  }
   return file;
+}
+
+std::unique_ptr<ControlFile> ControlFile::AttachFd(int fd, std::string* error) {
+  return AttachTo(fd, "fd " + std::to_string(fd), error);
 }
 
 // --- config ---
@@ -179,24 +277,27 @@ std::unique_ptr<ControlFile> ControlFile::Attach(const std::string& path, std::s
 bool ControlFile::WriteConfig(const Config& config, std::string* error) {
   Header* h = header();
   const uint64_t need = sizeof(ConfigHead) + config.plan.size() + config.resolver.size();
-  if (need > h->config_bytes) {
-    return Fail(error, "the config (" + std::to_string(need) + " bytes) does not fit the area (" +
-                           std::to_string(h->config_bytes) + ")");
+  if (need > layout_.config_bytes) {
+    return Fail(error, "the config (" + Num(need) + " bytes) does not fit the area (" +
+                           Num(layout_.config_bytes) + ")");
   }
-  const uint64_t g = h->generation.load(std::memory_order_relaxed);
-  h->generation.store(g | 1, std::memory_order_relaxed);  // odd: being written
+  // Our own count, not the region's: the traced process may have written
+  // anything there, and Check() compares the two.
+  const uint64_t g = written_generation_;
+  h->generation.store(g + 1, std::memory_order_relaxed);  // odd: being written
   std::atomic_thread_fence(std::memory_order_release);
   ConfigHead head{};
   head.flags = (config.ipv6_missing ? kFlagIpv6Missing : 0) | (config.trace ? kFlagTrace : 0) |
                (config.wait_for_stdin ? kFlagWaitForStdin : 0);
   head.plan_bytes = static_cast<uint32_t>(config.plan.size());
   head.resolver_bytes = static_cast<uint32_t>(config.resolver.size());
-  char* area = at(h->config_offset);
+  char* area = at(layout_.config_offset);
   std::memcpy(area, &head, sizeof head);
   std::memcpy(area + sizeof head, config.plan.data(), config.plan.size());
   std::memcpy(area + sizeof head + config.plan.size(), config.resolver.data(),
               config.resolver.size());
-  h->generation.store((g | 1) + 1, std::memory_order_release);
+  written_generation_ = g + 2;
+  h->generation.store(written_generation_, std::memory_order_release);
   return true;
 }
 
@@ -216,10 +317,10 @@ std::optional<Config> ControlFile::ReadConfig(uint64_t* generation, std::string*
       continue;
     }
     ConfigHead head{};
-    const char* area = at(h->config_offset);
-    std::memcpy(&head, area, sizeof head);
+    const char* area = at(layout_.config_offset);
+    std::memcpy(&head, area, sizeof head);  // once: the lengths checked are the lengths used
     Config c;
-    const uint64_t body = h->config_bytes - sizeof head;
+    const uint64_t body = layout_.config_bytes - sizeof head;
     const bool fits = head.plan_bytes <= body && head.resolver_bytes <= body - head.plan_bytes;
     if (fits) {
       c.plan.assign(area + sizeof head, head.plan_bytes);
@@ -244,25 +345,25 @@ std::optional<Config> ControlFile::ReadConfig(uint64_t* generation, std::string*
 // --- trace ---
 
 bool ControlFile::TraceFull() const {
-  const Header* h = header();
-  return h->trace_used.load(std::memory_order_relaxed) >= h->trace_bytes;
+  return header()->trace_used.load(std::memory_order_relaxed) >= layout_.trace_bytes;
 }
 
 bool ControlFile::Append(uint16_t call, std::string_view line) {
   Header* h = header();
   const uint64_t need = RecordBytes(line.size());
-  bool fits = !line.empty() && line.size() < (1u << 31) &&
-              h->trace_used.load(std::memory_order_relaxed) + need <= h->trace_bytes;
+  const uint64_t used = h->trace_used.load(std::memory_order_relaxed);
+  bool fits = !line.empty() && line.size() < (1u << 31) && used <= layout_.trace_bytes &&
+              need <= layout_.trace_bytes - used;
   uint64_t off = 0;
   if (fits) {
     off = h->trace_used.fetch_add(need, std::memory_order_relaxed);
-    fits = off + need <= h->trace_bytes;
+    fits = off <= layout_.trace_bytes && need <= layout_.trace_bytes - off;
   }
   if (!fits) {
     if (call < kMaxCalls) h->dropped[call].fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  char* rec = at(h->trace_offset + off);
+  char* rec = at(layout_.trace_offset + off);
   std::memcpy(rec + sizeof(RecordHead), line.data(), line.size());
   auto* head = reinterpret_cast<RecordHead*>(rec);
   head->call = call;
@@ -273,43 +374,133 @@ bool ControlFile::Append(uint16_t call, std::string_view line) {
 TraceMark ControlFile::Mark() const {
   const Header* h = header();
   TraceMark m;
-  m.offset = std::min(h->trace_used.load(std::memory_order_acquire), h->trace_bytes);
+  // Rounded down to a record boundary: ReadSince finds a garbled offset.
+  m.offset = std::min(h->trace_used.load(std::memory_order_acquire), layout_.trace_bytes) & ~7ull;
   for (size_t i = 0; i < kMaxCalls; ++i)
     m.dropped[i] = h->dropped[i].load(std::memory_order_relaxed);
   return m;
 }
 
-TraceSince ControlFile::ReadSince(const TraceMark& mark) const {
+TraceSince ControlFile::ReadSince(const TraceMark& mark, size_t max_lines) const {
   const Header* h = header();
   TraceSince out;
-  const uint64_t end = std::min(h->trace_used.load(std::memory_order_acquire), h->trace_bytes);
+  out.end = mark;
+  auto corrupted = [&](std::string what) {
+    out.corrupted = std::move(what);
+    return out;
+  };
+  // Each shared value is loaded once into a local, checked, then used.
+  const uint64_t used = h->trace_used.load(std::memory_order_acquire);
+  if (used % 8 != 0) return corrupted("the trace's write offset " + Num(used) + " is not aligned");
+  if (used < mark.offset) {
+    return corrupted("the trace's write offset went back from " + Num(mark.offset) + " to " +
+                     Num(used));
+  }
+  const uint64_t end = std::min(used, layout_.trace_bytes);
   uint64_t off = mark.offset;
-  while (off + sizeof(RecordHead) <= end) {
-    const auto* head = reinterpret_cast<const RecordHead*>(at(h->trace_offset + off));
-    const uint32_t len = head->length.load(std::memory_order_acquire);
+  // At most trace_bytes are read, each record head once.
+  while (off < end && end - off >= sizeof(RecordHead)) {
+    const char* rec = at(layout_.trace_offset + off);
+    const uint32_t len =
+        reinterpret_cast<const RecordHead*>(rec)->length.load(std::memory_order_acquire);
     // 0: reserved but not yet published (a call still finishing); stop there.
-    if (len == 0 || RecordBytes(len) > end - off) break;
-    out.lines.push_back({head->call, std::string(at(h->trace_offset + off + sizeof *head), len)});
+    if (len == 0) break;
+    uint16_t call_and_reserved[2];
+    std::memcpy(call_and_reserved, rec + sizeof(uint32_t), sizeof call_and_reserved);
+    const uint16_t call = call_and_reserved[0];
+    const std::string where = "trace record at offset " + Num(off) + ": ";
+    if (RecordBytes(len) > end - off) {
+      return corrupted(where + "its length " + Num(len) + " runs past the trace's end (" +
+                       Num(end) + ")");
+    }
+    if (call >= fakes::kAllCalls.size())
+      return corrupted(where + "call " + Num(call) + " is no call");
+    if (call_and_reserved[1] != 0) return corrupted(where + "its reserved field is not 0");
+    if (out.lines.size() < max_lines) {
+      out.lines.push_back({call, Utf8Safe(rec + sizeof(RecordHead), len)});
+    } else {
+      ++out.unkept[call];
+    }
     off += RecordBytes(len);
   }
-  out.end.offset = off;
   for (size_t i = 0; i < kMaxCalls; ++i) {
     const uint64_t now = h->dropped[i].load(std::memory_order_relaxed);
-    out.end.dropped[i] = now;
+    if (i >= fakes::kAllCalls.size() && now != 0) {
+      return corrupted("dropped count " + Num(i) + " (no such call) is " + Num(now));
+    }
+    if (now < mark.dropped[i]) {
+      return corrupted(std::string("the dropped count of ") +
+                       fakes::CallName(static_cast<fakes::Call>(i)) + " went back from " +
+                       Num(mark.dropped[i]) + " to " + Num(now));
+    }
     out.dropped[i] = now - mark.dropped[i];
   }
+  out.end.offset = off;
+  for (size_t i = 0; i < kMaxCalls; ++i) out.end.dropped[i] = mark.dropped[i] + out.dropped[i];
   return out;
 }
 
 uint64_t ControlFile::TraceBytesUsed() const {
-  const Header* h = header();
-  return std::min(h->trace_used.load(std::memory_order_relaxed), h->trace_bytes);
+  return std::min(header()->trace_used.load(std::memory_order_relaxed), layout_.trace_bytes);
 }
 
 uint64_t ControlFile::DroppedTotal() const {
   uint64_t n = 0;
   for (const auto& d : header()->dropped) n += d.load(std::memory_order_relaxed);
   return n;
+}
+
+bool ControlFile::Check(std::string* error) {
+  const Header* h = header();
+  PlainHeader plain;
+  std::memcpy(&plain, base_, sizeof plain);
+  auto field = [&](const char* name, uint64_t found, uint64_t want) {
+    return Fail(error, std::string("the header's ") + name + " is " + Num(found) +
+                           ", netconform wrote " + Num(want));
+  };
+  if (std::memcmp(plain.magic, kMagic, sizeof kMagic) != 0) {
+    return Fail(error, "the header's magic was overwritten");
+  }
+  if (plain.version != kVersion) return field("version", plain.version, kVersion);
+  if (plain.header_bytes != kHeaderBytes)
+    return field("header size", plain.header_bytes, kHeaderBytes);
+  if (plain.file_bytes != layout_.file_bytes)
+    return field("size", plain.file_bytes, layout_.file_bytes);
+  if (plain.config_offset != layout_.config_offset || plain.config_bytes != layout_.config_bytes) {
+    return field("config offset", plain.config_offset, layout_.config_offset);
+  }
+  if (plain.trace_offset != layout_.trace_offset || plain.trace_bytes != layout_.trace_bytes) {
+    return field("trace offset", plain.trace_offset, layout_.trace_offset);
+  }
+  if (plain.fds_offset != layout_.fds_offset || plain.max_fds != layout_.max_fds) {
+    return field("fd table offset", plain.fds_offset, layout_.fds_offset);
+  }
+  const uint64_t g = h->generation.load(std::memory_order_acquire);
+  if (g != written_generation_) return field("config generation", g, written_generation_);
+  const uint64_t used = h->trace_used.load(std::memory_order_acquire);
+  if (used % 8 != 0)
+    return Fail(error, "the trace's write offset " + Num(used) + " is not aligned");
+  if (used < checked_used_) {
+    return Fail(error, "the trace's write offset went back from " + Num(checked_used_) + " to " +
+                           Num(used));
+  }
+  std::array<uint64_t, kMaxCalls> dropped{};
+  for (size_t i = 0; i < kMaxCalls; ++i) {
+    dropped[i] = h->dropped[i].load(std::memory_order_relaxed);
+    if (i >= fakes::kAllCalls.size() && dropped[i] != 0) {
+      return Fail(error, "dropped count " + Num(i) + " (no such call) is " + Num(dropped[i]));
+    }
+    if (dropped[i] < checked_dropped_[i]) {
+      return Fail(error, std::string("the dropped count of ") +
+                             fakes::CallName(static_cast<fakes::Call>(i)) + " went back from " +
+                             Num(checked_dropped_[i]) + " to " + Num(dropped[i]));
+    }
+  }
+  const int32_t owner = h->owner_pid.load(std::memory_order_relaxed);
+  if (owner < 0) return Fail(error, "the owner pid is " + std::to_string(owner));
+  checked_used_ = used;
+  checked_dropped_ = dropped;
+  return true;
 }
 
 // --- fds ---
@@ -323,25 +514,42 @@ bool ControlFile::ClaimOwner(pid_t pid) {
 pid_t ControlFile::owner() const { return header()->owner_pid.load(std::memory_order_acquire); }
 
 void ControlFile::SetFd(int fd, FdKind kind) {
-  const Header* h = header();
-  if (fd < 0 || static_cast<uint64_t>(fd) >= h->max_fds) return;
-  reinterpret_cast<std::atomic<uint8_t>*>(at(h->fds_offset))[fd].store(static_cast<uint8_t>(kind),
-                                                                       std::memory_order_relaxed);
+  if (fd < 0 || static_cast<uint64_t>(fd) >= layout_.max_fds) return;
+  reinterpret_cast<std::atomic<uint8_t>*>(at(layout_.fds_offset))[fd].store(
+      static_cast<uint8_t>(kind), std::memory_order_relaxed);
 }
 
 FdKind ControlFile::GetFd(int fd) const {
-  const Header* h = header();
-  if (fd < 0 || static_cast<uint64_t>(fd) >= h->max_fds) return FdKind::kNone;
+  if (fd < 0 || static_cast<uint64_t>(fd) >= layout_.max_fds) return FdKind::kNone;
   return static_cast<FdKind>(
-      reinterpret_cast<const std::atomic<uint8_t>*>(at(h->fds_offset))[fd].load(
+      reinterpret_cast<const std::atomic<uint8_t>*>(at(layout_.fds_offset))[fd].load(
           std::memory_order_relaxed));
 }
 
-std::vector<int> ControlFile::OpenSockets() const {
+void ControlFile::ClearFds(uint64_t first, uint64_t last) {
+  if (first >= layout_.max_fds || last < first) return;
+  last = std::min(last, layout_.max_fds - 1);
+  auto* table = reinterpret_cast<std::atomic<uint8_t>*>(at(layout_.fds_offset));
+  for (uint64_t fd = first; fd <= last; ++fd) {
+    // Most bytes are 0 already: a load is cheaper than a store to a shared page.
+    if (table[fd].load(std::memory_order_relaxed) != 0) {
+      table[fd].store(0, std::memory_order_relaxed);
+    }
+  }
+}
+
+std::vector<int> ControlFile::OpenSockets(std::string* error) const {
+  // One private copy of the table; each byte checked there.
+  std::vector<uint8_t> table(layout_.max_fds);
+  std::memcpy(table.data(), at(layout_.fds_offset), table.size());
   std::vector<int> out;
-  const Header* h = header();
-  for (uint64_t fd = 0; fd < h->max_fds; ++fd) {
-    if (GetFd(static_cast<int>(fd)) == FdKind::kSocket) out.push_back(static_cast<int>(fd));
+  for (size_t fd = 0; fd < table.size(); ++fd) {
+    const uint8_t kind = table[fd];
+    if (kind == static_cast<uint8_t>(FdKind::kSocket)) {
+      out.push_back(static_cast<int>(fd));
+    } else if (kind > static_cast<uint8_t>(FdKind::kEpoll) && error != nullptr && error->empty()) {
+      *error = "fd table: fd " + Num(fd) + " holds " + Num(kind) + " (not 0, 1 or 2)";
+    }
   }
   return out;
 }
