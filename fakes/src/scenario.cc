@@ -140,6 +140,30 @@ std::vector<Scenario> BuildCatalogue() {
     s.bind = Bind(0, "nx.test");
     out.push_back(s);
   }
+  {
+    // Issue 1860 twice over: the first two kernel ports are held on IPv6, so
+    // the shared port is chosen three times (BIND-023).
+    KernelConfig c = KernelConfig::For();
+    c.port_low = 40000;
+    c.port_high = 40009;
+    Scenario s = Make("bind/issue-1860-two-ports-held", Op::kBindSockets, c);
+    s.setup = [](FakeKernel& k) {
+      FakeKernel::ForeignOptions o;
+      o.v6only = true;
+      (void)k.ForeignBind(Ip("::", 40000), o);
+      (void)k.ForeignBind(Ip("::", 40001), o);
+    };
+    s.bind = Bind(0);
+    out.push_back(s);
+  }
+  {
+    // Port 0 shared by three addresses of one name (BIND-013 past two).
+    KernelConfig c = KernelConfig::For();
+    c.resolver.Set("three.test", {Ip("127.0.0.1"), Ip("127.0.0.2"), Ip("::1")});
+    Scenario s = Make("bind/port0-three-addresses", Op::kBindSockets, c);
+    s.bind = Bind(0, "three.test");
+    out.push_back(s);
+  }
 
   // --- bind_unix_socket ---------------------------------------------------------
   {
@@ -226,6 +250,35 @@ std::vector<Scenario> BuildCatalogue() {
     Scenario s = Make("accept/callback-throws", Op::kAcceptDrain);
     s.accept.pending = 4;
     s.accept.throw_at = 2;
+    out.push_back(s);
+  }
+  // Drives the catalogue lacked, which also keep the default-batch drain above
+  // under 40% of the sweep's faults (tools/sweep/README.md).
+  {
+    // A batch of one: every readiness event accepts one connection, so each
+    // fault lands on the first (and last) accept of its batch.
+    Scenario s = Make("accept/manual-40-batch-1", Op::kAcceptDrain);
+    s.accept.pending = 40;
+    s.accept.options.batch = 1;
+    out.push_back(s);
+  }
+  {
+    // Many batches on the real loop: the listener must be reported again
+    // after each batch (LOOP-001) whatever fault ended the previous one.
+    Scenario s = Make("accept/epoll-loop-40-batch-16", Op::kAcceptDrain);
+    s.accept.pending = 40;
+    s.accept.options.batch = 16;
+    s.accept.epoll_loop = true;
+    out.push_back(s);
+  }
+  {
+    // A reset connection and a throwing callback in one drive, on the epoll loop.
+    Scenario s = Make("accept/epoll-loop-abort-and-throw", Op::kAcceptDrain);
+    s.accept.pending = 24;
+    s.accept.options.batch = 8;
+    s.accept.epoll_loop = true;
+    s.accept.abort_at = 5;
+    s.accept.throw_at = 17;
     out.push_back(s);
   }
   return out;

@@ -93,7 +93,7 @@ struct AcceptHandle::State : std::enable_shared_from_this<AcceptHandle::State> {
         case AcceptErrorClass::kSkip:  // ACCEPT-005, ACCEPT-010
           ++stats.skipped;
           continue;
-        case AcceptErrorClass::kBackoff:  // ACCEPT-011..013
+        case AcceptErrorClass::kBackoff:  // ACCEPT-011, ACCEPT-012, ACCEPT-013
           BackOff(c.err);
           return;
         case AcceptErrorClass::kFatal:  // ACCEPT-014

@@ -16,7 +16,7 @@ using internal::RetryEintr;
 
 constexpr size_t kMaxHostLen = 253;  // the longest DNS name (RFC 1035, without the root dot)
 
-// BIND-001, BIND-019..022: refused before any syscall.
+// BIND-001, BIND-019, BIND-020, BIND-021, BIND-022: refused before any syscall.
 std::optional<Error> CheckArguments(const BindOptions& o) {
   if (o.reuse_port && !o.platform.has_reuseport) {
     return Error::Argument("reuse_port", std::string("reuse_port: the platform (") +
@@ -128,7 +128,7 @@ class Binder {
         continue;
       }
       const std::string where = ai.addr.ToString();
-      // BIND-008, BIND-009, BIND-014: close-on-exec and non-blocking atomically.
+      // BIND-008, BIND-009, BIND-014, BIND-028: close-on-exec and non-blocking atomically.
       SysInt s = RetryEintr([&] {
         return sys_.socket(ai.family, ai.socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai.protocol);
       });

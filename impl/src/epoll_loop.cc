@@ -25,6 +25,7 @@ Status EpollLoop::AddHandler(int fd, uint32_t events, Handler handler) {
   if (handlers_.count(fd) != 0) {
     return Error::Os(EEXIST, "epoll_ctl(ADD)", "fd " + std::to_string(fd));
   }
+  // LOOP-001: level-triggered (no EPOLLET), so a fd still ready is reported again.
   SysInt r = sys_.epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, events);
   if (!r.ok()) return Error::Os(r.err, "epoll_ctl(ADD)", "fd " + std::to_string(fd));
   handlers_[fd] = std::make_shared<Handler>(std::move(handler));

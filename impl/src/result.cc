@@ -9,6 +9,7 @@
 
 namespace netutil {
 
+// BIND-025: the step, the address it was applied to, and the errno by name.
 Error Error::Os(int err, std::string step, std::string address) {
   Error e;
   e.kind = Kind::kOs;
@@ -29,6 +30,7 @@ Error Error::Argument(std::string step, std::string message) {
   return e;
 }
 
+// BIND-029: EAI_SYSTEM stays a resolve error, carrying the errno behind it.
 Error Error::Resolve(int gai_err, int sys_errno, std::string address) {
   Error e;
   e.kind = Kind::kResolve;

@@ -120,6 +120,19 @@ bool ParseOverride(const json& j, fakes::ResolverTable* table, std::string* erro
 
 }  // namespace
 
+std::optional<std::string> SkipsFail(bool real_kernel, int skipped, int max_skips) {
+  if (!real_kernel && skipped > 0) {
+    return std::to_string(skipped) +
+           " cases SKIPPED on the fake kernel, which can make every environment: each is a case "
+           "left unchecked";
+  }
+  if (real_kernel && max_skips >= 0 && skipped > max_skips) {
+    return std::to_string(skipped) + " cases SKIPPED, more than --max-skips " +
+           std::to_string(max_skips);
+  }
+  return std::nullopt;
+}
+
 std::optional<fakes::FaultPlan> ParseFaults(const json& faults, std::string* error) {
   if (!faults.is_array()) {
     Fail(error, "faults must be an array");

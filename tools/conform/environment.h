@@ -57,6 +57,13 @@ struct Environment {
 // Host conditions a case may need; anything else in "needs" is an adapter feature.
 inline constexpr const char* kHostNeeds[] = {"ipv6", "loopback2"};
 
+// How SKIPPED verdicts weigh on a run's exit status (docs/CONFORMANCE.md,
+// "Skips"). The fake kernel makes every environment a case can ask for, so on
+// it any skip is a case left unchecked: the run fails. On the real kernel the
+// run fails when more than `max_skips` cases were skipped (-1: no limit, the
+// default; 0: like --mode fake). Returns why the run fails, or nullopt.
+std::optional<std::string> SkipsFail(bool real_kernel, int skipped, int max_skips);
+
 std::optional<Environment> ParseEnvironment(const nlohmann::json& env, std::string* error);
 std::optional<fakes::FaultPlan> ParseFaults(const nlohmann::json& faults, std::string* error);
 

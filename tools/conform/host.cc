@@ -11,12 +11,16 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <thread>
 
 #include "json_match.h"
 #include "netutil/errno_name.h"
+#include "netutil/fakes/fake_kernel.h"
+#include "netutil/fakes/kernel_config.h"
+#include "netutil/posix_sys.h"
 #include "netutil/sock_addr.h"
 
 namespace netutil::conform::host {
@@ -75,11 +79,23 @@ std::optional<std::string> TargetAddress(const json& spec, SockAddr* addr) {
 
 namespace {
 
-bool CanListen(const char* ip) {
+bool CanListen(Sys& sys, const char* ip) {
   std::optional<SockAddr> a = SockAddr::FromIp(ip, 0);
   if (!a) return false;
-  OwnedFd fd(::socket(a->family(), kStream, 0));
-  return fd.get() >= 0 && ::bind(fd.get(), a->data(), a->len()) == 0 && ::listen(fd.get(), 1) == 0;
+  const SysInt fd = sys.socket(a->family(), kStream, 0);
+  if (!fd.ok()) return false;
+  const bool ok = sys.bind(fd.value, *a).ok() && sys.listen(fd.value, 1).ok();
+  (void)sys.close(fd.value);
+  return ok;
+}
+
+// NETCONFORM_HOST_PROBE: a comma-separated list of "no-ipv6", "no-loopback2".
+void ApplyTestOverride(Probe* p) {
+  const char* env = std::getenv("NETCONFORM_HOST_PROBE");
+  if (env == nullptr) return;
+  const std::string v = std::string(",") + env + ",";
+  if (v.find(",no-ipv6,") != std::string::npos) p->ipv6 = false;
+  if (v.find(",no-loopback2,") != std::string::npos) p->loopback2 = false;
 }
 
 const char* TypeName(mode_t mode) {
@@ -112,7 +128,19 @@ OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
   return *this;
 }
 
-Probe ProbeHost() { return Probe{CanListen("::1"), CanListen("127.0.0.2")}; }
+Probe ProbeWith(Sys& sys) { return Probe{CanListen(sys, "::1"), CanListen(sys, "127.0.0.2")}; }
+
+Probe ProbeHost() {
+  PosixSys sys;
+  Probe p = ProbeWith(sys);
+  ApplyTestOverride(&p);
+  return p;
+}
+
+Probe ProbeFakeKernel() {
+  fakes::FakeKernel kernel(fakes::KernelConfig::For());
+  return ProbeWith(kernel);
+}
 
 std::optional<std::string> Connect(const json& spec, Keep* keep, json* result) {
   SockAddr addr;

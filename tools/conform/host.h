@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "netutil/sock_addr.h"
+#include "netutil/sys.h"
 
 namespace netutil::conform::host {
 
@@ -31,12 +32,23 @@ class OwnedFd {
 
 using Keep = std::vector<OwnedFd>;
 
-// What the host offers, probed once per run.
+// What the kernel under test offers for a case's "needs", probed once per run.
 struct Probe {
   bool ipv6 = false;       // can listen on [::1]
   bool loopback2 = false;  // can listen on 127.0.0.2
 };
+// Tries each need through `sys` (socket, bind, listen, close).
+Probe ProbeWith(Sys& sys);
+// This machine's kernel, for the real-kernel modes. For tests of the skip
+// logic only, NETCONFORM_HOST_PROBE="no-ipv6,no-loopback2" (either or both)
+// makes the probe report those absent.
 Probe ProbeHost();
+// The fake kernel of --mode fake (KernelConfig::For(), as every fake case
+// starts from): it has ::1 and 127.0.0.2 itself, so no host probe, and no
+// NETCONFORM_HOST_PROBE, ever applies to it.
+Probe ProbeFakeKernel();
+// The probe for a run: the fake kernel's unless the target is the real kernel.
+inline Probe ProbeFor(bool real_kernel) { return real_kernel ? ProbeHost() : ProbeFakeKernel(); }
 
 // A spec's string field `key` / integer field in lo..hi (absent: `out` is
 // kept); the error names the field and shows the spec.

@@ -6,14 +6,16 @@
 //                       [--profile tornado|strict] [--filter GLOB] [--jobs N]
 //                       [--format text|json|junit|tap|html] [--out FILE]
 //                       [--expect FILE] [--timeout-ms N] [--case-timeout-ms N]
-//                       [--interposer PATH | --no-interposer] [--keep-tmp] [-v]
+//                       [--interposer PATH | --no-interposer] [--max-skips N]
+//                       [--keep-tmp] [-v]
 //
 // Modes (docs/CONFORMANCE.md): the reference runs in-process on the fake kernel
 // (fake), in-process on the real kernel (inprocess), or like every other
 // implementation in its own process on the real kernel (process), where the
 // interposer (libnetfault.so) makes the environment and records the trace.
 // Exit status: 0 when no case failed (with --expect: when every verdict was
-// the expected one), 1 otherwise, 2 on a usage or catalog error.
+// the expected one) and the skips are allowed (none in --mode fake, at most
+// --max-skips N elsewhere), 1 otherwise, 2 on a usage or catalog error.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -133,6 +135,7 @@ struct RunArgs {
   std::string interposer;
   bool no_interposer = false;
   int jobs = 1;
+  int max_skips = -1;  // SkipsFail (environment.h): -1 no limit; --mode fake allows none
   netutil::conform::RunOptions options;
 };
 
@@ -261,6 +264,9 @@ int Run(const std::vector<Case>& all, RunArgs a) {
   reporter->End(s);
   // With --out the report goes to the file; the terminal still gets the count.
   if (!a.out_path.empty() || a.format != "text") std::cerr << SummaryLine(s) << "\n";
+  // Skips: any on the fake kernel, more than --max-skips elsewhere, fail the run.
+  const std::optional<std::string> skips = SkipsFail(target->RealKernel(), s.skipped, a.max_skips);
+  if (skips) std::cerr << "netconform: " << *skips << "\n";
   if (expected) {
     for (const std::string& why : surprises) std::cerr << "netconform: unexpected: " << why << "\n";
     std::cerr << "netconform: "
@@ -268,9 +274,9 @@ int Run(const std::vector<Case>& all, RunArgs a) {
                       ? "every verdict as expected in "
                       : std::to_string(surprises.size()) + " verdicts not as expected in ")
               << a.expect_path << "\n";
-    return surprises.empty() && !not_ready ? 0 : 1;
+    return surprises.empty() && !not_ready && !skips ? 0 : 1;
   }
-  return s.failed == 0 && !not_ready ? 0 : 1;
+  return s.failed == 0 && !not_ready && !skips ? 0 : 1;
 }
 
 }  // namespace
@@ -320,6 +326,10 @@ int main(int argc, char** argv) {
                   "libnetfault.so for --mode process (default: the one beside netconform)");
   run->add_flag("--no-interposer", a.no_interposer,
                 "--mode process without the interposer (cases needing it are skipped)");
+  run->add_option("--max-skips", a.max_skips,
+                  "Fail the run when more cases are SKIPPED (default: no limit; --mode fake "
+                  "allows none)")
+      ->check(CLI::Range(0, 1000000));
   run->add_flag("--keep-tmp", a.options.keep_tmp, "Keep each case's temp dir");
   run->add_flag("-v,--verbose", a.options.verbose, "Show the syscall trace of a failed step");
 

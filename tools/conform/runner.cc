@@ -194,7 +194,7 @@ std::optional<std::string> Runner::Prepare() {
   std::string tmpl = TmpBase() + "/netconform-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) return "cannot make a temp dir under " + TmpBase();
   tmp_root_ = tmpl;
-  probe_ = host::ProbeHost();
+  probe_ = host::ProbeFor(target_.RealKernel());  // the fake kernel has ::1 and 127.0.0.2
 
   const std::string dir = tmp_root_ + "/hello";
   std::error_code ec;

@@ -1,98 +1,91 @@
-// spec_coverage: which tests name which rule of docs/SPEC.md.
+// spec_coverage: which rules of docs/SPEC.md are tested and implemented.
 //
-// Reads the rule IDs defined in the spec (lines starting "**BIND-013**"), then
-// scans the test, fuzz and conformance sources for the IDs they name (BIND_013
-// in a gtest name, BIND-013 in a conformance case). Fails when a rule is named
-// by no test (a gap) or a source names a rule the spec does not define (a typo).
+// A rule is covered when (1) a test's name carries its ID (gtest and
+// RapidCheck names, ctest add_test() names) or a conformance case lists it,
+// and (2) a comment in impl/ carries its ID written in full. A comment or a
+// string elsewhere does not count (coverage.h has the details). Prints one
+// line per gap naming the missing link, then the totals; exits 1 on a gap, an
+// ID the spec lacks, or an unreadable file; 2 on a usage error.
 //
 //   spec_coverage --spec docs/SPEC.md --root . [--verbose]
 #include <CLI/CLI.hpp>
-
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
-#include <regex>
-#include <set>
-#include <sstream>
-#include <string>
-#include <vector>
 
-namespace fs = std::filesystem;
+#include "coverage.h"
 
 namespace {
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+using netutil::spec_coverage::Coverage;
+using netutil::spec_coverage::Link;
+
+const char* LinkText(Link l) {
+  switch (l) {
+    case Link::kTest:
+      return "no test name carries it and no conformance case lists it";
+    case Link::kImpl:
+      return "no comment in impl/ names it in full";
+  }
+  return "?";
+}
+
+void PrintWhere(const char* label, const std::map<std::string, std::set<std::string>>& m,
+                const std::string& id) {
+  auto it = m.find(id);
+  if (it == m.end()) return;
+  std::cout << "      " << label << ":";
+  for (const auto& w : it->second) std::cout << " " << w << ";";
+  std::cout << "\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Maps docs/SPEC.md rule IDs to the tests that name them"};
+  CLI::App app{"Checks that every rule of docs/SPEC.md has a test and an implementation"};
   std::string spec_path = "docs/SPEC.md";
   std::string root = ".";
   bool verbose = false;
   app.add_option("--spec", spec_path, "the spec")->check(CLI::ExistingFile);
   app.add_option("--root", root, "the source tree")->check(CLI::ExistingDirectory);
-  app.add_flag("--verbose", verbose, "print every rule with the files naming it");
-  CLI11_PARSE(app, argc, argv);
-
-  const std::regex defined(R"(^\*\*([A-Z]+)-([0-9]{3})\*\*)");
-  std::set<std::string> rules;
-  std::istringstream spec(ReadFile(spec_path));
-  for (std::string line; std::getline(spec, line);) {
-    std::smatch m;
-    if (std::regex_search(line, m, defined)) rules.insert(m[1].str() + "-" + m[2].str());
+  app.add_flag("--verbose", verbose, "print every rule with where each link was found");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
   }
-  if (rules.empty()) {
-    std::cerr << "spec_coverage: no rule IDs found in " << spec_path << "\n";
-    return 2;
-  }
-  std::set<std::string> areas;
-  for (const auto& r : rules) areas.insert(r.substr(0, r.find('-')));
-  std::string alternation;
-  for (const auto& a : areas) alternation += (alternation.empty() ? "" : "|") + a;
-  const std::regex named("\\b(" + alternation + ")[-_]([0-9]{3})(?![0-9])");
 
-  std::map<std::string, std::set<std::string>> named_in;  // rule -> files
-  std::map<std::string, std::set<std::string>> unknown;   // bad ID -> files
-  const std::set<std::string> exts = {".cc", ".h", ".scn", ".py", ".txt", ".json"};
-  for (const char* dir : {"tests", "fuzz", "tools/conform"}) {
-    fs::path base = fs::path(root) / dir;
-    if (!fs::exists(base)) continue;
-    for (const auto& entry : fs::recursive_directory_iterator(base)) {
-      if (!entry.is_regular_file() || exts.count(entry.path().extension().string()) == 0) continue;
-      const std::string text = ReadFile(entry.path());
-      const std::string rel = fs::relative(entry.path(), root).string();
-      for (std::sregex_iterator it(text.begin(), text.end(), named), end; it != end; ++it) {
-        std::string id = (*it)[1].str() + "-" + (*it)[2].str();
-        (rules.count(id) ? named_in : unknown)[id].insert(rel);
-      }
+  const Coverage cov = netutil::spec_coverage::Check(spec_path, root);
+  for (const std::string& e : cov.errors) std::cout << "ERROR " << e << "\n";
+  if (cov.rules.empty()) {
+    std::cout << "spec_coverage: no rule IDs found in " << spec_path << "\n";
+    return 1;
+  }
+  int live = 0;
+  for (const auto& r : cov.rules) {
+    if (r.withdrawn) continue;
+    ++live;
+    const std::vector<Link> missing = cov.Missing(r.id);
+    for (Link l : missing) std::cout << "GAP   " << r.id << ": " << LinkText(l) << "\n";
+    if (verbose && missing.empty()) std::cout << "OK    " << r.id << "\n";
+    if (verbose) {
+      PrintWhere("test names", cov.test_names, r.id);
+      PrintWhere("cases", cov.cases, r.id);
+      PrintWhere("impl", cov.impl, r.id);
     }
   }
-
-  int gaps = 0;
-  for (const auto& r : rules) {
-    auto it = named_in.find(r);
-    if (it == named_in.end()) {
-      std::cout << "GAP   " << r << ": named by no test\n";
-      ++gaps;
-    } else if (verbose) {
-      std::cout << "OK    " << r << ":";
-      for (const auto& f : it->second) std::cout << " " << f;
-      std::cout << "\n";
-    }
-  }
-  for (const auto& [id, files] : unknown) {
-    std::cout << "UNKNOWN " << id << " (not in the spec) named in:";
-    for (const auto& f : files) std::cout << " " << f;
+  for (const auto& [id, where] : cov.unknown) {
+    std::cout << "UNKNOWN " << id << " (not in the spec) in:";
+    for (const auto& w : where) std::cout << " " << w << ";";
     std::cout << "\n";
   }
-  std::cout << rules.size() << " rules, " << (rules.size() - gaps) << " named by tests, " << gaps
-            << " gaps, " << unknown.size() << " unknown IDs\n";
-  return (gaps == 0 && unknown.empty()) ? 0 : 1;
+  auto count = [&](const std::map<std::string, std::set<std::string>>& m) {
+    int n = 0;
+    for (const auto& r : cov.rules) n += (!r.withdrawn && m.count(r.id)) ? 1 : 0;
+    return n;
+  };
+  const int gaps = cov.Gaps();
+  std::cout << live << " rules: " << count(cov.test_names) << " named by tests, "
+            << count(cov.cases) << " listed by conformance cases, " << count(cov.impl)
+            << " named in impl/; " << gaps << " gaps, " << cov.unknown.size() << " unknown IDs, "
+            << cov.errors.size() << " errors\n";
+  return gaps == 0 && cov.unknown.empty() && cov.errors.empty() ? 0 : 1;
 }

@@ -4,18 +4,23 @@
 // and checks the spec's invariants (fakes/spec_invariants.h) every time.
 //
 //   sweep [--filter SUBSTRING] [--verbose] [--no-fork] [--list]
+//         [--min-faults N] [--max-share PCT] [--min-per-scenario N]
 //
 // Each scenario runs in a forked child, so a crash (a signal, not only an
 // exception) is counted instead of ending the sweep; a crashed scenario is
 // re-run one fault a child to count and name the faults that crash it.
 // Prints one line per scenario, then
 //   swept N faults over M scenarios: L leaks, C crashes, V invariant violations
-// and exits 0 only when all three are 0.
-#include <CLI/CLI.hpp>
-
+// then the faults each scenario gave, and exits 0 only when all three are 0
+// and the counts meet the limits of sweep_limits.h (a minimum of faults
+// injected and verified, no scenario over 40% of them, none under 10; see
+// tools/sweep/README.md). A fault counts once it fired: a rule that never
+// fires is a violation, not a fault swept. With --filter the limits, which
+// are about the whole catalogue, are not applied (and the output says so).
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "netutil/fakes/scenario.h"
+#include "sweep_limits.h"
 
 namespace {
 
@@ -81,8 +87,8 @@ Tally SweepScenario(const Scenario& s, bool verbose) {
   for (const FaultRule& rule : netutil::fakes::SingleFaults(base)) {
     FaultPlan plan({rule});
     const ScenarioRun run = netutil::fakes::RunScenario(s, plan, &base, &rule);
-    ++t.faults;
     std::vector<std::string> vs = run.violations;
+    if (run.faults_fired > 0) ++t.faults;  // injected, and checked below
     if (run.faults_fired == 0) vs.push_back("sweep: the fault never fired (the run diverged)");
     t.Add("  fault: " + netutil::fakes::PrintRule(rule), vs, run.trace, verbose);
   }
@@ -201,17 +207,25 @@ int main(int argc, char** argv) {
   app.add_flag("--verbose", verbose, "print the trace of every failing case");
   app.add_flag("--no-fork", no_fork, "run in this process (for a debugger)");
   app.add_flag("--list", list, "list the scenarios and their fault counts");
+  netutil::sweep::Limits limits;
+  app.add_option("--min-faults", limits.min_faults, "faults the whole sweep must verify")
+      ->capture_default_str();
+  app.add_option("--max-share", limits.max_share_percent, "most faults one scenario may give (%)")
+      ->capture_default_str();
+  app.add_option("--min-per-scenario", limits.min_per_scenario, "fewest faults a scenario may give")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   Tally total;
   int scenarios = 0;
+  netutil::sweep::PerScenario per_scenario;
   for (const Scenario& s : netutil::fakes::StandardScenarios()) {
     if (!filter.empty() && s.name.find(filter) == std::string::npos) continue;
     ++scenarios;
     if (list) {
       const ScenarioRun base = netutil::fakes::RunScenario(s, {});
-      std::cout << s.name << ": " << base.calls.size() << " calls, " << netutil::fakes::SingleFaults(base).size()
-                << " faults\n";
+      std::cout << s.name << ": " << base.calls.size() << " calls, "
+                << netutil::fakes::SingleFaults(base).size() << " faults\n";
       continue;
     }
     Tally t;
@@ -235,14 +249,28 @@ int main(int argc, char** argv) {
       }
       std::cout << d;
     }
+    per_scenario.emplace_back(s.name, t.faults);
     total.faults += t.faults;
     total.leaks += t.leaks;
     total.crashes += t.crashes;
     total.violations += t.violations;
   }
   if (list) return 0;
-  std::cout << "swept " << total.faults << " faults over " << scenarios << " scenarios: "
-            << total.leaks << " leaks, " << total.crashes << " crashes, " << total.violations
-            << " invariant violations\n";
-  return total.leaks == 0 && total.crashes == 0 && total.violations == 0 ? 0 : 1;
+  std::cout << "swept " << total.faults << " faults over " << scenarios
+            << " scenarios: " << total.leaks << " leaks, " << total.crashes << " crashes, "
+            << total.violations << " invariant violations\n";
+  std::cout << "faults per scenario:\n" << netutil::sweep::SpreadTable(per_scenario);
+  std::vector<std::string> short_of;
+  if (filter.empty()) {
+    short_of = netutil::sweep::SpreadProblems(per_scenario, limits);
+  } else {
+    std::cout << "limits not applied: --filter sweeps part of the catalogue\n";
+  }
+  for (const std::string& p : short_of) std::cout << "LIMIT " << p << "\n";
+  std::cout << "limits (at least " << limits.min_faults << " faults, at most "
+            << limits.max_share_percent << "% and at least " << limits.min_per_scenario
+            << " per scenario): "
+            << (filter.empty() ? (short_of.empty() ? "met" : "NOT met") : "not applied") << "\n";
+  const bool clean = total.leaks == 0 && total.crashes == 0 && total.violations == 0;
+  return clean && short_of.empty() ? 0 : 1;
 }

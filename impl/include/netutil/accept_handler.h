@@ -25,7 +25,8 @@ struct AcceptOptions {
   std::chrono::milliseconds backoff{1000};
 };
 
-// How the drain loop treats an accept4() errno (ACCEPT-004, -005, -009..-011, -014).
+// How the drain loop treats an accept4() errno (ACCEPT-004, ACCEPT-005, ACCEPT-009,
+// ACCEPT-010, ACCEPT-011, ACCEPT-014).
 enum class AcceptErrorClass {
   kRetry,     // EINTR: call again, the slot is not used
   kEndBatch,  // EAGAIN/EWOULDBLOCK: the queue is empty

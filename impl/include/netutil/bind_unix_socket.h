@@ -21,6 +21,7 @@ struct UnixOptions {
   int backlog = kDefaultBacklog;
 };
 
+// The socket is non-blocking and close-on-exec from socket() on (UNIX-016).
 // Note: the mode is applied through umask around bind(), which is process-wide:
 // do not create files from other threads during this call.
 Result<Listener> bind_unix_socket(Sys& sys, const UnixOptions& options);
