@@ -193,7 +193,8 @@ struct Runner::Worker {
 
   void Kill() {
     if (pid > 0) {
-      ::kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);  // its group: anything the implementation started too
+      UnregisterGroup(pid);
       while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
       }
       pid = -1;
@@ -224,10 +225,16 @@ Runner::~Runner() {
   }
 }
 
+bool Runner::MakeTmpRoot() {
+  std::call_once(tmp_root_once_, [this] {
+    std::string tmpl = TmpBase() + "/netconform-XXXXXX";
+    if (::mkdtemp(tmpl.data()) != nullptr) tmp_root_ = tmpl;
+  });
+  return !tmp_root_.empty();
+}
+
 std::optional<std::string> Runner::Prepare() {
-  std::string tmpl = TmpBase() + "/netconform-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) return "cannot make a temp dir under " + TmpBase();
-  tmp_root_ = tmpl;
+  if (!MakeTmpRoot()) return "cannot make a temp dir under " + TmpBase();
   probe_ = host::ProbeHost();
 
   const std::string dir = tmp_root_ + "/hello";
@@ -287,6 +294,7 @@ CaseResult Runner::Run(const Case& c) {
     result.verdict = Verdict::kSkipped;
     result.reason = *why;
   } else {
+    MakeTmpRoot();  // normally made by Prepare()
     const int n = ++case_counter_;
     // In-process, a hung implementation would hang netconform: the case runs
     // in a child process the deadline can kill.
@@ -435,6 +443,9 @@ std::unique_ptr<Runner::Worker> Runner::TakeWorker(std::string* error) {
     return nullptr;
   }
   if (pid == 0) {
+    // A process group of its own, killed with what it started on a timeout
+    // and when netconform is interrupted (KillAdapterGroups).
+    ::setpgid(0, 0);
     for (int fd : worker_fds_) ::close(fd);
     ::close(req[1]);
     ::close(rep[0]);
@@ -443,6 +454,8 @@ std::unique_ptr<Runner::Worker> Runner::TakeWorker(std::string* error) {
     // destructors of what other threads use) runs twice.
     ::_exit(0);
   }
+  ::setpgid(pid, pid);  // also here, so the group exists before anyone kills it
+  RegisterGroup(pid);
   ::close(req[0]);
   ::close(rep[1]);
   auto w = std::make_unique<Worker>();
@@ -543,6 +556,8 @@ CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
   int status = 0;
   if (gone) {
     // Reap it to say how it ended, then let DropWorker close its fds.
+    UnregisterGroup(w->pid);
+    ::kill(-w->pid, SIGKILL);  // the worker is a zombie still: its group ID is not reused yet
     while (::waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
     }
     w->pid = -1;

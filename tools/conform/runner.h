@@ -112,6 +112,7 @@ class Runner {
  private:
   using Clock = std::chrono::steady_clock;
   struct Context;
+  bool MakeTmpRoot();
   CaseResult RunCase(const Case& c, int n, Clock::time_point start, const StepProgress& progress);
   CaseResult RunIsolated(const Case& c, int n, Clock::time_point start);
   // The worker processes of RunIsolated.
@@ -129,6 +130,7 @@ class Runner {
   std::vector<std::string> features_;
   host::Probe probe_;
   std::string tmp_root_;
+  std::once_flag tmp_root_once_;
   std::atomic<int> case_counter_{0};
   std::mutex workers_mu_;
   std::vector<std::unique_ptr<Worker>> idle_workers_;

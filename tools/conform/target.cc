@@ -110,6 +110,8 @@ std::string Bytes(size_t n) { return std::to_string(n) + " bytes"; }
 constexpr size_t kMaxGroups = 256;
 std::atomic<pid_t> g_groups[kMaxGroups];
 
+}  // namespace
+
 void RegisterGroup(pid_t pgid) {
   for (std::atomic<pid_t>& slot : g_groups) {
     pid_t empty = 0;
@@ -125,6 +127,8 @@ void UnregisterGroup(pid_t pgid) {
     if (slot.compare_exchange_strong(mine, 0)) return;
   }
 }
+
+namespace {
 
 // The adapter's stderr, drained whenever netconform waits on the adapter
 // (each request, the end of the session): only the last kStderrKeptBytes are

@@ -14,6 +14,8 @@
 // host actions (the fake kernel has its own clients and files).
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -117,9 +119,12 @@ std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::str
                                       const std::vector<std::string>& extra_env,
                                       std::string* error);
 
-// SIGKILLs the process group of every adapter session alive now: for a
-// signal handler (async-signal-safe).
+// SIGKILLs the process group of every adapter session alive now (and of
+// every in-process worker): for a signal handler (async-signal-safe).
 void KillAdapterGroups();
+// Adds a process group to (removes it from) what KillAdapterGroups kills.
+void RegisterGroup(pid_t pgid);
+void UnregisterGroup(pid_t pgid);
 
 // Limits on what an adapter writes (docs/ADAPTER.md, Limits): a reply line
 // longer than this is a protocol error, detected as the bytes arrive ...
