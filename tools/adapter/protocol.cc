@@ -93,11 +93,12 @@ std::string ProtocolReply(const std::string& field, const std::string& message,
 
 const char* TypeName(const json& v) { return v.type_name(); }
 
-// A whole number no 64-bit integer holds (|v| >= 2^63): parsed as a double.
+// A whole number beyond what a 64-bit integer holds, parsed as a double (a
+// double of -2^63 comes from a literal below it: -2^63 itself parses as an integer).
 bool IsWholeBeyond64Bits(const json& v) {
   if (!v.is_number_float()) return false;
   const double d = v.get<double>();
-  return std::isfinite(d) && std::trunc(d) == d && (d >= 0x1p63 || d < -0x1p63);
+  return std::isfinite(d) && std::trunc(d) == d && (d >= 0x1p63 || d <= -0x1p63);
 }
 
 // Puts the request's "id" first in its reply (protocol 2), so the runner can
