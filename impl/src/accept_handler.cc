@@ -18,8 +18,7 @@ namespace {
 std::chrono::nanoseconds BackoffNanos(std::chrono::milliseconds backoff) {
   constexpr auto kMax =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds::max());
-  return backoff >= kMax ? std::chrono::nanoseconds::max()
-                         : std::chrono::nanoseconds(backoff);
+  return backoff >= kMax ? std::chrono::nanoseconds::max() : std::chrono::nanoseconds(backoff);
 }
 
 }  // namespace

@@ -55,8 +55,8 @@ IoLoop::TimerId EpollLoop::CallLater(std::chrono::nanoseconds delay, std::functi
   // wrap to a time in the past, or the timer fires at once and its work spins
   // (ACCEPT-011).
   const auto now = Now();
-  const auto when = now > std::chrono::nanoseconds::max() - delay ? std::chrono::nanoseconds::max()
-                                                                  : now + delay;
+  const auto when =
+      now > std::chrono::nanoseconds::max() - delay ? std::chrono::nanoseconds::max() : now + delay;
   timers_.emplace(std::make_pair(when, id), std::move(fn));
   timer_when_[id] = when;
   return id;

@@ -121,8 +121,8 @@ TEST_F(AdapterProtocol, PortBeyond64BitsIsArgumentError) {
   json e = ExpectError(R"({"op":"bind_sockets","port":18446744073709551615})", "argument");
   EXPECT_EQ(e.value("step", ""), "port");
   // Beyond 64 bits: JSON still writes an integer (the parser gives a double).
-  for (const char* port : {"18446744073709551616", "-9223372036854775809",
-                           "100000000000000000000000000000"}) {
+  for (const char* port :
+       {"18446744073709551616", "-9223372036854775809", "100000000000000000000000000000"}) {
     json big = ExpectError(std::string(R"({"op":"bind_sockets","port":)") + port + "}", "argument");
     EXPECT_EQ(big.value("step", ""), "port") << port;
     EXPECT_EQ(big.value("errno", ""), "EINVAL") << port;
@@ -136,12 +136,11 @@ TEST_F(AdapterProtocol, PortBeyond64BitsIsArgumentError) {
 // Feature fds_delta: every reply of a bind op carries it, errors refused
 // before any call included (0: nothing was opened).
 TEST_F(AdapterProtocol, BIND_018_EveryBindReplyCarriesFdsDelta) {
-  for (const char* line : {R"({"op":"bind_sockets","port":"x"})",
-                           R"({"op":"bind_sockets","typo":1})",
-                           R"({"op":"bind_sockets","port":18446744073709551616})",
-                           R"({"op":"bind_sockets","backlog":4294967296})",
-                           R"({"op":"bind_unix_socket"})",
-                           R"({"op":"bind_unix_socket","path":"/x","mode":-1})"}) {
+  for (const char* line :
+       {R"({"op":"bind_sockets","port":"x"})", R"({"op":"bind_sockets","typo":1})",
+        R"({"op":"bind_sockets","port":18446744073709551616})",
+        R"({"op":"bind_sockets","backlog":4294967296})", R"({"op":"bind_unix_socket"})",
+        R"({"op":"bind_unix_socket","path":"/x","mode":-1})"}) {
     json r = Send(line);
     EXPECT_EQ(r.value("ok", true), false) << line;
     EXPECT_EQ(r.value("fds_delta", -1), 0) << line << " -> " << r.dump();

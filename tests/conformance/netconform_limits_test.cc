@@ -88,7 +88,8 @@ bool GoneWithin(pid_t pid, std::chrono::milliseconds limit) {
     std::string line;
     if (!std::getline(stat, line)) return true;
     const size_t close = line.rfind(')');
-    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') return true;
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z')
+      return true;
     if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(20ms);
   }
@@ -256,16 +257,16 @@ TEST(AdapterLimits, HungAdapterAndItsGrandchildAreKilledAtTheTimeout) {
 TEST(AdapterLimits, SignalToNetconformKillsTheAdapterGroup) {
   TempDir tmp;
   const std::string adapter = Hostile("hang-grandchild", tmp / "pid");
-  const char* argv[] = {NETCONFORM_PATH, "run",          "--adapter",       adapter.c_str(),
-                        "--no-interposer", "--timeout-ms", "60000", nullptr};
+  const char* argv[] = {NETCONFORM_PATH,   "run",          "--adapter", adapter.c_str(),
+                        "--no-interposer", "--timeout-ms", "60000",     nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   pid_t pid = -1;
-  ASSERT_EQ(::posix_spawn(&pid, NETCONFORM_PATH, &actions, nullptr, const_cast<char**>(argv),
-                          environ),
-            0);
+  ASSERT_EQ(
+      ::posix_spawn(&pid, NETCONFORM_PATH, &actions, nullptr, const_cast<char**>(argv), environ),
+      0);
   posix_spawn_file_actions_destroy(&actions);
   const pid_t grandchild = ReadPid(tmp / "pid", 5s);
   ::kill(pid, SIGTERM);
@@ -440,8 +441,8 @@ TEST(ReportLimits, ReportThatCannotBeWrittenIsAnError) {
   std::string err;
   EXPECT_EQ(RunNetconform("run --mode fake --filter 'BIND-013' --out /dev/full", &err), 2) << err;
   EXPECT_NE(err.find("cannot write /dev/full"), std::string::npos) << err;
-  EXPECT_EQ(RunNetconform("run --mode fake --filter 'BIND-013' --out /nonexistent-dir/r.json", &err),
-            2)
+  EXPECT_EQ(
+      RunNetconform("run --mode fake --filter 'BIND-013' --out /nonexistent-dir/r.json", &err), 2)
       << err;
   EXPECT_NE(err.find("cannot write /nonexistent-dir/r.json"), std::string::npos) << err;
 }
@@ -449,10 +450,10 @@ TEST(ReportLimits, ReportThatCannotBeWrittenIsAnError) {
 TEST(ReportLimits, ReportIsRenamedIntoPlaceWhole) {
   TempDir tmp;
   std::string err;
-  ASSERT_EQ(RunNetconform("run --mode fake --filter 'BIND-013' --format json --out " +
-                              (tmp / "r.json"),
-                          &err),
-            0)
+  ASSERT_EQ(
+      RunNetconform("run --mode fake --filter 'BIND-013' --format json --out " + (tmp / "r.json"),
+                    &err),
+      0)
       << err;
   std::ifstream in(tmp / "r.json");
   std::stringstream ss;
@@ -471,10 +472,14 @@ TEST(ReportLimits, ReportIsRenamedIntoPlaceWhole) {
 TEST(PythonAdapters, EchoIdAndCarryFdsDeltaOnEveryBindReply) {
   if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
   TempDir tmp;
-  std::ofstream(tmp / "in") << R"({"id":1,"op":"hello"})" << "\n"
-                            << R"({"id":2,"op":"bind_sockets","port":"x"})" << "\n"
-                            << R"({"id":3,"op":"bind_unix_socket"})" << "\n"
-                            << R"({"id":4,"op":"bind_sockets","port":1,"typo":1})" << "\n";
+  std::ofstream(tmp / "in") << R"({"id":1,"op":"hello"})"
+                            << "\n"
+                            << R"({"id":2,"op":"bind_sockets","port":"x"})"
+                            << "\n"
+                            << R"({"id":3,"op":"bind_unix_socket"})"
+                            << "\n"
+                            << R"({"id":4,"op":"bind_sockets","port":1,"typo":1})"
+                            << "\n";
   const std::string cmd = "timeout 30 /usr/bin/python3 " + std::string(NETCONFORM_ADAPTERS_DIR) +
                           "/pysocket_adapter.py <" + (tmp / "in") + " >" + (tmp / "out");
   ASSERT_EQ(std::system(cmd.c_str()), 0);

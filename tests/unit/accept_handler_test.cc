@@ -1,6 +1,10 @@
 // add_accept_handler (ACCEPT-001..017), on a ManualLoop: each Fire() is one
 // readiness event, each Advance() moves the clock, so a batch and a back-off
 // are observed call by call.
+#include "netutil/accept_handler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -10,10 +14,6 @@
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "netutil/accept_handler.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/addr_builders.h"
 #include "netutil/fakes/manual_loop.h"

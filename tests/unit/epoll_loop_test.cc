@@ -1,5 +1,9 @@
 // EpollLoop on a MockSys (LOOP-001..004): epoll_wait answers and the monotonic
 // clock are scripted, so each iteration is exact.
+#include "netutil/epoll_loop.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/epoll.h>
 
 #include <chrono>
@@ -8,10 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "netutil/epoll_loop.h"
 #include "netutil/fakes/mock_sys.h"
 #include "netutil/fakes/sys_matchers.h"
 #include "test_helpers.h"

@@ -415,8 +415,8 @@ std::string AdapterSession::Handle(std::string_view line) {
     auto op = j.find("op");
     if (op == j.end()) return WithId(ProtocolReply("op", "request has no \"op\""), id);
     if (!op->is_string()) {
-      return WithId(
-          ProtocolReply("op", std::string("op must be a string, got ") + TypeName(*op)), id);
+      return WithId(ProtocolReply("op", std::string("op must be a string, got ") + TypeName(*op)),
+                    id);
     }
     Request req{j, op->get<std::string>()};
     const bool bind_op = IsBindOp(req.op);

@@ -22,18 +22,18 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
-#include <cstring>
-#include <sstream>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "catalog.h"
@@ -59,7 +59,7 @@ class ReportFile {
   bool Open(const std::string& path, std::string* error) {
     path_ = path;
     if (path.empty()) return true;
-    struct stat st{};
+    struct stat st {};
     const bool exists = ::stat(path.c_str(), &st) == 0;
     if (exists && !S_ISREG(st.st_mode)) {
       file_.open(path, std::ios::out | std::ios::trunc);

@@ -352,7 +352,7 @@ std::string DescribeWaitStatus(int status) {
 }
 
 json CaseJson(const Case& c) {
-  return {{"id", c.id},       {"rules", c.rules}, {"title", c.title}, {"env", c.env},
+  return {{"id", c.id},       {"rules", c.rules},   {"title", c.title}, {"env", c.env},
           {"steps", c.steps}, {"origin", c.origin}, {"level", c.level}};
 }
 
@@ -483,8 +483,8 @@ void Runner::ReturnWorker(std::unique_ptr<Worker> w) {
 
 CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
   CaseResult result;
-  result.verdict = c.strict() && options_.profile == Profile::kTornado ? Verdict::kNonStrict
-                                                                       : Verdict::kFailed;
+  result.verdict =
+      c.strict() && options_.profile == Profile::kTornado ? Verdict::kNonStrict : Verdict::kFailed;
   std::string error;
   std::unique_ptr<Worker> w = TakeWorker(&error);
   if (!w) {
@@ -521,7 +521,8 @@ CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
     }
     const auto now = Clock::now();
     if (now >= deadline + kGrace) break;
-    const long long wait = std::chrono::ceil<std::chrono::milliseconds>(deadline + kGrace - now).count();
+    const long long wait =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline + kGrace - now).count();
     // Without a pidfd, a worker that died shows at the next short poll.
     const int wait_ms = static_cast<int>(std::min<long long>(wait, w->pidfd >= 0 ? 1 << 30 : 10));
     pollfd p[2] = {{w->from, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
@@ -534,9 +535,9 @@ CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
     bool exited = rc > 0 && w->pidfd >= 0 && p[1].revents != 0;
     if (w->pidfd < 0) {
       siginfo_t info{};
-      exited = ::waitid(P_PID, static_cast<id_t>(w->pid), &info, WEXITED | WNOHANG | WNOWAIT) ==
-                   0 &&
-               info.si_pid == w->pid;
+      exited =
+          ::waitid(P_PID, static_cast<id_t>(w->pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == w->pid;
     }
     if (exited) {
       // Whatever it wrote before it went is still in the pipe.
@@ -640,7 +641,8 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   }
   // The end of the session is bounded by the case's deadline too, with a
   // little room for an adapter to exit after a last step that took it all.
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
   const std::string closing = session->Close(
       std::min(options_.request_timeout, std::max(left, std::chrono::milliseconds(500))));
   if (ok && !closing.empty()) {

@@ -36,9 +36,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 

@@ -350,9 +350,8 @@ class ProcessSession final : public Session {
       }
       scanned = buffer_.size();
       if (buffer_.size() > kMaxReplyLineBytes) {
-        return "protocol error: reply line longer than the limit of " +
-               Bytes(kMaxReplyLineBytes) + " (" + Bytes(buffer_.size()) +
-               " without a newline so far)";
+        return "protocol error: reply line longer than the limit of " + Bytes(kMaxReplyLineBytes) +
+               " (" + Bytes(buffer_.size()) + " without a newline so far)";
       }
       if (Clock::now() >= deadline) {
         return "timeout after " + std::to_string(timeout.count()) +
@@ -455,8 +454,8 @@ class ProcessSession final : public Session {
     while (!s.empty() && s.back() == '\n') s.pop_back();
     std::string dropped;
     if (stderr_.dropped() > 0) {
-      dropped = " (" + Bytes(stderr_.dropped()) + " dropped; the last " +
-                Bytes(kStderrKeptBytes) + " are kept)";
+      dropped = " (" + Bytes(stderr_.dropped()) + " dropped; the last " + Bytes(kStderrKeptBytes) +
+                " are kept)";
     }
     return "\nadapter stderr" + dropped + ":\n" + s;
   }
@@ -593,8 +592,8 @@ std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::str
   std::vector<char*> envp;
   for (std::string& v : vars) envp.push_back(v.data());
   envp.push_back(nullptr);
-  const int rc = ::posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv),
-                               envp.data());
+  const int rc =
+      ::posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(in[0]);
