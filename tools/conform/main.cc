@@ -379,7 +379,6 @@ int Run(const std::vector<Case>& all, RunArgs a) {
   for (std::thread& t : threads) t.join();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   reporter->End(s);
-  KillOrphans();
   if (!report.Commit(&error)) {
     std::fprintf(stderr, "netconform: %s\n", error.c_str());
     return 2;
@@ -468,5 +467,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("coverage")) return Coverage(cases);
   a.options.request_timeout = std::chrono::milliseconds(timeout_ms);
   a.options.case_timeout = std::chrono::milliseconds(case_timeout_ms);
-  return Run(cases, std::move(a));
+  const int rc = Run(cases, std::move(a));
+  KillOrphans();  // after the runner and its sessions are gone
+  return rc;
 }
