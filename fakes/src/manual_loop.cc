@@ -27,7 +27,9 @@ void ManualLoop::RemoveHandler(int fd) {
 IoLoop::TimerId ManualLoop::CallLater(std::chrono::nanoseconds delay, std::function<void()> fn) {
   if (delay < std::chrono::nanoseconds(0)) delay = std::chrono::nanoseconds(0);
   const TimerId id = next_timer_++;
-  const auto when = now_ + delay;
+  // Saturated like EpollLoop's: a huge delay never wraps into the past (ACCEPT-011).
+  const auto when = now_ > std::chrono::nanoseconds::max() - delay ? std::chrono::nanoseconds::max()
+                                                                   : now_ + delay;
   timers_.emplace(std::make_pair(when, id), std::move(fn));
   timer_when_[id] = when;
   return id;
@@ -51,7 +53,9 @@ bool ManualLoop::Fire(int fd, uint32_t events) {
 }
 
 int ManualLoop::Advance(std::chrono::nanoseconds d) {
-  const auto until = now_ + d;
+  if (d < std::chrono::nanoseconds(0)) d = std::chrono::nanoseconds(0);
+  const auto until =
+      now_ > std::chrono::nanoseconds::max() - d ? std::chrono::nanoseconds::max() : now_ + d;
   int ran = 0;
   while (!timers_.empty() && timers_.begin()->first.first <= until) {
     auto node = timers_.extract(timers_.begin());

@@ -10,6 +10,18 @@
 #include "retry.h"
 
 namespace netutil {
+namespace {
+
+// ACCEPT-011: the back-off as the loop's nanoseconds, saturated: a value near
+// the top of milliseconds' range would overflow the conversion and come out
+// negative, a timer due at once, and the paused listener would spin.
+std::chrono::nanoseconds BackoffNanos(std::chrono::milliseconds backoff) {
+  constexpr auto kMax =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds::max());
+  return backoff >= kMax ? std::chrono::nanoseconds::max() : std::chrono::nanoseconds(backoff);
+}
+
+}  // namespace
 
 AcceptErrorClass ClassifyAcceptError(int err) {
   switch (err) {
@@ -117,7 +129,7 @@ struct AcceptHandle::State : std::enable_shared_from_this<AcceptHandle::State> {
       return;
     }
     std::weak_ptr<State> weak = weak_from_this();
-    resume_timer = loop->CallLater(options.backoff, [weak] {
+    resume_timer = loop->CallLater(BackoffNanos(options.backoff), [weak] {
       if (auto st = weak.lock()) st->Resume();
     });
   }

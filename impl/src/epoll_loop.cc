@@ -52,7 +52,12 @@ void EpollLoop::RemoveHandler(int fd) {
 IoLoop::TimerId EpollLoop::CallLater(std::chrono::nanoseconds delay, std::function<void()> fn) {
   if (delay < std::chrono::nanoseconds::zero()) delay = std::chrono::nanoseconds::zero();
   const TimerId id = next_timer_++;
-  const auto when = Now() + delay;
+  // Saturated: a delay near the top of its range (a huge back-off) must not
+  // wrap to a time in the past, or the timer fires at once and its work spins
+  // (ACCEPT-011).
+  const auto now = Now();
+  const auto when =
+      now > std::chrono::nanoseconds::max() - delay ? std::chrono::nanoseconds::max() : now + delay;
   timers_.emplace(std::make_pair(when, id), std::move(fn));
   timer_when_[id] = when;
   return id;

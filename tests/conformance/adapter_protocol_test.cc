@@ -120,8 +120,44 @@ TEST_F(AdapterProtocol, PortBeyond64BitsIsArgumentError) {
   // The API's port cannot hold it; the adapter refuses it as an out-of-range port.
   json e = ExpectError(R"({"op":"bind_sockets","port":18446744073709551615})", "argument");
   EXPECT_EQ(e.value("step", ""), "port");
+  // Beyond 64 bits: JSON still writes an integer (the parser gives a double).
+  for (const char* port :
+       {"18446744073709551616", "-9223372036854775809", "100000000000000000000000000000"}) {
+    json big = ExpectError(std::string(R"({"op":"bind_sockets","port":)") + port + "}", "argument");
+    EXPECT_EQ(big.value("step", ""), "port") << port;
+    EXPECT_EQ(big.value("errno", ""), "EINVAL") << port;
+  }
   // A number JSON itself cannot hold is not JSON for us.
   ExpectError(R"({"op":"bind_sockets","port":1e400})", "protocol");
+  // Nor is a fraction a port.
+  ExpectError(R"({"op":"bind_sockets","port":1.5})", "protocol");
+}
+
+// Feature fds_delta: every reply of a bind op carries it, errors refused
+// before any call included (0: nothing was opened).
+TEST_F(AdapterProtocol, BIND_018_EveryBindReplyCarriesFdsDelta) {
+  for (const char* line :
+       {R"({"op":"bind_sockets","port":"x"})", R"({"op":"bind_sockets","typo":1})",
+        R"({"op":"bind_sockets","port":18446744073709551616})",
+        R"({"op":"bind_sockets","backlog":4294967296})", R"({"op":"bind_unix_socket"})",
+        R"({"op":"bind_unix_socket","path":"/x","mode":-1})"}) {
+    json r = Send(line);
+    EXPECT_EQ(r.value("ok", true), false) << line;
+    EXPECT_EQ(r.value("fds_delta", -1), 0) << line << " -> " << r.dump();
+  }
+  EXPECT_FALSE(Send(R"({"op":"hello","x":1})").contains("fds_delta")) << "bind ops only";
+}
+
+// Protocol 2: the reply echoes the request's id, errors included, so the
+// runner can tell a reply from a stray line.
+TEST_F(AdapterProtocol, RepliesEchoTheRequestId) {
+  json hello = Send(R"({"op":"hello","id":7})");
+  EXPECT_EQ(hello.value("id", 0), 7);
+  EXPECT_EQ(hello.value("protocol", 0), 2);
+  EXPECT_EQ(Send(R"({"id":"a","op":"frobnicate"})").value("id", ""), "a");
+  EXPECT_EQ(Send(R"({"id":9,"op":"bind_sockets","port":"x"})").value("id", 0), 9);
+  EXPECT_FALSE(Send(R"({"op":"hello"})").contains("id")) << "no id asked, none given";
+  ExpectError("[1]", "protocol");
 }
 
 TEST_F(AdapterProtocol, IntBeyondApiTypeIsArgumentError) {

@@ -57,9 +57,14 @@ class ScriptDir {
     std::ofstream(path) << body;
     return path;
   }
+  // The script may call `reply "$line"`: {"id":N,"ok":true} for the request
+  // `$line` (protocol 2 echoes the id; netconform writes it first).
   std::string Script(const std::string& name, const std::string& body) {
     const std::string path = dir_ + "/" + name;
-    std::ofstream(path) << "#!/bin/sh\n" << body;
+    std::ofstream(path) << "#!/bin/sh\n"
+                        << "reply() { printf '{\"id\":%s,\"ok\":true}\\n' "
+                           "\"$(printf '%s' \"$1\" | sed 's/^{\"id\":\\([0-9]*\\).*/\\1/')\"; }\n"
+                        << body;
     ::chmod(path.c_str(), 0755);
     return path;
   }
@@ -259,7 +264,7 @@ TEST(Runner, CrashedAdapterFailsItsCaseAndTheRunGoesOn) {
   ScriptDir dir;
   // Answers one request; on a second one it dies; at end of input it exits 0.
   const std::string script =
-      dir.Script("crash.sh", "read l && echo '{\"ok\":true}'\nread l || exit 0\nkill -SEGV $$\n");
+      dir.Script("crash.sh", "read l && reply \"$l\"\nread l || exit 0\nkill -SEGV $$\n");
   std::unique_ptr<Target> target = MakeProcessTarget(script);
   Runner runner(*target, {});
   ASSERT_FALSE(runner.Prepare());
@@ -278,7 +283,7 @@ TEST(Runner, CrashedAdapterFailsItsCaseAndTheRunGoesOn) {
 TEST(Runner, HungAdapterTimesOut) {
   ScriptDir dir;
   const std::string script =
-      dir.Script("hang.sh", "read l && echo '{\"ok\":true}'\nread l || exit 0\nexec sleep 30\n");
+      dir.Script("hang.sh", "read l && reply \"$l\"\nread l || exit 0\nexec sleep 30\n");
   std::unique_ptr<Target> target = MakeProcessTarget(script);
   RunOptions options;
   options.request_timeout = std::chrono::milliseconds(300);
@@ -290,13 +295,13 @@ TEST(Runner, HungAdapterTimesOut) {
   CaseResult r = runner.Run(two);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_EQ(r.verdict, Verdict::kFailed);
-  EXPECT_NE(r.reason.find("no reply"), std::string::npos) << Details(r);
+  EXPECT_NE(r.reason.find("timeout after 300 ms: no reply"), std::string::npos) << Details(r);
 }
 
 TEST(Runner, AdapterExitingNonZeroAtEndOfInputFails) {
   ScriptDir dir;
   const std::string script =
-      dir.Script("exit3.sh", "while read l; do echo '{\"ok\":true}'; done\nexit 3\n");
+      dir.Script("exit3.sh", "while read l; do reply \"$l\"; done\nexit 3\n");
   std::unique_ptr<Target> target = MakeProcessTarget(script);
   Runner runner(*target, {});
   EXPECT_TRUE(runner.Prepare()) << "hello's session ends badly too";

@@ -1,18 +1,19 @@
 // add_accept_handler (ACCEPT-001..017), on a ManualLoop: each Fire() is one
 // readiness event, each Advance() moves the clock, so a batch and a back-off
 // are observed call by call.
+#include "netutil/accept_handler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "netutil/accept_handler.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/addr_builders.h"
 #include "netutil/fakes/manual_loop.h"
@@ -254,6 +255,28 @@ TEST_F(AcceptHandler, ACCEPT_011_DefaultBackoffIsOneSecond) {
   ASSERT_OK_AND_ASSIGN(auto handle, Add());
   loop.Fire(kListenFd);
   EXPECT_EQ(loop.next_timer_in(), std::chrono::nanoseconds(1s));
+}
+
+// The top of backoff's range: neither the conversion to the loop's
+// nanoseconds nor "now + backoff" may wrap to a timer due at once, which
+// would turn the back-off into a busy loop on EMFILE.
+TEST_F(AcceptHandler, ACCEPT_011_BackoffAtTheTopOfItsRangeStillPauses) {
+  for (const std::chrono::milliseconds backoff :
+       {std::chrono::milliseconds::max(),
+        std::chrono::milliseconds(std::numeric_limits<long long>::max() / 1000000)}) {
+    EXPECT_CALL(sys, accept4).WillOnce(Return(SysErr(EMFILE)));
+    loop.Advance(std::chrono::hours(1));  // a clock well past zero, like a monotonic one
+    ASSERT_OK_AND_ASSIGN(auto handle, Add({.backoff = backoff}));
+    loop.Fire(kListenFd);
+    ASSERT_TRUE(loop.next_timer_in().has_value());
+    EXPECT_GT(*loop.next_timer_in(), std::chrono::hours(24 * 365)) << backoff.count();
+    loop.Advance(std::chrono::hours(24));
+    EXPECT_EQ(loop.events(kListenFd), 0u) << "still paused a day later: " << backoff.count();
+    EXPECT_TRUE(handle.paused());
+    EXPECT_FALSE(loop.Fire(kListenFd));  // no accept4 call: the loop does not spin
+    handle.remove();
+    ::testing::Mock::VerifyAndClearExpectations(&sys);
+  }
 }
 
 TEST_F(AcceptHandler, ACCEPT_012_ResourceErrorReportedOncePerBackoff) {

@@ -1,16 +1,17 @@
 // EpollLoop on a MockSys (LOOP-001..004): epoll_wait answers and the monotonic
 // clock are scripted, so each iteration is exact.
+#include "netutil/epoll_loop.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/epoll.h>
 
 #include <chrono>
+#include <climits>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "netutil/epoll_loop.h"
 #include "netutil/fakes/mock_sys.h"
 #include "netutil/fakes/sys_matchers.h"
 #include "test_helpers.h"
@@ -131,6 +132,23 @@ TEST_F(EpollLoopTest, LOOP_002_WaitIsBoundedByTheNextTimer) {
   // An unbounded wait (timeout -1) would sleep past the timer.
   EXPECT_CALL(sys, epoll_wait(kEpfd, _, _, /*timeout_ms=*/50)).WillOnce(Return(SysOk(0)));
   EXPECT_THAT(loop->RunOnce(-1ns), IsOk());
+}
+
+// ACCEPT-011's back-off at the top of its range: now + delay saturates
+// instead of wrapping to a time in the past (a timer due at once: a busy loop).
+TEST_F(EpollLoopTest, ACCEPT_011_HugeDelayDoesNotWrapIntoThePast) {
+  int runs = 0;
+  now = 1000h;  // a monotonic clock well past zero
+  loop->CallLater(std::chrono::nanoseconds::max(), [&] { ++runs; });
+  loop->CallLater(std::chrono::nanoseconds::max() - 1h, [&] { ++runs; });
+  // The wait is the longest epoll_wait takes, not 0.
+  EXPECT_CALL(sys, epoll_wait(kEpfd, _, _, INT_MAX)).WillOnce(Return(SysOk(0)));
+  ASSERT_THAT(loop->RunOnce(-1ns), IsOk());
+  ::testing::Mock::VerifyAndClearExpectations(&sys);
+  now = 2000h;
+  ASSERT_THAT(loop->RunOnce(0ns), IsOk());
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(loop->timer_count(), 2u);
 }
 
 TEST_F(EpollLoopTest, LOOP_003_EintrIsNotAnError) {

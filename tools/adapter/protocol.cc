@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -72,21 +73,44 @@ json ErrorJson(const Error& e) {
 
 std::string ErrorReply(const Error& e) { return Dump({{"ok", false}, {"error", ErrorJson(e)}}); }
 
+// `fds_delta`: for a bind op refused before any call, 0 (nothing was opened).
 std::string ErrorReply(const char* kind, const std::string& errno_name, const std::string& field,
-                       const std::string& message) {
+                       const std::string& message, bool fds_delta = false) {
   json err = {{"kind", kind},
               {"errno", errno_name.empty() ? json(nullptr) : json(errno_name)},
               {"message", message},
               {"step", field},
               {"address", ""}};
-  return Dump({{"ok", false}, {"error", std::move(err)}});
+  json reply = {{"ok", false}, {"error", std::move(err)}};
+  if (fds_delta) reply["fds_delta"] = 0;
+  return Dump(reply);
 }
 
-std::string ProtocolReply(const std::string& field, const std::string& message) {
-  return ErrorReply("protocol", "", field, message);
+std::string ProtocolReply(const std::string& field, const std::string& message,
+                          bool fds_delta = false) {
+  return ErrorReply("protocol", "", field, message, fds_delta);
 }
 
 const char* TypeName(const json& v) { return v.type_name(); }
+
+// A whole number beyond what a 64-bit integer holds, parsed as a double (a
+// double of -2^63 comes from a literal below it: -2^63 itself parses as an integer).
+bool IsWholeBeyond64Bits(const json& v) {
+  if (!v.is_number_float()) return false;
+  const double d = v.get<double>();
+  return std::isfinite(d) && std::trunc(d) == d && (d >= 0x1p63 || d <= -0x1p63);
+}
+
+// Puts the request's "id" first in its reply (protocol 2), so the runner can
+// tell a reply from a stray line. `reply` is a dumped JSON object.
+std::string WithId(std::string reply, const json* id) {
+  if (id == nullptr || reply.size() < 2 || reply.front() != '{') return reply;
+  reply.insert(1, "\"id\":" + Dump(*id) + (reply == "{}" ? "" : ","));
+  return reply;
+}
+
+// The ops whose every reply carries fds_delta (feature fds_delta).
+bool IsBindOp(const std::string& op) { return op == "bind_sockets" || op == "bind_unix_socket"; }
 
 // --- what the adapter observes on the kernel directly (not through the Sys) ---
 
@@ -274,7 +298,7 @@ struct AdapterSession::Request {
   // Refuses a field this op does not know (a typo must not pass silently).
   void Allow(std::initializer_list<const char*> fields) const {
     for (const auto& [key, value] : j.items()) {
-      if (key == "op") continue;
+      if (key == "op" || key == "id") continue;
       bool known = false;
       for (const char* f : fields) known = known || key == f;
       if (!known) throw ProtocolError{key, "unknown field \"" + key + "\" for op " + op};
@@ -291,6 +315,12 @@ struct AdapterSession::Request {
   std::optional<long long> Int(const char* name, bool null_ok, bool* overflow) const {
     const json* v = Get(name);
     if (v == nullptr || (null_ok && v->is_null())) return std::nullopt;
+    if (IsWholeBeyond64Bits(*v)) {
+      // 18446744073709551616 and beyond: JSON writes an integer, the parser
+      // can only give it as a double. Out of the API's range, not bad JSON.
+      *overflow = true;
+      return v->get<double>() > 0 ? LLONG_MAX : LLONG_MIN;
+    }
     if (!v->is_number_integer()) {
       throw ProtocolError{name, std::string(name) + " must be an integer" +
                                     (null_ok ? " or null" : "") + ", got " + TypeName(*v)};
@@ -380,18 +410,22 @@ std::string AdapterSession::Handle(std::string_view line) {
     if (!j.is_object()) {
       return ProtocolReply("", std::string("request must be a JSON object, got ") + TypeName(j));
     }
+    auto id_it = j.find("id");
+    const json* id = id_it == j.end() ? nullptr : &*id_it;
     auto op = j.find("op");
-    if (op == j.end()) return ProtocolReply("op", "request has no \"op\"");
+    if (op == j.end()) return WithId(ProtocolReply("op", "request has no \"op\""), id);
     if (!op->is_string()) {
-      return ProtocolReply("op", std::string("op must be a string, got ") + TypeName(*op));
+      return WithId(ProtocolReply("op", std::string("op must be a string, got ") + TypeName(*op)),
+                    id);
     }
     Request req{j, op->get<std::string>()};
+    const bool bind_op = IsBindOp(req.op);
     try {
-      return Dispatch(req);
+      return WithId(Dispatch(req), id);
     } catch (const ProtocolError& e) {
-      return ProtocolReply(e.field, e.message);
+      return WithId(ProtocolReply(e.field, e.message, bind_op), id);
     } catch (const ArgumentError& e) {
-      return ErrorReply("argument", "EINVAL", e.field, e.message);
+      return WithId(ErrorReply("argument", "EINVAL", e.field, e.message, bind_op), id);
     }
   } catch (const std::exception& e) {
     // Never crash on input: whatever escaped is the adapter's bug, reported as such.

@@ -20,7 +20,8 @@
 namespace netutil::adapter {
 
 inline constexpr const char* kAdapterVersion = "0.1.0";
-inline constexpr int kProtocolVersion = 1;
+// 2: every reply echoes its request's "id" (docs/ADAPTER.md).
+inline constexpr int kProtocolVersion = 2;
 // Longest request line accepted; a longer one gets a protocol error.
 inline constexpr size_t kMaxLineBytes = 1 << 20;
 

@@ -22,7 +22,8 @@ import sys
 import time
 import traceback
 
-PROTOCOL_VERSION = 1
+# 2: every reply echoes its request's "id" (docs/ADAPTER.md).
+PROTOCOL_VERSION = 2
 # Longest request line accepted (without its "\n" / "\r\n"), as the reference.
 MAX_LINE_BYTES = 1 << 20
 # The reference reports at most this many peers and thrown messages.
@@ -250,7 +251,7 @@ class Request:
         # A typo (or a feature this adapter does not offer: port_retries,
         # platform, remove_at, throw_at) must not pass silently.
         for key in self.j:
-            if key != "op" and key not in fields:
+            if key not in ("op", "id") and key not in fields:
                 raise ProtocolError(key, 'unknown field "%s" for op %s' % (key, self.op))
 
     def has(self, name):
@@ -732,15 +733,28 @@ class Adapter:
 
     # The protocol.
     def handle(self, raw):
-        """One request line (bytes, without "\n") -> one reply dict. Never raises."""
+        """One request line (bytes, without "\n") -> one reply dict. Never raises.
+
+        The reply echoes the request's "id" when it has one (protocol 2), and
+        a bind op's reply always carries fds_delta: 0 when the request was
+        refused before any call."""
+        req = None
+        self._fds_before = None
         try:
             req = Request(parse_request(raw))
-            return self.dispatch(req)
+            reply = self.dispatch(req)
         except ProtocolError as e:
-            return protocol_reply(e.field, e.message)
+            reply = protocol_reply(e.field, e.message)
         except Exception as e:  # noqa: BLE001 - an adapter bug, reported as such
             traceback.print_exc(file=sys.stderr)
-            return protocol_reply("", "internal adapter error: %s" % exception_message(e))
+            reply = protocol_reply("", "internal adapter error: %s" % exception_message(e))
+        if req is not None:
+            if req.op in ("bind_sockets", "bind_unix_socket") and "fds_delta" not in reply:
+                # Refused before the count started: nothing was opened.
+                reply["fds_delta"] = self._fds_delta() if self._fds_before is not None else 0
+            if "id" in req.j:
+                reply = dict([("id", req.j["id"])] + list(reply.items()))
+        return reply
 
     def dispatch(self, req):
         op = req.op

@@ -332,25 +332,25 @@ std::vector<BadInput> MakeTable() {
       R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"unknown op \"frobnicate\"","step":"op"},"ok":false})js",
       -1, Adapter(R"({"op":"frobnicate"})"));
   add("adapter", "`{\"op\":\"bind_sockets\",\"port\":\"80\"}`", "",
-      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"port must be an integer, got string","step":"port"},"ok":false})js",
+      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"port must be an integer, got string","step":"port"},"fds_delta":0,"ok":false})js",
       -1, Adapter(R"({"op":"bind_sockets","port":"80"})"));
   add("adapter", "`{\"op\":\"bind_sockets\",\"colour\":\"red\"}`", "",
-      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"unknown field \"colour\" for op bind_sockets","step":"colour"},"ok":false})js",
+      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"unknown field \"colour\" for op bind_sockets","step":"colour"},"fds_delta":0,"ok":false})js",
       -1, Adapter(R"({"op":"bind_sockets","colour":"red"})"));
   add("adapter", "`{\"op\":\"bind_sockets\",\"port\":1e400}`", "",
       R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"request is not JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'","step":""},"ok":false})js",
       -1, Adapter(R"({"op":"bind_sockets","port":1e400})"));
   add("adapter", "`{\"op\":\"bind_sockets\",\"family\":\"appletalk\"}`", "",
-      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"family \"appletalk\" is not unspec, inet, inet6, unix or an integer","step":"family"},"ok":false})js",
+      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"family \"appletalk\" is not unspec, inet, inet6, unix or an integer","step":"family"},"fds_delta":0,"ok":false})js",
       -1, Adapter(R"({"op":"bind_sockets","family":"appletalk"})"));
   add("adapter", "`{\"op\":\"bind_sockets\",\"platform\":{\"os\":\"beos\"}}`", "",
-      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"platform os \"beos\" is not linux, darwin or windows","step":"os"},"ok":false})js",
+      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"platform os \"beos\" is not linux, darwin or windows","step":"os"},"fds_delta":0,"ok":false})js",
       -1, Adapter(R"({"op":"bind_sockets","platform":{"os":"beos"}})"));
   add("adapter", "`{\"op\":\"bind_sockets\",\"port\":70000}` (passed on)", "BIND-019",
       R"js({"error":{"address":"","errno":"EINVAL","kind":"argument","message":"port 70000 is outside 0..65535","step":"port"},"fds_delta":0,"ok":false})js",
       -1, Adapter(R"({"op":"bind_sockets","port":70000})"));
   add("adapter", "`{\"op\":\"bind_unix_socket\"}` (no path)", "",
-      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"bind_unix_socket needs a \"path\"","step":"path"},"ok":false})js",
+      R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"bind_unix_socket needs a \"path\"","step":"path"},"fds_delta":0,"ok":false})js",
       -1, Adapter(R"({"op":"bind_unix_socket"})"));
   add("adapter", "`{\"op\":\"serve\",\"listener\":99}`", "",
       R"js({"error":{"address":"","errno":null,"kind":"protocol","message":"no listener with id 99","step":"listener"},"ok":false})js",

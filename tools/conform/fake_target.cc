@@ -242,6 +242,7 @@ class FakeKernelTarget final : public Target {
   std::string Describe() const override { return "reference (in-process, fake kernel)"; }
   bool CanInject() const override { return true; }
   bool RealKernel() const override { return false; }
+  bool InProcess() const override { return true; }
   std::unique_ptr<Session> Open(const std::string& scratch_dir, const Environment& env,
                                 std::string*) override {
     return std::make_unique<FakeSession>(scratch_dir, env);

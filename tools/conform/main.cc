@@ -15,20 +15,27 @@
 // interposer (libnetfault.so) makes the environment and records the trace.
 // Exit status: 0 when no case failed (with --expect: when every verdict was
 // the expected one) and the skips are allowed (none in --mode fake, at most
-// --max-skips N elsewhere), 1 otherwise, 2 on a usage or catalog error.
+// --max-skips N elsewhere), 1 otherwise, 2 on a usage or catalog error or when
+// the report cannot be written.
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "catalog.h"
@@ -43,6 +50,123 @@ namespace {
 
 using netutil::conform::Case;
 using json = nlohmann::json;
+
+// The report's destination. A regular file (or a new one) is written to a
+// temporary file beside it and renamed over it once complete, so a crash or a
+// failed write never leaves a truncated report; anything else (/dev/stdout, a
+// pipe, /dev/full) is written directly. Every write error is reported.
+class ReportFile {
+ public:
+  // Empty path: standard output.
+  bool Open(const std::string& path, std::string* error) {
+    path_ = path;
+    if (path.empty()) return true;
+    struct stat st {};
+    const bool exists = ::stat(path.c_str(), &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) {
+      file_.open(path, std::ios::out | std::ios::trunc);
+    } else {
+      const std::filesystem::path p(path);
+      std::string tmpl = (p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path()) /
+                         ("." + p.filename().string() + ".XXXXXX");
+      const int fd = ::mkstemp(tmpl.data());
+      if (fd < 0) {
+        *error = "cannot write " + path + ": " + std::strerror(errno);
+        return false;
+      }
+      ::fchmod(fd, 0644 & ~CurrentUmask());
+      ::close(fd);
+      tmp_ = tmpl;
+      file_.open(tmp_, std::ios::out | std::ios::trunc);
+    }
+    if (!file_) {
+      *error = "cannot write " + path;
+      Discard();
+      return false;
+    }
+    return true;
+  }
+
+  std::ostream& stream() { return path_.empty() ? std::cout : file_; }
+
+  // Flushes, closes and (for a temporary file) renames into place.
+  bool Commit(std::string* error) {
+    if (path_.empty()) {
+      std::cout.flush();
+      if (!std::cout || std::fflush(stdout) != 0) {
+        *error = "cannot write the report to standard output";
+        return false;
+      }
+      return true;
+    }
+    file_.flush();
+    const bool written = static_cast<bool>(file_);
+    file_.close();
+    if (!written || file_.fail()) {
+      *error = "cannot write " + path_ + " (write failed: disk full?)";
+      Discard();
+      return false;
+    }
+    if (!tmp_.empty() && ::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      *error = "cannot write " + path_ + ": rename: " + std::strerror(errno);
+      Discard();
+      return false;
+    }
+    tmp_.clear();
+    return true;
+  }
+
+  ~ReportFile() { Discard(); }
+
+ private:
+  static mode_t CurrentUmask() {
+    const mode_t m = ::umask(022);
+    ::umask(m);
+    return m;
+  }
+  void Discard() {
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+    tmp_.clear();
+  }
+
+  std::string path_;
+  std::string tmp_;
+  std::ofstream file_;
+};
+
+// SIGINT, SIGTERM, SIGHUP: the adapters' process groups (and in-process
+// workers) go with netconform.
+void OnFatalSignal(int sig) {
+  netutil::conform::KillAdapterGroups();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+// netconform is a child subreaper: an adapter's descendant that left its
+// process group (setsid) is re-parented to netconform instead of init, and
+// killed here when the run ends.
+void KillOrphans() {
+  const pid_t self = ::getpid();
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    long ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != self) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+}
 
 std::string Join(const std::vector<std::string>& v, const char* sep) {
   std::string out;
@@ -193,16 +317,12 @@ int Run(const std::vector<Case>& all, RunArgs a) {
     }
   }
 
-  std::ofstream file;
-  if (!a.out_path.empty()) {
-    file.open(a.out_path);
-    if (!file) {
-      std::fprintf(stderr, "netconform: cannot write %s\n", a.out_path.c_str());
-      return 2;
-    }
+  ReportFile report;
+  if (!report.Open(a.out_path, &error)) {
+    std::fprintf(stderr, "netconform: %s\n", error.c_str());
+    return 2;
   }
-  std::ostream& out = a.out_path.empty() ? std::cout : static_cast<std::ostream&>(file);
-  std::unique_ptr<Reporter> reporter = MakeReporter(a.format, out);
+  std::unique_ptr<Reporter> reporter = MakeReporter(a.format, report.stream());
 
   std::vector<const Case*> selected;
   for (const Case& c : all) {
@@ -262,6 +382,10 @@ int Run(const std::vector<Case>& all, RunArgs a) {
   for (std::thread& t : threads) t.join();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   reporter->End(s);
+  if (!report.Commit(&error)) {
+    std::fprintf(stderr, "netconform: %s\n", error.c_str());
+    return 2;
+  }
   // With --out the report goes to the file; the terminal still gets the count.
   if (!a.out_path.empty() || a.format != "text") std::cerr << SummaryLine(s) << "\n";
   // Skips: any on the fake kernel, more than --max-skips elsewhere, fail the run.
@@ -283,6 +407,8 @@ int Run(const std::vector<Case>& all, RunArgs a) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a dead adapter's pipe must not kill the runner
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, OnFatalSignal);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
   CLI::App app{"netconform: conformance cases for netutil implementations (docs/SPEC.md)"};
   app.require_subcommand(1);
@@ -351,5 +477,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("coverage")) return Coverage(cases);
   a.options.request_timeout = std::chrono::milliseconds(timeout_ms);
   a.options.case_timeout = std::chrono::milliseconds(case_timeout_ms);
-  return Run(cases, std::move(a));
+  const int rc = Run(cases, std::move(a));
+  KillOrphans();  // after the runner and its sessions are gone
+  return rc;
 }

@@ -1,11 +1,18 @@
 #include "runner.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -173,27 +180,61 @@ std::optional<std::string> CheckStep(const json& step) {
   return std::nullopt;
 }
 
+// A child process that runs in-process cases one after another, so a hung
+// implementation can be killed without netconform. Forked once per --jobs
+// slot (and again after a kill): a fork per case would cost more than the
+// whole fake-kernel catalog.
+struct Runner::Worker {
+  pid_t pid = -1;
+  int to = -1;     // requests: {"case": {...}, "n": N, "start_ns": T}
+  int from = -1;   // progress ({"step": label, "timeout_ms": N}) and {"result": {...}}
+  int pidfd = -1;  // readable when the worker is gone (-1: no pidfd_open)
+  std::string buffer;
+
+  void Kill() {
+    if (pid > 0) {
+      ::kill(-pid, SIGKILL);  // its group: anything the implementation started too
+      UnregisterGroup(pid);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      pid = -1;
+    }
+    for (int* fd : {&to, &from, &pidfd}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
+    }
+  }
+};
+
 struct Runner::Context {
   Session* session = nullptr;
   host::Host* host = nullptr;
   Vars vars;
   Clock::time_point deadline;  // the case's; see RunOptions::case_timeout
+  StepProgress progress;       // told of each request before it is sent
 };
 
 Runner::Runner(Target& target, RunOptions options)
     : target_(target), options_(std::move(options)) {}
 
 Runner::~Runner() {
+  for (std::unique_ptr<Worker>& w : idle_workers_) w->Kill();
   if (!tmp_root_.empty() && !options_.keep_tmp) {
     std::error_code ec;
     std::filesystem::remove_all(tmp_root_, ec);
   }
 }
 
+bool Runner::MakeTmpRoot() {
+  std::call_once(tmp_root_once_, [this] {
+    std::string tmpl = TmpBase() + "/netconform-XXXXXX";
+    if (::mkdtemp(tmpl.data()) != nullptr) tmp_root_ = tmpl;
+  });
+  return !tmp_root_.empty();
+}
+
 std::optional<std::string> Runner::Prepare() {
-  std::string tmpl = TmpBase() + "/netconform-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) return "cannot make a temp dir under " + TmpBase();
-  tmp_root_ = tmpl;
+  if (!MakeTmpRoot()) return "cannot make a temp dir under " + TmpBase();
   probe_ = host::ProbeFor(target_.RealKernel());  // the fake kernel has ::1 and 127.0.0.2
 
   const std::string dir = tmp_root_ + "/hello";
@@ -249,18 +290,307 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
 CaseResult Runner::Run(const Case& c) {
   const auto start = Clock::now();
   CaseResult result;
-  result.c = &c;
-  auto done = [&](CaseResult r) {
-    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    return r;
-  };
   if (std::optional<std::string> why = Unmet(c)) {
     result.verdict = Verdict::kSkipped;
     result.reason = *why;
-    return done(std::move(result));
+  } else {
+    MakeTmpRoot();  // normally made by Prepare()
+    const int n = ++case_counter_;
+    // In-process, a hung implementation would hang netconform: the case runs
+    // in a child process the deadline can kill.
+    result = target_.InProcess() ? RunIsolated(c, n, start) : RunCase(c, n, start, nullptr);
   }
+  result.c = &c;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
 
-  const int n = ++case_counter_;
+namespace {
+
+json ResultJson(const CaseResult& r) {
+  return {{"verdict", static_cast<int>(r.verdict)},
+          {"reason", r.reason},
+          {"failure", r.failure},
+          {"details", r.details},
+          {"notes", r.notes},
+          {"trace", r.trace}};
+}
+
+CaseResult ResultFromJson(const json& j) {
+  CaseResult r;
+  r.verdict = static_cast<Verdict>(j.at("verdict").get<int>());
+  r.reason = j.at("reason").get<std::string>();
+  r.failure = j.at("failure").get<std::string>();
+  r.details = j.at("details").get<std::vector<std::string>>();
+  r.notes = j.at("notes").get<std::vector<std::string>>();
+  r.trace = j.at("trace").get<std::vector<std::string>>();
+  return r;
+}
+
+// For the forked case: all of `text` to `fd`, or nothing more to do.
+void WriteFully(int fd, const std::string& text) {
+  size_t off = 0;
+  while (off < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+std::string Line(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           ::strsignal(WTERMSIG(status)) + ")";
+  }
+  return "ended with wait status " + std::to_string(status);
+}
+
+json CaseJson(const Case& c) {
+  return {{"id", c.id},       {"rules", c.rules},   {"title", c.title}, {"env", c.env},
+          {"steps", c.steps}, {"origin", c.origin}, {"level", c.level}};
+}
+
+Case CaseFromJson(const json& j) {
+  Case c;
+  c.id = j.at("id").get<std::string>();
+  c.rules = j.at("rules").get<std::vector<std::string>>();
+  c.title = j.at("title").get<std::string>();
+  c.env = j.at("env");
+  c.steps = j.at("steps");
+  c.origin = j.at("origin").get<std::string>();
+  c.level = j.at("level").get<std::string>();
+  return c;
+}
+
+// Reads lines from `fd` into `buffer`; false at end of file or on an error.
+bool ReadMore(int fd, std::string* buffer) {
+  char buf[65536];
+  ssize_t got;
+  do {
+    got = ::read(fd, buf, sizeof buf);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) return false;
+  buffer->append(buf, static_cast<size_t>(got));
+  return true;
+}
+
+std::optional<json> TakeLine(std::string* buffer) {
+  const size_t nl = buffer->find('\n');
+  if (nl == std::string::npos) return std::nullopt;
+  json j = json::parse(buffer->substr(0, nl), nullptr, false);
+  buffer->erase(0, nl + 1);
+  return j;
+}
+
+}  // namespace
+
+void Runner::WorkerLoop(int in, int out) {
+  std::string buffer;
+  while (true) {
+    std::optional<json> req = TakeLine(&buffer);
+    if (!req) {
+      if (!ReadMore(in, &buffer)) return;
+      continue;
+    }
+    auto progress = [out](const std::string& label, std::chrono::milliseconds timeout) {
+      WriteFully(out, Line({{"step", label}, {"timeout_ms", timeout.count()}}));
+    };
+    CaseResult r;
+    try {
+      const Case c = CaseFromJson(req->at("case"));
+      const Clock::time_point start{Clock::duration(req->at("start_ns").get<long long>())};
+      r = RunCase(c, req->at("n").get<int>(), start, progress);
+    } catch (const std::exception& e) {
+      r.verdict = Verdict::kFailed;
+      r.reason = std::string("netconform error: ") + e.what();
+    }
+    WriteFully(out, Line({{"result", ResultJson(r)}}));
+  }
+}
+
+std::unique_ptr<Runner::Worker> Runner::TakeWorker(std::string* error) {
+  std::lock_guard<std::mutex> lock(workers_mu_);
+  if (!idle_workers_.empty()) {
+    std::unique_ptr<Worker> w = std::move(idle_workers_.back());
+    idle_workers_.pop_back();
+    return w;
+  }
+  int req[2];
+  int rep[2];
+  if (::pipe2(req, O_CLOEXEC) != 0) {
+    *error = std::string("pipe2: ") + ErrnoName(errno);
+    return nullptr;
+  }
+  if (::pipe2(rep, O_CLOEXEC) != 0) {
+    *error = std::string("pipe2: ") + ErrnoName(errno);
+    ::close(req[0]);
+    ::close(req[1]);
+    return nullptr;
+  }
+  // Under the lock: every other worker's pipes are in worker_fds_, so the
+  // new one closes them (a worker holding another's request pipe would keep
+  // it from ever seeing the end of its input).
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    *error = std::string("fork: ") + ErrnoName(errno);
+    for (int fd : {req[0], req[1], rep[0], rep[1]}) ::close(fd);
+    return nullptr;
+  }
+  if (pid == 0) {
+    // A process group of its own, killed with what it started on a timeout
+    // and when netconform is interrupted (KillAdapterGroups).
+    ::setpgid(0, 0);
+    for (int fd : worker_fds_) ::close(fd);
+    ::close(req[1]);
+    ::close(rep[0]);
+    WorkerLoop(req[0], rep[1]);
+    // _exit: nothing of the parent's (buffered output, atexit handlers,
+    // destructors of what other threads use) runs twice.
+    ::_exit(0);
+  }
+  ::setpgid(pid, pid);  // also here, so the group exists before anyone kills it
+  RegisterGroup(pid);
+  ::close(req[0]);
+  ::close(rep[1]);
+  auto w = std::make_unique<Worker>();
+  w->pid = pid;
+  w->to = req[1];
+  w->from = rep[0];
+  w->pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  worker_fds_.insert({w->to, w->from});
+  if (w->pidfd >= 0) worker_fds_.insert(w->pidfd);
+  return w;
+}
+
+void Runner::DropWorker(std::unique_ptr<Worker> w) {
+  {
+    std::lock_guard<std::mutex> lock(workers_mu_);
+    for (int fd : {w->to, w->from, w->pidfd}) worker_fds_.erase(fd);
+  }
+  w->Kill();
+}
+
+void Runner::ReturnWorker(std::unique_ptr<Worker> w) {
+  std::lock_guard<std::mutex> lock(workers_mu_);
+  idle_workers_.push_back(std::move(w));
+}
+
+CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
+  CaseResult result;
+  result.verdict =
+      c.strict() && options_.profile == Profile::kTornado ? Verdict::kNonStrict : Verdict::kFailed;
+  std::string error;
+  std::unique_ptr<Worker> w = TakeWorker(&error);
+  if (!w) {
+    result.reason = "netconform error: cannot start a worker process: " + error;
+    return result;
+  }
+  WriteFully(w->to, Line({{"case", CaseJson(c)},
+                          {"n", n},
+                          {"start_ns", static_cast<long long>(start.time_since_epoch().count())}}));
+
+  // The deadline: the case's, or the current request's when nearer, each
+  // with a little grace for the worker's own bookkeeping. Past it the worker
+  // is killed.
+  constexpr auto kGrace = std::chrono::milliseconds(200);
+  const auto case_deadline = start + options_.case_timeout;
+  auto deadline = case_deadline;
+  std::string step_label;
+  std::chrono::milliseconds step_timeout{0};
+  bool step_cut = false;  // the request's deadline, not the case's, is the nearer
+  std::optional<json> final;
+  bool gone = false;  // the worker ended (crashed) without a result
+  while (!final && !gone) {
+    if (std::optional<json> msg = TakeLine(&w->buffer)) {
+      if (msg->is_object() && msg->contains("result")) {
+        final = std::move((*msg)["result"]);
+      } else if (msg->is_object() && msg->contains("step")) {
+        step_label = (*msg)["step"].get<std::string>();
+        step_timeout = std::chrono::milliseconds((*msg)["timeout_ms"].get<long long>());
+        const auto step_deadline = Clock::now() + step_timeout;
+        step_cut = step_deadline < case_deadline;
+        deadline = std::min(step_deadline, case_deadline);
+      }
+      continue;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline + kGrace) break;
+    const long long wait =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline + kGrace - now).count();
+    // Without a pidfd, a worker that died shows at the next short poll.
+    const int wait_ms = static_cast<int>(std::min<long long>(wait, w->pidfd >= 0 ? 1 << 30 : 10));
+    pollfd p[2] = {{w->from, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
+    const int rc = ::poll(p, w->pidfd >= 0 ? 2 : 1, wait_ms);
+    if (rc < 0 && errno != EINTR) break;
+    if (rc > 0 && p[0].revents != 0) {
+      gone = !ReadMore(w->from, &w->buffer);
+      continue;
+    }
+    bool exited = rc > 0 && w->pidfd >= 0 && p[1].revents != 0;
+    if (w->pidfd < 0) {
+      siginfo_t info{};
+      exited =
+          ::waitid(P_PID, static_cast<id_t>(w->pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == w->pid;
+    }
+    if (exited) {
+      // Whatever it wrote before it went is still in the pipe.
+      pollfd q{w->from, POLLIN, 0};
+      if (::poll(&q, 1, 0) == 0) gone = true;
+    }
+  }
+  if (final) {
+    ReturnWorker(std::move(w));
+    try {
+      return ResultFromJson(*final);
+    } catch (const json::exception& e) {
+      result.reason = std::string("netconform error: the case's result: ") + e.what();
+      return result;
+    }
+  }
+  int status = 0;
+  if (gone) {
+    // Reap it to say how it ended, then let DropWorker close its fds.
+    UnregisterGroup(w->pid);
+    ::kill(-w->pid, SIGKILL);  // the worker is a zombie still: its group ID is not reused yet
+    while (::waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    w->pid = -1;
+  }
+  DropWorker(std::move(w));
+  // The worker never finished the case: its temp dir is left to us.
+  if (!options_.keep_tmp) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp_root_ + "/" + std::to_string(n), ec);
+  }
+  if (!gone) {
+    const auto ms = step_cut ? step_timeout : options_.case_timeout;
+    const std::string headline =
+        "timeout after " + std::to_string(ms.count()) + " ms" +
+        (step_cut ? "" : " (the case's timeout)") +
+        ": the in-process implementation did not return; its process was killed";
+    result.reason = step_label.empty() ? headline : step_label + ": " + headline;
+    result.failure = headline;
+    if (!step_label.empty()) result.details.push_back(step_label);
+    result.details.push_back("  " + headline);
+    return result;
+  }
+  result.reason = "the in-process case's process " + DescribeWaitStatus(status) +
+                  " without a result" + (step_label.empty() ? "" : " (in " + step_label + ")");
+  result.failure = result.reason;
+  result.details.push_back("  " + result.reason);
+  return result;
+}
+
+CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
+                           const StepProgress& progress) {
+  CaseResult result;
   const std::string dir = tmp_root_ + "/" + std::to_string(n);
   std::error_code ec;
   if (tmp_root_.empty()) ec = std::make_error_code(std::errc::no_such_file_or_directory);
@@ -268,7 +598,7 @@ CaseResult Runner::Run(const Case& c) {
   if (ec) {
     result.verdict = Verdict::kFailed;
     result.reason = "cannot make the case's temp dir " + dir + ": " + ec.message();
-    return done(std::move(result));
+    return result;
   }
 
   std::string error;
@@ -284,14 +614,14 @@ CaseResult Runner::Run(const Case& c) {
     if (std::optional<std::string> why = ns->Enter(settings)) {
       result.verdict = Verdict::kFailed;
       result.reason = "cannot make the network namespace: " + *why;
-      return done(std::move(result));
+      return result;
     }
   }
   std::unique_ptr<Session> session = target_.Open(dir, env, &error);
   if (!session) {
     result.verdict = Verdict::kFailed;
     result.reason = "cannot start the implementation: " + error;
-    return done(std::move(result));
+    return result;
   }
   host::RealHost real_host;
   Context ctx;
@@ -300,6 +630,7 @@ CaseResult Runner::Run(const Case& c) {
   ctx.vars["TMP"] = dir;
   ctx.vars["RUN"] = std::to_string(::getpid()) + "-" + std::to_string(n);
   ctx.deadline = start + options_.case_timeout;
+  ctx.progress = progress;
 
   bool ok = true;
   try {
@@ -308,7 +639,12 @@ CaseResult Runner::Run(const Case& c) {
     ok = false;
     result.reason = std::string("netconform error: ") + e.what();
   }
-  const std::string closing = session->Close(options_.request_timeout);
+  // The end of the session is bounded by the case's deadline too, with a
+  // little room for an adapter to exit after a last step that took it all.
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
+  const std::string closing = session->Close(
+      std::min(options_.request_timeout, std::max(left, std::chrono::milliseconds(500))));
   if (ok && !closing.empty()) {
     ok = false;
     result.reason = closing.substr(0, closing.find('\n'));
@@ -325,7 +661,7 @@ CaseResult Runner::Run(const Case& c) {
     result.verdict = c.strict() && options_.profile == Profile::kTornado ? Verdict::kNonStrict
                                                                          : Verdict::kFailed;
   }
-  return done(std::move(result));
+  return result;
 }
 
 bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* result) {
@@ -372,7 +708,9 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
       timeout = std::max(timeout,
                          std::chrono::milliseconds((*arg)["timeout_ms"].get<long long>() + 5000));
     }
-    Exchange ex = ctx.session->Send(*arg, std::min(timeout, left));
+    timeout = std::min(timeout, left);
+    if (ctx.progress) ctx.progress(label, timeout);
+    Exchange ex = ctx.session->Send(*arg, timeout);
     if (!ex.reply) {
       const std::string first = ex.failure.substr(0, ex.failure.find('\n'));
       return fail(label, first,
@@ -391,7 +729,8 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
   } else if (verb == "check") {
     out = ctx.host->Inspect(arg->get<std::string>());
   } else if (verb == "sleep_ms") {
-    ctx.host->Sleep(arg->get<long long>());
+    // Never past the case's deadline.
+    ctx.host->Sleep(std::min<long long>(arg->get<long long>(), left.count()));
     return true;
   }
 

@@ -33,8 +33,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,6 +86,10 @@ bool Selected(const Case& c, const std::string& filter);
 // The step verbs; CheckStep() says what is wrong with a step, for LoadCatalog.
 std::optional<std::string> CheckStep(const nlohmann::json& step);
 
+// Told, in a forked in-process case, of each request before it is sent: its
+// step label and timeout (the parent holds the deadline).
+using StepProgress = std::function<void(const std::string& label, std::chrono::milliseconds)>;
+
 class Runner {
  public:
   Runner(Target& target, RunOptions options);
@@ -97,10 +105,22 @@ class Runner {
 
   // Runs one case. Safe to call from several threads at once (--jobs): each
   // case has its own session, temp dir and (when needed) network namespace.
+  // An in-process target's case runs in a forked child, so a hung
+  // implementation is killed at the deadline (FAILED "timeout after N ms").
   CaseResult Run(const Case& c);
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Context;
+  bool MakeTmpRoot();
+  CaseResult RunCase(const Case& c, int n, Clock::time_point start, const StepProgress& progress);
+  CaseResult RunIsolated(const Case& c, int n, Clock::time_point start);
+  // The worker processes of RunIsolated.
+  struct Worker;
+  void WorkerLoop(int in, int out);
+  std::unique_ptr<Worker> TakeWorker(std::string* error);
+  void ReturnWorker(std::unique_ptr<Worker> w);
+  void DropWorker(std::unique_ptr<Worker> w);
   std::optional<std::string> Unmet(const Case& c) const;
   bool RunStep(size_t index, const nlohmann::json& step, Context& ctx, CaseResult* result);
 
@@ -110,7 +130,11 @@ class Runner {
   std::vector<std::string> features_;
   host::Probe probe_;
   std::string tmp_root_;
+  std::once_flag tmp_root_once_;
   std::atomic<int> case_counter_{0};
+  std::mutex workers_mu_;
+  std::vector<std::unique_ptr<Worker>> idle_workers_;
+  std::set<int> worker_fds_;  // every worker's pipes: a new worker closes them
 };
 
 }  // namespace netutil::conform

@@ -14,6 +14,8 @@
 // host actions (the fake kernel has its own clients and files).
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -85,6 +87,9 @@ class Target {
   virtual std::string Describe() const = 0;
   // Whether sessions have an Instrument (fault injection and syscall traces).
   virtual bool CanInject() const = 0;
+  // Whether the implementation runs inside netconform (so the runner isolates
+  // each case in a child process the case's deadline can kill).
+  virtual bool InProcess() const { return false; }
   // Whether the implementation runs on the real kernel (so an environment the
   // kernel must provide, such as a narrowed port range, needs a namespace).
   virtual bool RealKernel() const { return true; }
@@ -103,14 +108,29 @@ std::unique_ptr<Target> MakeFakeKernelTarget();
 // `command` runs under /bin/sh -c, so it may carry arguments and quoting.
 std::unique_ptr<Target> MakeProcessTarget(std::string command);
 
-// Starts `command` under /bin/sh -c with the protocol on its stdin/stdout and
-// its stderr in scratch_dir/adapter.stderr; `extra_env` ("NAME=value") is
-// added to netconform's environment; env.fd_limit becomes its RLIMIT_NOFILE.
-// For targets built on another process (the interposer's).
+// Starts `command` under /bin/sh -c, in a process group of its own, with the
+// protocol on its stdin/stdout; the last kStderrKeptBytes of its stderr are
+// kept (and written to scratch_dir/adapter.stderr when the session ends);
+// `extra_env` ("NAME=value") is added to netconform's environment;
+// env.fd_limit becomes its RLIMIT_NOFILE. For targets built on another
+// process (the interposer's).
 std::unique_ptr<Session> SpawnAdapter(const std::string& command, const std::string& scratch_dir,
                                       const Environment& env,
                                       const std::vector<std::string>& extra_env,
                                       std::string* error);
+
+// SIGKILLs the process group of every adapter session alive now (and of
+// every in-process worker): for a signal handler (async-signal-safe).
+void KillAdapterGroups();
+// Adds a process group to (removes it from) what KillAdapterGroups kills.
+void RegisterGroup(pid_t pgid);
+void UnregisterGroup(pid_t pgid);
+
+// Limits on what an adapter writes (docs/ADAPTER.md, Limits): a reply line
+// longer than this is a protocol error, detected as the bytes arrive ...
+inline constexpr size_t kMaxReplyLineBytes = 1 << 20;
+// ... and of its stderr only the last this many bytes are kept.
+inline constexpr size_t kStderrKeptBytes = 64 << 10;
 
 // A reply line as an Exchange: the JSON object, or why it is none.
 Exchange ReplyOrFailure(const std::string& line);
