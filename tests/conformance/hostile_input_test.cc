@@ -392,6 +392,10 @@ TEST(HostileCase, LoaderRefusesWhatIsOverItsLimitsWithFileAndLine) {
       {"title must be one line"});
   ExpectRefused(R"({"id":"t/x","rules":["BIND-013"],"title":"t","steps":[{"sleep_ms":1}],"x":1})",
                 {"unknown key \"x\""});
+  // A problem quoting the file's text keeps no control character for the terminal.
+  ExpectRefused(R"({"id":"t/x","rules":["BIND-013"],"title":"t","steps":[{"sleep_ms":1}],)"
+                R"("\u001b]0;x\u0007::error::":1})",
+                {"unknown key \"\\x1b]0;x\\x07::error::\""});
   ExpectRefused(R"({"id":"t/x","rules":"BIND-013","title":"t","steps":[{"sleep_ms":1}]})",
                 {"rules must name"});
   std::string rules;

@@ -17,6 +17,7 @@
 #include "environment.h"
 #include "json_lines.h"
 #include "json_match.h"
+#include "report_formats.h"
 #include "runner.h"
 #include "spec_rules.h"
 
@@ -369,6 +370,15 @@ std::optional<Problem> CheckCase(const json& j, Case* c) {
 
 }  // namespace
 
+namespace {
+
+// A problem as printed: it may quote the file's own text (a key, a rule), so
+// it is cut to a length and has no control character or workflow command
+// left for the terminal or CI log (report_formats.h TerminalText).
+std::string Shown(const std::string& message) { return TerminalText(BoundedString(message, 1000)); }
+
+}  // namespace
+
 std::vector<Case> LoadCatalog(const std::vector<CaseSource>& sources,
                               std::vector<std::string>* problems) {
   std::vector<Case> out;
@@ -389,7 +399,7 @@ std::vector<Case> LoadCatalog(const std::vector<CaseSource>& sources,
     if (std::optional<Problem> p = CheckCase(j, &c)) {
       const int line = LineOf(src.text, p->pointer);
       problems->push_back(src.origin + ":" + std::to_string(line) + ": " +
-                          (c.id.empty() ? "" : "[" + c.id + "] ") + p->message);
+                          (c.id.empty() ? "" : "[" + c.id + "] ") + Shown(p->message));
       continue;
     }
     if (!ids.insert(c.id).second) {
