@@ -18,6 +18,7 @@
 #include "bounded_json.h"
 #include "catalog.h"
 #include "confined_path.h"
+#include "expectations.h"
 #include "json_lines.h"
 #include "json_match.h"
 #include "report.h"
@@ -365,6 +366,18 @@ TEST(HostileReport, EveryFormatEscapesControlsAndWorkflowCommands) {
       << text;
   EXPECT_NE(text.find("\\x3a:add-mask::secret"), std::string::npos) << text;
   EXPECT_EQ(TerminalText("a\nb\r\tc"), "a\\x0ab\\x0d\\x09c");
+}
+
+TEST(HostileReport, ExpectationMessagesCutAndEscapeTheReason) {
+  const Case c = LoadOne(CaseText(R"({"sleep_ms":1})"));
+  CaseResult r;
+  r.c = &c;
+  r.verdict = Verdict::kFailed;
+  r.reason = "\x1b[2J" + std::string(1 << 20, 'x');
+  const std::optional<std::string> why = Expectations{}.Check(r);
+  ASSERT_TRUE(why);
+  EXPECT_LT(why->size(), 1200u);
+  EXPECT_FALSE(HasRawControl(*why)) << why->substr(0, 100);
 }
 
 // --- 7. the loader's limits ------------------------------------------------------
