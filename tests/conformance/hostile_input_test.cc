@@ -397,6 +397,8 @@ TEST(HostileCase, LoaderRefusesWhatIsOverItsLimitsWithFileAndLine) {
       {"over 2000 clients"});
   ExpectRefused(CaseText(R"({"connect":{"port":1,"countt":1}})"), {"unknown key \"countt\""});
   ExpectRefused(CaseText(R"({"send":{"op":"hello"},"timeout_ms":-5})"), {"timeout_ms takes 1.."});
+  ExpectRefused(CaseText(R"({"send":{"op":"serve","timeout_ms":18446744073709551615}})"),
+                {"send: timeout_ms takes 0..120000"});
   ExpectRefused(CaseText(R"({"send":{"op":"hello"},"expect":{"x":{"$glob":")" +
                          std::string(2000, '*') + R"("}}})"),
                 {"over the limit of 1024"});

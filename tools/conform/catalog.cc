@@ -199,6 +199,13 @@ std::optional<std::string> StepLimitProblem(const json& step, Totals* totals, st
     }
   }
   if (step.contains("send")) {
+    // A serve's own timeout sets how long netconform waits (runner.cc adds
+    // to it): bounded so the sum cannot overflow.
+    const std::optional<long long> serve_ms = LiteralInt(step["send"], "timeout_ms");
+    if (serve_ms && (*serve_ms < 0 || *serve_ms > kMaxStepTimeoutMs)) {
+      *where = "/send/timeout_ms";
+      return "send: timeout_ms takes 0.." + std::to_string(kMaxStepTimeoutMs);
+    }
     if (auto e = RequestPathProblem(step["send"], where)) {
       *where = "/send" + *where;
       return "send: " + *e;
