@@ -9,6 +9,9 @@ namespace {
 
 using json = nlohmann::json;
 
+// A problem's message quotes the input at most this much.
+constexpr size_t kMaxMessage = 300;
+
 // A char iterator that remembers how far the parser has read, so that a limit
 // found in the SAX handler (which nlohmann tells no position) can name a byte.
 class CountingIterator {
@@ -61,8 +64,10 @@ class LimitChecker {
   bool start_array(std::size_t) { return Open(); }
   bool end_array() { return Close(); }
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
-    // position is one past the offending byte, from 1.
-    Stop(position == 0 ? 0 : position - 1, "not JSON: " + SyntaxMessage(e.what()));
+    // position is one past the offending byte, from 1. nlohmann's message
+    // quotes the last token read, which may be most of a huge line: cut.
+    Stop(position == 0 ? 0 : position - 1,
+         "not JSON: " + BoundedString(SyntaxMessage(e.what()), kMaxMessage));
     return false;
   }
 
@@ -128,7 +133,7 @@ std::optional<json> ParseJsonBounded(std::string_view text, const JsonLimits& li
                          CountingIterator(text.data() + text.size(), &furthest), &checker,
                          json::input_format_t::json, /*strict=*/true, limits.comments);
   } catch (const std::exception& e) {  // allocation failures; the handler throws nothing
-    *problem = {0, std::string("cannot check it: ") + e.what()};
+    *problem = {0, "cannot check it: " + BoundedString(e.what(), kMaxMessage)};
     return std::nullopt;
   }
   if (!ok) {
@@ -139,7 +144,7 @@ std::optional<json> ParseJsonBounded(std::string_view text, const JsonLimits& li
   try {
     return json::parse(text, nullptr, /*allow_exceptions=*/true, limits.comments);
   } catch (const std::exception& e) {
-    *problem = {0, std::string("not JSON: ") + e.what()};
+    *problem = {0, "not JSON: " + BoundedString(e.what(), kMaxMessage)};
     return std::nullopt;
   }
 }
