@@ -191,7 +191,8 @@ TEST(ReportFormats, TapPlanMatchesTestLines) {
   EXPECT_NE(t.find("\nnot ok 2 - bind/b [BIND-019]\n  ---\n  message: \"boom\"\n"),
             std::string::npos)
       << t;
-  EXPECT_NE(t.find("    - \"Actual:   2\"\n    - \"second line\"\n"), std::string::npos);
+  // ':' as \x3a: prove's YAML reader takes "- \"Actual: 2\"" for a mapping.
+  EXPECT_NE(t.find("    - \"Actual\\x3a   2\"\n    - \"second line\"\n"), std::string::npos);
   EXPECT_NE(t.find("\nok 3 - unix/c [BIND-019] # SKIP needs faults\n"), std::string::npos);
   EXPECT_NE(t.find("\nnot ok 4 - accept/d [BIND-019] # TODO non-strict: listened on 4464\n"),
             std::string::npos);

@@ -1,18 +1,23 @@
 #include "catalog.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <regex>
 #include <set>
-#include <sstream>
+#include <string_view>
 
+#include "bounded_json.h"
+#include "confined_path.h"
 #include "environment.h"
 #include "json_lines.h"
 #include "json_match.h"
+#include "report_formats.h"
 #include "runner.h"
 #include "spec_rules.h"
 
@@ -20,8 +25,9 @@ namespace netutil::conform {
 namespace {
 
 // Adapter features a case may need (what the reference's hello lists).
-constexpr const char* kKnownFeatures[] = {"fds_delta", "platform_override", "port_retries", "listener_props",
-                                          "serve_hooks",       "serve_stats",  "umask"};
+constexpr const char* kKnownFeatures[] = {"fds_delta",      "platform_override", "port_retries",
+                                          "listener_props", "serve_hooks",       "serve_stats",
+                                          "umask"};
 // What a target with an instrument gives (in-process, fake kernel, interposer).
 constexpr const char* kRunnerNeeds[] = {"injection", "trace"};
 
@@ -52,6 +58,242 @@ std::string IdFromPath(const std::string& origin) {
   return p.parent_path().filename().string() + "/" + p.stem().string();
 }
 
+// What is wrong with an ID, checked in one pass over its bytes (a std::regex
+// here recursed once per character and overflowed the stack on a long ID):
+// <area>/<slug>, the area [a-z0-9]+, the slug [a-z0-9]+ parts joined by single
+// '-', at most kMaxIdParts parts and kMaxIdBytes in all.
+std::optional<std::string> IdProblem(std::string_view id) {
+  if (id.size() > kMaxIdBytes) {
+    return "is " + std::to_string(id.size()) + " bytes, over the limit of " +
+           std::to_string(kMaxIdBytes);
+  }
+  const size_t slash = id.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::string("has no <area>/");
+  auto alnum = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); };
+  for (char ch : id.substr(0, slash)) {
+    if (!alnum(ch)) return std::string("has an area not of a-z, 0-9");
+  }
+  size_t parts = 1;
+  bool after_dash = true;  // the slug starts as after a dash: a part must begin
+  for (char ch : id.substr(slash + 1)) {
+    if (ch == '-') {
+      if (after_dash) return std::string("has an empty slug part (\"--\" or a leading '-')");
+      after_dash = true;
+      if (++parts > kMaxIdParts) {
+        return "has more than " + std::to_string(kMaxIdParts) + " slug parts";
+      }
+    } else if (alnum(ch)) {
+      after_dash = false;
+    } else {
+      return std::string("has a slug not of a-z, 0-9 and '-'");
+    }
+  }
+  if (after_dash) return std::string("has an empty slug or a trailing '-'");
+  return std::nullopt;
+}
+
+// A title (or any one-line text of a case): no control character.
+bool OneLine(std::string_view s) {
+  return std::none_of(s.begin(), s.end(),
+                      [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; });
+}
+
+std::optional<long long> LiteralInt(const json& spec, const char* key) {
+  auto it = spec.is_object() ? spec.find(key) : spec.end();
+  if (it == spec.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<long long>();
+}
+
+// Every "$glob", "$none" and "$subseq" operand of a pattern within
+// kMaxGlobBytes (fnmatch backtracks: its time grows with the pattern). The
+// pattern's depth is bounded by the file's, so the recursion is too.
+std::optional<std::string> GlobProblem(const json& pattern) {
+  if (pattern.is_object()) {
+    for (const auto& [key, sub] : pattern.items()) {
+      const bool glob_op = key == "$glob" || key == "$none" || key == "$subseq";
+      if (glob_op) {
+        const json globs = sub.is_array() ? sub : json::array({sub});
+        for (const json& g : globs) {
+          if (g.is_string() && g.get_ref<const std::string&>().size() > kMaxGlobBytes) {
+            return key + " pattern of " + std::to_string(g.get_ref<const std::string&>().size()) +
+                   " bytes, over the limit of " + std::to_string(kMaxGlobBytes);
+          }
+        }
+      }
+      if (auto e = GlobProblem(sub)) return e;
+    }
+  } else if (pattern.is_array()) {
+    for (const json& sub : pattern) {
+      if (auto e = GlobProblem(sub)) return e;
+    }
+  }
+  return std::nullopt;
+}
+
+// Every "path" in a request (at any depth), a unix socket path the
+// implementation is asked to make or use: in ${TMP}, abstract, or empty.
+std::optional<std::string> RequestPathProblem(const json& request, std::string* where) {
+  if (request.is_object()) {
+    for (const auto& [key, sub] : request.items()) {
+      if (key == "path" && sub.is_string()) {
+        if (auto e = SocketPathProblem(sub.get_ref<const std::string&>())) {
+          *where = "/path";
+          return "path " + Brief(sub, 120) + " " + *e;
+        }
+      }
+      if (auto e = RequestPathProblem(sub, where)) {
+        *where = "/" + key + *where;
+        return e;
+      }
+    }
+  } else if (request.is_array()) {
+    for (size_t i = 0; i < request.size(); ++i) {
+      if (auto e = RequestPathProblem(request[i], where)) {
+        *where = "/" + std::to_string(i) + *where;
+        return e;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The checks of one step beyond CheckStep's (runner.cc): the limits of
+// docs/CONFORMANCE.md "Limits" and paths kept in the case's temp dir.
+// `totals` adds up what is bounded per case. `where` gets the pointer, below
+// the step's, of the part at fault.
+struct Totals {
+  long long sleep_ms = 0;
+  long long clients = 0;
+};
+
+std::optional<std::string> StepLimitProblem(const json& step, Totals* totals, std::string* where) {
+  if (step.contains("sleep_ms")) {
+    totals->sleep_ms += step["sleep_ms"].get<long long>();  // 0..10000, CheckStep says
+    if (totals->sleep_ms > kMaxSleepTotalMs) {
+      *where = "/sleep_ms";
+      return "the case sleeps over " + std::to_string(kMaxSleepTotalMs) + " ms in all";
+    }
+  }
+  if (step.contains("timeout_ms")) {
+    const long long t = step["timeout_ms"].get<long long>();
+    if (t < 1 || t > kMaxStepTimeoutMs) {
+      *where = "/timeout_ms";
+      return "timeout_ms takes 1.." + std::to_string(kMaxStepTimeoutMs);
+    }
+  }
+  if (step.contains("inject") && step["inject"].is_array() &&
+      step["inject"].size() > kMaxFaultRules) {
+    *where = "/inject";
+    return "over " + std::to_string(kMaxFaultRules) + " fault rules";
+  }
+  if (step.contains("save") && step["save"].size() > kMaxSaves) {
+    *where = "/save";
+    return "saves over " + std::to_string(kMaxSaves) + " variables";
+  }
+  for (const char* p : {"expect", "trace"}) {
+    if (step.contains(p)) {
+      if (auto e = GlobProblem(step[p])) {
+        *where = std::string("/") + p;
+        return std::string(p) + ": " + *e;
+      }
+    }
+  }
+  if (step.contains("send")) {
+    // A serve's own timeout sets how long netconform waits (runner.cc adds
+    // to it): bounded so the sum cannot overflow.
+    const std::optional<long long> serve_ms = LiteralInt(step["send"], "timeout_ms");
+    if (serve_ms && (*serve_ms < 0 || *serve_ms > kMaxStepTimeoutMs)) {
+      *where = "/send/timeout_ms";
+      return "send: timeout_ms takes 0.." + std::to_string(kMaxStepTimeoutMs);
+    }
+    if (auto e = RequestPathProblem(step["send"], where)) {
+      *where = "/send" + *where;
+      return "send: " + *e;
+    }
+  }
+  if (step.contains("connect")) {
+    const json& spec = step["connect"];
+    for (const auto& [key, value] : spec.items()) {
+      if (key != "host" && key != "address" && key != "port" && key != "path" && key != "count") {
+        *where = "/connect/" + key;
+        return "connect: unknown key \"" + key + "\"";
+      }
+    }
+    if (spec.contains("path") && spec["path"].is_string()) {
+      if (auto e = SocketPathProblem(spec["path"].get_ref<const std::string&>())) {
+        *where = "/connect/path";
+        return "connect: path " + *e;
+      }
+    }
+    // A count from a variable is checked when the step runs (host.h kMaxClients).
+    const std::optional<long long> count = LiteralInt(spec, "count");
+    if (count && (*count < 1 || *count > host::kMaxClients)) {
+      *where = "/connect/count";
+      return "connect: count takes 1.." + std::to_string(host::kMaxClients);
+    }
+    totals->clients += count.value_or(1);
+    if (totals->clients > kMaxClientsPerCase) {
+      *where = "/connect/count";
+      return "the case connects over " + std::to_string(kMaxClientsPerCase) + " clients in all";
+    }
+  }
+  if (step.contains("hold")) {
+    for (const auto& [key, value] : step["hold"].items()) {
+      if (key != "host" && key != "address" && key != "port") {
+        *where = "/hold/" + key;
+        return "hold: unknown key \"" + key + "\"";
+      }
+    }
+  }
+  if (step.contains("make")) {
+    const json& spec = step["make"];
+    for (const auto& [key, value] : spec.items()) {
+      if (key != "path" && key != "kind" && key != "content" && key != "target") {
+        *where = "/make/" + key;
+        return "make: unknown key \"" + key + "\"";
+      }
+      if (!value.is_string()) {
+        *where = "/make/" + key;
+        return "make: " + key + " must be a string";
+      }
+    }
+    if (!spec.contains("path") || !spec.contains("kind")) {
+      *where = "/make";
+      return "make needs a path and a kind";
+    }
+    if (auto e = CasePathProblem(spec["path"].get_ref<const std::string&>())) {
+      *where = "/make/path";
+      return "make: path " + Brief(spec["path"], 120) + " " + *e;
+    }
+    const std::string& kind = spec["kind"].get_ref<const std::string&>();
+    if (kind != "regular" && kind != "dir" && kind != "symlink" && kind != "stale_socket" &&
+        kind != "live_socket") {
+      *where = "/make/kind";
+      return "make: unknown kind \"" + kind +
+             "\" (regular, dir, symlink, stale_socket, live_socket)";
+    }
+    if (kind == "symlink") {
+      // What the link points to is the implementation's to follow: in ${TMP}
+      // as well, so a case cannot lead it to a file outside.
+      if (!spec.contains("target")) {
+        *where = "/make";
+        return "make: a symlink needs a target";
+      }
+      if (auto e = CasePathProblem(spec["target"].get_ref<const std::string&>())) {
+        *where = "/make/target";
+        return "make: target " + Brief(spec["target"], 120) + " " + *e;
+      }
+    }
+  }
+  if (step.contains("check")) {
+    if (auto e = CasePathProblem(step["check"].get_ref<const std::string&>())) {
+      *where = "/check";
+      return "check: path " + Brief(step["check"], 120) + " " + *e;
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<Problem> CheckCase(const json& j, Case* c) {
   if (!j.is_object()) return Problem{"", "a case must be a JSON object"};
   for (const auto& [key, value] : j.items()) {
@@ -59,10 +301,12 @@ std::optional<Problem> CheckCase(const json& j, Case* c) {
       return Problem{"/" + key, "unknown key \"" + key + "\""};
     }
   }
-  static const std::regex kId("[a-z0-9]+/[a-z0-9]+(-[a-z0-9]+)*");
-  if (!j.contains("id") || !j["id"].is_string() ||
-      !std::regex_match(j["id"].get<std::string>(), kId)) {
-    return Problem{"/id", "id must look like area/kebab-slug"};
+  if (!j.contains("id") || !j["id"].is_string()) {
+    return Problem{"/id", "id must be a string like area/kebab-slug"};
+  }
+  if (std::optional<std::string> why = IdProblem(j["id"].get_ref<const std::string&>())) {
+    return Problem{
+        "/id", "id " + Brief(j["id"], 120) + " " + *why + ": it must look like area/kebab-slug"};
   }
   c->id = j["id"].get<std::string>();
   if (const std::string want = IdFromPath(c->origin); !want.empty() && want != c->id) {
@@ -71,12 +315,15 @@ std::optional<Problem> CheckCase(const json& j, Case* c) {
   if (!j.contains("rules") || !j["rules"].is_array() || j["rules"].empty()) {
     return Problem{"/rules", "rules must name at least one rule of docs/SPEC.md"};
   }
+  if (j["rules"].size() > kMaxRules) {
+    return Problem{"/rules", "over " + std::to_string(kMaxRules) + " rules"};
+  }
   c->level = "tornado";
   for (size_t k = 0; k < j["rules"].size(); ++k) {
     const json& r = j["rules"][k];
     const std::string where = "/rules/" + std::to_string(k);
     const spec::Rule* rule = r.is_string() ? spec::FindRule(r.get<std::string>()) : nullptr;
-    if (rule == nullptr) return Problem{where, "rule " + r.dump() + " is not in docs/SPEC.md"};
+    if (rule == nullptr) return Problem{where, "rule " + Brief(r, 120) + " is not in docs/SPEC.md"};
     if (rule->withdrawn) return Problem{where, "rule " + r.dump() + " is withdrawn"};
     if (std::string_view(rule->mark) == "strict") c->level = "strict";
     c->rules.push_back(r.get<std::string>());
@@ -84,25 +331,58 @@ std::optional<Problem> CheckCase(const json& j, Case* c) {
   if (!j.contains("title") || !j["title"].is_string() || j["title"].get<std::string>().empty()) {
     return Problem{"/title", "title must be a non-empty string"};
   }
-  c->title = j["title"].get<std::string>();
+  const std::string& title = j["title"].get_ref<const std::string&>();
+  if (title.size() > kMaxTitleBytes || !OneLine(title)) {
+    return Problem{"/title", "title must be one line of at most " + std::to_string(kMaxTitleBytes) +
+                                 " bytes, no control character"};
+  }
+  c->title = title;
   c->env = j.value("env", json::object());
   std::string error;
   std::optional<Environment> env = ParseEnvironment(c->env, &error);
   if (!env) return Problem{"/env", error};
+  if (env->needs.size() > kMaxNeeds) {
+    return Problem{"/env/needs", "env.needs: over " + std::to_string(kMaxNeeds) + " names"};
+  }
   for (const std::string& need : env->needs) {
     if (!KnownNeed(need)) return Problem{"/env/needs", "env.needs: unknown need \"" + need + "\""};
+  }
+  if (env->faults.rules().size() > kMaxFaultRules) {
+    return Problem{"/env", "env: over " + std::to_string(kMaxFaultRules) +
+                               " fault rules (faults and fault_plan together)"};
+  }
+  if (c->env.contains("resolver") && c->env["resolver"].size() > kMaxResolverEntries) {
+    return Problem{"/env/resolver",
+                   "env.resolver: over " + std::to_string(kMaxResolverEntries) + " entries"};
   }
   if (!j.contains("steps") || !j["steps"].is_array() || j["steps"].empty()) {
     return Problem{"/steps", "steps must be a non-empty array"};
   }
+  if (j["steps"].size() > kMaxSteps) {
+    return Problem{"/steps", "over " + std::to_string(kMaxSteps) + " steps"};
+  }
   c->steps = j["steps"];
+  Totals totals;
   for (size_t i = 0; i < c->steps.size(); ++i) {
-    if (auto e = CheckStep(c->steps[i])) {
-      return Problem{"/steps/" + std::to_string(i), "step " + std::to_string(i + 1) + ": " + *e};
+    const std::string at = "/steps/" + std::to_string(i);
+    const std::string label = "step " + std::to_string(i + 1) + ": ";
+    if (auto e = CheckStep(c->steps[i])) return Problem{at, label + *e};
+    std::string where;
+    if (auto e = StepLimitProblem(c->steps[i], &totals, &where)) {
+      return Problem{at + where, label + *e};
     }
   }
   return std::nullopt;
 }
+
+}  // namespace
+
+namespace {
+
+// A problem as printed: it may quote the file's own text (a key, a rule), so
+// it is cut to a length and has no control character or workflow command
+// left for the terminal or CI log (report_formats.h TerminalText).
+std::string Shown(const std::string& message) { return TerminalText(BoundedString(message, 1000)); }
 
 }  // namespace
 
@@ -111,34 +391,26 @@ std::vector<Case> LoadCatalog(const std::vector<CaseSource>& sources,
   std::vector<Case> out;
   std::set<std::string> ids;
   for (const CaseSource& src : sources) {
-    json j;
-    try {
-      j = json::parse(src.text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-    } catch (const json::parse_error& e) {
-      // e.byte is one past the offending character, from 1.
-      const auto [line, column] = LineColumn(src.text, e.byte == 0 ? 0 : e.byte - 1);
-      std::string what = e.what();
-      // nlohmann's message repeats the position in its own words; keep the rest.
-      if (size_t at = what.find(": syntax error"); at != std::string::npos) {
-        what = what.substr(at + 2);
-      }
+    // Within the limits (size, depth, string length) before any tree is built.
+    JsonProblem bad;
+    std::optional<json> parsed = ParseJsonBounded(src.text, kCaseFileLimits, &bad);
+    if (!parsed) {
+      const auto [line, column] = LineColumn(src.text, bad.offset);
       problems->push_back(src.origin + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                          ": not JSON: " + what);
-      continue;
-    } catch (const json::exception& e) {
-      problems->push_back(src.origin + ":1: not JSON: " + e.what());
+                          ": " + bad.message);
       continue;
     }
+    const json& j = *parsed;
     Case c;
     c.origin = src.origin;
     if (std::optional<Problem> p = CheckCase(j, &c)) {
-      const int line = LineOf(ValueLines(src.text), p->pointer);
+      const int line = LineOf(src.text, p->pointer);
       problems->push_back(src.origin + ":" + std::to_string(line) + ": " +
-                          (c.id.empty() ? "" : "[" + c.id + "] ") + p->message);
+                          (c.id.empty() ? "" : "[" + c.id + "] ") + Shown(p->message));
       continue;
     }
     if (!ids.insert(c.id).second) {
-      problems->push_back(src.origin + ":" + std::to_string(LineOf(ValueLines(src.text), "/id")) +
+      problems->push_back(src.origin + ":" + std::to_string(LineOf(src.text, "/id")) +
                           ": duplicate id " + c.id);
       continue;
     }
@@ -147,9 +419,47 @@ std::vector<Case> LoadCatalog(const std::vector<CaseSource>& sources,
   return out;
 }
 
+namespace {
+
+// The file's text, read through one descriptor opened without blocking (a
+// FIFO named *.json must not hang the load) and checked to be a regular file
+// (not a device), and at most kCaseFileLimits.max_bytes + 1 bytes of it.
+std::optional<std::string> ReadCaseFile(const std::string& name, std::string* why) {
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    *why = std::string("cannot open it: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat st {};
+  std::string text;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    *why = "not a regular file";
+  } else {
+    const size_t cap = kCaseFileLimits.max_bytes + 1;
+    char buf[65536];
+    while (text.size() < cap) {
+      const ssize_t n = ::read(fd, buf, std::min(sizeof buf, cap - text.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        *why = std::string("cannot read it: ") + std::strerror(errno);
+        break;
+      }
+      if (n == 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    if (text.size() > kCaseFileLimits.max_bytes) {
+      *why = "over " + std::to_string(kCaseFileLimits.max_bytes) + " bytes; a case is small";
+    }
+  }
+  ::close(fd);
+  if (!why->empty()) return std::nullopt;
+  return text;
+}
+
+}  // namespace
+
 std::vector<CaseSource> ReadCaseDir(const std::string& dir, std::vector<std::string>* problems) {
   namespace fs = std::filesystem;
-  constexpr std::uintmax_t kMaxBytes = 1 << 20;
   std::vector<CaseSource> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -157,29 +467,27 @@ std::vector<CaseSource> ReadCaseDir(const std::string& dir, std::vector<std::str
     return out;
   }
   std::vector<fs::path> files;
+  // Directory symlinks are not followed (the iterator's default), so a loop
+  // of links cannot make this endless.
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() == ".json") files.push_back(it->path());
+    if (it->path().extension() != ".json") continue;
+    if (files.size() == kMaxCaseFiles) {
+      problems->push_back(dir + ": over " + std::to_string(kMaxCaseFiles) + " *.json files");
+      return {};
+    }
+    files.push_back(it->path());
   }
   if (ec) problems->push_back(dir + ": " + ec.message());
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
     const std::string name = f.string();
-    if (!fs::is_regular_file(f, ec)) {
-      problems->push_back(name + ": not a regular file");
+    std::string why;
+    std::optional<std::string> text = ReadCaseFile(name, &why);
+    if (!text) {
+      problems->push_back(name + ": " + why);
       continue;
     }
-    if (fs::file_size(f, ec) > kMaxBytes) {
-      problems->push_back(name + ": over 1 MiB; a case is small");
-      continue;
-    }
-    std::ifstream in(f, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (!in) {
-      problems->push_back(name + ": cannot read it");
-      continue;
-    }
-    out.push_back({name, ss.str()});
+    out.push_back({name, std::move(*text)});
   }
   if (out.empty() && problems->empty()) problems->push_back(dir + ": no *.json case files");
   return out;

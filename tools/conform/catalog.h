@@ -14,11 +14,31 @@
 // the faulty part starts, so a scenario author can go straight to it.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace netutil::conform {
+
+// The bounds a case file is held to (docs/CONFORMANCE.md "Limits"): a case
+// from a third party is checked against them before anything of it runs.
+// The JSON limits themselves (1 MiB, depth 64, strings of 64 KiB) are
+// bounded_json.h's kCaseFileLimits.
+inline constexpr size_t kMaxCaseFiles = 10000;  // *.json files under --cases
+inline constexpr size_t kMaxIdBytes = 100;      // "area/slug"
+inline constexpr size_t kMaxIdParts = 16;       // dash-separated parts of the slug
+inline constexpr size_t kMaxRules = 16;
+inline constexpr size_t kMaxTitleBytes = 300;  // one line
+inline constexpr size_t kMaxSteps = 200;
+inline constexpr size_t kMaxNeeds = 16;
+inline constexpr size_t kMaxFaultRules = 64;  // env (faults + fault_plan), and each inject
+inline constexpr size_t kMaxResolverEntries = 64;
+inline constexpr size_t kMaxSaves = 32;        // variables one step saves
+inline constexpr size_t kMaxGlobBytes = 1024;  // a $glob, $none or $subseq pattern
+inline constexpr long long kMaxSleepTotalMs = 30000;
+inline constexpr long long kMaxStepTimeoutMs = 120000;
+inline constexpr long long kMaxClientsPerCase = 2000;  // connect counts added up
 
 struct Case {
   std::string id;
@@ -41,13 +61,16 @@ struct CaseSource {
 };
 
 // Every *.json file under `dir` (recursively), in path order; a directory that
-// cannot be read, or a file that is not a regular file or is over 1 MiB, is a
-// problem.
+// cannot be read, more than kMaxCaseFiles files, or a file that is not a
+// regular file (opened without following a symlink, without blocking) or is
+// over 1 MiB, is a problem.
 std::vector<CaseSource> ReadCaseDir(const std::string& dir, std::vector<std::string>* problems);
 
-// Parses and checks every case: well-formed IDs that match their file's path
-// and are unique, rules that exist in docs/SPEC.md, known step kinds,
-// well-formed patterns, environments and fault rules.
+// Parses and checks every case: JSON within kCaseFileLimits, well-formed IDs
+// that match their file's path and are unique, rules that exist in
+// docs/SPEC.md, known step kinds and keys, well-formed patterns, environments
+// and fault rules, the limits above, and make/check paths in ${TMP}
+// (confined_path.h).
 std::vector<Case> LoadCatalog(const std::vector<CaseSource>& sources,
                               std::vector<std::string>* problems);
 

@@ -4,6 +4,9 @@
 #include <set>
 #include <sstream>
 
+#include "bounded_json.h"
+#include "report_formats.h"
+
 namespace netutil::conform {
 
 std::optional<std::string> Expectations::Check(const CaseResult& r) const {
@@ -12,7 +15,8 @@ std::optional<std::string> Expectations::Check(const CaseResult& r) const {
   const Verdict want = it == verdicts.end() ? Verdict::kOk : it->second;
   if (r.verdict == want) return std::nullopt;
   std::string why = r.c->id + ": expected " + VerdictName(want) + ", got " + VerdictName(r.verdict);
-  if (!r.reason.empty()) why += " (" + r.reason + ")";
+  // The reason is the adapter's words: cut and escaped for the terminal.
+  if (!r.reason.empty()) why += " (" + TerminalText(BoundedString(r.reason, 1000)) + ")";
   return why;
 }
 
@@ -40,7 +44,9 @@ std::optional<Expectations> ReadExpectations(const std::string& path,
     };
     if (!(words >> verdict)) return fail("\"" + id + "\" needs a verdict (FAILED or NON-STRICT)");
     if (words >> extra) return fail("unexpected \"" + extra + "\" after the verdict");
-    if (!ids.count(id)) return fail("no case \"" + id + "\" in the catalog");
+    if (!ids.count(id)) {
+      return fail("no case \"" + TerminalText(BoundedString(id, 200)) + "\" in the catalog");
+    }
     Verdict v;
     if (verdict == "FAILED") {
       v = Verdict::kFailed;

@@ -16,6 +16,7 @@
 #include <map>
 #include <thread>
 
+#include "confined_path.h"
 #include "json_match.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/fake_kernel.h"
@@ -225,31 +226,66 @@ std::optional<std::string> Hold(const json& spec, Keep* keep, json* result) {
   return std::nullopt;
 }
 
-std::optional<std::string> Make(const json& spec, Keep* keep, json* result) {
+namespace {
+
+// The case's dir and the directory holding `path`'s last component, opened
+// beneath it without following symlinks (confined_path.h); an error when the
+// path is not the case's or cannot be reached that way.
+struct Beneath {
+  OwnedFd parent;
+  std::string name;  // the last component
+  int error_number = 0;
+};
+
+std::optional<std::string> OpenBeneath(const std::string& root, const std::string& path,
+                                       Beneath* out) {
+  std::string relative;
+  if (auto why = RelativeBeneath(root, path, &relative)) return why;
+  OwnedFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root_fd.get() < 0) return Errno(("open " + root).c_str(), errno);
+  std::string error;
+  out->parent =
+      OwnedFd(OpenParentBeneath(root_fd.get(), relative, &out->name, &out->error_number, &error));
+  if (out->parent.get() < 0) return error;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> Make(const std::string& root, const json& spec, Keep* keep,
+                                json* result) {
   std::string path;
   std::string kind;
   if (auto e = SpecString(spec, "path", &path)) return e;
   if (auto e = SpecString(spec, "kind", &kind)) return e;
+  Beneath at;
+  if (auto e = OpenBeneath(root, path, &at)) return "make " + *e;
+  const int dir = at.parent.get();
+  const char* name = at.name.c_str();
   if (kind == "regular") {
     std::string content;
     if (spec.contains("content")) {
       if (auto e = SpecString(spec, "content", &content)) return e;
     }
-    OwnedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    OwnedFd fd(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (fd.get() < 0) return Errno(("open " + path).c_str(), errno);
     if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
       return Errno(("write " + path).c_str(), errno);
     }
   } else if (kind == "dir") {
-    if (::mkdir(path.c_str(), 0755) != 0) return Errno(("mkdir " + path).c_str(), errno);
+    if (::mkdirat(dir, name, 0755) != 0) return Errno(("mkdir " + path).c_str(), errno);
   } else if (kind == "symlink") {
     std::string target;
     if (auto e = SpecString(spec, "target", &target)) return e;
-    if (::symlink(target.c_str(), path.c_str()) != 0) {
+    // The link itself is made beneath the dir; where it points was checked
+    // when the case was loaded, and is never followed by netconform.
+    if (::symlinkat(target.c_str(), dir, name) != 0) {
       return Errno(("symlink " + path).c_str(), errno);
     }
   } else if (kind == "stale_socket" || kind == "live_socket") {
-    std::optional<SockAddr> addr = SockAddr::Unix(path);
+    // bind() takes no directory fd: the socket is named through the fd of
+    // its directory, so no symlink on the way can move it elsewhere.
+    std::optional<SockAddr> addr = SockAddr::Unix(ProcFdPath(dir, at.name));
     if (!addr) return "unix path too long: " + path;
     OwnedFd fd(::socket(AF_UNIX, kStream, 0));
     if (fd.get() < 0) return Errno("socket", errno);
@@ -269,23 +305,39 @@ std::optional<std::string> Make(const json& spec, Keep* keep, json* result) {
   return std::nullopt;
 }
 
-json Inspect(const std::string& path) {
+json Inspect(const std::string& root, const std::string& path) {
+  Beneath at;
+  if (auto e = OpenBeneath(root, path, &at)) {
+    // Not a file of the case's, or behind a symlink: reported, never looked at.
+    return {{"exists", false},
+            {"errno", ErrnoName(at.error_number != 0 ? at.error_number : EPERM)},
+            {"refused", *e}};
+  }
+  const int dir = at.parent.get();
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return {{"exists", false}, {"errno", ErrnoName(errno)}};
+  if (::fstatat(dir, at.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return {{"exists", false}, {"errno", ErrnoName(errno)}};
+  }
   json out = {{"exists", true},
               {"type", TypeName(st.st_mode)},
               {"mode", static_cast<unsigned>(st.st_mode & 07777)}};
   if (S_ISLNK(st.st_mode)) {
     char buf[PATH_MAX];
-    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    const ssize_t n = ::readlinkat(dir, at.name.c_str(), buf, sizeof buf);
     if (n >= 0) out["target"] = std::string(buf, static_cast<size_t>(n));
   } else if (S_ISREG(st.st_mode)) {
-    OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NOFOLLOW and O_NONBLOCK: swapped meanwhile for a link or a FIFO, it
+    // is neither followed nor waited on.
+    OwnedFd fd(::openat(dir, at.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat again {};
     char buf[4096];
-    const ssize_t n = fd.get() >= 0 ? ::read(fd.get(), buf, sizeof buf) : -1;
+    ssize_t n = -1;
+    if (fd.get() >= 0 && ::fstat(fd.get(), &again) == 0 && S_ISREG(again.st_mode)) {
+      n = ::read(fd.get(), buf, sizeof buf);
+    }
     out["content"] = n >= 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
   } else if (S_ISSOCK(st.st_mode)) {
-    std::optional<SockAddr> addr = SockAddr::Unix(path);
+    std::optional<SockAddr> addr = SockAddr::Unix(ProcFdPath(dir, at.name));
     OwnedFd fd(::socket(AF_UNIX, kStream, 0));
     const bool ok = addr && fd.get() >= 0 &&
                     (::connect(fd.get(), addr->data(), addr->len()) == 0 || errno == EAGAIN);
@@ -301,9 +353,9 @@ std::optional<std::string> RealHost::Hold(const json& spec, json* result) {
   return host::Hold(spec, &keep_, result);
 }
 std::optional<std::string> RealHost::Make(const json& spec, json* result) {
-  return host::Make(spec, &keep_, result);
+  return host::Make(root_, spec, &keep_, result);
 }
-json RealHost::Inspect(const std::string& path) { return host::Inspect(path); }
+json RealHost::Inspect(const std::string& path) { return host::Inspect(root_, path); }
 void RealHost::Sleep(long long ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 }  // namespace netutil::conform::host

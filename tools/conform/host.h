@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "netutil/sock_addr.h"
@@ -84,9 +85,11 @@ class Host {
   virtual void Sleep(long long ms) = 0;
 };
 
-// The functions below, keeping what they open until the case ends.
+// The functions below, keeping what they open until the case ends. `make`
+// and `check` act only beneath `root`, the case's temp dir (none without one).
 class RealHost final : public Host {
  public:
+  explicit RealHost(std::string root = {}) : root_(std::move(root)) {}
   std::optional<std::string> Connect(const nlohmann::json& spec, nlohmann::json* result) override;
   std::optional<std::string> Hold(const nlohmann::json& spec, nlohmann::json* result) override;
   std::optional<std::string> Make(const nlohmann::json& spec, nlohmann::json* result) override;
@@ -94,6 +97,7 @@ class RealHost final : public Host {
   void Sleep(long long ms) override;
 
  private:
+  std::string root_;
   Keep keep_;
 };
 
@@ -103,12 +107,16 @@ std::optional<std::string> Hold(const nlohmann::json& spec, Keep* keep, nlohmann
 
 // {"path": p, "kind": "regular" | "dir" | "symlink" | "stale_socket" | "live_socket",
 //  "content": "...", "target": "..."}: lays out a path; a live socket is kept
-// listening in `keep`. -> {"made": p}
-std::optional<std::string> Make(const nlohmann::json& spec, Keep* keep, nlohmann::json* result);
+// listening in `keep`. -> {"made": p}. `p` must be beneath `root` (the case's
+// temp dir), reached without following a symlink (confined_path.h).
+std::optional<std::string> Make(const std::string& root, const nlohmann::json& spec, Keep* keep,
+                                nlohmann::json* result);
 
 // A path as lstat sees it: {"exists", "type": socket|regular|symlink|dir|other,
 // "mode" (permission bits), "target" (symlink), "content" (regular, first 4 KiB),
 // "connectable" (socket: a connect() succeeds or finds the backlog full)}.
-nlohmann::json Inspect(const std::string& path);
+// Beneath `root` only, as for Make: any other path, or one through a symlink,
+// is {"exists": false, "errno": .., "refused": why}, and is not looked at.
+nlohmann::json Inspect(const std::string& root, const std::string& path);
 
 }  // namespace netutil::conform::host

@@ -20,14 +20,18 @@ std::string PointerToken(std::string_view key) {
   return out;
 }
 
+// Walks the text once, keeping only the pointer of the value it is in (no map
+// of every value: a file of many values under long keys would need gigabytes),
+// and remembers the line of the deepest value on the way to `want`.
 class Walker {
  public:
-  explicit Walker(std::string_view text) : t_(text) {}
+  Walker(std::string_view text, std::string want) : t_(text), want_(std::move(want)) {}
 
-  std::map<std::string, int> Run() {
+  int Run() {
     SkipBlank();
-    Value("");
-    return std::move(lines_);
+    std::string pointer;
+    Value(pointer);
+    return line_of_want_;
   }
 
  private:
@@ -71,9 +75,19 @@ class Walker {
     return out;
   }
 
-  void Value(const std::string& pointer) {
+  // Whether `pointer` is `want_` or one of its ancestors.
+  bool OnTheWay(const std::string& pointer) const {
+    return want_.compare(0, pointer.size(), pointer) == 0 &&
+           (want_.size() == pointer.size() || want_[pointer.size()] == '/');
+  }
+
+  // `pointer` is the value's own; it is restored before returning. Recursion
+  // is as deep as the document, which ParseJsonBounded has limited.
+  void Value(std::string& pointer) {
     if (i_ >= t_.size()) return;
-    lines_.emplace(pointer, line_);
+    const bool on_the_way = OnTheWay(pointer);
+    if (on_the_way) line_of_want_ = line_;
+    const size_t length = pointer.size();
     const char c = t_[i_];
     if (c == '{') {
       ++i_;
@@ -83,7 +97,10 @@ class Walker {
         SkipBlank();
         ++i_;  // ':'
         SkipBlank();
-        Value(pointer + "/" + PointerToken(key));
+        // Off the way to `want_`, no pointer is needed: skip building it.
+        if (on_the_way) pointer += "/" + PointerToken(key);
+        Value(on_the_way ? pointer : off_the_way_);
+        pointer.resize(length);
         SkipBlank();
         if (i_ < t_.size() && t_[i_] == ',') ++i_;
         SkipBlank();
@@ -93,7 +110,9 @@ class Walker {
       ++i_;
       SkipBlank();
       for (size_t k = 0; i_ < t_.size() && t_[i_] != ']'; ++k) {
-        Value(pointer + "/" + std::to_string(k));
+        if (on_the_way) pointer += "/" + std::to_string(k);
+        Value(on_the_way ? pointer : off_the_way_);
+        pointer.resize(length);
         SkipBlank();
         if (i_ < t_.size() && t_[i_] == ',') ++i_;
         SkipBlank();
@@ -111,21 +130,19 @@ class Walker {
   }
 
   std::string_view t_;
+  std::string want_;
+  // The pointer of every value off the way: a value no prefix of `want_`
+  // reaches, marked so (a JSON pointer never starts with '#').
+  std::string off_the_way_ = "#";
   size_t i_ = 0;
   int line_ = 1;
-  std::map<std::string, int> lines_;
+  int line_of_want_ = 1;
 };
 
 }  // namespace
 
-std::map<std::string, int> ValueLines(std::string_view text) { return Walker(text).Run(); }
-
-int LineOf(const std::map<std::string, int>& lines, std::string pointer) {
-  while (true) {
-    if (auto it = lines.find(pointer); it != lines.end()) return it->second;
-    if (pointer.empty()) return 1;
-    pointer.erase(pointer.rfind('/'));
-  }
+int LineOf(std::string_view text, const std::string& pointer) {
+  return Walker(text, pointer).Run();
 }
 
 std::pair<int, int> LineColumn(std::string_view text, size_t offset) {

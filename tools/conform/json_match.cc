@@ -1,7 +1,5 @@
 #include "json_match.h"
 
-#include <fnmatch.h>
-
 #include <string_view>
 #include <vector>
 
@@ -33,8 +31,76 @@ bool HasPlainKeys(const json& p) {
   return false;
 }
 
-bool Glob(const std::string& pattern, const std::string& s) {
-  return ::fnmatch(pattern.c_str(), s.c_str(), 0) == 0;
+// One pattern element at p[*i] against the byte c: '?', a bracket expression
+// ("[a-z]", "[!x]" or "[^x]"; a '[' with no ']' is literal), "\\x", or a
+// literal byte. Advances *i past the element.
+bool ElementMatches(std::string_view p, size_t* i, unsigned char c) {
+  const char first = p[*i];
+  if (first == '?') {
+    ++*i;
+    return true;
+  }
+  if (first == '\\' && *i + 1 < p.size()) {
+    *i += 2;
+    return static_cast<unsigned char>(p[*i - 1]) == c;
+  }
+  if (first == '[') {
+    size_t j = *i + 1;
+    const bool negate = j < p.size() && (p[j] == '!' || p[j] == '^');
+    if (negate) ++j;
+    const size_t body = j;
+    // The closing ']' (one right at the start is a member).
+    size_t close = j < p.size() && p[j] == ']' ? j + 1 : j;
+    while (close < p.size() && p[close] != ']') ++close;
+    if (close < p.size()) {
+      bool in = false;
+      for (size_t k = body; k < close; ++k) {
+        const auto lo = static_cast<unsigned char>(p[k]);
+        if (k + 2 < close && p[k + 1] == '-') {
+          const auto hi = static_cast<unsigned char>(p[k + 2]);
+          in = in || (c >= lo && c <= hi);
+          k += 2;
+        } else {
+          in = in || c == lo;
+        }
+      }
+      *i = close + 1;
+      return in != negate;
+    }
+  }
+  ++*i;
+  return static_cast<unsigned char>(first) == c;
+}
+
+// Shell-style matching as fnmatch(3) with no flags ('*' also matches '/'),
+// bracket expressions without [:class:] names. Not fnmatch itself: it
+// backtracks on every '*' and takes time exponential in their number on
+// hostile input; this keeps one backtrack point (the last '*'), which is
+// exact for globs, and takes O(|pattern| x |s|) at worst.
+bool Glob(std::string_view p, std::string_view s) {
+  if (p.size() > kMaxGlobAtRun) return false;  // "${var}" made it long: see MatchOperator
+  size_t pi = 0;
+  size_t si = 0;
+  size_t star = std::string_view::npos;  // the pattern just after the last '*'
+  size_t star_s = 0;                     // where in s that '*' now ends
+  while (si < s.size()) {
+    if (pi < p.size() && p[pi] == '*') {
+      star = ++pi;
+      star_s = si;
+      continue;
+    }
+    size_t next = pi;
+    if (pi < p.size() && ElementMatches(p, &next, static_cast<unsigned char>(s[si]))) {
+      pi = next;
+      ++si;
+      continue;
+    }
+    if (star == std::string_view::npos) return false;
+    pi = star;  // let the last '*' take one more byte
+    si = ++star_s;
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
 }
 
 std::optional<Mismatch> MatchAt(const json& pattern, const json& actual, const std::string& where);
@@ -109,7 +175,11 @@ std::optional<Mismatch> MatchOperator(const std::string& op, const json& arg, co
     return Fail(where, "an array with an element matching " + Brief(arg), actual);
   }
   if (op == "$glob") {
-    return actual.is_string() && Glob(arg.get<std::string>(), actual.get<std::string>())
+    if (arg.is_string() && arg.get_ref<const std::string&>().size() > kMaxGlobAtRun) {
+      return Fail(where, "a glob of at most " + std::to_string(kMaxGlobAtRun) + " bytes", arg);
+    }
+    return actual.is_string() &&
+                   Glob(arg.get_ref<const std::string&>(), actual.get_ref<const std::string&>())
                ? std::nullopt
                : Fail(where, "a string like " + Brief(arg), actual);
   }
@@ -118,7 +188,7 @@ std::optional<Mismatch> MatchOperator(const std::string& op, const json& arg, co
     size_t next = 0;
     for (const json& e : actual) {
       if (next < arg.size() && e.is_string() &&
-          Glob(arg[next].get<std::string>(), e.get<std::string>())) {
+          Glob(arg[next].get_ref<const std::string&>(), e.get_ref<const std::string&>())) {
         ++next;
       }
     }
@@ -131,7 +201,8 @@ std::optional<Mismatch> MatchOperator(const std::string& op, const json& arg, co
   if (op == "$none") {
     if (!actual.is_array()) return Fail(where, "an array of strings", actual);
     for (size_t i = 0; i < actual.size(); ++i) {
-      if (actual[i].is_string() && Glob(arg.get<std::string>(), actual[i].get<std::string>())) {
+      if (actual[i].is_string() &&
+          Glob(arg.get_ref<const std::string&>(), actual[i].get_ref<const std::string&>())) {
         return Fail(Child(where, std::to_string(i)), "no line like " + Brief(arg), actual[i]);
       }
     }
@@ -290,8 +361,52 @@ std::optional<json> Substitute(const json& j, const Vars& vars, std::string* err
   return j;
 }
 
+namespace {
+
+// Compact JSON text of `j` into `out`, stopping once `out` is past `max`: a
+// 16 MiB reply is not dumped whole to show its first 300 characters. Recursion
+// follows the value's depth, which bounded_json.h limits.
+void BriefInto(const json& j, size_t max, std::string& out) {
+  if (out.size() > max) return;
+  if (j.is_string()) {
+    // Only the part that can show; a cut UTF-8 sequence becomes U+FFFD.
+    const std::string& s = j.get_ref<const std::string&>();
+    out += json(s.substr(0, max - out.size() + 1))
+               .dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  if (j.is_object()) {
+    out += '{';
+    bool first = true;
+    for (auto it = j.begin(); it != j.end() && out.size() <= max; ++it) {
+      if (!first) out += ',';
+      first = false;
+      BriefInto(json(it.key()), max, out);
+      out += ':';
+      BriefInto(it.value(), max, out);
+    }
+    out += '}';
+    return;
+  }
+  if (j.is_array()) {
+    out += '[';
+    bool first = true;
+    for (auto it = j.begin(); it != j.end() && out.size() <= max; ++it) {
+      if (!first) out += ',';
+      first = false;
+      BriefInto(*it, max, out);
+    }
+    out += ']';
+    return;
+  }
+  out += j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
 std::string Brief(const json& j, size_t max) {
-  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string s;
+  BriefInto(j, max, s);
   if (s.size() > max) s = s.substr(0, max) + "...";
   return s;
 }

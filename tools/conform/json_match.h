@@ -15,7 +15,9 @@
 //       {"$each": P}       every element of an array matches P
 //       {"$contains": P}   a string holding P as a substring, or an array
 //                          with an element matching P
-//       {"$glob": "g"}     a string matching the shell pattern g (fnmatch)
+//       {"$glob": "g"}     a string matching the shell pattern g (as fnmatch
+//                          with no flags: * ? [...] \, no [:class:] names;
+//                          at most kMaxGlobAtRun bytes once substituted)
 //       {"$subseq": ["g"...]}  an array of strings with elements matching the
 //                          globs in this order (others may come between)
 //       {"$none": "g"}     an array of strings none of which matches g
@@ -39,6 +41,12 @@ namespace netutil::conform {
 using json = nlohmann::json;
 using Vars = std::map<std::string, json>;
 
+// A glob longer than this (after "${var}" substitution) matches nothing: the
+// matcher takes O(pattern x string) time at worst, and strings come from
+// replies of up to 16 MiB. Case files hold globs of up to 1024 bytes
+// (catalog.h kMaxGlobBytes).
+inline constexpr size_t kMaxGlobAtRun = 4096;
+
 struct Mismatch {
   std::string where;     // JSON pointer into the actual value: "/listeners/1/port"
   std::string expected;  // the pattern, as text
@@ -56,7 +64,8 @@ std::optional<std::string> CheckPattern(const json& pattern);
 // message names it, and the result is nullopt.
 std::optional<json> Substitute(const json& j, const Vars& vars, std::string* error);
 
-// Compact JSON text for messages, cut after `max` characters.
+// Compact JSON text for messages, cut after `max` characters; takes time in
+// proportion to `max`, not to the size of `j`.
 std::string Brief(const json& j, size_t max = 300);
 
 }  // namespace netutil::conform

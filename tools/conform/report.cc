@@ -1,9 +1,11 @@
 #include "report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <vector>
 
+#include "bounded_json.h"
 #include "report_formats.h"
 
 namespace netutil::conform {
@@ -23,17 +25,25 @@ std::string Seconds(double s) {
   return buf;
 }
 
+// Every text from a case or an adapter goes through Line(): bounded, and
+// with no control character or workflow command left to reach the terminal
+// or CI log this is printed on (report_formats.h TerminalText).
+std::string Line(const std::string& s, size_t max = kReportMaxText) {
+  return TerminalText(BoundedString(s, max));
+}
+
 class TextReporter final : public Reporter {
  public:
   explicit TextReporter(std::ostream& out) : out_(out) {}
 
   void Begin(const RunInfo& info) override {
-    out_ << "netconform: " << info.cases << " cases against " << info.target << ", profile "
+    out_ << "netconform: " << info.cases << " cases against " << Line(info.target) << ", profile "
          << ProfileName(info.profile);
     if (info.hello.is_object()) {
       auto field = [&](const char* key) {
         auto it = info.hello.find(key);
-        return it != info.hello.end() && it->is_string() ? it->get<std::string>() : "?";
+        return it != info.hello.end() && it->is_string() ? Line(it->get<std::string>(), 200)
+                                                         : std::string("?");
       };
       out_ << " (impl " << field("impl") << " " << field("version") << ")";
     }
@@ -43,18 +53,21 @@ class TextReporter final : public Reporter {
   void CaseDone(const CaseResult& r) override {
     char verdict[16];
     std::snprintf(verdict, sizeof verdict, "%-10s", VerdictName(r.verdict));
-    out_ << verdict << " [" << r.c->id << "] " << Rules(*r.c);
-    if (r.verdict == Verdict::kSkipped) out_ << " (" << r.reason << ")";
-    for (const std::string& n : r.notes) out_ << " (" << n << ")";
+    out_ << verdict << " [" << Line(r.c->id) << "] " << Line(Rules(*r.c));
+    if (r.verdict == Verdict::kSkipped) out_ << " (" << Line(r.reason) << ")";
+    for (const std::string& n : BoundedLines(r.notes, kReportMaxNotes, kReportMaxText)) {
+      out_ << " (" << Line(n) << ")";
+    }
     out_ << "\n";
     if (r.verdict == Verdict::kFailed || r.verdict == Verdict::kNonStrict) {
-      out_ << "        " << r.c->title << "\n";
-      if (r.details.empty()) out_ << "        " << r.reason << "\n";
-      for (const std::string& d : r.details) {
+      out_ << "        " << Line(r.c->title) << "\n";
+      if (r.details.empty()) out_ << "        " << Line(r.reason) << "\n";
+      for (const std::string& d : BoundedLines(r.details, kReportMaxDetails, kReportMaxText)) {
         size_t start = 0;
         while (start <= d.size()) {  // indent every line of a multi-line detail
           const size_t nl = d.find('\n', start);
-          out_ << "        " << d.substr(start, nl == std::string::npos ? nl : nl - start) << "\n";
+          out_ << "        " << Line(d.substr(start, nl == std::string::npos ? nl : nl - start))
+               << "\n";
           if (nl == std::string::npos) break;
           start = nl + 1;
         }
@@ -83,7 +96,7 @@ class DocumentReporter final : public Reporter {
             {"target", info.target},
             {"impl", info.impl},
             {"profile", ProfileName(info.profile)},
-            {"implementation", info.hello}};
+            {"implementation", HelloForReport(info.hello)}};
     doc_["cases"] = json::array();
   }
 
@@ -94,11 +107,15 @@ class DocumentReporter final : public Reporter {
               {"level", r.c->level},
               {"verdict", VerdictName(r.verdict)},
               {"seconds", r.seconds}};
-    if (!r.reason.empty()) c["reason"] = r.reason;
-    if (!r.failure.empty()) c["failure"] = r.failure;
-    if (!r.details.empty()) c["details"] = r.details;
-    if (!r.trace.empty()) c["trace"] = r.trace;
-    if (!r.notes.empty()) c["notes"] = r.notes;
+    // Bounded: these hold the adapter's words (report.h kReportMax*).
+    if (!r.reason.empty()) c["reason"] = BoundedString(r.reason, kReportMaxText);
+    if (!r.failure.empty()) c["failure"] = BoundedString(r.failure, kReportMaxText);
+    if (!r.details.empty())
+      c["details"] = BoundedLines(r.details, kReportMaxDetails, kReportMaxText);
+    if (!r.trace.empty()) {
+      c["trace"] = BoundedLines(r.trace, kReportMaxTraceLines, kReportMaxTraceLine);
+    }
+    if (!r.notes.empty()) c["notes"] = BoundedLines(r.notes, kReportMaxNotes, kReportMaxText);
     doc_["cases"].push_back(std::move(c));
   }
 
@@ -111,7 +128,9 @@ class DocumentReporter final : public Reporter {
     if (render_) {
       out_ << render_(doc_);
     } else {
-      out_ << doc_.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+      // ASCII only: DEL and C1 controls from an adapter's text are escaped
+      // too (JSON escapes only C0 itself), so the document is safe to print.
+      out_ << doc_.dump(2, ' ', true, json::error_handler_t::replace) << "\n";
     }
     out_ << std::flush;
   }
@@ -123,6 +142,32 @@ class DocumentReporter final : public Reporter {
 };
 
 }  // namespace
+
+std::vector<std::string> BoundedLines(const std::vector<std::string>& lines, size_t max_lines,
+                                      size_t max_bytes) {
+  std::vector<std::string> out;
+  const size_t n = std::min(lines.size(), max_lines);
+  out.reserve(n + 1);
+  for (size_t i = 0; i < n; ++i) out.push_back(BoundedString(lines[i], max_bytes));
+  if (lines.size() > n) {
+    out.push_back("... [" + std::to_string(lines.size() - n) + " more lines cut]");
+  }
+  return out;
+}
+
+json HelloForReport(const json& hello) {
+  json kept = BoundedCopy(hello, CopyLimits{8, 1024, 64, 65536});
+  // What reports read of it (its name and version) survives any cut of
+  // members: the first 64 keys in order may not include them.
+  if (kept.is_object()) {
+    for (const char* key : {"impl", "version"}) {
+      auto it = hello.find(key);
+      if (it != hello.end() && it->is_string())
+        kept[key] = BoundedString(it->get<std::string>(), 1024);
+    }
+  }
+  return kept;
+}
 
 void Summary::Count(Verdict v) {
   switch (v) {

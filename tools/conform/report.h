@@ -9,6 +9,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runner.h"
 
@@ -39,6 +40,24 @@ class Reporter {
   virtual void CaseDone(const CaseResult& r) = 0;
   virtual void End(const Summary& s) = 0;
 };
+
+// What a report keeps of a case's texts and of the implementation's hello
+// (docs/CONFORMANCE.md "Limits"): they come from the adapter, which may send
+// anything up to the reply limit (16 MiB a line). What is cut is marked
+// "... [N bytes cut]" / "... [N more lines cut]" where it was.
+inline constexpr size_t kReportMaxText = 4096;   // bytes of a reason, failure, detail or note
+inline constexpr size_t kReportMaxDetails = 64;  // detail lines of a case
+inline constexpr size_t kReportMaxNotes = 16;
+inline constexpr size_t kReportMaxTraceLine = 512;  // bytes of one trace line (4000 lines kept)
+inline constexpr size_t kReportMaxTraceLines = 4000;
+
+// `lines` with at most `max_lines` of at most `max_bytes` each.
+std::vector<std::string> BoundedLines(const std::vector<std::string>& lines, size_t max_lines,
+                                      size_t max_bytes);
+
+// The hello reply as a report keeps it (bounded_json.h BoundedCopy): 8 levels,
+// strings of 1 KiB, 64 members an object or array, 64 KiB of text in all.
+nlohmann::json HelloForReport(const nlohmann::json& hello);
 
 // "N passed, N failed, N skipped": the closing line of every text report,
 // followed by "; K of the passed NON-STRICT" when there are such.

@@ -234,13 +234,25 @@ std::string Seconds(double s) {
 // with NUL), so they are written visibly as \u00XX, as docs/ADAPTER.md writes
 // them in JSON, and broken UTF-8 becomes U+FFFD.
 
-enum class Lines { kKeep, kJoin };  // kJoin: tab, LF and CR become spaces
+//
+// A line starting with "::" (after blanks) would be a GitHub Actions workflow
+// command ("::error::", "::add-mask::", "::stop-commands::") when the report
+// is printed in a CI log: its first ':' is written \u003a (\x3a in terminal
+// text) in every format.
+
+// kJoin: tab, LF and CR become spaces. kEscape (terminal text): they are
+// escaped as every other control, \xNN, so one text is one line.
+enum class Lines { kKeep, kJoin, kEscape };
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-void AppendEscapedControl(std::string& out, uint32_t cp) {
+void AppendEscapedControl(std::string& out, uint32_t cp, Lines lines) {
   char buf[8];
-  std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+  if (lines == Lines::kEscape && cp < 0x80) {
+    std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(cp));
+  } else {
+    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+  }
   out += buf;
 }
 
@@ -248,19 +260,30 @@ std::string Clean(std::string_view in, Lines lines) {
   std::string out;
   out.reserve(in.size());
   size_t i = 0;
+  bool line_start = true;  // only blanks since the start of a line
   while (i < in.size()) {
     const auto c = static_cast<unsigned char>(in[i]);
     if (c < 0x80) {
-      if (c == '\t' || c == '\n' || c == '\r') {
+      const bool blank = c == ' ' || (c == '\t' && lines != Lines::kEscape);
+      if (line_start && c == ':' && i + 1 < in.size() && in[i + 1] == ':') {
+        AppendEscapedControl(out, c, lines);  // not a workflow command
+      } else if ((c == '\t' || c == '\n' || c == '\r') && lines != Lines::kEscape) {
         out += lines == Lines::kKeep ? static_cast<char>(c) : ' ';
       } else if (c < 0x20 || c == 0x7f) {
-        AppendEscapedControl(out, c);
+        AppendEscapedControl(out, c, lines);
       } else {
         out += static_cast<char>(c);
+      }
+      if (c == '\n' || c == '\r') {
+        // Kept, a new line starts; joined, it is a blank; escaped, it shows.
+        line_start = lines == Lines::kKeep || (lines == Lines::kJoin && line_start);
+      } else {
+        line_start = line_start && blank;
       }
       ++i;
       continue;
     }
+    line_start = false;
     size_t len = 0;
     uint32_t cp = 0;
     if (c >= 0xc2 && c <= 0xdf) {
@@ -290,7 +313,7 @@ std::string Clean(std::string_view in, Lines lines) {
       continue;
     }
     if (cp <= 0x9f) {
-      AppendEscapedControl(out, cp);  // C1 controls: legal XML, but invisible everywhere
+      AppendEscapedControl(out, cp, lines);  // C1 controls: legal XML, but invisible everywhere
     } else if (cp == 0xfffe || cp == 0xffff) {
       out += kReplacement;  // noncharacters XML 1.0 excludes
     } else {
@@ -368,9 +391,24 @@ std::string TapDescription(std::string_view s) {
   return out;
 }
 
-// A YAML scalar that any YAML 1.1 or 1.2 reader takes: a JSON string, ASCII only.
+// A YAML scalar that any YAML 1.1 or 1.2 reader takes: a JSON string, ASCII
+// only, with every ':' written \x3a. Perl's TAP::Parser (prove) reads a list
+// item "- \"Word: ...\"" as a mapping whose key starts with a quote, and
+// stops with "does not support multi-line quoted scalars"; with no ':' left
+// it reads the string, and \x3a is a YAML escape its reader and YAML's agree on.
 std::string Yaml(std::string_view s) {
-  return json(Clean(s, Lines::kKeep)).dump(-1, ' ', true, json::error_handler_t::replace);
+  const std::string quoted =
+      json(Clean(s, Lines::kKeep)).dump(-1, ' ', true, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(quoted.size());
+  for (char ch : quoted) {
+    if (ch == ':') {
+      out += "\\x3a";
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 void YamlList(std::string& out, const char* key, const std::vector<std::string>& items) {
@@ -398,16 +436,19 @@ struct Row {
 
 // Rules in docs/SPEC.md's order (the order its sections read in); rules this
 // build does not know follow in order of first appearance.
+// Linear in the rows (a set, not a search of `order`, per row): a run
+// document may hold many cases with rules unknown here.
 std::vector<std::string> RuleOrder(const std::vector<Row>& rows) {
   std::set<std::string> used;
   for (const Row& r : rows) used.insert(r.c.rules.empty() ? "" : r.c.rules.front());
   std::vector<std::string> order;
+  std::set<std::string> placed;
   for (const spec::Rule& rule : spec::kRules) {
-    if (used.count(rule.id) != 0) order.push_back(rule.id);
+    if (used.count(rule.id) != 0 && placed.insert(rule.id).second) order.push_back(rule.id);
   }
   for (const Row& r : rows) {
     const std::string first = r.c.rules.empty() ? "" : r.c.rules.front();
-    if (std::find(order.begin(), order.end(), first) == order.end()) order.push_back(first);
+    if (placed.insert(first).second) order.push_back(first);
   }
   return order;
 }
@@ -529,11 +570,17 @@ void Pre(std::string& out, const char* label, const std::vector<std::string>& li
 
 // ---------------------------------------------------------------------------
 
+std::string TerminalText(std::string_view s) { return Clean(s, Lines::kEscape); }
+
 std::optional<std::string> CheckRunDocument(const json& run) {
   if (!run.is_object()) return std::string("not a JSON object");
   auto cases = run.find("cases");
   if (cases == run.end() || !cases->is_array())
     return std::string("no \"cases\" array: not a netconform run document");
+  if (cases->size() > kMaxRunCases) {
+    return std::to_string(cases->size()) + " cases, over the limit of " +
+           std::to_string(kMaxRunCases);
+  }
   for (size_t i = 0; i < cases->size(); ++i) {
     const json& c = (*cases)[i];
     if (!c.is_object() || !c.contains("id") || !c["id"].is_string() ||
@@ -762,12 +809,12 @@ std::string ToHtml(const std::vector<json>& runs) {
   }
   out += "</tr>\n</thead>\n<tbody>\n";
 
+  // The rows of each first rule, found once (not a pass over every row per rule).
+  std::map<std::string, std::vector<const Row*>> groups;
+  for (const Row& r : rows) groups[r.c.rules.empty() ? "" : r.c.rules.front()].push_back(&r);
   size_t detail_id = 0;
   for (const std::string& rule : RuleOrder(rows)) {
-    std::vector<const Row*> group;
-    for (const Row& r : rows) {
-      if ((r.c.rules.empty() ? "" : r.c.rules.front()) == rule) group.push_back(&r);
-    }
+    const std::vector<const Row*>& group = groups[rule];
     // The rule's header: its level and mark from this build's spec, and per
     // implementation what is not OK among its cases.
     bool all_ok = true;

@@ -23,12 +23,27 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace netutil::conform {
 
+// `s` safe to print on a terminal or in a CI log, as one line: every control
+// character (C0 including tab, CR and LF, DEL) written \xNN, C1 controls
+// \u00NN, bytes that are not UTF-8 U+FFFD, and a leading "::" (a GitHub
+// Actions workflow command) written "\x3a:". The text reporter writes every
+// text from a case or an adapter through it.
+std::string TerminalText(std::string_view s);
+
+// What netreport merges at most (docs/CONFORMANCE.md "Limits"): the work and
+// the output are linear in the cases; these keep them within minutes and
+// gigabytes.
+inline constexpr size_t kMaxRuns = 64;          // run documents in one report
+inline constexpr size_t kMaxRunCases = 100000;  // cases in one run document
+
 // What is wrong with a document as a run (not an object, no "cases" array, a
-// case without a string "id"), or nullopt when the functions below can render it.
+// case without a string "id", over kMaxRunCases cases), or nullopt when the
+// functions below can render it.
 std::optional<std::string> CheckRunDocument(const nlohmann::json& run);
 
 // The implementation's short name: "impl", else the hello reply's "impl", else

@@ -17,6 +17,7 @@
 #include <system_error>
 #include <thread>
 
+#include "confined_path.h"
 #include "environment.h"
 #include "json_match.h"
 #include "netns.h"
@@ -623,7 +624,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     result.reason = "cannot start the implementation: " + error;
     return result;
   }
-  host::RealHost real_host;
+  host::RealHost real_host(dir);  // its make and check stay beneath the case's dir
   Context ctx;
   ctx.session = session.get();
   ctx.host = session->host() != nullptr ? session->host() : &real_host;
@@ -725,9 +726,24 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
   } else if (verb == "hold") {
     if (auto e = ctx.host->Hold(*arg, &out)) return fail(label, *e);
   } else if (verb == "make") {
+    // LoadCatalog allowed only "${TMP}/..." paths; a variable saved from a
+    // reply must not take it elsewhere either (confined_path.h).
+    std::string relative;
+    const auto path = arg->is_object() ? arg->find("path") : arg->end();
+    if (auto e = RelativeBeneath(
+            ctx.vars["TMP"].get<std::string>(),
+            path != arg->end() && path->is_string() ? path->get<std::string>() : std::string(),
+            &relative)) {
+      return fail(label, "make refused: " + *e);
+    }
     if (auto e = ctx.host->Make(*arg, &out)) return fail(label, *e);
   } else if (verb == "check") {
-    out = ctx.host->Inspect(arg->get<std::string>());
+    std::string relative;
+    const std::string path = arg->is_string() ? arg->get<std::string>() : std::string();
+    if (auto e = RelativeBeneath(ctx.vars["TMP"].get<std::string>(), path, &relative)) {
+      return fail(label, "check refused: " + *e);
+    }
+    out = ctx.host->Inspect(path);
   } else if (verb == "sleep_ms") {
     // Never past the case's deadline.
     ctx.host->Sleep(std::min<long long>(arg->get<long long>(), left.count()));
