@@ -6,9 +6,10 @@
 // the call was never asked to touch. The test asserts zero hits (UNIX-017,
 // UNIX-018, UNIX-019, UNIX-020).
 //
-// Tries per attack: NETUTIL_RACE_TRIES (default 300, a second or two in all;
+// Tries per attack: NETUTIL_RACE_TRIES (default 100, a few seconds in all;
 // `make bench` runs a long count). Every file lives in the test's temp dir.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,8 +26,6 @@
 #include <string>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include "integration_util.h"
 #include "netutil/bind_unix_socket.h"
 #include "netutil/posix_sys.h"
@@ -38,7 +37,7 @@ namespace fs = std::filesystem;
 
 int TriesPerAttack() {
   const char* env = std::getenv("NETUTIL_RACE_TRIES");
-  if (env == nullptr || *env == '\0') return 300;
+  if (env == nullptr || *env == '\0') return 100;
   char* end = nullptr;
   const long n = std::strtol(env, &end, 10);
   if (*end != '\0' || n <= 0 || n > 10'000'000) {
