@@ -277,11 +277,13 @@ class PrivateDir {
  private:
   void Remove() {
     if (!fd_.valid() || keep_) return;
-    if (holds_socket_) (void)c_.sys.unlinkat(fd_.get(), kBoundName, 0);  // UNIX-011
+    if (holds_socket_) {  // UNIX-011, UNIX-014
+      (void)RetryEintr([&] { return c_.sys.unlinkat(fd_.get(), kBoundName, 0); });
+    }
     fd_.reset();
     // By name: rmdir removes only an empty directory, so at worst an empty
     // one swapped in under this name by the attacker goes instead of ours.
-    (void)c_.sys.unlinkat(parent_fd_, name_, AT_REMOVEDIR);
+    (void)RetryEintr([&] { return c_.sys.unlinkat(parent_fd_, name_, AT_REMOVEDIR); });
   }
 
   Ctx& c_;
