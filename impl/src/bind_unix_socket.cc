@@ -294,6 +294,18 @@ class PrivateDir {
   bool holds_socket_ = false;
 };
 
+// UNIX-021: renameat2 absent (ENOSYS) or RENAME_NOREPLACE unsupported
+// (EINVAL) named as such; never a fallback to a rename that replaces.
+Error PlaceError(Ctx& c, int err) {
+  Error e = Error::Os(err, "renameat2", c.where);
+  if (err == ENOSYS || err == EINVAL) {
+    e.message = c.where +
+                ": renameat2(RENAME_NOREPLACE) is not available here; bind_unix_socket does not "
+                "fall back to a rename that could replace another process's file";
+  }
+  return e;
+}
+
 // UNIX-019: removes the stale socket at `name` only if it is the one Inspect
 // saw: moved into the private directory first (RENAME_NOREPLACE), compared by
 // device, inode and type, unlinked there. Anything else goes back.
@@ -302,7 +314,7 @@ Status RemoveStale(Ctx& c, int parent_fd, PrivateDir& priv, const std::string& n
   SysInt mv = RetryEintr(
       [&] { return c.sys.renameat2(parent_fd, name, priv.fd(), kAsideName, RENAME_NOREPLACE); });
   if (!mv.ok() && mv.err == ENOENT) return OkStatus();  // gone already: nothing to remove
-  if (!mv.ok()) return Error::Os(mv.err, "renameat2", c.where);
+  if (!mv.ok()) return PlaceError(c, mv.err);           // UNIX-021: ENOSYS, EINVAL named
   SysResult<FileStat> st =
       RetryEintr([&] { return c.sys.fstatat(priv.fd(), kAsideName, AT_SYMLINK_NOFOLLOW); });
   const bool same = st.ok() && (st.value.mode & S_IFMT) == S_IFSOCK && st.value.dev == seen.dev &&
@@ -369,16 +381,6 @@ Status BindPrivately(Ctx& c, int sock_fd, PrivateDir& priv, const UnixOptions& o
 SysInt Place(Ctx& c, PrivateDir& priv, int parent_fd, const std::string& name) {
   return RetryEintr(
       [&] { return c.sys.renameat2(priv.fd(), kBoundName, parent_fd, name, RENAME_NOREPLACE); });
-}
-
-Error PlaceError(Ctx& c, int err) {
-  Error e = Error::Os(err, "renameat2", c.where);
-  if (err == ENOSYS || err == EINVAL) {
-    e.message = c.where +
-                ": renameat2(RENAME_NOREPLACE) is not available here; bind_unix_socket does not "
-                "fall back to a rename that could replace another process's file";
-  }
-  return e;
 }
 
 }  // namespace

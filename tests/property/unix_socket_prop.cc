@@ -338,5 +338,55 @@ TEST(UnixSocketSwaps, UNIX_017_UNIX_018_UNIX_019_UNIX_020_SwapAfterEveryCall) {
   EXPECT_EQ(swaps, runs) << "a swap rule never fired: the run diverged from the probe";
 }
 
+// UNIX-021 on the fake kernel: without /proc, renameat2 or RENAME_NOREPLACE
+// the call fails with the missing piece's errno at its step, and leaves
+// nothing: no socket file, no private directory, no fd.
+TEST(UnixSocketFallbacks, UNIX_021_MissingKernelPiecesAreClearErrorsThatLeaveNothing) {
+  struct Case {
+    const char* what;
+    void (*configure)(fakes::KernelConfig&);
+    int err;
+    const char* step;
+    const char* named;  // in the message
+  };
+  const Case cases[] = {
+      {"no /proc", [](fakes::KernelConfig& c) { c.proc_mounted = false; }, ENOENT, "bind", "/proc"},
+      {"no renameat2", [](fakes::KernelConfig& c) { c.has_renameat2 = false; }, ENOSYS, "renameat2",
+       "RENAME_NOREPLACE"},
+      {"no RENAME_NOREPLACE", [](fakes::KernelConfig& c) { c.rename_noreplace = false; }, EINVAL,
+       "renameat2", "RENAME_NOREPLACE"},
+  };
+  for (const Case& c : cases) {
+    for (bool stale : {false, true}) {
+      fakes::KernelConfig config = fakes::KernelConfig::For();
+      c.configure(config);
+      FakeKernel kernel(config);
+      kernel.fs().MakeDirs("/run/app", 0755);
+      if (stale) kernel.ForeignClose(kernel.ForeignBind(*SockAddr::Unix("/run/app/s.sock")).value);
+      const auto nodes_before = kernel.fs().nodes().size();
+      auto r = bind_unix_socket(kernel, {.path = "/run/app/s.sock"});
+      SCOPED_TRACE(std::string(c.what) + (stale ? ", stale socket first" : "") + "\n" +
+                   kernel.trace().ToString());
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code, c.err);
+      EXPECT_EQ(r.error().step, c.step);
+      EXPECT_NE(r.error().message.find(c.named), std::string::npos) << r.error().message;
+      EXPECT_EQ(kernel.fd_count(), 0u);
+      // Without /proc the stale socket is gone (removed before the bind);
+      // without renameat2 it cannot be moved aside, so it stays. Nothing else changed.
+      const bool stale_removed = stale && c.err == ENOENT;
+      EXPECT_EQ(kernel.fs().nodes().size(), nodes_before - (stale_removed ? 1 : 0)) << [&] {
+        std::string all;
+        for (const auto& [path, n] : kernel.fs().nodes()) all += path + "\n";
+        return all;
+      }();
+      for (const auto& e : kernel.trace().entries()) {
+        EXPECT_NE(e.call, Call::kUnlink) << "a by-path fallback: " << e.ToString();
+        EXPECT_NE(e.call, Call::kChmod) << "a by-path fallback: " << e.ToString();
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace netutil::property
