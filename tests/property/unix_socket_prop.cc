@@ -388,5 +388,45 @@ TEST(UnixSocketFallbacks, UNIX_021_MissingKernelPiecesAreClearErrorsThatLeaveNot
   }
 }
 
+// The fault plan's "after ... swap" rules (fault_plan.h): every form reads
+// back as printed, and a malformed one is refused with its column.
+TEST(UnixSocketSwaps, UNIX_017_SwapRulesParseAndPrintBack) {
+  const char* const kRules[] = {
+      "after fstatat #2 swap /tmp/d/s.sock with symlink:/tmp/other/victim",
+      "after bind swap /tmp/d with symlink:../other",
+      "after connect x2 swap /tmp/d/s.sock with file",
+      "after openat fd=5 path=run swap /tmp/d with dir",
+      "after mkdirat always swap /tmp/d/s.sock with socket",
+      "after renameat2 #3 swap /tmp/d/s.sock with rename:/tmp/d/v",
+      "after listen swap /tmp/d with exchange:/tmp/other",
+  };
+  for (const char* text : kRules) {
+    auto parsed = fakes::FaultPlan::Parse(text);
+    ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.error->ToString();
+    ASSERT_EQ(parsed.plan->rules().size(), 1u);
+    EXPECT_TRUE(parsed.plan->rules()[0].swap.has_value()) << text;
+    EXPECT_EQ(parsed.plan->Print(), std::string(text) + "\n");
+    EXPECT_EQ(fakes::FaultPlan::Parse(parsed.plan->Print()).plan, parsed.plan);
+  }
+  struct Bad {
+    const char* text;
+    int column;
+  };
+  const Bad kBad[] = {
+      {"after bind swap tmp/d with file", 17},         // not absolute
+      {"after bind swap /tmp/d with fifo", 29},        // unknown kind
+      {"after bind swap /tmp/d as file", 24},          // "with" missing
+      {"after bind = EINTR", 12},                      // an outcome on an after rule
+      {"bind swap /tmp/d with file", 6},               // swap without after
+      {"after bind swap /tmp/d with rename:rel", 29},  // OTHER not absolute
+      {"after", 1},
+  };
+  for (const Bad& b : kBad) {
+    auto parsed = fakes::FaultPlan::Parse(b.text);
+    ASSERT_FALSE(parsed.ok()) << b.text;
+    EXPECT_EQ(parsed.error->column, b.column) << b.text << ": " << parsed.error->ToString();
+  }
+}
+
 }  // namespace
 }  // namespace netutil::property

@@ -49,7 +49,8 @@ CallArgs UmaskArgs(mode_t mask);
 CallArgs EpollCreate1Args(int flags);
 CallArgs EpollCtlArgs(int epfd, int op, int fd, uint32_t events);
 CallArgs EpollWaitArgs(int epfd, int max_events, int timeout_ms);
-// The *at calls: fd= is the directory fd ("AT_FDCWD" for it), path= the path
+// The *at calls: fd= is the directory fd ("AT_FDCWD" for it, which a rule
+// cannot select: select those calls by path=), path= the path
 // as given (relative to that directory; renameat2: the old one).
 CallArgs OpenatArgs(int dirfd, const std::string& path, int flags, mode_t mode);
 CallArgs MkdiratArgs(int dirfd, const std::string& path, mode_t mode);
