@@ -2,6 +2,7 @@
 
 #include "fdp_writer.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -356,6 +357,75 @@ mode_t FuzzedSys::umask(mode_t mask) {
   const mode_t old = umask_;
   umask_ = mask & 0777;
   return old;
+}
+
+std::string FuzzedSys::AtKey(int dirfd, const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  return "/proc/self/fd/" + std::to_string(dirfd) + "/" + path;
+}
+
+SysInt FuzzedSys::openat(int dirfd, const std::string&, int, mode_t) {
+  Count(Call::kOpenat);
+  if (dirfd != AT_FDCWD && !Known(dirfd, "openat")) return SysErr(EBADF);
+  if (int err = Outcome(Call::kOpenat, ENOENT)) return SysErr(err);
+  const int fd = NewFd();
+  return fd < 0 ? SysErr(EMFILE) : SysOk(fd);
+}
+
+SysInt FuzzedSys::mkdirat(int dirfd, const std::string&, mode_t) {
+  Count(Call::kMkdirat);
+  if (dirfd != AT_FDCWD && !Known(dirfd, "mkdirat")) return SysErr(EBADF);
+  if (int err = Outcome(Call::kMkdirat, EEXIST)) return SysErr(err);
+  return SysOk();
+}
+
+SysResult<FileStat> FuzzedSys::fstatat(int dirfd, const std::string& path, int flags) {
+  Count(Call::kFstatat);
+  if (dirfd != AT_FDCWD && !Known(dirfd, "fstatat")) return SysErr<FileStat>(EBADF);
+  if (path.empty() && (flags & AT_EMPTY_PATH) != 0) {
+    // The fd itself: a directory of ours nobody else can write (a socket's
+    // owner is all bind_unix_socket reads from a socket fd).
+    if (int err = Outcome(Call::kFstatat, 0)) return SysErr<FileStat>(err);
+    return {FileStat{S_IFDIR | 0700, 1, 1, 0}, 0};
+  }
+  return StatOf(Call::kFstatat, AtKey(dirfd, path));
+}
+
+SysInt FuzzedSys::renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                            const std::string& newpath, unsigned int) {
+  Count(Call::kRenameat2);
+  if (olddirfd != AT_FDCWD && !Known(olddirfd, "renameat2")) return SysErr(EBADF);
+  if (newdirfd != AT_FDCWD && !Known(newdirfd, "renameat2")) return SysErr(EBADF);
+  if (int err = Outcome(Call::kRenameat2, 0)) return SysErr(err);
+  const std::string from = AtKey(olddirfd, oldpath);
+  if (auto it = std::find(files_.begin(), files_.end(), from); it != files_.end()) {
+    *it = AtKey(newdirfd, newpath);
+  }
+  return SysOk();
+}
+
+SysInt FuzzedSys::unlinkat(int dirfd, const std::string& path, int) {
+  Count(Call::kUnlinkat);
+  if (dirfd != AT_FDCWD && !Known(dirfd, "unlinkat")) return SysErr(EBADF);
+  const std::string key = AtKey(dirfd, path);
+  unlinked_.push_back(key);
+  if (int err = Outcome(Call::kUnlinkat, 0)) return SysErr(err);
+  files_.erase(std::remove(files_.begin(), files_.end(), key), files_.end());
+  return SysOk();
+}
+
+SysInt FuzzedSys::fchmodat(int dirfd, const std::string&, mode_t, int) {
+  Count(Call::kFchmodat);
+  if (dirfd != AT_FDCWD && !Known(dirfd, "fchmodat")) return SysErr(EBADF);
+  if (int err = Outcome(Call::kFchmodat, 0)) return SysErr(err);
+  return SysOk();
+}
+
+SysResult<std::string> FuzzedSys::readlinkat(int dirfd, const std::string&) {
+  Count(Call::kReadlinkat);
+  if (dirfd != AT_FDCWD && !Known(dirfd, "readlinkat")) return SysErr<std::string>(EBADF);
+  if (int err = Outcome(Call::kReadlinkat, ENOENT)) return SysErr<std::string>(err);
+  return {"/run", 0};
 }
 
 SysInt FuzzedSys::epoll_create1(int) {

@@ -103,7 +103,12 @@ class FuzzedSys final : public Sys {
   mode_t current_umask() const { return umask_; }
   // Whether a bind() created the unix socket file `path` and nothing removed it.
   bool file_exists(std::string_view path) const;
-  // How many times unlink() was called on `path`, whatever it answered.
+  // The unix socket files bind created that are still there. A file reached
+  // through a directory fd is named "/proc/self/fd/N/name" (the *at calls
+  // and the bind through /proc agree on it).
+  const std::vector<std::string>& files() const { return files_; }
+  // How many times unlink() (or unlinkat, by the name above) was called on
+  // `path`, whatever it answered.
   int unlink_calls(std::string_view path) const;
   const std::vector<std::string>& violations() const { return violations_; }
   // The mask epoll was last told for `fd` (0 when not registered).
@@ -143,6 +148,14 @@ class FuzzedSys final : public Sys {
   SysInt chmod(const std::string& path, mode_t mode) override;
   SysInt fchmod(int fd, mode_t mode) override;
   mode_t umask(mode_t mask) override;
+  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override;
+  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override;
+  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override;
+  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                   const std::string& newpath, unsigned int flags) override;
+  SysInt unlinkat(int dirfd, const std::string& path, int flags) override;
+  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override;
+  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override;
   SysInt epoll_create1(int flags) override;
   SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override;
   SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override;
@@ -178,6 +191,8 @@ class FuzzedSys final : public Sys {
   void Problem(std::string what);
   int NewFd();  // -1 when every fd is taken
   SysResult<FileStat> StatOf(Call call, const std::string& path);  // lstat and stat
+  // "/proc/self/fd/N/name": the name of a file under directory fd N.
+  static std::string AtKey(int dirfd, const std::string& path);
 
   FuzzedDataProvider* in_ = nullptr;  // fuzzing and replay
   AnswerScript* script_ = nullptr;     // recording

@@ -78,27 +78,37 @@ inline void RunUnixSocket(FuzzedSys& sys, const UnixOptions& o) {
     // UNIX-007: abstract names touch no file.
     if (abstract) {
       Check(sys.calls_of(Call::kLstat) + sys.calls_of(Call::kStat) +
-                    sys.calls_of(Call::kUnlink) + sys.calls_of(Call::kChmod) == 0,
+                    sys.calls_of(Call::kUnlink) + sys.calls_of(Call::kChmod) +
+                    sys.calls_of(Call::kFstatat) + sys.calls_of(Call::kOpenat) +
+                    sys.calls_of(Call::kMkdirat) + sys.calls_of(Call::kRenameat2) +
+                    sys.calls_of(Call::kUnlinkat) + sys.calls_of(Call::kFchmodat) ==
+                0,
             "abstract name touched the filesystem");
     }
     if (!r.ok()) {
       const Error& e = r.error();
       // UNIX-012/013: argument errors come before any syscall, except UNIX-004's
-      // "exists and is not a socket", which needs the lstat.
-      const bool not_a_socket =
-          e.kind == Error::Kind::kArgument && e.step == "path" && sys.calls_of(Call::kLstat) > 0;
+      // "exists and is not a socket", which needs the fstatat.
+      const bool not_a_socket = e.kind == Error::Kind::kArgument && e.step == "path" &&
+                                sys.calls_of(Call::kFstatat) > 0;
       Check(e.kind != Error::Kind::kArgument || not_a_socket || sys.calls() == 0,
             "argument error after syscalls");
       Check(sys.open_fd_count() == 0,
             [&] { return "error left fds open: " + e.message; });  // UNIX-011
-      // UNIX-011: a file it created is removed (or at least unlink was tried:
-      // unlink itself may fail).
-      Check(!sys.file_exists(o.path) || abstract || sys.unlink_calls(o.path) > 0,
-            [&] { return "error left the socket file it created: " + e.message; });
-      // UNIX-004/-008/-009: refusing a path never removes it.
-      if (e.step == "lstat" || e.step == "connect probe" || not_a_socket) {
-        Check(sys.unlink_calls(o.path) == 0,
-              [&] { return "refused path was unlinked: " + e.message; });
+      // UNIX-011: a file it created is removed (or at least unlinkat was
+      // tried: it may fail itself).
+      for (const std::string& f : sys.files()) {
+        Check(sys.unlink_calls(f) > 0,
+              [&] { return "error left the socket file it created (" + f + "): " + e.message; });
+      }
+      // UNIX-004/-008/-009, UNIX-019: refusing a path before the private
+      // directory exists moves or removes nothing.
+      if ((e.step == "fstatat" || e.step == "connect probe" || not_a_socket) &&
+          sys.calls_of(Call::kMkdirat) == 0) {
+        Check(sys.calls_of(Call::kUnlink) + sys.calls_of(Call::kUnlinkat) +
+                      sys.calls_of(Call::kRenameat2) ==
+                  0,
+              [&] { return "refused path was moved or unlinked: " + e.message; });
       }
     } else {
       Check(sys.is_listening(r.value().fd.get()), "socket does not listen");  // UNIX-006

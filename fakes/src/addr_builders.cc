@@ -30,6 +30,13 @@ MockSys::MockSys() {
   ON_CALL(*this, chmod).WillByDefault(Return(SysErr(ENOSYS)));
   ON_CALL(*this, fchmod).WillByDefault(Return(SysErr(ENOSYS)));
   ON_CALL(*this, umask).WillByDefault(Return(static_cast<mode_t>(022)));
+  ON_CALL(*this, openat).WillByDefault(Return(SysErr(ENOSYS)));
+  ON_CALL(*this, mkdirat).WillByDefault(Return(SysErr(ENOSYS)));
+  ON_CALL(*this, fstatat).WillByDefault(Return(SysErr<FileStat>(ENOSYS)));
+  ON_CALL(*this, renameat2).WillByDefault(Return(SysErr(ENOSYS)));
+  ON_CALL(*this, unlinkat).WillByDefault(Return(SysErr(ENOSYS)));
+  ON_CALL(*this, fchmodat).WillByDefault(Return(SysErr(ENOSYS)));
+  ON_CALL(*this, readlinkat).WillByDefault(Return(SysErr<std::string>(ENOSYS)));
   ON_CALL(*this, epoll_create1).WillByDefault(Return(SysErr(ENOSYS)));
   ON_CALL(*this, epoll_ctl).WillByDefault(Return(SysErr(ENOSYS)));
   ON_CALL(*this, epoll_wait).WillByDefault(Return(SysErr(ENOSYS)));

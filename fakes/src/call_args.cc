@@ -372,6 +372,65 @@ CallArgs EpollCtlArgs(int epfd, int op, int fd, uint32_t events) {
   return a;
 }
 
+std::string DirFdText(int dirfd) { return dirfd == AT_FDCWD ? "AT_FDCWD" : std::to_string(dirfd); }
+
+namespace {
+
+CallArgs AtBase(Call call, int dirfd, const std::string& path, const std::string& rest) {
+  CallArgs a = Base(call, DirFdText(dirfd) + ", " + Quoted(path) + (rest.empty() ? "" : ", ") + rest);
+  a.fd = DirFdText(dirfd);
+  a.path = path;
+  return a;
+}
+
+std::string AtFlagsText(int flags) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"},
+      {AT_EMPTY_PATH, "AT_EMPTY_PATH"},
+      {AT_REMOVEDIR, "AT_REMOVEDIR"}};
+  return Flags(static_cast<unsigned>(flags), kNames);
+}
+
+}  // namespace
+
+CallArgs OpenatArgs(int dirfd, const std::string& path, int flags, mode_t mode) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {O_PATH, "O_PATH"},         {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
+      {O_CLOEXEC, "O_CLOEXEC"},   {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},
+      {O_WRONLY, "O_WRONLY"},     {O_RDWR, "O_RDWR"}};
+  return AtBase(Call::kOpenat, dirfd, path,
+                Flags(static_cast<unsigned>(flags), kNames) +
+                    ((flags & O_CREAT) != 0 ? ", " + ModeText(mode) : ""));
+}
+
+CallArgs MkdiratArgs(int dirfd, const std::string& path, mode_t mode) {
+  return AtBase(Call::kMkdirat, dirfd, path, ModeText(mode));
+}
+
+CallArgs FstatatArgs(int dirfd, const std::string& path, int flags) {
+  return AtBase(Call::kFstatat, dirfd, path, AtFlagsText(flags));
+}
+
+CallArgs Renameat2Args(int olddirfd, const std::string& oldpath, int newdirfd,
+                       const std::string& newpath, unsigned int flags) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {1u, "RENAME_NOREPLACE"}, {2u, "RENAME_EXCHANGE"}, {4u, "RENAME_WHITEOUT"}};
+  return AtBase(Call::kRenameat2, olddirfd, oldpath,
+                DirFdText(newdirfd) + ", " + Quoted(newpath) + ", " + Flags(flags, kNames));
+}
+
+CallArgs UnlinkatArgs(int dirfd, const std::string& path, int flags) {
+  return AtBase(Call::kUnlinkat, dirfd, path, AtFlagsText(flags));
+}
+
+CallArgs FchmodatArgs(int dirfd, const std::string& path, mode_t mode, int flags) {
+  return AtBase(Call::kFchmodat, dirfd, path, ModeText(mode) + ", " + AtFlagsText(flags));
+}
+
+CallArgs ReadlinkatArgs(int dirfd, const std::string& path) {
+  return AtBase(Call::kReadlinkat, dirfd, path, "");
+}
+
 CallArgs EpollWaitArgs(int epfd, int max_events, int timeout_ms) {
   return Base(Call::kEpollWait, std::to_string(epfd) + ", ..., " + std::to_string(max_events) +
                                     ", " + std::to_string(timeout_ms));

@@ -63,11 +63,26 @@ std::optional<std::string> FakeFs::Normalize(const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
-SysResult<std::string> FakeFs::Resolve(const std::string& path, bool follow) const {
-  if (path.empty()) return SysErr<std::string>(ENOENT);
-  if (path.size() >= kPathMax) return SysErr<std::string>(ENAMETOOLONG);
+SysResult<std::string> FakeFs::ThroughProc(const std::string& path) const {
+  static const std::string kPrefix = "/proc/self/fd/";
+  if (!path.starts_with(kPrefix)) return {path, 0};
+  if (!proc_mounted_) return SysErr<std::string>(ENOENT);
+  size_t end = kPrefix.size();
+  while (end < path.size() && path[end] >= '0' && path[end] <= '9') ++end;
+  if (end == kPrefix.size() || end - kPrefix.size() > 9) return SysErr<std::string>(ENOENT);
+  if (!fd_resolver_) return SysErr<std::string>(ENOENT);
+  auto dir = fd_resolver_(std::stoi(path.substr(kPrefix.size(), end - kPrefix.size())));
+  if (!dir.ok()) return dir;
+  return {dir.value + path.substr(end), 0};
+}
+
+SysResult<std::string> FakeFs::Resolve(const std::string& raw, bool follow) const {
+  if (raw.empty()) return SysErr<std::string>(ENOENT);
+  if (raw.size() >= kPathMax) return SysErr<std::string>(ENAMETOOLONG);
+  auto path = ThroughProc(raw);
+  if (!path.ok()) return path;
   int hops = 0;
-  return ResolveIn(path, follow, hops);
+  return ResolveIn(path.value, follow, hops);
 }
 
 // ".." is taken lexically (before symlinks are followed); the harness's paths
@@ -174,6 +189,137 @@ SysResult<const FakeFs::Node*> FakeFs::Open(const std::string& path) const {
   auto it = nodes_.find(r.value);
   if (it == nodes_.end()) return SysErr<const Node*>(ENOENT);
   return {&it->second, 0};
+}
+
+int FakeFs::Mkdir(const std::string& path, mode_t perm) {
+  auto r = Resolve(path, /*follow=*/false);
+  if (!r.ok()) return r.err;
+  if (nodes_.count(r.value) != 0) return EEXIST;
+  Insert(r.value, Node{Type::kDir, static_cast<mode_t>(perm & ~umask_ & 07777), "", 0, 0, 0});
+  return 0;
+}
+
+int FakeFs::Rmdir(const std::string& path) {
+  auto r = Resolve(path, /*follow=*/false);
+  if (!r.ok()) return r.err;
+  auto it = nodes_.find(r.value);
+  if (it == nodes_.end()) return ENOENT;
+  if (it->second.type != Type::kDir) return ENOTDIR;
+  if (r.value == "/") return EBUSY;
+  auto child = nodes_.lower_bound(r.value + "/");
+  if (child != nodes_.end() && child->first.starts_with(r.value + "/")) return ENOTEMPTY;
+  nodes_.erase(it);
+  return 0;
+}
+
+// Re-keys `from` and everything under it to `to` (inodes kept).
+void FakeFs::Move(const std::string& from, const std::string& to) {
+  std::vector<std::pair<std::string, Node>> moved;
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    if (it->first == from || it->first.starts_with(from + "/")) {
+      moved.emplace_back(to + it->first.substr(from.size()), std::move(it->second));
+      it = nodes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [k, n] : moved) nodes_[k] = std::move(n);
+}
+
+int FakeFs::Rename(const std::string& from, const std::string& to, bool noreplace) {
+  auto rf = Resolve(from, /*follow=*/false);
+  if (!rf.ok()) return rf.err;
+  auto rt = Resolve(to, /*follow=*/false);
+  if (!rt.ok()) return rt.err;
+  auto src = nodes_.find(rf.value);
+  if (src == nodes_.end()) return ENOENT;
+  if (rf.value == "/" || rt.value == "/") return EBUSY;
+  if (rf.value == rt.value) return noreplace ? EEXIST : 0;
+  if (rt.value.starts_with(rf.value + "/")) return EINVAL;  // into itself
+  auto dst = nodes_.find(rt.value);
+  if (dst != nodes_.end()) {
+    if (noreplace) return EEXIST;
+    const bool src_dir = src->second.type == Type::kDir;
+    const bool dst_dir = dst->second.type == Type::kDir;
+    if (src_dir && !dst_dir) return ENOTDIR;
+    if (!src_dir && dst_dir) return EISDIR;
+    if (dst_dir) {
+      if (int err = Rmdir(rt.value)) return err;
+    } else {
+      nodes_.erase(dst);
+    }
+  }
+  Move(rf.value, rt.value);
+  return 0;
+}
+
+int FakeFs::Exchange(const std::string& a, const std::string& b) {
+  auto ra = Resolve(a, /*follow=*/false);
+  if (!ra.ok()) return ra.err;
+  auto rb = Resolve(b, /*follow=*/false);
+  if (!rb.ok()) return rb.err;
+  if (nodes_.count(ra.value) == 0 || nodes_.count(rb.value) == 0) return ENOENT;
+  if (ra.value == rb.value) return 0;
+  if (ra.value.starts_with(rb.value + "/") || rb.value.starts_with(ra.value + "/")) return EINVAL;
+  const std::string tmp = ra.value + std::string(1, '\1') + "exchange";  // no path has it
+  Move(ra.value, tmp);
+  Move(rb.value, ra.value);
+  Move(tmp, rb.value);
+  return 0;
+}
+
+SysResult<std::string> FakeFs::Readlink(const std::string& path) const {
+  auto r = Resolve(path, /*follow=*/false);
+  if (!r.ok()) return SysErr<std::string>(r.err);
+  auto it = nodes_.find(r.value);
+  if (it == nodes_.end()) return SysErr<std::string>(ENOENT);
+  if (it->second.type != Type::kSymlink) return SysErr<std::string>(EINVAL);
+  return {it->second.target, 0};
+}
+
+int FakeFs::ChmodNoFollow(const std::string& path, mode_t mode) {
+  auto r = Resolve(path, /*follow=*/false);
+  if (!r.ok()) return r.err;
+  auto it = nodes_.find(r.value);
+  if (it == nodes_.end()) return ENOENT;
+  if (it->second.type == Type::kSymlink) return EOPNOTSUPP;
+  it->second.perm = mode & 07777;
+  return 0;
+}
+
+int FakeFs::Swap(const FsSwap& s) {
+  if (s.kind == FsSwap::Kind::kExchange) return Exchange(s.arg, s.path);
+  auto r = Resolve(s.path, /*follow=*/false);
+  if (!r.ok()) return r.err;
+  if (nodes_.count(r.value) != 0) {
+    if (int err = Rename(s.path, s.path + ".orig", /*noreplace=*/false)) return err;
+  }
+  switch (s.kind) {
+    case FsSwap::Kind::kSymlink:
+      Insert(r.value, Node{Type::kSymlink, 0777, s.arg, 0, 0, 0});
+      return 0;
+    case FsSwap::Kind::kFile:
+      Insert(r.value, Node{Type::kFile, 0644, "", 0, 0, 0});
+      return 0;
+    case FsSwap::Kind::kDir:
+      Insert(r.value, Node{Type::kDir, 0755, "", 0, 0, 0});
+      return 0;
+    case FsSwap::Kind::kSocket:  // bound by a process that is gone: stale
+      Insert(r.value, Node{Type::kSocket, 0755, "", 0, 0, 0});
+      return 0;
+    case FsSwap::Kind::kRename:
+      return Rename(s.arg, s.path, /*noreplace=*/false);
+    case FsSwap::Kind::kExchange:
+      break;
+  }
+  return EINVAL;
+}
+
+std::optional<std::string> FakeFs::PathOf(uint64_t ino) const {
+  for (const auto& [path, n] : nodes_) {
+    if (n.ino == ino) return path;
+  }
+  return std::nullopt;
 }
 
 mode_t FakeFs::set_umask(mode_t mask) {

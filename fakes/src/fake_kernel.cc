@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <stdio.h>  // RENAME_NOREPLACE
 
 #include <algorithm>
 #include <cerrno>
@@ -50,6 +52,28 @@ class FakeKernel::Model final : public Sys {
   }
   SysInt fchmod(int fd, mode_t mode) override { return k_.DoFchmod(fd, mode); }
   mode_t umask(mode_t mask) override { return k_.fs_.set_umask(mask); }
+  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override {
+    return k_.DoOpenat(dirfd, path, flags, mode);
+  }
+  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override {
+    return k_.DoMkdirat(dirfd, path, mode);
+  }
+  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override {
+    return k_.DoFstatat(dirfd, path, flags);
+  }
+  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                   const std::string& newpath, unsigned int flags) override {
+    return k_.DoRenameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+  }
+  SysInt unlinkat(int dirfd, const std::string& path, int flags) override {
+    return k_.DoUnlinkat(dirfd, path, flags);
+  }
+  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override {
+    return k_.DoFchmodat(dirfd, path, mode, flags);
+  }
+  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override {
+    return k_.DoReadlinkat(dirfd, path);
+  }
   SysInt epoll_create1(int flags) override { return k_.DoEpollCreate1(flags); }
   SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override {
     return k_.DoEpollCtl(epfd, op, fd, events);
@@ -71,6 +95,11 @@ FakeKernel::FakeKernel(KernelConfig config)
       model_(std::make_unique<Model>(*this)),
       front_(*model_) {
   fs_.set_umask(config_.umask);
+  fs_.set_proc_mounted(config_.proc_mounted);
+  // /proc/self/fd/N of a closed fd is ENOENT, of a non-directory ENOTDIR.
+  fs_.set_fd_resolver([this](int fd) { return DirPathOfFd(fd, ENOENT); });
+  // "after ... swap" rules act on this kernel's files, never the real ones.
+  front_.set_swapper([this](const FsSwap& s) { return fs_.Swap(s); });
 }
 
 FakeKernel::~FakeKernel() = default;
@@ -105,6 +134,28 @@ SysResult<FileStat> FakeKernel::stat(const std::string& path) { return front_.st
 SysInt FakeKernel::chmod(const std::string& path, mode_t mode) { return front_.chmod(path, mode); }
 SysInt FakeKernel::fchmod(int fd, mode_t mode) { return front_.fchmod(fd, mode); }
 mode_t FakeKernel::umask(mode_t mask) { return front_.umask(mask); }
+SysInt FakeKernel::openat(int dirfd, const std::string& path, int flags, mode_t mode) {
+  return front_.openat(dirfd, path, flags, mode);
+}
+SysInt FakeKernel::mkdirat(int dirfd, const std::string& path, mode_t mode) {
+  return front_.mkdirat(dirfd, path, mode);
+}
+SysResult<FileStat> FakeKernel::fstatat(int dirfd, const std::string& path, int flags) {
+  return front_.fstatat(dirfd, path, flags);
+}
+SysInt FakeKernel::renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                             const std::string& newpath, unsigned int flags) {
+  return front_.renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+SysInt FakeKernel::unlinkat(int dirfd, const std::string& path, int flags) {
+  return front_.unlinkat(dirfd, path, flags);
+}
+SysInt FakeKernel::fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) {
+  return front_.fchmodat(dirfd, path, mode, flags);
+}
+SysResult<std::string> FakeKernel::readlinkat(int dirfd, const std::string& path) {
+  return front_.readlinkat(dirfd, path);
+}
 SysInt FakeKernel::epoll_create1(int flags) { return front_.epoll_create1(flags); }
 SysInt FakeKernel::epoll_ctl(int epfd, int op, int fd, uint32_t events) {
   return front_.epoll_ctl(epfd, op, fd, events);
@@ -128,7 +179,7 @@ SysInt FakeKernel::AllocFd(bool is_epoll, uint64_t id) {
   if (fd >= config_.fd_limit) return SysErr(EMFILE);
   const long long in_use = 3 + static_cast<long long>(fds_.size()) + config_.system_fds_in_use;
   if (in_use >= config_.system_fd_limit) return SysErr(ENFILE);
-  fds_[fd] = FdEntry{is_epoll, id, false};
+  fds_[fd] = FdEntry{is_epoll, false, id, false};
   return SysOk(fd);
 }
 
@@ -138,8 +189,8 @@ FakeKernel::Socket* FakeKernel::SocketAt(int fd, int& err) {
     err = EBADF;
     return nullptr;
   }
-  if (it->second.is_epoll) {
-    err = ENOTSOCK;
+  if (it->second.is_epoll || it->second.is_dir) {
+    err = it->second.is_dir ? EBADF : ENOTSOCK;  // an O_PATH fd: EBADF for socket calls
     return nullptr;
   }
   return &sockets_.at(it->second.id);
@@ -147,7 +198,7 @@ FakeKernel::Socket* FakeKernel::SocketAt(int fd, int& err) {
 
 const FakeKernel::Socket* FakeKernel::SocketAt(int fd) const {
   auto it = fds_.find(fd);
-  if (it == fds_.end() || it->second.is_epoll) return nullptr;
+  if (it == fds_.end() || it->second.is_epoll || it->second.is_dir) return nullptr;
   return &sockets_.at(it->second.id);
 }
 
@@ -300,6 +351,8 @@ SysInt FakeKernel::DoClose(int fd) {
   }
   if (entry.is_epoll) {
     epolls_.erase(entry.id);
+  } else if (entry.is_dir) {
+    // nothing else holds: the directory stays
   } else {
     DestroySocket(entry.id);
   }
@@ -310,7 +363,7 @@ SysInt FakeKernel::DoFcntl(int fd, int cmd, int arg) {
   auto it = fds_.find(fd);
   if (it == fds_.end()) return SysErr(EBADF);
   FdEntry& e = it->second;
-  Socket* s = e.is_epoll ? nullptr : &sockets_.at(e.id);
+  Socket* s = e.is_epoll || e.is_dir ? nullptr : &sockets_.at(e.id);
   switch (cmd) {
     case F_GETFD:
       return SysOk(e.cloexec ? FD_CLOEXEC : 0);
@@ -332,6 +385,7 @@ SysInt FakeKernel::DoFchmod(int fd, mode_t mode) {
   if (it == fds_.end()) return SysErr(EBADF);
   // On Linux the socket's inode mode is what bind() gives a unix socket file
   // (before the umask), so fchmod before bind is observable.
+  if (it->second.is_dir) return SysErr(EBADF);  // O_PATH
   if (!it->second.is_epoll) sockets_.at(it->second.id).inode_mode = mode & 07777;
   return SysOk();
 }
@@ -370,6 +424,110 @@ bool FakeKernel::is_epoll(int fd) const {
   return it != fds_.end() && it->second.is_epoll;
 }
 
+// --- directories (bind_unix_socket's *at calls) ------------------------------
+
+SysResult<std::string> FakeKernel::DirPathOfFd(int fd, int not_open_err) const {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return SysErr<std::string>(not_open_err);
+  if (!it->second.is_dir) return SysErr<std::string>(ENOTDIR);
+  auto path = fs_.PathOf(it->second.id);
+  if (!path) return SysErr<std::string>(ENOENT);  // the directory was removed
+  return {*path, 0};
+}
+
+SysResult<std::string> FakeKernel::AtPath(int dirfd, const std::string& path) const {
+  if (path.empty()) return SysErr<std::string>(ENOENT);
+  if (path[0] == '/' || dirfd == AT_FDCWD) return {path, 0};
+  auto dir = DirPathOfFd(dirfd, EBADF);
+  if (!dir.ok()) return dir;
+  return {(dir.value == "/" ? "" : dir.value) + "/" + path, 0};
+}
+
+// Directories only, as O_PATH | O_DIRECTORY opens them: what the seam's users
+// open. A symlink under O_NOFOLLOW is ENOTDIR (Linux checks O_DIRECTORY on
+// the link itself).
+SysInt FakeKernel::DoOpenat(int dirfd, const std::string& path, int flags, mode_t /*mode*/) {
+  if ((flags & O_DIRECTORY) == 0 || (flags & O_CREAT) != 0) return SysErr(EINVAL);
+  auto p = AtPath(dirfd, path);
+  if (!p.ok()) return SysErr(p.err);
+  auto st = (flags & O_NOFOLLOW) != 0 ? fs_.Lstat(p.value) : fs_.Stat(p.value);
+  if (!st.ok()) return SysErr(st.err);
+  if ((st.value.mode & S_IFMT) != S_IFDIR) return SysErr(ENOTDIR);
+  SysInt fd = AllocFd(false, st.value.ino);
+  if (!fd.ok()) return fd;
+  FdEntry& e = fds_[fd.value];
+  e.is_dir = true;
+  e.cloexec = (flags & O_CLOEXEC) != 0;
+  return fd;
+}
+
+SysInt FakeKernel::DoMkdirat(int dirfd, const std::string& path, mode_t mode) {
+  auto p = AtPath(dirfd, path);
+  if (!p.ok()) return SysErr(p.err);
+  const int err = fs_.Mkdir(p.value, mode);
+  return err == 0 ? SysOk() : SysErr(err);
+}
+
+SysResult<FileStat> FakeKernel::DoFstatat(int dirfd, const std::string& path, int flags) {
+  if (path.empty() && (flags & AT_EMPTY_PATH) != 0) {
+    auto it = fds_.find(dirfd);
+    if (it == fds_.end()) return SysErr<FileStat>(EBADF);
+    const FdEntry& e = it->second;
+    if (e.is_dir) {
+      auto dir = DirPathOfFd(dirfd, EBADF);
+      if (!dir.ok()) return SysErr<FileStat>(dir.err);
+      return fs_.Lstat(dir.value);
+    }
+    if (e.is_epoll) return {FileStat{0600, 0, 0, 0}, 0};  // an anonymous inode
+    // sockfs: the socket inode, owned by the process that made it (uid 0 here).
+    const Socket& s = sockets_.at(e.id);
+    return {FileStat{static_cast<uint32_t>(S_IFSOCK | s.inode_mode), /*dev=*/0, 1'000'000 + s.id,
+                     /*uid=*/0},
+            0};
+  }
+  auto p = AtPath(dirfd, path);
+  if (!p.ok()) return SysErr<FileStat>(p.err);
+  return (flags & AT_SYMLINK_NOFOLLOW) != 0 ? fs_.Lstat(p.value) : fs_.Stat(p.value);
+}
+
+SysInt FakeKernel::DoRenameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                               const std::string& newpath, unsigned int flags) {
+  if (!config_.has_renameat2) return SysErr(ENOSYS);
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0) return SysErr(EINVAL);
+  if (flags != 0 && !config_.rename_noreplace) return SysErr(EINVAL);
+  auto from = AtPath(olddirfd, oldpath);
+  if (!from.ok()) return SysErr(from.err);
+  auto to = AtPath(newdirfd, newpath);
+  if (!to.ok()) return SysErr(to.err);
+  const int err = (flags & RENAME_EXCHANGE) != 0
+                      ? fs_.Exchange(from.value, to.value)
+                      : fs_.Rename(from.value, to.value, (flags & RENAME_NOREPLACE) != 0);
+  return err == 0 ? SysOk() : SysErr(err);
+}
+
+SysInt FakeKernel::DoUnlinkat(int dirfd, const std::string& path, int flags) {
+  if ((flags & ~AT_REMOVEDIR) != 0) return SysErr(EINVAL);
+  auto p = AtPath(dirfd, path);
+  if (!p.ok()) return SysErr(p.err);
+  const int err = (flags & AT_REMOVEDIR) != 0 ? fs_.Rmdir(p.value) : fs_.Unlink(p.value);
+  return err == 0 ? SysOk() : SysErr(err);
+}
+
+SysInt FakeKernel::DoFchmodat(int dirfd, const std::string& path, mode_t mode, int flags) {
+  if ((flags & ~AT_SYMLINK_NOFOLLOW) != 0) return SysErr(EINVAL);
+  auto p = AtPath(dirfd, path);
+  if (!p.ok()) return SysErr(p.err);
+  const int err = (flags & AT_SYMLINK_NOFOLLOW) != 0 ? fs_.ChmodNoFollow(p.value, mode)
+                                                     : fs_.Chmod(p.value, mode);
+  return err == 0 ? SysOk() : SysErr(err);
+}
+
+SysResult<std::string> FakeKernel::DoReadlinkat(int dirfd, const std::string& path) {
+  auto p = AtPath(dirfd, path);
+  if (!p.ok()) return SysErr<std::string>(p.err);
+  return fs_.Readlink(p.value);
+}
+
 const char* SocketStateName(FakeKernel::SocketState state) {
   switch (state) {
     case FakeKernel::SocketState::kCreated:
@@ -390,6 +548,8 @@ std::string FakeKernel::DescribeFds() const {
     os << fd << ": ";
     if (e.is_epoll) {
       os << "epoll (" << epolls_.at(e.id).interest.size() << " fds)";
+    } else if (e.is_dir) {
+      os << "dir " << fs_.PathOf(e.id).value_or("(removed)");
     } else {
       const Socket& s = sockets_.at(e.id);
       os << FamilyName(s.family) << " " << SocketStateName(s.state);

@@ -54,7 +54,10 @@ std::optional<FaultOutcome> FaultInjector::Decide(const CallArgs& call) {
         n >= r.first && (r.count == FaultRule::kAlways || n < r.first + r.count);
     // Every matching rule counts the call, so a rule's #N does not depend on
     // whether an earlier rule fired; only the first in the window answers.
-    if (in_window && !out) {
+    if (in_window && r.swap) {  // another process acts; the call itself is untouched
+      swaps_.push_back(*r.swap);
+      ++fired_[i];
+    } else if (in_window && !out) {
       out = r.outcome;
       ++fired_[i];
     }

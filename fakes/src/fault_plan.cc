@@ -161,6 +161,33 @@ std::optional<std::string> CheckOutcome(Call call, const FaultOutcome& o,
   return std::nullopt;
 }
 
+std::optional<FsSwap> ParseSwapWhat(const std::string& path, std::string_view what) {
+  FsSwap s;
+  s.path = path;
+  auto with_arg = [&](std::string_view prefix, FsSwap::Kind kind) {
+    if (!what.starts_with(prefix) || what.size() == prefix.size()) return false;
+    s.kind = kind;
+    s.arg = std::string(what.substr(prefix.size()));
+    return true;
+  };
+  if (what == "file") {
+    s.kind = FsSwap::Kind::kFile;
+  } else if (what == "dir") {
+    s.kind = FsSwap::Kind::kDir;
+  } else if (what == "socket") {
+    s.kind = FsSwap::Kind::kSocket;
+  } else if (!with_arg("symlink:", FsSwap::Kind::kSymlink) &&
+             !with_arg("rename:", FsSwap::Kind::kRename) &&
+             !with_arg("exchange:", FsSwap::Kind::kExchange)) {
+    return std::nullopt;
+  }
+  if ((s.kind == FsSwap::Kind::kRename || s.kind == FsSwap::Kind::kExchange) &&
+      s.arg[0] != '/') {
+    return std::nullopt;
+  }
+  return s;
+}
+
 struct Token {
   std::string_view text;
   int column;  // from 1
@@ -223,12 +250,40 @@ class Parser {
     return std::nullopt;
   }
 
+  // "swap PATH with WHAT" after an "after" rule's selectors.
+  static std::optional<PlanError> ParseSwap(const std::vector<Token>& toks, size_t i, int n,
+                                            FaultRule& rule) {
+    const Token& kw = toks[i];
+    if (i + 4 != toks.size()) {
+      return Err(n, kw.column, "expected 'swap PATH with WHAT' after the selectors");
+    }
+    const Token& path = toks[i + 1];
+    if (path.text.empty() || path.text[0] != '/') {
+      return Err(n, path.column, "the swapped path must be absolute");
+    }
+    if (toks[i + 2].text != "with") return Err(n, toks[i + 2].column, "expected 'with'");
+    const Token& what = toks[i + 3];
+    auto swap = ParseSwapWhat(std::string(path.text), what.text);
+    if (!swap) {
+      return Err(n, what.column,
+                 "unknown swap '" + std::string(what.text) +
+                     "'; expected symlink:TARGET, file, dir, socket, rename:PATH or exchange:PATH");
+    }
+    rule.swap = std::move(*swap);
+    return std::nullopt;
+  }
+
   std::optional<PlanError> ParseLine(std::string_view line, int n, std::optional<FaultRule>& out) {
     std::vector<Token> toks;
     if (auto e = Tokenize(line, n, toks)) return e;
     if (toks.empty()) return std::nullopt;
 
     FaultRule rule;
+    const bool after = toks[0].text == "after";
+    if (after) {
+      toks.erase(toks.begin());
+      if (toks.empty()) return Err(n, 1, "'after' needs a call");
+    }
     const Token& name = toks[0];
     auto call = CallFromName(name.text);
     if (!call) {
@@ -243,7 +298,12 @@ class Parser {
     for (; i < toks.size(); ++i) {
       const Token& t = toks[i];
       const std::string s(t.text);
-      if (s == "=") break;
+      if (s == "=" && !after) break;
+      if (s == "swap" && after) break;
+      if (s == "=" || s == "swap") {
+        return Err(n, t.column, after ? "an 'after' rule has 'swap', not '= outcome'"
+                                      : "'swap' needs a rule that starts with 'after'");
+      }
       if (s[0] == '#') {
         if (seen_first) return Err(n, t.column, "a second call index '" + s + "'");
         auto v = ParseNumber(t.text.substr(1), 1, FaultRule::kMaxIndex);
@@ -298,7 +358,12 @@ class Parser {
     if (i >= toks.size()) {
       const Token& last = toks.back();
       return Err(n, last.column + static_cast<int>(last.text.size()),
-                 "rule ends before '= outcome'");
+                 after ? "rule ends before 'swap PATH with WHAT'" : "rule ends before '= outcome'");
+    }
+    if (after) {
+      if (auto e = ParseSwap(toks, i, n, rule)) return e;
+      out = std::move(rule);
+      return std::nullopt;
     }
     const Token& eq_tok = toks[i];
     if (i + 1 >= toks.size()) return Err(n, eq_tok.column, "no outcome after '='");
@@ -352,6 +417,24 @@ FaultPlan::Parsed FaultPlan::Parse(std::string_view text, ErrnoCheck errnos) {
   return Parser(text, errnos).Run();
 }
 
+std::string PrintSwapWhat(const FsSwap& s) {
+  switch (s.kind) {
+    case FsSwap::Kind::kSymlink:
+      return "symlink:" + s.arg;
+    case FsSwap::Kind::kFile:
+      return "file";
+    case FsSwap::Kind::kDir:
+      return "dir";
+    case FsSwap::Kind::kSocket:
+      return "socket";
+    case FsSwap::Kind::kRename:
+      return "rename:" + s.arg;
+    case FsSwap::Kind::kExchange:
+      return "exchange:" + s.arg;
+  }
+  return "?";
+}
+
 std::optional<std::string> FaultPlan::Validate(const FaultRule& rule, ErrnoCheck errnos) {
   if (auto why = CheckCallCanFault(rule.call)) return why;
   if (rule.first < 1 || rule.first > FaultRule::kMaxIndex) {
@@ -367,6 +450,19 @@ std::optional<std::string> FaultPlan::Validate(const FaultRule& rule, ErrnoCheck
     }
     if (!keys.insert(key).second) return std::string("a second predicate on ") + ArgKeyName(key);
     if (auto why = CheckValue(key, value)) return why;
+  }
+  if (rule.swap) {
+    const FsSwap& s = *rule.swap;
+    if (s.path.empty() || s.path[0] != '/') return std::string("the swapped path must be absolute");
+    for (const std::string* v : {&s.path, &s.arg}) {
+      for (char c : *v) {
+        if (c == ' ' || c == '\t' || static_cast<unsigned char>(c) < 0x20) {
+          return std::string("a swap path holds no blank or control character");
+        }
+      }
+    }
+    if (!ParseSwapWhat(s.path, PrintSwapWhat(s))) return "swap '" + PrintSwapWhat(s) + "' is malformed";
+    return std::nullopt;
   }
   return CheckOutcome(rule.call, rule.outcome, errnos);
 }
@@ -387,7 +483,7 @@ std::string PrintOutcome(const FaultOutcome& o) {
 }
 
 std::string PrintRule(const FaultRule& r) {
-  std::string s = CallName(r.call);
+  std::string s = std::string(r.swap ? "after " : "") + CallName(r.call);
   if (r.first != 1) s += " #" + std::to_string(r.first);
   if (r.count == FaultRule::kAlways) {
     s += " always";
@@ -395,6 +491,7 @@ std::string PrintRule(const FaultRule& r) {
     s += " x" + std::to_string(r.count);
   }
   for (const auto& [key, value] : r.where) s += std::string(" ") + ArgKeyName(key) + "=" + value;
+  if (r.swap) return s + " swap " + r.swap->path + " with " + PrintSwapWhat(*r.swap);
   return s + " = " + PrintOutcome(r.outcome);
 }
 

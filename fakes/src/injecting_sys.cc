@@ -1,7 +1,10 @@
 #include "netutil/fakes/injecting_sys.h"
 
+#include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -43,6 +46,48 @@ std::string FileStatText(const FileStat& st) {
 InjectingSys::InjectingSys(Sys& inner, FaultPlan plan)
     : ForwardingSys(inner), faults_(std::move(plan)) {}
 
+void InjectingSys::RunSwaps() {
+  for (const FsSwap& s : faults_.TakeSwaps()) {
+    const int err = swapper_ ? swapper_(s) : RealFsSwap(s);
+    swaps_done_.push_back("swap " + s.path + " with " + PrintSwapWhat(s) + ": " +
+                          (err == 0 ? std::string("ok") : ErrnoName(err)));
+  }
+}
+
+int RealFsSwap(const FsSwap& s) {
+  auto rc = [](int r) { return r == 0 ? 0 : errno; };
+  struct stat st {};
+  if (s.kind != FsSwap::Kind::kExchange && ::lstat(s.path.c_str(), &st) == 0) {
+    if (::rename(s.path.c_str(), (s.path + ".orig").c_str()) != 0) return errno;
+  }
+  switch (s.kind) {
+    case FsSwap::Kind::kSymlink:
+      return rc(::symlink(s.arg.c_str(), s.path.c_str()));
+    case FsSwap::Kind::kFile: {
+      const int fd = ::open(s.path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd < 0) return errno;
+      ::close(fd);
+      return 0;
+    }
+    case FsSwap::Kind::kDir:
+      return rc(::mkdir(s.path.c_str(), 0755));
+    case FsSwap::Kind::kSocket: {
+      auto addr = SockAddr::Unix(s.path);
+      if (!addr) return ENAMETOOLONG;
+      const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) return errno;
+      const int err = rc(::bind(fd, addr->data(), addr->len()));
+      ::close(fd);  // nobody listens: a stale socket
+      return err;
+    }
+    case FsSwap::Kind::kRename:
+      return rc(::rename(s.arg.c_str(), s.path.c_str()));
+    case FsSwap::Kind::kExchange:
+      return rc(::renameat2(AT_FDCWD, s.arg.c_str(), AT_FDCWD, s.path.c_str(), RENAME_EXCHANGE));
+  }
+  return EINVAL;
+}
+
 void InjectingSys::Record(const CallArgs& args, std::string result, int err, int sys_err,
                           bool injected) {
   if (!tracing_) return;
@@ -65,6 +110,7 @@ SysInt InjectingSys::IntCall(const CallArgs& args, Real&& real, Describe&& descr
   std::string text;
   if (r.ok()) text = o ? std::to_string(r.value) : describe(r);
   Record(args, std::move(text), r.err, 0, o.has_value());
+  RunSwaps();
   return r;
 }
 
@@ -79,6 +125,7 @@ SysResult<T> InjectingSys::ValueCall(const CallArgs& args, Real&& real, Describe
     r = SysErr<T>(o->code);
   }
   Record(args, r.ok() ? describe(r.value) : std::string(), r.err, 0, o.has_value());
+  RunSwaps();
   return r;
 }
 
@@ -185,6 +232,44 @@ mode_t InjectingSys::umask(mode_t mask) {
   const mode_t old = inner().umask(mask);
   Record(UmaskArgs(mask), ModeText(old), 0, 0, false);
   return old;
+}
+
+SysInt InjectingSys::openat(int dirfd, const std::string& path, int flags, mode_t mode) {
+  return IntCall(OpenatArgs(dirfd, path, flags, mode),
+                 [&] { return inner().openat(dirfd, path, flags, mode); }, Plain);
+}
+
+SysInt InjectingSys::mkdirat(int dirfd, const std::string& path, mode_t mode) {
+  return IntCall(MkdiratArgs(dirfd, path, mode),
+                 [&] { return inner().mkdirat(dirfd, path, mode); }, Plain);
+}
+
+SysResult<FileStat> InjectingSys::fstatat(int dirfd, const std::string& path, int flags) {
+  return ValueCall<FileStat>(FstatatArgs(dirfd, path, flags),
+                             [&] { return inner().fstatat(dirfd, path, flags); }, FileStatText);
+}
+
+SysInt InjectingSys::renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                               const std::string& newpath, unsigned int flags) {
+  return IntCall(Renameat2Args(olddirfd, oldpath, newdirfd, newpath, flags),
+                 [&] { return inner().renameat2(olddirfd, oldpath, newdirfd, newpath, flags); },
+                 Plain);
+}
+
+SysInt InjectingSys::unlinkat(int dirfd, const std::string& path, int flags) {
+  return IntCall(UnlinkatArgs(dirfd, path, flags),
+                 [&] { return inner().unlinkat(dirfd, path, flags); }, Plain);
+}
+
+SysInt InjectingSys::fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) {
+  return IntCall(FchmodatArgs(dirfd, path, mode, flags),
+                 [&] { return inner().fchmodat(dirfd, path, mode, flags); }, Plain);
+}
+
+SysResult<std::string> InjectingSys::readlinkat(int dirfd, const std::string& path) {
+  return ValueCall<std::string>(ReadlinkatArgs(dirfd, path),
+                                [&] { return inner().readlinkat(dirfd, path); },
+                                [](const std::string& target) { return "\"" + target + "\""; });
 }
 
 SysInt InjectingSys::epoll_create1(int flags) {

@@ -203,6 +203,21 @@ std::vector<Scenario> BuildCatalogue() {
     out.push_back(s);
   }
   {
+    // Another process can write in /tmp/d (UNIX-017 to UNIX-020): the sweep
+    // swaps entries there after every call (SwapFaults).
+    Scenario s = Make("unix/attacked-directory", Op::kBindUnixSocket);
+    s.setup = [](FakeKernel& k) {
+      k.fs().MakeDirs("/tmp/d", 0777);
+      k.fs().MakeDirs("/victims", 0755);
+      k.fs().MakeFile("/victims/file", 0600);
+      k.fs().MakeFile("/victims/netutil.sock", 0600);
+      auto id = k.ForeignBind(*SockAddr::Unix("/tmp/d/netutil.sock"));
+      k.ForeignClose(id.value);  // a stale socket to remove
+    };
+    s.unix = UnixAt("/tmp/d/netutil.sock", 0666);
+    out.push_back(s);
+  }
+  {
     Scenario s = Make("unix/abstract-name", Op::kBindUnixSocket);
     s.unix = UnixAt(std::string("\0netutil-test", 13));
     out.push_back(s);
@@ -418,6 +433,26 @@ std::vector<FaultRule> SingleFaults(const ScenarioRun& baseline) {
   return out;
 }
 
+std::vector<FaultRule> SwapFaults(const Scenario& s, const ScenarioRun& baseline) {
+  std::vector<FaultRule> out;
+  if (s.op != Scenario::Op::kBindUnixSocket || !s.unix.path.starts_with("/tmp/d/")) return out;
+  using K = FsSwap::Kind;
+  const std::string& p = s.unix.path;
+  const std::vector<FsSwap> swaps = {
+      {p, K::kSymlink, "/victims/file"}, {p, K::kFile, ""},
+      {p, K::kDir, ""},                  {p, K::kSocket, ""},
+      {"/tmp/d", K::kSymlink, "/victims"}, {"/tmp/d", K::kDir, ""},
+      {"/tmp/d", K::kExchange, "/victims"},
+  };
+  std::vector<long long> seen(kAllCalls.size(), 0);
+  for (const auto& e : baseline.calls) {
+    const long long nth = ++seen[static_cast<size_t>(e.call)];
+    if (e.call == Call::kUmask) continue;
+    for (const FsSwap& w : swaps) out.push_back(FaultRule::SwapAfter(e.call, nth, w));
+  }
+  return out;
+}
+
 const std::vector<Scenario>& StandardScenarios() {
   static const std::vector<Scenario> catalogue = BuildCatalogue();
   return catalogue;
@@ -450,6 +485,12 @@ ScenarioRun RunScenario(const Scenario& s, const FaultPlan& plan, const Scenario
   if (s.op == Scenario::Op::kBindUnixSocket && !s.unix.path.empty() && s.unix.path[0] != '\0') {
     if (const FakeFs::Node* n = k.fs().Find(s.unix.path)) before.node = *n;
     if (auto a = SockAddr::Unix(s.unix.path)) before.node_was_live = k.Listens(*a);
+  }
+  if (const FakeFs::Node* d = k.fs().Find("/victims")) {
+    before.victims_dir_ino = d->ino;
+    for (const auto& [path, n] : k.fs().nodes()) {
+      if (path == "/victims" || path.starts_with("/victims/")) before.victims[n.ino] = n;
+    }
   }
   const TraceEntry* faulted = FindFaulted(baseline, fault);
   Outcome& out = run.outcome;

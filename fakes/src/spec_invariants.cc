@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "netutil/errno_name.h"
@@ -208,7 +209,39 @@ bool ProbeToldStale(const Observation& o) {
          (o.fault->outcome.code == ECONNREFUSED || o.fault->outcome.code == ENOENT);
 }
 
+// Another process swapped an entry mid-call ("after ... swap"): what is at
+// the path afterwards is its doing, so the by-path checks do not apply; the
+// threat model's are CheckVictims'.
+bool Swapped(const Observation& o) { return o.fault != nullptr && o.fault->swap.has_value(); }
+
+// UNIX-017, UNIX-018, UNIX-019: the files of a directory the call was never
+// asked to touch (the scenario's /victims) keep their type and mode, none is
+// removed and nothing appears among them, whatever another process swapped.
+void CheckVictims(const Observation& o, V& v) {
+  if (o.before.victims.empty()) return;
+  const FakeFs& fs = o.kernel.fs();
+  std::map<uint64_t, const FakeFs::Node*> now;
+  for (const auto& [path, n] : fs.nodes()) now[n.ino] = &n;
+  for (const auto& [ino, was] : o.before.victims) {
+    auto it = now.find(ino);
+    if (it == now.end()) {
+      v.push_back("UNIX-019: a file outside the socket's directory was removed (inode " +
+                  std::to_string(ino) + ")");
+    } else if (it->second->type != was.type || it->second->perm != was.perm) {
+      v.push_back("UNIX-018: " + fs.PathOf(ino).value_or("?") + " changed mode or type");
+    }
+  }
+  const auto dir = fs.PathOf(o.before.victims_dir_ino);
+  if (!dir) return;
+  for (const auto& [path, n] : fs.nodes()) {
+    if (path.starts_with(*dir + "/") && o.before.victims.count(n.ino) == 0) {
+      v.push_back("UNIX-017: " + path + " appeared in a directory the call was not given");
+    }
+  }
+}
+
 void CheckUnix(const Observation& o, V& v) {
+  CheckVictims(o, v);
   const UnixOptions& opts = o.scenario.unix;
   const Outcome& out = o.outcome;
   const bool abstract = !opts.path.empty() && opts.path[0] == '\0';
@@ -224,7 +257,7 @@ void CheckUnix(const Observation& o, V& v) {
         v.push_back("UNIX-006: not listening with backlog " + std::to_string(backlog));
       }
     }
-    if (!abstract) {
+    if (!abstract && !Swapped(o)) {
       const FakeFs::Node* n = o.kernel.fs().Find(opts.path);
       if (n == nullptr || n->type != FakeFs::Type::kSocket) {
         v.push_back("UNIX-005: no socket file at " + opts.path);
@@ -248,7 +281,7 @@ void CheckUnix(const Observation& o, V& v) {
       }
     }
   }
-  if (o.before.node && out.ok) {
+  if (o.before.node && out.ok && !Swapped(o)) {
     const auto type = o.before.node->type;
     if (o.before.node_was_live && !ProbeToldStale(o)) {
       v.push_back("UNIX-008: a live listener's path was taken over");
@@ -267,7 +300,9 @@ void CheckUnix(const Observation& o, V& v) {
                              Describe(base);
     const bool retried = c == Call::kSocket || c == Call::kSetsockopt || c == Call::kBind ||
                          c == Call::kListen || c == Call::kLstat || c == Call::kUnlink ||
-                         c == Call::kChmod || c == Call::kConnect;
+                         c == Call::kChmod || c == Call::kConnect || c == Call::kOpenat ||
+                         c == Call::kMkdirat || c == Call::kFstatat || c == Call::kRenameat2 ||
+                         c == Call::kUnlinkat || c == Call::kFchmodat || c == Call::kReadlinkat;
     if (o.fault->outcome.kind == FaultOutcome::Kind::kErrno && err == EINTR && retried) {
       if (!SameAs(out, base)) v.push_back("UNIX-014: " + what);
     } else if (c == Call::kSetsockopt && err == ENOPROTOOPT) {
@@ -433,7 +468,7 @@ void CheckAfterRelease(const Observation& o, V& v) {
                 ModeText(o.before.umask) + " before");
   }
   const std::string& path = o.scenario.unix.path;
-  if (path.empty() || path[0] == '\0') return;
+  if (path.empty() || path[0] == '\0' || Swapped(o)) return;
   const FakeFs::Node* now = o.kernel.fs().Find(path);
   const auto& was = o.before.node;
   const bool kept = now != nullptr && was && now->ino == was->ino;

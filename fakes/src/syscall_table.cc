@@ -61,6 +61,35 @@ constexpr int kChmodErrnos[] = {EACCES, EFAULT, EIO,   ELOOP, ENAMETOOLONG, ENOE
                                 EINTR};  // EINTR: UNIX-014
 // man 2 fchmod
 constexpr int kFchmodErrnos[] = {EBADF, EIO, EPERM, EROFS, EINVAL, EINTR};
+// man 2 openat (the errors O_PATH | O_DIRECTORY | O_NOFOLLOW can bring)
+constexpr int kOpenatErrnos[] = {EACCES, EBADF,  EINVAL, ELOOP,   EMFILE, ENAMETOOLONG,
+                                 ENFILE, ENOENT, ENOMEM, ENOTDIR, EPERM,
+                                 EINTR};  // EINTR: UNIX-014
+// man 2 mkdirat
+constexpr int kMkdiratErrnos[] = {EACCES, EBADF,  EDQUOT, EEXIST,  ELOOP, EMLINK, ENAMETOOLONG,
+                                  ENOENT, ENOMEM, ENOSPC, ENOTDIR, EPERM, EROFS,
+                                  EINTR};  // EINTR: UNIX-014
+// man 2 fstatat
+constexpr int kFstatatErrnos[] = {EACCES, EBADF,  EFAULT,  EINVAL,    ELOOP, ENAMETOOLONG,
+                                  ENOENT, ENOMEM, ENOTDIR, EOVERFLOW,
+                                  EINTR};  // EINTR: UNIX-014
+// man 2 renameat2 (ENOSYS: a kernel before 3.15; EINVAL: a filesystem
+// without RENAME_NOREPLACE; both UNIX-021)
+constexpr int kRenameat2Errnos[] = {EACCES, EBADF,  EBUSY,  EDQUOT,  EEXIST,    EINVAL,
+                                    EISDIR, ELOOP,  EMLINK, ENAMETOOLONG, ENOENT, ENOMEM,
+                                    ENOSPC, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV, ENOSYS,
+                                    EINTR};  // EINTR: UNIX-014
+// man 2 unlinkat
+constexpr int kUnlinkatErrnos[] = {EACCES, EBADF,  EBUSY,   EINVAL,    EIO,   EISDIR, ELOOP,
+                                   ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTEMPTY, EPERM,
+                                   EROFS,  EINTR};  // EINTR: UNIX-014
+// man 2 fchmodat
+constexpr int kFchmodatErrnos[] = {EACCES, EBADF, EINVAL,  EIO,   ELOOP, ENAMETOOLONG, ENOENT,
+                                   ENOMEM, ENOTDIR, ENOTSUP, EPERM, EROFS,
+                                   EINTR};  // EINTR: UNIX-014
+// man 2 readlinkat
+constexpr int kReadlinkatErrnos[] = {EACCES, EBADF,  EINVAL,  EIO,  ELOOP, ENAMETOOLONG,
+                                     ENOENT, ENOMEM, ENOTDIR, EINTR};  // EINTR: UNIX-014
 // man 2 epoll_create1
 constexpr int kEpollCreate1Errnos[] = {EINVAL, EMFILE, ENFILE, ENOMEM};
 // man 2 epoll_ctl
@@ -95,6 +124,9 @@ constexpr uint32_t kAddrKeys =
     Bit(ArgKey::kFd) | Bit(ArgKey::kFamily) | Bit(ArgKey::kPort) | Bit(ArgKey::kAddr) |
     Bit(ArgKey::kPath);
 
+// The *at calls: the directory fd and the path under it (renameat2: the old one).
+constexpr uint32_t kAtKeys = Bit(ArgKey::kFd) | Bit(ArgKey::kPath);
+
 constexpr CallInfo kCalls[] = {
     {Call::kGetaddrinfo, "getaddrinfo", {}, false, Bit(ArgKey::kHost) | Bit(ArgKey::kFamily)},
     {Call::kSocket, "socket", kSocketErrnos, true, Bit(ArgKey::kFamily)},
@@ -118,6 +150,13 @@ constexpr CallInfo kCalls[] = {
     {Call::kEpollCreate1, "epoll_create1", kEpollCreate1Errnos, true, 0},
     {Call::kEpollCtl, "epoll_ctl", kEpollCtlErrnos, true, Bit(ArgKey::kFd) | Bit(ArgKey::kOp)},
     {Call::kEpollWait, "epoll_wait", kEpollWaitErrnos, true, 0},
+    {Call::kOpenat, "openat", kOpenatErrnos, true, kAtKeys},
+    {Call::kMkdirat, "mkdirat", kMkdiratErrnos, true, kAtKeys},
+    {Call::kFstatat, "fstatat", kFstatatErrnos, false, kAtKeys},
+    {Call::kRenameat2, "renameat2", kRenameat2Errnos, true, kAtKeys},
+    {Call::kUnlinkat, "unlinkat", kUnlinkatErrnos, true, kAtKeys},
+    {Call::kFchmodat, "fchmodat", kFchmodatErrnos, true, kAtKeys},
+    {Call::kReadlinkat, "readlinkat", kReadlinkatErrnos, false, kAtKeys},
 };
 static_assert(std::size(kCalls) == kAllCalls.size());
 

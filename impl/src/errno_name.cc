@@ -28,6 +28,7 @@ constexpr Named kErrnos[] = {
     {ENOMEM, "ENOMEM"},         {EACCES, "EACCES"},
     {EFAULT, "EFAULT"},         {EBUSY, "EBUSY"},
     {EEXIST, "EEXIST"},         {EXDEV, "EXDEV"},
+    {ENOTEMPTY, "ENOTEMPTY"},   {EDQUOT, "EDQUOT"},  // renameat2, unlinkat, mkdirat (UNIX-019)
     {ENODEV, "ENODEV"},         {ENOTDIR, "ENOTDIR"},
     {EISDIR, "EISDIR"},         {EINVAL, "EINVAL"},
     {ENFILE, "ENFILE"},         {EMFILE, "EMFILE"},

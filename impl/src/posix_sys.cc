@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdio.h>  // renameat2 (glibc 2.28)
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -120,6 +121,41 @@ SysInt PosixSys::chmod(const std::string& path, mode_t mode) {
 SysInt PosixSys::fchmod(int fd, mode_t mode) { return FromRc(::fchmod(fd, mode)); }
 
 mode_t PosixSys::umask(mode_t mask) { return ::umask(mask); }
+
+SysInt PosixSys::openat(int dirfd, const std::string& path, int flags, mode_t mode) {
+  return FromRc(::openat(dirfd, path.c_str(), flags, mode));
+}
+
+SysInt PosixSys::mkdirat(int dirfd, const std::string& path, mode_t mode) {
+  return FromRc(::mkdirat(dirfd, path.c_str(), mode));
+}
+
+SysResult<FileStat> PosixSys::fstatat(int dirfd, const std::string& path, int flags) {
+  struct stat st{};
+  if (::fstatat(dirfd, path.c_str(), &st, flags) == -1) return {FileStat{}, errno};
+  return {ToFileStat(st), 0};
+}
+
+SysInt PosixSys::renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                           const std::string& newpath, unsigned int flags) {
+  return FromRc(::renameat2(olddirfd, oldpath.c_str(), newdirfd, newpath.c_str(), flags));
+}
+
+SysInt PosixSys::unlinkat(int dirfd, const std::string& path, int flags) {
+  return FromRc(::unlinkat(dirfd, path.c_str(), flags));
+}
+
+SysInt PosixSys::fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) {
+  return FromRc(::fchmodat(dirfd, path.c_str(), mode, flags));
+}
+
+SysResult<std::string> PosixSys::readlinkat(int dirfd, const std::string& path) {
+  char buf[4096];
+  const ssize_t n = ::readlinkat(dirfd, path.c_str(), buf, sizeof buf);
+  if (n == -1) return {std::string(), errno};
+  if (static_cast<size_t>(n) == sizeof buf) return {std::string(), ENAMETOOLONG};
+  return {std::string(buf, static_cast<size_t>(n)), 0};
+}
 
 SysInt PosixSys::epoll_create1(int flags) { return FromRc(::epoll_create1(flags)); }
 

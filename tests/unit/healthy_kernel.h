@@ -12,6 +12,11 @@
 //   connect       -> ECONNREFUSED (nobody listens)
 //   unlink, chmod -> 0
 //   umask         -> the previous mask (starts at 022), tracked
+//   openat        -> a fresh fd, like socket (a directory)
+//   fstatat       -> of an fd itself (AT_EMPTY_PATH): a 0700 directory of
+//                    uid 0; of a name: ENOENT (nothing there)
+//   mkdirat, renameat2, unlinkat, fchmodat -> 0
+//   readlinkat    -> EINVAL (not a symlink)
 //
 // getaddrinfo has no default answer: every test says what resolves, with
 // Resolve() or its own EXPECT_CALL. An EXPECT_CALL in a test overrides these

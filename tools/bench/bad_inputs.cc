@@ -272,23 +272,23 @@ std::vector<BadInput> MakeTable() {
   add("bind_unix_socket", "backlog -5", "UNIX-013", "argument backlog: backlog -5 is negative", 0,
       Unix(unix_opts("/run/x.sock", 0600, -5)));
   add("bind_unix_socket", "path of an existing regular file", "UNIX-004",
-      "argument path: /run/data.txt exists and is not a socket; it is left untouched", 4,
+      "argument path: /run/data.txt exists and is not a socket; it is left untouched", 9,
       Unix(unix_opts("/run/data.txt"), [](FakeKernel& k) { k.fs().MakeFile("/run/data.txt"); }));
   add("bind_unix_socket", "path of a symbolic link (to a socket)", "UNIX-009",
-      "os lstat: /run/link.sock is a symbolic link; bind_unix_socket neither follows nor removes "
+      "os fstatat: /run/link.sock is a symbolic link; bind_unix_socket neither follows nor removes "
       "it",
-      4, Unix(unix_opts("/run/link.sock"), [](FakeKernel& k) {
+      9, Unix(unix_opts("/run/link.sock"), [](FakeKernel& k) {
         (void)k.ForeignBind(*SockAddr::Unix("/run/real.sock"));
         k.fs().MakeSymlink("/run/link.sock", "/run/real.sock");
       }));
   add("bind_unix_socket", "path where another process listens", "UNIX-008",
       "os connect probe: /run/live.sock: another process listens on this socket; it is left in "
       "place",
-      7, Unix(unix_opts("/run/live.sock"), [](FakeKernel& k) {
+      12, Unix(unix_opts("/run/live.sock"), [](FakeKernel& k) {
         (void)k.ForeignBind(*SockAddr::Unix("/run/live.sock"));
       }));
   add("bind_unix_socket", "path in a missing directory", "UNIX-011",
-      "os bind: bind unix:/nonexistent/x.sock: ENOENT (No such file or directory)", 7,
+      "os openat: openat unix:/nonexistent/x.sock: ENOENT (No such file or directory)", 7,
       Unix(unix_opts("/nonexistent/x.sock")));
 
   // ---- add_accept_handler ----------------------------------------------------------

@@ -183,6 +183,19 @@ class CountingSys final : public Sys {
   SysResult<FileStat> stat(const std::string&) override { return SysErr<FileStat>(ENOSYS); }
   SysInt chmod(const std::string&, mode_t) override { return SysErr(ENOSYS); }
   SysInt fchmod(int, mode_t) override { return SysErr(ENOSYS); }
+  SysInt openat(int, const std::string&, int, mode_t) override { return SysErr(ENOSYS); }
+  SysInt mkdirat(int, const std::string&, mode_t) override { return SysErr(ENOSYS); }
+  SysResult<FileStat> fstatat(int, const std::string&, int) override {
+    return SysErr<FileStat>(ENOSYS);
+  }
+  SysInt renameat2(int, const std::string&, int, const std::string&, unsigned int) override {
+    return SysErr(ENOSYS);
+  }
+  SysInt unlinkat(int, const std::string&, int) override { return SysErr(ENOSYS); }
+  SysInt fchmodat(int, const std::string&, mode_t, int) override { return SysErr(ENOSYS); }
+  SysResult<std::string> readlinkat(int, const std::string&) override {
+    return SysErr<std::string>(ENOSYS);
+  }
   mode_t umask(mode_t m) override { return m; }
   SysInt epoll_create1(int) override { return SysOk(kEpollFd); }
   SysInt epoll_ctl(int, int op, int fd, uint32_t events) override {

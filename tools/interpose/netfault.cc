@@ -15,7 +15,9 @@
 //   and getsockopt (int-sized values; others pass through untraced), bind,
 //   listen, getsockname, accept and accept4 (both traced as accept4), connect,
 //   epoll_create1, epoll_ctl, epoll_wait, unlink, stat, lstat (and their *64
-//   names), chmod, fchmod, umask: every call.
+//   names), chmod, fchmod, umask: every call. openat, mkdirat, fstatat,
+//   renameat2, unlinkat, fchmodat, readlinkat (bind_unix_socket's directory
+//   calls, UNIX-017): every call, but the fds openat returns are not tracked.
 //   close and fcntl (F_GETFL, F_SETFL, F_GETFD, F_SETFD): only on fds seen
 //   opened by socket, accept, accept4 or epoll_create1, as the seam only ever
 //   closes those; a program's files and pipes are not the seam's.
@@ -152,6 +154,14 @@ RealFn<int(const char*, struct stat64*)> real_lstat64{"lstat64"};
 RealFn<int(const char*, mode_t)> real_chmod{"chmod"};
 RealFn<int(int, mode_t)> real_fchmod{"fchmod"};
 RealFn<mode_t(mode_t)> real_umask{"umask"};
+// bind_unix_socket's directory calls (UNIX-017 to UNIX-020).
+RealFn<int(int, const char*, int, mode_t)> real_openat{"openat"};
+RealFn<int(int, const char*, mode_t)> real_mkdirat{"mkdirat"};
+RealFn<int(int, const char*, struct stat*, int)> real_fstatat{"fstatat"};
+RealFn<int(int, const char*, int, const char*, unsigned int)> real_renameat2{"renameat2"};
+RealFn<int(int, const char*, int)> real_unlinkat{"unlinkat"};
+RealFn<int(int, const char*, mode_t, int)> real_fchmodat{"fchmodat"};
+RealFn<ssize_t(int, const char*, char*, size_t)> real_readlinkat{"readlinkat"};
 RealFn<int(int)> real_epoll_create1{"epoll_create1"};
 RealFn<int(int, int, int, epoll_event*)> real_epoll_ctl{"epoll_ctl"};
 RealFn<ssize_t(int, void*, size_t)> real_read{"read"};
@@ -390,6 +400,46 @@ class RealSys final : public Sys {
   }
 
  private:
+  // bind_unix_socket's directory calls. fstatat fills the caller's buffer
+  // (tl_raw.stat_buf, set by the interposed fstatat) when there is one.
+  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override {
+    Unlocked u;
+    return FromRc(real_openat(dirfd, path.c_str(), flags, mode));
+  }
+  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override {
+    Unlocked u;
+    return FromRc(real_mkdirat(dirfd, path.c_str(), mode));
+  }
+  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override {
+    Unlocked u;
+    struct stat local {};
+    auto* st = tl_raw.stat_buf != nullptr && !tl_raw.stat64
+                   ? static_cast<struct stat*>(tl_raw.stat_buf)
+                   : &local;
+    if (real_fstatat(dirfd, path.c_str(), st, flags) == -1) return {FileStat{}, errno};
+    return {ToFileStat(st->st_mode, st->st_dev, st->st_ino, st->st_uid), 0};
+  }
+  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                   const std::string& newpath, unsigned int flags) override {
+    Unlocked u;
+    return FromRc(real_renameat2(olddirfd, oldpath.c_str(), newdirfd, newpath.c_str(), flags));
+  }
+  SysInt unlinkat(int dirfd, const std::string& path, int flags) override {
+    Unlocked u;
+    return FromRc(real_unlinkat(dirfd, path.c_str(), flags));
+  }
+  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override {
+    Unlocked u;
+    return FromRc(real_fchmodat(dirfd, path.c_str(), mode, flags));
+  }
+  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override {
+    Unlocked u;
+    char buf[4096];
+    const ssize_t n = real_readlinkat(dirfd, path.c_str(), buf, sizeof buf);
+    if (n == -1) return {std::string(), errno};
+    return {std::string(buf, static_cast<size_t>(n)), 0};
+  }
+
   SysResult<FileStat> Stat(const std::string& path, bool link) {
     Unlocked u;
     int rc;
@@ -1057,6 +1107,93 @@ void netfault_quiet(int on) {
   } else if (tl_quiet > 0) {
     --tl_quiet;
   }
+}
+
+// ---- bind_unix_socket's directory calls (UNIX-017 to UNIX-020) ----------------
+// Each passes through unless a rule or the trace needs it; the fds openat
+// returns are not tracked (the seam closes them, untraced).
+
+int openat(int dirfd, const char* path, int flags, ...) {
+  mode_t mode = 0;
+  if ((flags & O_CREAT) != 0 || (flags & __O_TMPFILE) == __O_TMPFILE) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = static_cast<mode_t>(va_arg(ap, int));
+    va_end(ap);
+  }
+  Route route = RouteOf(Call::kOpenat);
+  if (IsNull(path)) route = Route::kPass;
+  if (route != Route::kInject) return real_openat(dirfd, path, flags, mode);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.openat(dirfd, path, flags, mode); }),
+                saved);
+}
+
+int mkdirat(int dirfd, const char* path, mode_t mode) noexcept {
+  Route route = RouteOf(Call::kMkdirat);
+  if (IsNull(path)) route = Route::kPass;
+  if (route != Route::kInject) return real_mkdirat(dirfd, path, mode);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.mkdirat(dirfd, path, mode); }), saved);
+}
+
+int fstatat(int dirfd, const char* path, struct stat* buf, int flags) noexcept {
+  Route route = RouteOf(Call::kFstatat);
+  if (IsNull(path) || IsNull(buf)) route = Route::kPass;
+  if (route != Route::kInject) return real_fstatat(dirfd, path, buf, flags);
+  const int saved = errno;
+  tl_raw.stat_buf = buf;
+  tl_raw.stat64 = false;
+  const netutil::SysResult<netutil::FileStat> r =
+      Injected([&](InjectingSys& s) { return s.fstatat(dirfd, path, flags); });
+  tl_raw.stat_buf = nullptr;
+  return Answer(SysInt{r.ok() ? 0 : -1, r.err}, saved);
+}
+
+int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+              unsigned int flags) noexcept {
+  Route route = RouteOf(Call::kRenameat2);
+  if (IsNull(oldpath) || IsNull(newpath)) route = Route::kPass;
+  if (route != Route::kInject) return real_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) {
+                  return s.renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+                }),
+                saved);
+}
+
+int unlinkat(int dirfd, const char* path, int flags) noexcept {
+  Route route = RouteOf(Call::kUnlinkat);
+  if (IsNull(path)) route = Route::kPass;
+  if (route != Route::kInject) return real_unlinkat(dirfd, path, flags);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.unlinkat(dirfd, path, flags); }), saved);
+}
+
+int fchmodat(int dirfd, const char* path, mode_t mode, int flags) noexcept {
+  Route route = RouteOf(Call::kFchmodat);
+  if (IsNull(path)) route = Route::kPass;
+  if (route != Route::kInject) return real_fchmodat(dirfd, path, mode, flags);
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.fchmodat(dirfd, path, mode, flags); }),
+                saved);
+}
+
+ssize_t readlinkat(int dirfd, const char* path, char* buf, size_t size) noexcept {
+  Route route = RouteOf(Call::kReadlinkat);
+  if (IsNull(path) || IsNull(buf)) route = Route::kPass;
+  if (route != Route::kInject) return real_readlinkat(dirfd, path, buf, size);
+  const int saved = errno;
+  const netutil::SysResult<std::string> r =
+      Injected([&](InjectingSys& s) { return s.readlinkat(dirfd, path); });
+  if (!r.ok()) {
+    errno = r.err;
+    return -1;
+  }
+  const size_t n = std::min(size, r.value.size());  // truncated, no NUL: readlink's way
+  std::memcpy(buf, r.value.data(), n);
+  errno = saved;
+  return static_cast<ssize_t>(n);
 }
 
 mode_t umask(mode_t mask) noexcept {

@@ -1,6 +1,8 @@
 // sweep: the exhaustive single-fault sweep. For each scenario of the
 // catalogue (fakes/scenario.h) it runs the call once without faults, then once
-// per (call of that run) x (errno legal for that call), with only that fault,
+// per (call of that run) x (errno legal for that call), with only that fault
+// (and, for a unix scenario in an attacked directory, once per call x swap
+// another process could make after it: fakes::SwapFaults),
 // and checks the spec's invariants (fakes/spec_invariants.h) every time.
 //
 //   sweep [--filter SUBSTRING] [--verbose] [--no-fork] [--list]
@@ -91,6 +93,15 @@ Tally SweepScenario(const Scenario& s, bool verbose) {
     if (run.faults_fired > 0) ++t.faults;  // injected, and checked below
     if (run.faults_fired == 0) vs.push_back("sweep: the fault never fired (the run diverged)");
     t.Add("  fault: " + netutil::fakes::PrintRule(rule), vs, run.trace, verbose);
+  }
+  // Another process swapping entries after each call (UNIX-017 to UNIX-020).
+  for (const FaultRule& rule : netutil::fakes::SwapFaults(s, base)) {
+    FaultPlan plan({rule});
+    const ScenarioRun run = netutil::fakes::RunScenario(s, plan, &base, &rule);
+    ++t.faults;
+    std::vector<std::string> vs = run.violations;
+    if (run.faults_fired == 0) vs.push_back("sweep: the swap never happened (the run diverged)");
+    t.Add("  swap: " + netutil::fakes::PrintRule(rule), vs, run.trace, verbose);
   }
   return t;
 }

@@ -25,6 +25,14 @@ class PosixSys final : public Sys {
   SysResult<FileStat> stat(const std::string& path) override;
   SysInt chmod(const std::string& path, mode_t mode) override;
   SysInt fchmod(int fd, mode_t mode) override;
+  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override;
+  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override;
+  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override;
+  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                   const std::string& newpath, unsigned int flags) override;
+  SysInt unlinkat(int dirfd, const std::string& path, int flags) override;
+  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override;
+  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override;
   mode_t umask(mode_t mask) override;
   SysInt epoll_create1(int flags) override;
   SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override;

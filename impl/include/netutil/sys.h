@@ -110,6 +110,24 @@ class Sys {
   // @see man 2 umask. Returns the previous mask; cannot fail.
   virtual mode_t umask(mode_t mask) = 0;
 
+  // The *at calls bind_unix_socket walks and changes its directory with
+  // (UNIX-017, UNIX-018, UNIX-019 in docs/SPEC.md). dirfd may be AT_FDCWD.
+  // @see man 2 openat. Returns the new fd.
+  virtual SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) = 0;
+  // @see man 2 mkdirat
+  virtual SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) = 0;
+  // @see man 2 fstatat (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH)
+  virtual SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) = 0;
+  // @see man 2 renameat2 (RENAME_NOREPLACE)
+  virtual SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                           const std::string& newpath, unsigned int flags) = 0;
+  // @see man 2 unlinkat (AT_REMOVEDIR)
+  virtual SysInt unlinkat(int dirfd, const std::string& path, int flags) = 0;
+  // @see man 2 fchmodat
+  virtual SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) = 0;
+  // @see man 2 readlinkat. Returns the link's target.
+  virtual SysResult<std::string> readlinkat(int dirfd, const std::string& path) = 0;
+
   // @see man 2 epoll_create1
   virtual SysInt epoll_create1(int flags) = 0;
   // @see man 2 epoll_ctl. The registration's data is the fd itself; events are

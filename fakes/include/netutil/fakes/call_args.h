@@ -49,6 +49,18 @@ CallArgs UmaskArgs(mode_t mask);
 CallArgs EpollCreate1Args(int flags);
 CallArgs EpollCtlArgs(int epfd, int op, int fd, uint32_t events);
 CallArgs EpollWaitArgs(int epfd, int max_events, int timeout_ms);
+// The *at calls: fd= is the directory fd ("AT_FDCWD" for it, which a rule
+// cannot select: select those calls by path=), path= the path
+// as given (relative to that directory; renameat2: the old one).
+CallArgs OpenatArgs(int dirfd, const std::string& path, int flags, mode_t mode);
+CallArgs MkdiratArgs(int dirfd, const std::string& path, mode_t mode);
+CallArgs FstatatArgs(int dirfd, const std::string& path, int flags);
+CallArgs Renameat2Args(int olddirfd, const std::string& oldpath, int newdirfd,
+                       const std::string& newpath, unsigned int flags);
+CallArgs UnlinkatArgs(int dirfd, const std::string& path, int flags);
+CallArgs FchmodatArgs(int dirfd, const std::string& path, mode_t mode, int flags);
+CallArgs ReadlinkatArgs(int dirfd, const std::string& path);
+std::string DirFdText(int dirfd);  // "AT_FDCWD" or the number
 
 // The spellings shared by traces, plans and error messages.
 std::string FamilyToken(int family);        // "inet", "inet6", "unix", "unspec", "af42"

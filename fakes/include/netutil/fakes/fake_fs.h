@@ -6,16 +6,20 @@
 // harness runs as root, where they do not apply.
 //
 // Paths are absolute or relative to "/" (the fake's working directory);
-// "//", "." and ".." are understood.
+// "//", "." and ".." are understood. "/proc/self/fd/N/..." goes through the
+// directory fd N (set_fd_resolver), as Linux's magic links do, unless /proc
+// is not mounted (set_proc_mounted(false): ENOENT).
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 
+#include "netutil/fakes/fault_plan.h"
 #include "netutil/sys.h"
 
 namespace netutil::fakes {
@@ -46,6 +50,29 @@ class FakeFs {
   int MakeSocket(const std::string& path, mode_t perm, uint64_t socket_id);
   // connect(): the node at `path`, symlinks followed, or the errno.
   SysResult<const Node*> Open(const std::string& path) const;
+  // mkdir(): perm less the umask; EEXIST for anything (even a dangling
+  // symlink) at the path.
+  int Mkdir(const std::string& path, mode_t perm);
+  int Rmdir(const std::string& path);  // unlinkat(AT_REMOVEDIR)
+  // rename(): neither path's last component is followed. noreplace:
+  // EEXIST when anything is at `to` (RENAME_NOREPLACE). A directory moves
+  // with what it holds.
+  int Rename(const std::string& from, const std::string& to, bool noreplace);
+  // rename(RENAME_EXCHANGE): both must exist.
+  int Exchange(const std::string& a, const std::string& b);
+  SysResult<std::string> Readlink(const std::string& path) const;
+  // chmod that does not follow a final symlink (fchmodat AT_SYMLINK_NOFOLLOW):
+  // EOPNOTSUPP on a symlink, as glibc answers.
+  int ChmodNoFollow(const std::string& path, mode_t mode);
+  // Another process swaps an entry (fault_plan.h's "after ... swap"): 0 or
+  // an errno, never a throw (a swap that cannot be done is not a test bug).
+  int Swap(const FsSwap& swap);
+  // The canonical path of the node with inode `ino` now, or nullopt (removed).
+  std::optional<std::string> PathOf(uint64_t ino) const;
+  FileStat StatOf(const Node& n) const;
+  using FdResolver = std::function<SysResult<std::string>(int fd)>;
+  void set_fd_resolver(FdResolver r) { fd_resolver_ = std::move(r); }
+  void set_proc_mounted(bool on) { proc_mounted_ = on; }
   mode_t umask() const { return umask_; }
   mode_t set_umask(mode_t mask);  // returns the previous mask
 
@@ -68,12 +95,16 @@ class FakeFs {
   // need not exist) or an errno.
   SysResult<std::string> Resolve(const std::string& path, bool follow) const;
   SysResult<std::string> ResolveIn(const std::string& path, bool follow, int& hops) const;
-  FileStat StatOf(const Node& n) const;
+  // "/proc/self/fd/N/rest" -> "<dir of N>/rest"; other paths as they are.
+  SysResult<std::string> ThroughProc(const std::string& path) const;
+  void Move(const std::string& from, const std::string& to);
   Node& Insert(const std::string& canonical, Node node);
 
   std::map<std::string, Node> nodes_;
   uint64_t next_ino_ = 2;
   mode_t umask_ = 022;
+  FdResolver fd_resolver_;
+  bool proc_mounted_ = true;
 };
 
 }  // namespace netutil::fakes

@@ -84,6 +84,14 @@ class FakeKernel final : public Sys {
   SysInt chmod(const std::string& path, mode_t mode) override;
   SysInt fchmod(int fd, mode_t mode) override;
   mode_t umask(mode_t mask) override;
+  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override;
+  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override;
+  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override;
+  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                   const std::string& newpath, unsigned int flags) override;
+  SysInt unlinkat(int dirfd, const std::string& path, int flags) override;
+  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override;
+  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override;
   SysInt epoll_create1(int flags) override;
   SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override;
   SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override;
@@ -93,6 +101,9 @@ class FakeKernel final : public Sys {
   // Replaces the plan; counts restart.
   void SetFaultPlan(FaultPlan plan) { front_.faults().Reset(std::move(plan)); }
   FaultInjector& faults() { return front_.faults(); }
+  // Who does the plan's "after ... swap" rules: by default this kernel's
+  // files (FakeFs::Swap); a test may observe or replace it.
+  void set_swapper(InjectingSys::Swapper s) { front_.set_swapper(std::move(s)); }
   Trace& trace() { return front_.trace(); }
   const Trace& trace() const { return front_.trace(); }
 
@@ -204,6 +215,7 @@ class FakeKernel final : public Sys {
   };
   struct FdEntry {
     bool is_epoll = false;
+    bool is_dir = false;  // openat(O_PATH | O_DIRECTORY): id is the directory's inode
     uint64_t id = 0;  // into sockets_ or epolls_
     bool cloexec = false;
   };
@@ -247,6 +259,17 @@ class FakeKernel final : public Sys {
   SysInt DoClose(int fd);
   SysInt DoFcntl(int fd, int cmd, int arg);
   SysInt DoFchmod(int fd, mode_t mode);
+  // The directory calls: (dirfd, path) as Linux resolves it.
+  SysResult<std::string> DirPathOfFd(int fd, int not_open_err) const;
+  SysResult<std::string> AtPath(int dirfd, const std::string& path) const;
+  SysInt DoOpenat(int dirfd, const std::string& path, int flags, mode_t mode);
+  SysInt DoMkdirat(int dirfd, const std::string& path, mode_t mode);
+  SysResult<FileStat> DoFstatat(int dirfd, const std::string& path, int flags);
+  SysInt DoRenameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                     const std::string& newpath, unsigned int flags);
+  SysInt DoUnlinkat(int dirfd, const std::string& path, int flags);
+  SysInt DoFchmodat(int dirfd, const std::string& path, mode_t mode, int flags);
+  SysResult<std::string> DoReadlinkat(int dirfd, const std::string& path);
   SysInt DoEpollCreate1(int flags);
   SysInt DoEpollCtl(int epfd, int op, int fd, uint32_t events);
   SysInt DoEpollWait(int epfd, EpollEvent* events, int max_events, int timeout_ms);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "netutil/fakes/call_args.h"
@@ -29,7 +30,11 @@ class FaultInjector {
 
   // Counts the call against every rule whose call and predicates it matches,
   // then returns the outcome of the first of them whose window holds it.
+  // "after" rules are counted likewise but never answer: their swaps are
+  // queued for TakeSwaps().
   std::optional<FaultOutcome> Decide(const CallArgs& call);
+  // The swaps due after the call Decide() last saw, in plan order; cleared.
+  std::vector<FsSwap> TakeSwaps() { return std::exchange(swaps_, {}); }
 
   const FaultPlan& plan() const { return plan_; }
   // How many calls a rule fired on so far, by index in the plan.
@@ -43,6 +48,7 @@ class FaultInjector {
   ErrnoCheck errnos_ = ErrnoCheck::kLegal;
   std::vector<long long> seen_;   // matching calls so far, per rule
   std::vector<long long> fired_;  // calls the rule fired on, per rule
+  std::vector<FsSwap> swaps_;
 };
 
 }  // namespace netutil::fakes

@@ -32,6 +32,25 @@
 // first+count-1 of them. Every rule counts every call; when several would
 // fire, the earliest in the plan wins.
 //
+// Another process at work (UNIX-017 to UNIX-020): a rule that starts with
+// "after" does not fail the call; once the call it matches has returned,
+// another process swaps a filesystem entry, so the next call finds it changed:
+//
+//   after fstatat #1 swap /tmp/d/s.sock with file     # a regular file takes the name
+//   after bind swap /tmp/d with symlink:/tmp/other     # the parent becomes a symlink
+//   after connect swap /tmp/d/s.sock with rename:/tmp/d/v   # v renamed over it
+//
+//   swap-rule = "after" call { selector } "swap" PATH "with" WHAT
+//   WHAT      = "symlink:" TARGET   a symlink to TARGET
+//             | "file" | "dir"      an empty regular file (0644), directory (0755)
+//             | "socket"            a socket file nobody listens on
+//             | "rename:" OTHER     OTHER renamed to PATH
+//             | "exchange:" OTHER   OTHER and PATH exchanged (both must exist)
+// What was at PATH (if anything) is first renamed to PATH + ".orig", so a
+// test can check it was kept; for exchange it ends up at OTHER. A swap that
+// cannot be done (a missing parent, ...) is recorded in the trace and
+// otherwise ignored, as another process's failure would be.
+//
 // Tokens are separated by blanks (spaces or tabs); the "=" before the outcome
 // stands alone, the "=" of a predicate does not. Values cannot hold blanks or
 // start with "#". Errors give the line and column (both from 1) of the token
@@ -66,6 +85,17 @@ struct FaultOutcome {
   friend bool operator==(const FaultOutcome&, const FaultOutcome&) = default;
 };
 
+// What another process does to the filesystem after a call ("after" rules).
+struct FsSwap {
+  enum class Kind { kSymlink, kFile, kDir, kSocket, kRename, kExchange };
+  std::string path;
+  Kind kind = Kind::kFile;
+  std::string arg;  // the symlink's target, or the OTHER path
+
+  friend bool operator==(const FsSwap&, const FsSwap&) = default;
+};
+std::string PrintSwapWhat(const FsSwap& swap);  // "symlink:/tmp/x", "file", ...
+
 struct FaultRule {
   static constexpr long long kAlways = 0;  // `count` for "always"
   static constexpr long long kMaxIndex = 1'000'000'000;
@@ -75,6 +105,9 @@ struct FaultRule {
   long long count = 1;  // xN; kAlways = every call from `first` on
   std::vector<std::pair<ArgKey, std::string>> where;  // in the order written
   FaultOutcome outcome;
+  // Set for an "after ... swap" rule: the call is not failed; the swap is
+  // done after it (outcome is unused).
+  std::optional<FsSwap> swap;
 
   // Builders for code (tests, the sweep); the parser makes the same values.
   static FaultRule Fail(Call call, int err, long long nth = 1) {
@@ -95,6 +128,13 @@ struct FaultRule {
   FaultRule& Always() {
     count = kAlways;
     return *this;
+  }
+  static FaultRule SwapAfter(Call call, long long nth, FsSwap s) {
+    FaultRule r;
+    r.call = call;
+    r.first = nth;
+    r.swap = std::move(s);
+    return r;
   }
 
   friend bool operator==(const FaultRule&, const FaultRule&) = default;

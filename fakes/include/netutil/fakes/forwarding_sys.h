@@ -63,6 +63,28 @@ class ForwardingSys : public Sys {
   SysInt chmod(const std::string& path, mode_t mode) override { return inner_.chmod(path, mode); }
   SysInt fchmod(int fd, mode_t mode) override { return inner_.fchmod(fd, mode); }
   mode_t umask(mode_t mask) override { return inner_.umask(mask); }
+  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override {
+    return inner_.openat(dirfd, path, flags, mode);
+  }
+  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override {
+    return inner_.mkdirat(dirfd, path, mode);
+  }
+  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override {
+    return inner_.fstatat(dirfd, path, flags);
+  }
+  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                   const std::string& newpath, unsigned int flags) override {
+    return inner_.renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+  }
+  SysInt unlinkat(int dirfd, const std::string& path, int flags) override {
+    return inner_.unlinkat(dirfd, path, flags);
+  }
+  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override {
+    return inner_.fchmodat(dirfd, path, mode, flags);
+  }
+  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override {
+    return inner_.readlinkat(dirfd, path);
+  }
   SysInt epoll_create1(int flags) override { return inner_.epoll_create1(flags); }
   SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override {
     return inner_.epoll_ctl(epfd, op, fd, events);

@@ -22,6 +22,10 @@
 //   std::cout << sys.trace();
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "netutil/fakes/fault_injector.h"
 #include "netutil/fakes/forwarding_sys.h"
 #include "netutil/fakes/resolver_table.h"
@@ -45,6 +49,13 @@ class InjectingSys final : public ForwardingSys {
   const ResolverTable& resolver() const { return resolver_; }
   // socket(AF_INET6) fails with EAFNOSUPPORT without reaching the inner Sys.
   void set_ipv6_missing(bool missing) { ipv6_missing_ = missing; }
+  // Who does the plan's "after ... swap" rules (another process at work):
+  // by default the real filesystem (RealFsSwap); the FakeKernel installs its
+  // own. Returns 0 or the errno the swap failed with.
+  using Swapper = std::function<int(const FsSwap&)>;
+  void set_swapper(Swapper s) { swapper_ = std::move(s); }
+  // Each swap done so far: "swap /tmp/d with symlink:/x: ok" (or the errno).
+  const std::vector<std::string>& swaps_done() const { return swaps_done_; }
 
   // netutil::Sys
   GaiResult getaddrinfo(const std::optional<std::string>& host, const std::string& service,
@@ -65,6 +76,14 @@ class InjectingSys final : public ForwardingSys {
   SysInt chmod(const std::string& path, mode_t mode) override;
   SysInt fchmod(int fd, mode_t mode) override;
   mode_t umask(mode_t mask) override;
+  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override;
+  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override;
+  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override;
+  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
+                   const std::string& newpath, unsigned int flags) override;
+  SysInt unlinkat(int dirfd, const std::string& path, int flags) override;
+  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override;
+  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override;
   SysInt epoll_create1(int flags) override;
   SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override;
   SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override;
@@ -77,13 +96,20 @@ class InjectingSys final : public ForwardingSys {
   template <typename T, typename Real, typename Describe>
   SysResult<T> ValueCall(const CallArgs& args, Real&& real, Describe&& describe);
   void Record(const CallArgs& args, std::string result, int err, int sys_err, bool injected);
+  void RunSwaps();
 
   FaultInjector faults_;
   Trace trace_;
   ResolverTable resolver_;
   bool tracing_ = true;
   bool ipv6_missing_ = false;
+  Swapper swapper_;
+  std::vector<std::string> swaps_done_;
 };
+
+// The swap on the real filesystem, with the C library: what the plan's
+// "after ... swap" rules do by default (fault_plan.h). Returns 0 or an errno.
+int RealFsSwap(const FsSwap& swap);
 
 // "S_IFSOCK|0600": a FileStat as traces print it.
 std::string FileStatText(const FileStat& st);

@@ -86,6 +86,13 @@ struct KernelConfig {
   uint64_t port_seed = 0;
 
   mode_t umask = 022;
+  // What bind_unix_socket's race-free path needs (UNIX-021): /proc mounted
+  // (else "/proc/self/fd/N/..." is ENOENT), renameat2 in the kernel (else
+  // ENOSYS, as before Linux 3.15) and RENAME_NOREPLACE in the filesystem
+  // (else EINVAL, as on some network filesystems).
+  bool proc_mounted = true;
+  bool has_renameat2 = true;
+  bool rename_noreplace = true;
   // The monotonic clock's first reading.
   int64_t clock_start_ns = 1'000'000'000;
 

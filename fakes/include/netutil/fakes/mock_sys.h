@@ -38,6 +38,20 @@ class MockSys : public Sys {
   MOCK_METHOD(SysInt, chmod, (const std::string& path, mode_t mode), (override));
   MOCK_METHOD(SysInt, fchmod, (int fd, mode_t mode), (override));
   MOCK_METHOD(mode_t, umask, (mode_t mask), (override));
+  MOCK_METHOD(SysInt, openat, (int dirfd, const std::string& path, int flags, mode_t mode),
+              (override));
+  MOCK_METHOD(SysInt, mkdirat, (int dirfd, const std::string& path, mode_t mode), (override));
+  MOCK_METHOD(SysResult<FileStat>, fstatat, (int dirfd, const std::string& path, int flags),
+              (override));
+  MOCK_METHOD(SysInt, renameat2,
+              (int olddirfd, const std::string& oldpath, int newdirfd,
+               const std::string& newpath, unsigned int flags),
+              (override));
+  MOCK_METHOD(SysInt, unlinkat, (int dirfd, const std::string& path, int flags), (override));
+  MOCK_METHOD(SysInt, fchmodat, (int dirfd, const std::string& path, mode_t mode, int flags),
+              (override));
+  MOCK_METHOD(SysResult<std::string>, readlinkat, (int dirfd, const std::string& path),
+              (override));
   MOCK_METHOD(SysInt, epoll_create1, (int flags), (override));
   MOCK_METHOD(SysInt, epoll_ctl, (int epfd, int op, int fd, uint32_t events), (override));
   MOCK_METHOD(SysInt, epoll_wait, (int epfd, EpollEvent* events, int max_events, int timeout_ms),

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +73,11 @@ struct Before {
   mode_t umask = 0;
   std::optional<FakeFs::Node> node;  // kBindUnixSocket: what was at the path
   bool node_was_live = false;        // ... and whether something listened on it
+  // Every node under /victims (a directory the call is never given), by
+  // inode, and that directory's inode: what another process's swaps must not
+  // make the call touch (UNIX-017 to UNIX-019).
+  std::map<uint64_t, FakeFs::Node> victims;
+  uint64_t victims_dir_ino = 0;
 };
 
 struct ScenarioRun {
@@ -93,6 +99,12 @@ ScenarioRun RunScenario(const Scenario& s, const FaultPlan& plan,
 // fail), one rule per outcome the call may legally have ("bind #2 = EACCES",
 // ...; getaddrinfo's EAI_SYSTEM carries EMFILE).
 std::vector<FaultRule> SingleFaults(const ScenarioRun& baseline);
+// For a bind_unix_socket scenario of a path under /tmp/d: after each call of
+// the baseline, each swap another process could make there (the entry at the
+// path becomes a symlink to a victim, a file, a directory, a stale socket;
+// the directory becomes a symlink to /victims, an empty directory, or is
+// exchanged with /victims). Empty for other scenarios.
+std::vector<FaultRule> SwapFaults(const Scenario& s, const ScenarioRun& baseline);
 
 // The catalogue: port 0 dual-stack, IPv6 missing three ways, issue 1860,
 // REUSEPORT, darwin and Windows, duplicates, unix paths in every state,

@@ -43,14 +43,25 @@ enum class Call : uint8_t {
   kEpollCreate1,
   kEpollCtl,
   kEpollWait,
+  // bind_unix_socket's directory calls (UNIX-017 to UNIX-020), appended so
+  // the values above (fuzz corpora encode them) keep their meaning.
+  kOpenat,
+  kMkdirat,
+  kFstatat,
+  kRenameat2,
+  kUnlinkat,
+  kFchmodat,
+  kReadlinkat,
 };
 
-inline constexpr std::array<Call, 20> kAllCalls = {
+inline constexpr std::array<Call, 27> kAllCalls = {
     Call::kGetaddrinfo, Call::kSocket,   Call::kSetsockopt,   Call::kGetsockopt,
     Call::kBind,        Call::kListen,   Call::kGetsockname,  Call::kAccept4,
     Call::kConnect,     Call::kClose,    Call::kFcntl,        Call::kUnlink,
     Call::kLstat,       Call::kStat,     Call::kChmod,        Call::kFchmod,
     Call::kUmask,       Call::kEpollCreate1, Call::kEpollCtl, Call::kEpollWait,
+    Call::kOpenat,      Call::kMkdirat,  Call::kFstatat,      Call::kRenameat2,
+    Call::kUnlinkat,    Call::kFchmodat, Call::kReadlinkat,
 };
 
 // "accept4", "epoll_create1": the syscall's own name, as fault plans spell it.
@@ -64,7 +75,7 @@ enum class ArgKey : uint8_t {
   kFd,       // every call on an fd
   kHost,     // getaddrinfo: the node, "(null)" for NULL
   kAddr,     // bind, connect: the address without port ("0.0.0.0", "::1", "@name", a path)
-  kPath,     // unlink, lstat, stat, chmod; bind and connect on AF_UNIX
+  kPath,     // unlink, lstat, stat, chmod, the *at calls; bind and connect on AF_UNIX
   kOpt,      // setsockopt, getsockopt: SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY, ...
   kBacklog,  // listen
   kOp,       // epoll_ctl: ADD, MOD, DEL
