@@ -200,6 +200,27 @@ if [ "${BENCH_ASAN:-0}" = 1 ]; then
   run asan asan_md
 fi
 
+# The unix-socket race (tests/integration/unix_socket_race_test.cc): a swapper
+# thread exchanging entries while bind_unix_socket runs, RACE_TRIES tries per
+# attack (make test runs the default, 100); every hit is a rule broken.
+race_tries=${RACE_TRIES:-2000}
+race_md() {
+  local out rc=0
+  out=$(NETUTIL_RACE_TRIES=$race_tries "$bin/integration_tests" \
+    --gtest_filter='UnixSocketRace.*' 2>&1) || rc=$?
+  echo "\`NETUTIL_RACE_TRIES=$race_tries integration_tests --gtest_filter='UnixSocketRace.*'\`:"
+  echo "another thread swaps entries of the socket's directory (or the directory itself) as"
+  echo "fast as the kernel lets it while bind_unix_socket runs; a hit is a victim file changed,"
+  echo "removed or created outside the call's own directory (UNIX-017 to UNIX-020)."
+  echo
+  echo "| attack | tries | hits | calls ok | calls failed |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  echo "$out" | sed -n 's/^race\[\(.*\)\]: tries=\([0-9]*\) hits=\([0-9]*\) (calls ok=\([0-9]*\), failed=\([0-9]*\)).*/| \1 | \2 | \3 | \4 | \5 |/p'
+  [ $rc = 0 ] || { echo; echo "(the test failed: exit $rc)"; }
+  return $rc
+}
+run race race_md
+
 run badinput "$bin/bad_input_table"
 
 tsan_md() {  # ThreadSanitizer over the threaded code (scripts/tsan.sh), as Markdown
@@ -293,6 +314,10 @@ targets() {  # the verdict lines every driver prints
   echo "with no text format to get wrong yet."
   echo
   section badinput
+  echo
+  echo "## 8b. Unix-socket race"
+  echo
+  section race
   echo
   echo "## 9. Sanitizers"
   echo
