@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bounded_json.h"
+#include "case_test_util.h"
 #include "catalog.h"
 #include "confined_path.h"
 #include "expectations.h"
@@ -28,6 +29,8 @@
 
 namespace netutil::conform {
 namespace {
+
+using test_util::Details;
 
 using Clock = std::chrono::steady_clock;
 
@@ -83,12 +86,6 @@ class TempDir {
  private:
   std::string dir_;
 };
-
-std::string Details(const CaseResult& r) {
-  std::string out = r.reason;
-  for (const std::string& d : r.details) out += "\n" + d;
-  return out;
-}
 
 Case LoadOne(const std::string& text) {
   std::vector<std::string> problems;

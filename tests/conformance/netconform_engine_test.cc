@@ -17,6 +17,7 @@
 #include <string>
 #include <tuple>
 
+#include "case_test_util.h"
 #include "catalog.h"
 #include "environment.h"
 #include "expectations.h"
@@ -29,19 +30,8 @@
 namespace netutil::conform {
 namespace {
 
-std::string Details(const CaseResult& r) {
-  std::string out = r.reason;
-  for (const std::string& d : r.details) out += "\n" + d;
-  return out;
-}
-
-Case MakeCase(const std::string& text) {
-  std::vector<std::string> problems;
-  std::vector<Case> cases = LoadCatalog({{"test", text}}, &problems);
-  EXPECT_TRUE(problems.empty()) << problems.front();
-  EXPECT_EQ(cases.size(), 1u);
-  return cases.empty() ? Case{} : cases.front();
-}
+using test_util::Details;
+using test_util::MakeCase;
 
 // A temp dir with executable shell scripts standing in for broken adapters.
 class ScriptDir {

@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "case_test_util.h"
 #include "catalog.h"
 #include "runner.h"
 #include "target.h"
@@ -31,23 +32,12 @@ extern char** environ;
 namespace netutil::conform {
 namespace {
 
+using test_util::Details;
+using test_util::MakeCase;
+
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-std::string Details(const CaseResult& r) {
-  std::string out = r.reason;
-  for (const std::string& d : r.details) out += "\n" + d;
-  return out;
-}
-
-Case MakeCase(const std::string& text) {
-  std::vector<std::string> problems;
-  std::vector<Case> cases = LoadCatalog({{"test", text}}, &problems);
-  EXPECT_TRUE(problems.empty()) << problems.front();
-  EXPECT_EQ(cases.size(), 1u);
-  return cases.empty() ? Case{} : cases.front();
-}
 
 const Case& OneHello() {
   static const Case c = MakeCase(R"({"id":"t/hello","rules":["BIND-013"],"title":"t",

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../conformance/case_test_util.h"
 #include "catalog.h"
 #include "runner.h"
 #include "target.h"
@@ -18,19 +19,8 @@
 namespace netutil::conform {
 namespace {
 
-Case MakeCase(const std::string& text) {
-  std::vector<std::string> problems;
-  std::vector<Case> cases = LoadCatalog({{"test", text}}, &problems);
-  EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.front());
-  EXPECT_EQ(cases.size(), 1u);
-  return cases.empty() ? Case{} : cases.front();
-}
-
-std::string Details(const CaseResult& r) {
-  std::string out = r.reason;
-  for (const std::string& d : r.details) out += "\n" + d;
-  return out;
-}
+using test_util::Details;
+using test_util::MakeCase;
 
 class HostileAdapter : public ::testing::Test {
  protected:
