@@ -97,7 +97,8 @@ Case LoadOne(const std::string& text) {
   return cases.empty() ? Case{} : cases.front();
 }
 
-constexpr const char* kHello = R"({"ok":true,"impl":"hostile","version":"1","features":[]})";
+// Protocol 2: the reply echoes the request's id; the hello is request 1 of a session.
+constexpr const char* kHello = R"({"id":1,"ok":true,"impl":"hostile","version":"1","features":[]})";
 
 // An adapter's body: hello.txt (in `dir`) answers a hello, `other` (shell)
 // every other request.
@@ -314,7 +315,10 @@ TEST(HostilePaths, CheckAndMakeDoNotFollowASymlinkOut) {
       ByOp(dir,
            "p=$(printf '%s' \"$line\" | sed -n 's/.*\"path\":\"\\([^\"]*\\)\".*/\\1/p'); "
            "ln -s " +
-               outside.path() + " \"$p\"; echo '{\"ok\":true}'"));
+               outside.path() +
+               " \"$p\"; "
+               "i=$(printf '%s' \"$line\" | sed -n 's/.*\"id\":\\([0-9]*\\).*/\\1/p'); "
+               "echo \"{\\\"id\\\":$i,\\\"ok\\\":true}\""));
   std::unique_ptr<Target> target = MakeProcessTarget(adapter);
   Runner runner(*target, {});
   ASSERT_FALSE(runner.Prepare());
