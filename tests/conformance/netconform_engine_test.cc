@@ -497,10 +497,10 @@ TEST(Environment, SwapRulesTakeTheCasesDir_UNIX_017) {
   EXPECT_TRUE(env->injects());
 
   // "inject" mixes objects and lines; the runner has substituted ${TMP} already.
-  std::optional<fakes::FaultPlan> plan = ParseFaults(
-      json::parse(R"([{"call": "listen", "errno": "EINTR"},
+  std::optional<fakes::FaultPlan> plan =
+      ParseFaults(json::parse(R"([{"call": "listen", "errno": "EINTR"},
                       "after connect #1 swap /tmp/nc/3/s.sock with rename:/tmp/nc/3/p"])"),
-      &error, "/tmp/nc/3");
+                  &error, "/tmp/nc/3");
   ASSERT_TRUE(plan.has_value()) << error;
   ASSERT_EQ(plan->rules().size(), 2u);
   EXPECT_FALSE(plan->rules()[0].swap.has_value());
@@ -511,9 +511,9 @@ TEST(Environment, SwapRulesTakeTheCasesDir_UNIX_017) {
   EXPECT_FALSE(ParseFaults(json::parse(R"(["after connect #1 swap /tmp/nc/3/s.sock with file"])"),
                            &error, "/tmp/nc/4"));
   EXPECT_NE(error.find("not in the case's temp dir /tmp/nc/4"), std::string::npos) << error;
-  EXPECT_FALSE(ParseFaults(
-      json::parse(R"(["after bind swap /tmp/nc/4/s.sock with symlink:/tmp/nc/40/x"])"), &error,
-      "/tmp/nc/4"));
+  EXPECT_FALSE(
+      ParseFaults(json::parse(R"(["after bind swap /tmp/nc/4/s.sock with symlink:/tmp/nc/40/x"])"),
+                  &error, "/tmp/nc/4"));
   EXPECT_NE(error.find("symlink:/tmp/nc/40/x"), std::string::npos) << error;
   // A malformed line names its column.
   EXPECT_FALSE(ParseFaults(json::parse(R"(["after bind swap"])"), &error, "/tmp/nc/4"));

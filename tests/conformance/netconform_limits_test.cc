@@ -452,9 +452,9 @@ TEST(ReportLimits, ReportThatCannotBeWrittenIsAnError) {
 // line, so no escape sequence or workflow command reaches the terminal or log.
 TEST(ReportLimits, PrepareErrorIsPrintedEscaped) {
   std::string err;
-  RunNetconform("run --no-interposer --filter 'BIND-013' --adapter '" +
-                    Hostile("stderr-controls") + "'",
-                &err);
+  RunNetconform(
+      "run --no-interposer --filter 'BIND-013' --adapter '" + Hostile("stderr-controls") + "'",
+      &err);
   EXPECT_NE(err.find("adapter says hi"), std::string::npos) << err;
   EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
   EXPECT_EQ(err.find('\x07'), std::string::npos) << err;

@@ -140,8 +140,8 @@ std::optional<std::string> SwapProblem(const fakes::FaultRule& r, const std::str
 // Rule lines in the fault-plan text format, "${TMP}" replaced by `tmp` (no
 // other variable: a saved value reaches "inject" lines through the runner's
 // substitution, and is checked here like any path).
-bool ParsePlanLines(const std::vector<std::string>& lines, const std::string& tmp,
-                    const char* what, fakes::FaultPlan* out, std::string* error) {
+bool ParsePlanLines(const std::vector<std::string>& lines, const std::string& tmp, const char* what,
+                    fakes::FaultPlan* out, std::string* error) {
   std::string text;
   for (const std::string& line : lines) {
     std::string l = line;
