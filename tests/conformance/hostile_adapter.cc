@@ -113,6 +113,11 @@ int main(int argc, char** argv) {
       Write(2, "\nthe end of stderr\n");
       Write(1, Reply(id));
       exit_status = 3;
+    } else if (mode == "stderr-controls") {
+      // Dies before its first reply, leaving a terminal escape (a window
+      // title), a bell and a workflow command on stderr for netconform to quote.
+      Write(2, "\x1b]0;owned\x07\n::error::adapter says hi\n");
+      return 1;
     } else if (mode == "stray") {
       Write(1, Reply(id) + Reply(id));
     } else if (mode == "late-stray") {

@@ -94,7 +94,8 @@ Case LoadOne(const std::string& text) {
   return cases.empty() ? Case{} : cases.front();
 }
 
-constexpr const char* kHello = R"({"ok":true,"impl":"hostile","version":"1","features":[]})";
+// Protocol 2: the reply echoes the request's id; the hello is request 1 of a session.
+constexpr const char* kHello = R"({"id":1,"ok":true,"impl":"hostile","version":"1","features":[]})";
 
 // An adapter's body: hello.txt (in `dir`) answers a hello, `other` (shell)
 // every other request.
@@ -256,6 +257,39 @@ TEST(HostilePaths, CaseFilesReachingOutsideTmpAreRefusedBeforeRunning) {
                    R"({"send":{"op":"bind_unix_socket","path":"\u0000nc-${RUN}"}})"));
 }
 
+// A swap rule (another process at work, UNIX-017 to UNIX-020) acts on the
+// real filesystem in the real-kernel modes: what it names must be the case's.
+TEST(HostilePaths, SwapRulesOutsideTmpAreRefusedBeforeRunning_UNIX_017) {
+  const std::string send = R"({"send":{"op":"bind_unix_socket","path":"${TMP}/s.sock"},"inject":[)";
+  ExpectRefused(CaseText("\n" + send + R"("after bind #1 swap /etc/passwd with file"]})"),
+                {"t:2:", "inject", "swap", "/etc/passwd", "not in the case's temp dir"});
+  ExpectRefused(CaseText(send + R"("after bind #1 swap ${TMP}/../x with file"]})"),
+                {"\"..\" component"});
+  ExpectRefused(CaseText(send + R"("after bind #1 swap ${TMP} with dir"]})"),
+                {"not in the case's temp dir"});
+  ExpectRefused(CaseText(send + R"("after bind #1 swap ${TMP}/s.sock with symlink:/etc/shadow"]})"),
+                {"swap with symlink:/etc/shadow", "not in the case's temp dir"});
+  ExpectRefused(CaseText(send + R"("after bind #1 swap ${TMP}/s.sock with rename:/etc/x"]})"),
+                {"rename:/etc/x"});
+  ExpectRefused(
+      CaseText(send + R"("after bind #1 swap ${TMP}/s.sock with exchange:${TMP}/a/../../b"]})"),
+      {"exchange:"});
+  ExpectRefused(CaseText(send + R"("after bind #1 swap ${TMP}/${RUN} with file"]})"),
+                {"holds \"${\""});
+  ExpectRefused(CaseText(send + R"("after bind #1 swap relative/s.sock with file"]})"),
+                {"must be absolute"});
+  // The same in env.fault_plan, at the line of "env".
+  ExpectRefused(R"({"id":"t/hostile","rules":["BIND-013"],"title":"t",)"
+                "\n"
+                R"("env":{"fault_plan":["after bind swap /tmp/x with file"]},)"
+                R"("steps":[{"send":{"op":"open_fds"}}]})",
+                {"t:2:", "env.fault_plan", "/tmp/x", "not in the case's temp dir"});
+  // What the catalog's own cases do stays allowed.
+  LoadOne(CaseText(send + R"("after bind #1 swap ${TMP}/s.sock with symlink:${TMP}/v",)"
+                          R"("after connect #1 swap ${TMP}/d with rename:${TMP}/e/f",)"
+                          R"({"call":"listen","errno":"EINTR"}]})"));
+}
+
 TEST(HostilePaths, RelativeBeneathChecksTheSubstitutedPath) {
   std::string rel;
   EXPECT_FALSE(RelativeBeneath("/tmp/nc/1", "/tmp/nc/1/a/b.sock", &rel));
@@ -278,7 +312,10 @@ TEST(HostilePaths, CheckAndMakeDoNotFollowASymlinkOut) {
       ByOp(dir,
            "p=$(printf '%s' \"$line\" | sed -n 's/.*\"path\":\"\\([^\"]*\\)\".*/\\1/p'); "
            "ln -s " +
-               outside.path() + " \"$p\"; echo '{\"ok\":true}'"));
+               outside.path() +
+               " \"$p\"; "
+               "i=$(printf '%s' \"$line\" | sed -n 's/.*\"id\":\\([0-9]*\\).*/\\1/p'); "
+               "echo \"{\\\"id\\\":$i,\\\"ok\\\":true}\""));
   std::unique_ptr<Target> target = MakeProcessTarget(adapter);
   Runner runner(*target, {});
   ASSERT_FALSE(runner.Prepare());

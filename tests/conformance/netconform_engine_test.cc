@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <string>
 #include <tuple>
@@ -466,6 +467,59 @@ TEST(Environment, RulesTheInjectorWouldRefuseAreParseErrors) {
       json::parse(R"([{"call": "listen", "family": "inet", "errno": "EINTR"}])"), &error));
   EXPECT_NE(error.find("fault rule"), std::string::npos) << error;
   EXPECT_FALSE(ParseFaults(json::parse(R"([{"call": "umask", "errno": "EINTR"}])"), &error));
+}
+
+// ${TMP} in rule lines is the case's dir; a swap stays beneath it, checked
+// again with the dir a run gives (a variable substituted into "inject" could
+// otherwise take it elsewhere).
+TEST(Environment, SwapRulesTakeTheCasesDir_UNIX_017) {
+  std::string error;
+  std::optional<Environment> env = ParseEnvironment(
+      json::parse(R"({"fault_plan": ["after bind #1 swap ${TMP}/s.sock with symlink:${TMP}/v"]})"),
+      &error, "/tmp/nc/3");
+  ASSERT_TRUE(env.has_value()) << error;
+  ASSERT_EQ(env->faults.rules().size(), 1u);
+  const fakes::FaultRule& r = env->faults.rules()[0];
+  ASSERT_TRUE(r.swap.has_value());
+  EXPECT_EQ(r.swap->path, "/tmp/nc/3/s.sock");
+  EXPECT_EQ(r.swap->kind, fakes::FsSwap::Kind::kSymlink);
+  EXPECT_EQ(r.swap->arg, "/tmp/nc/3/v");
+  EXPECT_TRUE(env->injects());
+
+  // "inject" mixes objects and lines; the runner has substituted ${TMP} already.
+  std::optional<fakes::FaultPlan> plan =
+      ParseFaults(json::parse(R"([{"call": "listen", "errno": "EINTR"},
+                      "after connect #1 swap /tmp/nc/3/s.sock with rename:/tmp/nc/3/p"])"),
+                  &error, "/tmp/nc/3");
+  ASSERT_TRUE(plan.has_value()) << error;
+  ASSERT_EQ(plan->rules().size(), 2u);
+  EXPECT_FALSE(plan->rules()[0].swap.has_value());
+  ASSERT_TRUE(plan->rules()[1].swap.has_value());
+  EXPECT_EQ(plan->rules()[1].swap->arg, "/tmp/nc/3/p");
+
+  // The same lines checked against another case's dir are refused.
+  EXPECT_FALSE(ParseFaults(json::parse(R"(["after connect #1 swap /tmp/nc/3/s.sock with file"])"),
+                           &error, "/tmp/nc/4"));
+  EXPECT_NE(error.find("not in the case's temp dir /tmp/nc/4"), std::string::npos) << error;
+  EXPECT_FALSE(
+      ParseFaults(json::parse(R"(["after bind swap /tmp/nc/4/s.sock with symlink:/tmp/nc/40/x"])"),
+                  &error, "/tmp/nc/4"));
+  EXPECT_NE(error.find("symlink:/tmp/nc/40/x"), std::string::npos) << error;
+  // A malformed line names its column.
+  EXPECT_FALSE(ParseFaults(json::parse(R"(["after bind swap"])"), &error, "/tmp/nc/4"));
+  EXPECT_NE(error.find("rule line: line 1"), std::string::npos) << error;
+}
+
+// A serve's own timeout_ms, when it comes from a variable, is not checked at
+// load: the wait for it saturates instead of overflowing.
+TEST(Runner, ServeWaitSaturates) {
+  EXPECT_EQ(ServeWaitMs(json(500)), 5500);
+  EXPECT_EQ(ServeWaitMs(json(-7)), 5000);
+  EXPECT_EQ(ServeWaitMs(json(std::numeric_limits<long long>::max())), 125000);
+  EXPECT_EQ(ServeWaitMs(json(std::numeric_limits<unsigned long long>::max())), 125000);
+  EXPECT_EQ(ServeWaitMs(json(std::numeric_limits<long long>::min())), 5000);
+  EXPECT_EQ(ServeWaitMs(json("500")), 5000);
+  EXPECT_EQ(ServeWaitMs(json(1e300)), 5000);
 }
 
 TEST(Environment, InjectedCloseFailureStillClosesTheFd) {

@@ -437,6 +437,21 @@ TEST(ReportLimits, ReportThatCannotBeWrittenIsAnError) {
   EXPECT_NE(err.find("cannot write /nonexistent-dir/r.json"), std::string::npos) << err;
 }
 
+// Bound: 60 s. Prepare's reason quotes the adapter's stderr: netconform
+// prints it escaped like every text from an adapter (TerminalText), as one
+// line, so no escape sequence or workflow command reaches the terminal or log.
+TEST(ReportLimits, PrepareErrorIsPrintedEscaped) {
+  std::string err;
+  RunNetconform(
+      "run --no-interposer --filter 'BIND-013' --adapter '" + Hostile("stderr-controls") + "'",
+      &err);
+  EXPECT_NE(err.find("adapter says hi"), std::string::npos) << err;
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+  EXPECT_EQ(err.find('\x07'), std::string::npos) << err;
+  EXPECT_NE(err.find("\\x1b]0;owned\\x07"), std::string::npos) << err;
+  EXPECT_EQ(err.find("\n::error::"), std::string::npos) << err;
+}
+
 TEST(ReportLimits, ReportIsRenamedIntoPlaceWhole) {
   TempDir tmp;
   std::string err;

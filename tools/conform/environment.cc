@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include "confined_path.h"
 #include "json_match.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/call_args.h"
@@ -118,6 +119,49 @@ bool ParseOverride(const json& j, fakes::ResolverTable* table, std::string* erro
   return true;
 }
 
+// UNIX-017, UNIX-018, UNIX-019, UNIX-020: the swap rules that play another
+// process act on the real filesystem in the real-kernel modes, so what they
+// name must be the case's own: the swapped path, and the symlink's target or
+// the OTHER path, each the case's temp dir plus a relative path of plain names.
+std::optional<std::string> SwapProblem(const fakes::FaultRule& r, const std::string& tmp) {
+  if (!r.swap) return std::nullopt;
+  std::string relative;
+  if (auto e = RelativeBeneath(tmp, r.swap->path, &relative)) return "swap: " + *e;
+  if (r.swap->kind == fakes::FsSwap::Kind::kSymlink ||
+      r.swap->kind == fakes::FsSwap::Kind::kRename ||
+      r.swap->kind == fakes::FsSwap::Kind::kExchange) {
+    if (auto e = RelativeBeneath(tmp, r.swap->arg, &relative)) {
+      return "swap with " + fakes::PrintSwapWhat(*r.swap) + ": " + *e;
+    }
+  }
+  return std::nullopt;
+}
+
+// Rule lines in the fault-plan text format, "${TMP}" replaced by `tmp` (no
+// other variable: a saved value reaches "inject" lines through the runner's
+// substitution, and is checked here like any path).
+bool ParsePlanLines(const std::vector<std::string>& lines, const std::string& tmp, const char* what,
+                    fakes::FaultPlan* out, std::string* error) {
+  std::string text;
+  for (const std::string& line : lines) {
+    std::string l = line;
+    for (size_t at = l.find("${TMP}"); at != std::string::npos; at = l.find("${TMP}", at)) {
+      l.replace(at, 6, tmp);
+      at += tmp.size();
+    }
+    text += l + "\n";
+  }
+  fakes::FaultPlan::Parsed parsed = fakes::FaultPlan::Parse(text);
+  if (!parsed.ok()) return Fail(error, std::string(what) + ": " + parsed.error->ToString());
+  for (const fakes::FaultRule& r : parsed.plan->rules()) {
+    if (auto e = SwapProblem(r, tmp)) {
+      return Fail(error, std::string(what) + ": " + fakes::PrintRule(r) + ": " + *e);
+    }
+    out->Add(r);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<std::string> SkipsFail(bool real_kernel, int skipped, int max_skips) {
@@ -133,13 +177,20 @@ std::optional<std::string> SkipsFail(bool real_kernel, int skipped, int max_skip
   return std::nullopt;
 }
 
-std::optional<fakes::FaultPlan> ParseFaults(const json& faults, std::string* error) {
+std::optional<fakes::FaultPlan> ParseFaults(const json& faults, std::string* error,
+                                            const std::string& tmp) {
   if (!faults.is_array()) {
     Fail(error, "faults must be an array");
     return std::nullopt;
   }
   fakes::FaultPlan out;
   for (const json& f : faults) {
+    if (f.is_string()) {  // a rule line: swap rules are written so
+      if (!ParsePlanLines({f.get<std::string>()}, tmp, "rule line", &out, error)) {
+        return std::nullopt;
+      }
+      continue;
+    }
     fakes::FaultRule r;
     if (!ParseFault(f, &r, error)) return std::nullopt;
     out.Add(std::move(r));
@@ -147,7 +198,8 @@ std::optional<fakes::FaultPlan> ParseFaults(const json& faults, std::string* err
   return out;
 }
 
-std::optional<Environment> ParseEnvironment(const json& env, std::string* error) {
+std::optional<Environment> ParseEnvironment(const json& env, std::string* error,
+                                            const std::string& tmp) {
   Environment e;
   if (env.is_null()) return e;
   if (!env.is_object()) {
@@ -183,7 +235,7 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error)
     }
   }
   if (env.contains("faults")) {
-    auto f = ParseFaults(env["faults"], error);
+    auto f = ParseFaults(env["faults"], error, tmp);
     if (!f) return std::nullopt;
     e.faults = std::move(*f);
   }
@@ -196,22 +248,17 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error)
   }
   if (env.contains("fault_plan")) {
     const json& lines = env["fault_plan"];
-    std::string text;
+    std::vector<std::string> text;
     bool ok = lines.is_array();
     for (size_t i = 0; ok && i < lines.size(); ++i) {
       ok = lines[i].is_string();
-      if (ok) text += lines[i].get<std::string>() + "\n";
+      if (ok) text.push_back(lines[i].get<std::string>());
     }
     if (!ok) {
       Fail(error, "env.fault_plan must be an array of rule lines");
       return std::nullopt;
     }
-    fakes::FaultPlan::Parsed parsed = fakes::FaultPlan::Parse(text);
-    if (!parsed.ok()) {
-      Fail(error, "env.fault_plan: " + parsed.error->ToString());
-      return std::nullopt;
-    }
-    for (const fakes::FaultRule& r : parsed.plan->rules()) e.faults.Add(r);
+    if (!ParsePlanLines(text, tmp, "env.fault_plan", &e.faults, error)) return std::nullopt;
   }
   if (env.contains("ipv6")) {
     const json& v = env["ipv6"];

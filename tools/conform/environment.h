@@ -15,7 +15,11 @@
 //             "family" only on socket, bind, connect and getaddrinfo).
 //   fault_plan: ["bind #2 = EADDRINUSE", ...]   the same rules in the fault-plan
 //             text format (fakes/include/netutil/fakes/fault_plan.h), one
-//             line each; added after "faults"
+//             line each; added after "faults". "${TMP}" in a line is the
+//             case's temp dir, and an "after ... swap" rule's PATH and its
+//             symlink target, rename or exchange OTHER must be beneath it
+//             (confined_path.h): a case swaps nothing outside its dir.
+//   A step's "inject" takes the same: fault-rule objects and rule lines.
 //   ipv6:     "present" (default) | "absent" (socket(AF_INET6) -> EAFNOSUPPORT)
 //             | "partial" (IPv6 sockets work but ::1 is not configured: made in
 //             a private network namespace on the real kernel)
@@ -64,7 +68,16 @@ inline constexpr const char* kHostNeeds[] = {"ipv6", "loopback2"};
 // default; 0: like --mode fake). Returns why the run fails, or nullopt.
 std::optional<std::string> SkipsFail(bool real_kernel, int skipped, int max_skips);
 
-std::optional<Environment> ParseEnvironment(const nlohmann::json& env, std::string* error);
-std::optional<fakes::FaultPlan> ParseFaults(const nlohmann::json& faults, std::string* error);
+// What "${TMP}" stands for while a case file is checked, before its temp dir
+// exists; at run time the parsers are given the dir itself.
+inline constexpr const char* kLoadTmp = "/netconform-case-tmp";
+
+// `tmp`: the case's temp dir, for "${TMP}" in rule lines and for keeping the
+// paths of swap rules beneath it.
+std::optional<Environment> ParseEnvironment(const nlohmann::json& env, std::string* error,
+                                            const std::string& tmp = kLoadTmp);
+// `faults`: an array of fault-rule objects and fault-plan rule lines.
+std::optional<fakes::FaultPlan> ParseFaults(const nlohmann::json& faults, std::string* error,
+                                            const std::string& tmp = kLoadTmp);
 
 }  // namespace netutil::conform

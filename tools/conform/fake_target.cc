@@ -129,7 +129,7 @@ class FakeHost final : public host::Host {
         }
         if (k_.fs().Find(path) != nullptr) return "open " + path + ": EEXIST";
         k_.fs().MakeFile(path);
-        contents_[path] = {k_.fs().Find(path)->ino, content};
+        contents_[k_.fs().Find(path)->ino] = content;
       } else if (kind == "dir") {
         if (k_.fs().Find(path) != nullptr) return "mkdir " + path + ": EEXIST";
         k_.fs().MakeDirs(path);
@@ -172,10 +172,11 @@ class FakeHost final : public host::Host {
     if (node->type == fakes::FakeFs::Type::kSymlink) {
       out["target"] = node->target;
     } else if (node->type == fakes::FakeFs::Type::kFile) {
-      auto it = contents_.find(path);
-      // The same file as made (not one made anew in its place by someone else).
-      out["content"] = it != contents_.end() && it->second.first == node->ino ? it->second.second
-                                                                              : std::string();
+      // By inode, as on a real filesystem: a file renamed keeps its content
+      // (a swap's rename), one made anew in its place has none. The fake
+      // filesystem never reuses an inode number.
+      auto it = contents_.find(node->ino);
+      out["content"] = it != contents_.end() ? it->second : std::string();
     } else if (node->type == fakes::FakeFs::Type::kSocket) {
       std::optional<SockAddr> addr = SockAddr::Unix(path);
       out["connectable"] = addr && k_.Listens(*addr);
@@ -187,7 +188,7 @@ class FakeHost final : public host::Host {
 
  private:
   FakeKernel& k_;
-  std::map<std::string, std::pair<uint64_t, std::string>> contents_;  // path -> (ino, content)
+  std::map<uint64_t, std::string> contents_;  // inode -> what `make` wrote
 };
 
 fakes::KernelConfig ConfigFor(const Environment& env) {

@@ -42,6 +42,7 @@
 #include "expectations.h"
 #include "interposed_target.h"
 #include "report.h"
+#include "report_formats.h"
 #include "runner.h"
 #include "spec_rules.h"
 #include "target.h"
@@ -336,7 +337,8 @@ int Run(const std::vector<Case>& all, RunArgs a) {
   Runner runner(*target, a.options);
   const auto start = std::chrono::steady_clock::now();
   const std::optional<std::string> not_ready = runner.Prepare();
-  if (not_ready) std::fprintf(stderr, "netconform: %s\n", not_ready->c_str());
+  // The reason can quote the adapter's hello: escaped like every text from it.
+  if (not_ready) std::fprintf(stderr, "netconform: %s\n", TerminalText(*not_ready).c_str());
   reporter->Begin(
       RunInfo{target->Describe(), impl_name, a.options.profile, runner.hello(), selected.size()});
 

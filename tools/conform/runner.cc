@@ -99,6 +99,23 @@ std::string StringField(const json& j, const char* key, const std::string& fallb
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
+}  // namespace
+
+long long ServeWaitMs(const json& timeout_ms) {
+  constexpr long long kMaxServeMs = 120000;  // docs/CONFORMANCE.md "Limits"
+  long long v = 0;
+  if (timeout_ms.is_number_unsigned()) {
+    v = timeout_ms.get<unsigned long long>() > static_cast<unsigned long long>(kMaxServeMs)
+            ? kMaxServeMs
+            : static_cast<long long>(timeout_ms.get<unsigned long long>());
+  } else if (timeout_ms.is_number_integer()) {
+    v = std::clamp(timeout_ms.get<long long>(), 0LL, kMaxServeMs);
+  }
+  return v + 5000;
+}
+
+namespace {
+
 std::string TmpBase() {
   const char* t = ::getenv("TMPDIR");
   // Unix socket paths hold 108 bytes: keep the base short.
@@ -603,7 +620,16 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   }
 
   std::string error;
-  const Environment env = *ParseEnvironment(c.env, &error);
+  // Parsed again with the dir itself for "${TMP}" in rule lines; LoadCatalog
+  // parsed it with a stand-in, so only a swap path outside the dir can fail.
+  std::optional<Environment> parsed_env = ParseEnvironment(c.env, &error, dir);
+  if (!parsed_env) {
+    std::filesystem::remove_all(dir, ec);
+    result.verdict = Verdict::kFailed;
+    result.reason = "env: " + error;
+    return result;
+  }
+  const Environment env = std::move(*parsed_env);
   // A private network namespace for this thread, for what the real kernel
   // must provide itself; the implementation is started inside it.
   std::optional<netns::Scope> ns;
@@ -696,7 +722,9 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
     Instrument* inst = ctx.session->instrument();
     if (step.contains("inject")) {
       std::optional<json> rules = Substitute(step["inject"], ctx.vars, &error);
-      std::optional<fakes::FaultPlan> faults = rules ? ParseFaults(*rules, &error) : std::nullopt;
+      // Substituted, and so checked again: a swap stays in the case's dir.
+      std::optional<fakes::FaultPlan> faults =
+          rules ? ParseFaults(*rules, &error, ctx.vars["TMP"].get<std::string>()) : std::nullopt;
       if (!faults) return fail(label, "inject: " + error);
       if (inst != nullptr) inst->SetFaults(std::move(*faults));
     }
@@ -706,8 +734,10 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
       timeout = std::chrono::milliseconds(step["timeout_ms"].get<long long>());
     } else if (arg->contains("timeout_ms") && (*arg)["timeout_ms"].is_number_integer()) {
       // A serve may rightly take its own timeout: wait that long and more.
-      timeout = std::max(timeout,
-                         std::chrono::milliseconds((*arg)["timeout_ms"].get<long long>() + 5000));
+      // The value may come from a variable, unchecked at load: saturated to
+      // the bound a written one has (a step's 120000 ms), so the sum cannot
+      // overflow and a huge value waits no longer than the case's deadline.
+      timeout = std::max(timeout, std::chrono::milliseconds(ServeWaitMs((*arg)["timeout_ms"])));
     }
     timeout = std::min(timeout, left);
     if (ctx.progress) ctx.progress(label, timeout);

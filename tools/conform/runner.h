@@ -86,6 +86,11 @@ bool Selected(const Case& c, const std::string& filter);
 // The step verbs; CheckStep() says what is wrong with a step, for LoadCatalog.
 std::optional<std::string> CheckStep(const nlohmann::json& step);
 
+// How long netconform waits for a request that carries its own "timeout_ms"
+// (a serve): that value, saturated to 0..120000 (it may come from a variable,
+// unchecked at load), plus 5000 ms. Anything not an integer counts as 0.
+long long ServeWaitMs(const nlohmann::json& timeout_ms);
+
 // Told, in a forked in-process case, of each request before it is sent: its
 // step label and timeout (the parent holds the deadline).
 using StepProgress = std::function<void(const std::string& label, std::chrono::milliseconds)>;
