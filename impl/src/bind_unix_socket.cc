@@ -367,6 +367,7 @@ Status BindPrivately(Ctx& c, int sock_fd, PrivateDir& priv, const UnixOptions& o
   }
   if (!b.ok()) return Error::Os(b.err, "bind", c.where);
   priv.set_holds_socket(true);
+  // UNIX-005: the file ends with exactly the requested mode.
   SysInt m = RetryEintr([&] { return c.sys.fchmodat(priv.fd(), kBoundName, o.mode, 0); });
   if (!m.ok()) return Error::Os(m.err, "chmod", c.where);
   SysInt l = RetryEintr([&] { return c.sys.listen(sock_fd, o.backlog); });

@@ -175,7 +175,14 @@ int Adapter() {
   char line[65536];
   while (std::fgets(line, sizeof line, stdin) != nullptr) {
     const std::string request = line;
+    // Protocol 2: the reply echoes the request's id (netconform sends it first
+    // among the keys it writes; this probe's requests carry no other "id").
     std::string reply = R"({"ok":true,"impl":"netfault_probe")";
+    if (const auto at = request.find("\"id\":"); at != std::string::npos) {
+      const auto digits = request.find_first_of("0123456789", at);
+      const auto end = request.find_first_not_of("0123456789", digits);
+      if (digits != std::string::npos) reply += ",\"id\":" + request.substr(digits, end - digits);
+    }
     if (request.find("scribble") != std::string::npos) Scribble(1);
     if (request.find("truncate") != std::string::npos) {
       reply += R"(,"truncate":")" + Truncate() + "\"";

@@ -412,7 +412,7 @@ std::vector<BadInput> MakeTable() {
       Scenario("bind/x.json", R"({"id": "bind/y", "rules": ["BIND-013"], "title": "t",
  "steps": [{"sleep_ms": 0}]})"));
   add("scenario file", "an id that is not `area/kebab-slug`", "",
-      "cases/bind/x.json:1: id must look like area/kebab-slug", -1,
+      "cases/bind/x.json:1: id \"Bind X\" has no <area>/: it must look like area/kebab-slug", -1,
       Scenario("bind/x.json", R"({"id": "Bind X", "rules": ["BIND-013"], "title": "t",
  "steps": [{"sleep_ms": 0}]})"));
   add("scenario file", "a rule docs/SPEC.md does not have", "",
