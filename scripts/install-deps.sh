@@ -7,7 +7,7 @@ packages=(
   make cmake ninja-build g++ clang libclang-rt-14-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
   librapidcheck-dev libbenchmark-dev
-  iproute2 procps python3 python3-tornado
+  iproute2 procps python3 python3-tornado perl
   libpng-dev chromium
 )
 
