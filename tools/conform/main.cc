@@ -364,6 +364,10 @@ int Run(const std::vector<Case>& all, RunArgs a) {
       cv.notify_all();
     }
   };
+  if (std::optional<std::string> error = runner.StartWorkers(a.jobs)) {
+    std::fprintf(stderr, "netconform: cannot start the case workers: %s\n", error->c_str());
+    return 2;
+  }
   std::vector<std::thread> threads;
   for (int t = 0; t < a.jobs; ++t) threads.emplace_back(worker);
   Summary s;

@@ -486,6 +486,21 @@ std::unique_ptr<Runner::Worker> Runner::TakeWorker(std::string* error) {
   return w;
 }
 
+std::optional<std::string> Runner::StartWorkers(int count) {
+  if (!target_.InProcess()) return std::nullopt;
+  // What a worker inherits must exist before it is forked.
+  if (!MakeTmpRoot()) return "cannot make a temp dir under " + TmpBase();
+  std::vector<std::unique_ptr<Worker>> made;
+  for (int i = 0; i < count; ++i) {
+    std::string error;
+    std::unique_ptr<Worker> w = TakeWorker(&error);
+    if (!w) return error;
+    made.push_back(std::move(w));
+  }
+  for (std::unique_ptr<Worker>& w : made) ReturnWorker(std::move(w));
+  return std::nullopt;
+}
+
 void Runner::DropWorker(std::unique_ptr<Worker> w) {
   {
     std::lock_guard<std::mutex> lock(workers_mu_);

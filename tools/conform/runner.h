@@ -114,6 +114,14 @@ class Runner {
   // implementation is killed at the deadline (FAILED "timeout after N ms").
   CaseResult Run(const Case& c);
 
+  // For an in-process target: forks `count` idle workers now. Call it before
+  // the threads that call Run() start: a fork while another thread is inside
+  // the allocator can leave the child's allocator locked (glibc's malloc
+  // guards against that; GCC 12's AddressSanitizer allocator does not), so
+  // the workers a run needs are made while the process is single-threaded.
+  // A worker killed at a timeout is replaced by a fork from Run(), later.
+  std::optional<std::string> StartWorkers(int count);
+
  private:
   using Clock = std::chrono::steady_clock;
   struct Context;
