@@ -276,10 +276,13 @@ class PrivateDir {
 
  private:
   void Remove() {
-    if (!fd_.valid() || keep_) return;
-    if (holds_socket_) {  // UNIX-011, UNIX-014
+    if (!fd_.valid()) return;
+    // UNIX-011, UNIX-014: our socket file goes even when the directory is
+    // kept for another process's entry (only that entry stays behind).
+    if (holds_socket_) {
       (void)RetryEintr([&] { return c_.sys.unlinkat(fd_.get(), kBoundName, 0); });
     }
+    if (keep_) return;
     fd_.reset();
     // By name: rmdir removes only an empty directory, so at worst an empty
     // one swapped in under this name by the attacker goes instead of ours.
