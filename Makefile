@@ -1,5 +1,6 @@
 # The two commands of the README, and a few more. PRESET picks the build:
-# default (g++), clang, asan (g++ with ASan+UBSan).
+# default (g++), clang, asan (g++ with ASan+UBSan), sanitize (clang with
+# ASan+UBSan and the fuzz targets), tsan.
 PRESET ?= default
 BUILD_DIR := $(if $(filter default,$(PRESET)),build,build-$(PRESET))
 JOBS ?= $(shell nproc)
@@ -20,11 +21,12 @@ build: deps configure
 	cmake --build --preset $(PRESET) -j $(JOBS)
 
 # The whole suite: labels unit, integration, conformance, property, fidelity,
-# sweep, fuzz-replay, report; with the default preset also the fuzz smoke
-# (each libFuzzer target ~10 s on the clang fuzz preset, when clang is there).
+# sweep, fuzz-replay, report; with PRESET=sanitize (clang, ASan, UBSan, the
+# fuzz targets in the same tree) also the fuzz smoke, each libFuzzer target
+# ~10 s. `.ci/run` is `make test` then `make test PRESET=sanitize`.
 test: build
 	ctest --preset $(PRESET)
-	$(if $(filter default,$(PRESET)),$(MAKE) fuzz-smoke)
+	$(if $(filter sanitize,$(PRESET)),$(MAKE) fuzz-smoke)
 
 # The conformance report for the reference implementation.
 conform: build
@@ -62,10 +64,10 @@ bench: deps configure
 report: deps configure
 	scripts/make-report.sh $(BUILD_DIR)
 
-# Fuzz smoke test (scripts/fuzz-smoke.sh): builds the fuzz preset and runs
-# every target FUZZ_SMOKE_SECONDS (default 10) on a scratch copy of its corpus,
-# two at a time; fails on a crash, leak or timeout. Without clang and
-# libFuzzer it prints SKIPPED and passes. Meant as a prerequisite of `test`.
+# Fuzz smoke test (scripts/fuzz-smoke.sh): builds the fuzz targets of the
+# sanitize preset and runs every target FUZZ_SMOKE_SECONDS (default 10) on a
+# scratch copy of its corpus, two at a time; fails on a crash, leak or timeout. Without clang and
+# libFuzzer it prints SKIPPED and passes. Part of `make test PRESET=sanitize`.
 FUZZ_SMOKE_SECONDS ?= 10
 .PHONY: fuzz-smoke
 fuzz-smoke: deps

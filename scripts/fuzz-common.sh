@@ -34,7 +34,7 @@ fuzz_flags() {
 }
 
 # Whether clang++ can build and link a libFuzzer target with the sanitizers
-# of the fuzz preset (clang and libclang-rt-14-dev installed).
+# of the sanitize preset (clang and libclang-rt-14-dev installed).
 fuzz_have_libfuzzer() {
   local dir ok=1
   command -v clang++ >/dev/null 2>&1 || return 1
@@ -46,10 +46,10 @@ fuzz_have_libfuzzer() {
   [ "$ok" = 1 ]
 }
 
-# Configures and builds the fuzz preset (build-fuzz: clang, libFuzzer, ASan,
-# UBSan): every target and the corpus recorder.
+# Configures the sanitize preset (build-sanitize: clang, libFuzzer coverage,
+# ASan, UBSan) and builds its fuzz targets and the corpus recorder.
 fuzz_build() {
-  nice -n "$FUZZ_NICE" cmake --preset fuzz >/dev/null
+  nice -n "$FUZZ_NICE" cmake --preset sanitize >/dev/null
   nice -n "$FUZZ_NICE" cmake --build --preset fuzz -j "$FUZZ_BUILD_JOBS" >/dev/null
 }
 

@@ -4,7 +4,7 @@
 # conformance cases) and merges them into fuzz/corpus/<target>/ with
 # libFuzzer's -merge=1: a seed is added only when it reaches coverage the
 # corpus does not, under the SHA-1 of its content as name (so nothing is added
-# twice). Needs the fuzz preset (clang with libFuzzer).
+# twice). Needs the sanitize preset (clang with libFuzzer).
 #
 #   scripts/fuzz-corpus.sh [TARGET...]
 set -euo pipefail
@@ -25,7 +25,7 @@ seeds=$(mktemp -d -t netutil-fuzz-seeds.XXXXXX)
 trap 'rm -rf "$seeds"' EXIT
 
 echo "fuzz-corpus: recording"
-nice -n "$FUZZ_NICE" build-fuzz/bin/netutil-fuzz-recorder "$seeds" fuzz tests/conformance/cases
+nice -n "$FUZZ_NICE" build-sanitize/bin/netutil-fuzz-recorder "$seeds" fuzz tests/conformance/cases
 
 printf '%-26s %8s %8s %8s\n' target recorded added corpus
 for t in "${targets[@]}"; do
@@ -34,7 +34,7 @@ for t in "${targets[@]}"; do
   before=$(find "fuzz/corpus/$t" -type f | wc -l)
   flags=()
   mapfile -t flags < <(fuzz_flags "$t")
-  if ! nice -n "$FUZZ_NICE" "build-fuzz/bin/$t" -merge=1 "${flags[@]}" "fuzz/corpus/$t" \
+  if ! nice -n "$FUZZ_NICE" "build-sanitize/bin/$t" -merge=1 "${flags[@]}" "fuzz/corpus/$t" \
       "$seeds/$t" >"$seeds/$t.merge.log" 2>&1; then
     echo "fuzz-corpus: merging into fuzz/corpus/$t failed:" >&2
     tail -20 "$seeds/$t.merge.log" >&2

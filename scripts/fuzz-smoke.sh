@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fuzz smoke test of `make test`: builds the fuzz preset and runs every
+# The fuzz smoke test of `make test PRESET=sanitize`: builds the fuzz targets and runs every
 # target for FUZZ_SMOKE_SECONDS (default 10) on a scratch copy of its corpus
 # and regressions, FUZZ_SMOKE_JOBS (default 2) targets at a time. Fails on any
 # crash, leak, timeout (10 s per input) or out-of-memory; the inputs and logs
@@ -37,7 +37,7 @@ smoke() {  # smoke TARGET: runs it; its exit status and log are left in $work
   fuzz_seed_copy "$t" "$work/$t.corpus"
   mkdir -p "$work/$t.artifacts"
   local rc=0
-  nice -n "$FUZZ_NICE" "build-fuzz/bin/$t" -max_total_time="$seconds" -print_final_stats=1 \
+  nice -n "$FUZZ_NICE" "build-sanitize/bin/$t" -max_total_time="$seconds" -print_final_stats=1 \
     -timeout=10 -rss_limit_mb=2048 "${flags[@]}" -artifact_prefix="$work/$t.artifacts/" \
     "$work/$t.corpus" >"$work/$t.log" 2>&1 || rc=$?
   echo "$rc" >"$work/$t.rc"
@@ -74,7 +74,7 @@ echo "fuzz-smoke: build $((built - start)) s, fuzzing $((end - built)) s" \
 if [ "$failed" = 0 ]; then
   rm -rf "$work"
 else
-  echo "fuzz-smoke: FAILED; reproduce with build-fuzz/bin/<target> <input>," \
+  echo "fuzz-smoke: FAILED; reproduce with build-sanitize/bin/<target> <input>," \
     "keep the input as fuzz/regressions/<target>/ once fixed"
 fi
 exit $failed

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the fuzz preset and runs every target for a short budget on a scratch
+# Builds the fuzz targets (sanitize preset) and runs every target for a short budget on a scratch
 # copy of its corpus; prints exec/s (and its ratio to the empty target run in
 # this same invocation), coverage edges, corpus size and crashes per target.
 # Each target runs with the flags of its fuzz/<target>.options (max_len,
@@ -27,7 +27,7 @@ run() {  # run TARGET CORPUS_DIR -> prints "execs_per_sec edges corpus crashes"
   mkdir -p "$art"
   local flags=()
   mapfile -t flags < <(fuzz_flags "$t")
-  nice -n "$FUZZ_NICE" "build-fuzz/bin/$t" -max_total_time="$seconds" -print_final_stats=1 \
+  nice -n "$FUZZ_NICE" "build-sanitize/bin/$t" -max_total_time="$seconds" -print_final_stats=1 \
     -timeout=10 "${flags[@]}" -artifact_prefix="$art" "$corpus" >"$log" 2>&1 || true
   local eps edges files crashes
   eps=$(fuzz_log_stats "$log" | sed -n 's/^eps //p')

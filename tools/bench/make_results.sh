@@ -134,7 +134,7 @@ fi
 # Fuzz speed: scripts/fuzz.sh's own table (exec/s as a ratio to the empty
 # target of the same invocation).
 fuzz_md() {
-  echo "\`scripts/fuzz.sh $fuzz_seconds\` (clang, libFuzzer + ASan + UBSan, preset \`fuzz\`):"
+  echo "\`scripts/fuzz.sh $fuzz_seconds\` (clang, libFuzzer + ASan + UBSan, preset \`sanitize\`):"
   echo "exec/s per target and its ratio to \`empty_fuzzer\` run in the same invocation."
   echo
   echo '```'
