@@ -60,7 +60,7 @@ struct AcceptHandle::State : std::enable_shared_from_this<AcceptHandle::State> {
   IoLoop* loop = nullptr;
   Sys* sys = nullptr;
   int fd = -1;
-  std::string where;
+  SockAddr addr;  // the listener's, for error texts (formatted only then)
   AcceptCallback callback;
   AcceptErrorCallback on_error;
   AcceptOptions options;
@@ -109,7 +109,7 @@ struct AcceptHandle::State : std::enable_shared_from_this<AcceptHandle::State> {
           BackOff(c.err);
           return;
         case AcceptErrorClass::kFatal:  // ACCEPT-014
-          Report(Error::Os(c.err, "accept4", where));
+          Report(Error::Os(c.err, "accept4", addr.ToString()));
           Remove();
           return;
       }
@@ -122,8 +122,8 @@ struct AcceptHandle::State : std::enable_shared_from_this<AcceptHandle::State> {
     paused = true;
     ++stats.backoffs;
     Status s = loop->UpdateHandler(fd, 0);
-    Report(Error::Os(err, "accept4", where));  // ACCEPT-012: once per back-off
-    if (!s.ok()) {  // cannot pause: stop rather than spin
+    Report(Error::Os(err, "accept4", addr.ToString()));  // ACCEPT-012: once per back-off
+    if (!s.ok()) {                                       // cannot pause: stop rather than spin
       Report(s.error());
       Remove();
       return;
@@ -178,8 +178,8 @@ Result<AcceptHandle> add_accept_handler(IoLoop& loop, Sys& sys, const Listener& 
     return Error::Argument("batch", "batch " + std::to_string(options.batch) + " is below 1");
   }
   if (options.backoff.count() < 0) {
-    return Error::Argument("backoff", "backoff " + std::to_string(options.backoff.count()) +
-                                          " ms is negative");
+    return Error::Argument(
+        "backoff", "backoff " + std::to_string(options.backoff.count()) + " ms is negative");
   }
   if (listener.fd.get() < 0) {
     return Error::Argument("listener", "listener has no open fd");
@@ -190,14 +190,14 @@ Result<AcceptHandle> add_accept_handler(IoLoop& loop, Sys& sys, const Listener& 
   state->loop = &loop;
   state->sys = &sys;
   state->fd = listener.fd.get();
-  state->where = listener.addr.ToString();
+  state->addr = listener.addr;
   state->callback = std::move(callback);
   state->on_error = std::move(on_error);
   state->options = options;
 
   // ACCEPT-001
-  Status s = loop.AddHandler(state->fd, IoLoop::kRead,
-                             [state](int, uint32_t) { state->OnReadable(); });
+  Status s =
+      loop.AddHandler(state->fd, IoLoop::kRead, [state](int, uint32_t) { state->OnReadable(); });
   if (!s.ok()) return s.error();
   return AcceptHandle(std::move(state));
 }

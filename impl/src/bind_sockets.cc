@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <string>
+#include <utility>
 
 #include "retry.h"
 
@@ -36,8 +37,8 @@ std::optional<Error> CheckArguments(const BindOptions& o) {
     }
   }
   if (o.family != AF_UNSPEC && o.family != AF_INET && o.family != AF_INET6) {
-    return Error::Argument("family", "family " + std::to_string(o.family) +
-                                         " is not AF_UNSPEC, AF_INET or AF_INET6");
+    return Error::Argument(
+        "family", "family " + std::to_string(o.family) + " is not AF_UNSPEC, AF_INET or AF_INET6");
   }
   if (o.backlog < 0) {
     return Error::Argument("backlog", "backlog " + std::to_string(o.backlog) + " is negative");
@@ -60,22 +61,33 @@ int FamilyRank(int family) {
   }
 }
 
+bool SameEntry(const AddrInfo& a, const AddrInfo& b) {
+  return a.family == b.family && a.socktype == b.socktype && a.protocol == b.protocol &&
+         a.addr == b.addr;
+}
+
+bool ByFamilyRank(const AddrInfo& a, const AddrInfo& b) {
+  return FamilyRank(a.family) < FamilyRank(b.family);
+}
+
 // BIND-006: drop repeated addresses (keeping the first), then IPv4 before IPv6,
 // stable within a family. Unlike Tornado's set(), the resolver's order within a
-// family is kept, so the result does not depend on hashing.
-std::vector<AddrInfo> DedupAndOrder(std::vector<AddrInfo> in) {
-  std::vector<AddrInfo> out;
-  for (auto& ai : in) {
-    bool seen = std::any_of(out.begin(), out.end(), [&](const AddrInfo& o) {
-      return o.family == ai.family && o.socktype == ai.socktype && o.protocol == ai.protocol &&
-             o.addr == ai.addr;
-    });
-    if (!seen) out.push_back(std::move(ai));
+// family is kept, so the result does not depend on hashing. In place: each
+// entry is compared with the kept ones where they lie, and the sort (which
+// takes a buffer) runs only when the order is not already right.
+void DedupAndOrder(std::vector<AddrInfo>& addrs) {
+  auto kept = addrs.begin();
+  for (auto it = addrs.begin(); it != addrs.end(); ++it) {
+    const bool seen =
+        std::any_of(addrs.begin(), kept, [&](const AddrInfo& k) { return SameEntry(k, *it); });
+    if (seen) continue;
+    if (kept != it) *kept = std::move(*it);
+    ++kept;
   }
-  std::stable_sort(out.begin(), out.end(), [](const AddrInfo& a, const AddrInfo& b) {
-    return FamilyRank(a.family) < FamilyRank(b.family);
-  });
-  return out;
+  addrs.erase(kept, addrs.end());
+  if (!std::is_sorted(addrs.begin(), addrs.end(), ByFamilyRank)) {
+    std::stable_sort(addrs.begin(), addrs.end(), ByFamilyRank);
+  }
 }
 
 // What one pass over the addresses ended with.
@@ -83,13 +95,14 @@ enum class Pass { kDone, kError, kRestart };
 
 class Binder {
  public:
-  Binder(Sys& sys, const BindOptions& o) : sys_(sys), o_(o) {
-    if (o.address && !o.address->empty()) host_ = o.address;  // BIND-002
-  }
+  // BIND-002: nullopt or "" = all interfaces. The caller's string is used in
+  // place, not copied.
+  Binder(Sys& sys, const BindOptions& o)
+      : sys_(sys), o_(o), host_(o.address && !o.address->empty() ? o.address : kAnyHost) {}
 
   Result<std::vector<Listener>> Run() {
     int family = o_.family;
-    if (!o_.platform.has_ipv6 && family == AF_UNSPEC) family = AF_INET;  // BIND-003
+    if (!o_.platform.has_ipv6 && family == AF_UNSPEC) family = AF_INET;          // BIND-003
     AddrInfoHints hints{family, SOCK_STREAM, 0, o_.flags.value_or(AI_PASSIVE)};  // BIND-004
     // BIND-005
     GaiResult gai = sys_.getaddrinfo(host_, std::to_string(o_.port), hints);
@@ -97,13 +110,15 @@ class Binder {
       return Error::Resolve(gai.gai_err, gai.sys_err,
                             host_.value_or("*") + ":" + std::to_string(o_.port));
     }
-    addrs_ = DedupAndOrder(std::move(gai.addrs));
+    addrs_ = std::move(gai.addrs);
+    DedupAndOrder(addrs_);
 
     // BIND-023: each restart keeps the socket holding the port that failed,
     // until we return, so the kernel cannot pick that port again.
     std::vector<Fd> held;
     for (int restarts = 0;; ++restarts) {
       std::vector<Listener> out;
+      out.reserve(addrs_.size());
       Pass p = BindAll(out, /*may_restart=*/restarts < o_.port_retries);
       if (p == Pass::kDone) return out;
       if (p == Pass::kError) {
@@ -112,7 +127,7 @@ class Binder {
           error_->message += "; port 0: no port was free on every address after " +
                              std::to_string(restarts) + " new ports";
         }
-        return *error_;
+        return std::move(*error_);
       }
       held.push_back(std::move(out.front().fd));
     }  // `out` closes every other socket of the failed pass (BIND-018)
@@ -127,14 +142,15 @@ class Binder {
           ai.family == AF_INET6 && ai.addr.scope_id() != 0) {
         continue;
       }
-      const std::string where = ai.addr.ToString();
+      // The address in error texts is formatted only when a step fails.
+      const SockAddr& where = ai.addr;
       // BIND-008, BIND-009, BIND-014, BIND-028: close-on-exec and non-blocking atomically.
       SysInt s = RetryEintr([&] {
         return sys_.socket(ai.family, ai.socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai.protocol);
       });
       if (!s.ok()) {
         if (s.err == EAFNOSUPPORT) continue;
-        return Fail(Error::Os(s.err, "socket", where));
+        return Fail(s.err, "socket", where);
       }
       Fd fd(sys_, s.value);
 
@@ -153,9 +169,10 @@ class Binder {
       }
 
       // BIND-013: a later address of a port-0 request takes the first bound port.
-      SockAddr target = ai.addr;
       const bool inherited = ai.addr.port() == 0 && bound_port.has_value();
-      if (inherited) target = target.WithPort(*bound_port);
+      SockAddr with_port;
+      if (inherited) with_port = ai.addr.WithPort(*bound_port);
+      const SockAddr& target = inherited ? with_port : ai.addr;
 
       SysInt b = RetryEintr([&] { return sys_.bind(fd.get(), target); });
       if (!b.ok()) {
@@ -163,36 +180,38 @@ class Binder {
         if (b.err == EADDRNOTAVAIL && host_ == "localhost" && ai.family == AF_INET6) continue;
         // BIND-023
         if (b.err == EADDRINUSE && inherited && may_restart) return Pass::kRestart;
-        return Fail(Error::Os(b.err, "bind", target.ToString()));
+        return Fail(b.err, "bind", target);
       }
 
       SysResult<SockAddr> name = RetryEintr([&] { return sys_.getsockname(fd.get()); });
-      if (!name.ok()) return Fail(Error::Os(name.err, "getsockname", target.ToString()));
+      if (!name.ok()) return Fail(name.err, "getsockname", target);
       bound_port = name.value.port();
 
       // BIND-016
       SysInt l = RetryEintr([&] { return sys_.listen(fd.get(), o_.backlog); });
-      if (!l.ok()) return Fail(Error::Os(l.err, "listen", name.value.ToString()));
-      out.push_back(Listener{std::move(fd), name.value});  // BIND-027
+      if (!l.ok()) return Fail(l.err, "listen", name.value);
+      out.push_back(Listener{std::move(fd), std::move(name.value)});  // BIND-027
     }
     return Pass::kDone;  // possibly empty (BIND-017)
   }
 
-  bool SetOption(const Fd& fd, int level, int name, const char* step, const std::string& where) {
+  bool SetOption(const Fd& fd, int level, int name, const char* step, const SockAddr& where) {
     SysInt r = RetryEintr([&] { return sys_.setsockopt(fd.get(), level, name, 1); });
     if (r.ok()) return true;
-    Fail(Error::Os(r.err, step, where));
+    Fail(r.err, step, where);
     return false;
   }
 
-  Pass Fail(Error e) {
-    error_ = std::move(e);
+  // BIND-025: the failed step, the address it was applied to, the errno.
+  Pass Fail(int err, const char* step, const SockAddr& where) {
+    error_ = Error::Os(err, step, where.ToString());
     return Pass::kError;
   }
 
   Sys& sys_;
   const BindOptions& o_;
-  std::optional<std::string> host_;
+  static inline const std::optional<std::string> kAnyHost;  // every interface
+  const std::optional<std::string>& host_;
   std::vector<AddrInfo> addrs_;
   std::optional<Error> error_;
 };
@@ -200,7 +219,7 @@ class Binder {
 }  // namespace
 
 Result<std::vector<Listener>> bind_sockets(Sys& sys, const BindOptions& options) {
-  if (auto e = CheckArguments(options)) return *e;
+  if (auto e = CheckArguments(options)) return std::move(*e);
   return Binder(sys, options).Run();
 }
 

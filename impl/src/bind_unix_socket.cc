@@ -25,8 +25,10 @@
 #include <sys/un.h>
 
 #include <cerrno>
-#include <deque>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "retry.h"
 
@@ -57,7 +59,7 @@ std::optional<Error> CheckArguments(const UnixOptions& o) {
                                        std::to_string(sizeof(sockaddr_un::sun_path)));
   }
   if (o.path[0] != '\0') {  // the socket file's name: what the path ends with
-    const std::string name = o.path.substr(o.path.rfind('/') + 1);
+    const std::string_view name = std::string_view(o.path).substr(o.path.rfind('/') + 1);
     if (name.empty() || name == "." || name == "..") {
       return Error::Argument("path", o.path + " names a directory, not a socket file");
     }
@@ -77,7 +79,12 @@ Error WithMessage(Error e, std::string message) {
 }
 
 std::string ProcPath(int dirfd, const std::string& name) {
-  return "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
+  constexpr std::string_view kPrefix = "/proc/self/fd/";
+  const std::string fd = std::to_string(dirfd);
+  std::string path;
+  path.reserve(kPrefix.size() + fd.size() + 1 + name.size());
+  path.append(kPrefix).append(fd).append(1, '/').append(name);
+  return path;
 }
 
 // The path split into its directory and its last component.
@@ -92,24 +99,33 @@ SplitPath Split(const std::string& path) {
   return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
 }
 
-std::deque<std::string> Components(const std::string& path) {
-  std::deque<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i && path.compare(i, j - i, ".") != 0) out.push_back(path.substr(i, j - i));
-    i = j + 1;
+// The components still to open, the next one last (a stack: a symlink's
+// target goes on top without moving the rest).
+using ComponentStack = std::vector<std::string>;
+
+// Pushes the components of `path` (empty ones and "." dropped) so that its
+// first component is on top.
+void PushComponents(std::string_view path, ComponentStack& stack) {
+  size_t end = path.size();
+  while (end > 0) {
+    const size_t slash = path.rfind('/', end - 1);
+    const size_t begin = slash == std::string_view::npos ? 0 : slash + 1;
+    const std::string_view comp = path.substr(begin, end - begin);
+    if (!comp.empty() && comp != ".") stack.emplace_back(comp);
+    if (slash == std::string_view::npos) break;
+    end = slash;
   }
-  return out;
 }
 
-// The state every step needs: the seam, the caller's path for errors, and
+// The state every step needs: the seam, the caller's address for errors, and
 // the uid files this process creates get (the socket inode's owner).
 struct Ctx {
   Sys& sys;
-  const std::string& where;
+  const SockAddr& addr;
   uint32_t self_uid = 0;
+
+  // "unix:/run/x.sock": formatted only for an error text.
+  std::string where() const { return addr.ToString(); }
 };
 
 // UNIX-017: a symlink in a parent is followed only when the directory that
@@ -120,7 +136,7 @@ Result<bool> TrustedSymlink(Ctx& c, int holder_fd, const std::string& component,
                             const FileStat& link) {
   SysResult<FileStat> holder =
       RetryEintr([&] { return c.sys.fstatat(holder_fd, "", AT_EMPTY_PATH); });
-  if (!holder.ok()) return Error::Os(holder.err, "fstatat", c.where);
+  if (!holder.ok()) return Error::Os(holder.err, "fstatat", c.where());
   auto trusted_owner = [&](uint32_t uid) { return uid == 0 || uid == c.self_uid; };
   return trusted_owner(holder.value.uid) && trusted_owner(link.uid) &&
          (holder.value.mode & (S_IWGRP | S_IWOTH)) == 0 && !component.empty();
@@ -133,40 +149,41 @@ Result<Fd> OpenParent(Ctx& c, const std::string& dir) {
   const bool absolute = !dir.empty() && dir[0] == '/';
   SysInt start =
       RetryEintr([&] { return c.sys.openat(AT_FDCWD, absolute ? "/" : ".", kDirOpen, 0); });
-  if (!start.ok()) return Error::Os(start.err, "openat", c.where);
+  if (!start.ok()) return Error::Os(start.err, "openat", c.where());
   Fd cur(c.sys, start.value);
-  std::deque<std::string> todo = Components(dir);
+  ComponentStack todo;
+  todo.reserve(8);  // a typical parent's depth: one allocation
+  PushComponents(dir, todo);
   int links = 0;
   while (!todo.empty()) {
-    const std::string comp = todo.front();
-    todo.pop_front();
+    const std::string comp = std::move(todo.back());
+    todo.pop_back();
     SysInt next = RetryEintr([&] { return c.sys.openat(cur.get(), comp, kDirOpen, 0); });
     if (next.ok()) {
       cur = Fd(c.sys, next.value);
       continue;
     }
-    if (next.err != ENOTDIR && next.err != ELOOP) return Error::Os(next.err, "openat", c.where);
+    if (next.err != ENOTDIR && next.err != ELOOP) return Error::Os(next.err, "openat", c.where());
     // ENOTDIR: not a directory, or a symlink O_NOFOLLOW refused to follow.
     SysResult<FileStat> st =
         RetryEintr([&] { return c.sys.fstatat(cur.get(), comp, AT_SYMLINK_NOFOLLOW); });
-    if (!st.ok()) return Error::Os(st.err, "fstatat", c.where);
-    if ((st.value.mode & S_IFMT) != S_IFLNK) return Error::Os(ENOTDIR, "openat", c.where);
+    if (!st.ok()) return Error::Os(st.err, "fstatat", c.where());
+    if ((st.value.mode & S_IFMT) != S_IFLNK) return Error::Os(ENOTDIR, "openat", c.where());
     Result<bool> trusted = TrustedSymlink(c, cur.get(), comp, st.value);
     if (!trusted.ok()) return trusted.error();
     if (!trusted.value()) {
-      return WithMessage(Error::Os(ELOOP, "openat", c.where),
-                         c.where + ": the directory component '" + comp +
+      return WithMessage(Error::Os(ELOOP, "openat", c.where()),
+                         c.where() + ": the directory component '" + comp +
                              "' is a symbolic link in a directory other users can write; it is "
                              "not followed");
     }
-    if (++links > kMaxSymlinks) return Error::Os(ELOOP, "openat", c.where);
+    if (++links > kMaxSymlinks) return Error::Os(ELOOP, "openat", c.where());
     SysResult<std::string> target = RetryEintr([&] { return c.sys.readlinkat(cur.get(), comp); });
-    if (!target.ok()) return Error::Os(target.err, "readlinkat", c.where);
-    std::deque<std::string> head = Components(target.value);
-    todo.insert(todo.begin(), head.begin(), head.end());
+    if (!target.ok()) return Error::Os(target.err, "readlinkat", c.where());
+    PushComponents(target.value, todo);
     if (!target.value.empty() && target.value[0] == '/') {  // an absolute target: from "/"
       SysInt root = RetryEintr([&] { return c.sys.openat(AT_FDCWD, "/", kDirOpen, 0); });
-      if (!root.ok()) return Error::Os(root.err, "openat", c.where);
+      if (!root.ok()) return Error::Os(root.err, "openat", c.where());
       cur = Fd(c.sys, root.value);
     }
   }
@@ -176,7 +193,7 @@ Result<Fd> OpenParent(Ctx& c, const std::string& dir) {
 // UNIX-008: does a process still listen at `addr`? A refused (or vanished)
 // connection means the file is stale; a connection, or a full backlog, means
 // it is alive. Any other answer is an error: we cannot tell, so we touch nothing.
-Result<bool> IsLive(Sys& sys, const SockAddr& addr, const std::string& where) {
+Result<bool> IsLive(Sys& sys, const SockAddr& addr, const SockAddr& where) {
   SysInt c = RetryEintr([&]() -> SysInt {
     SysInt s = RetryEintr([&] { return sys.socket(AF_UNIX, kUnixStream, 0); });
     if (!s.ok()) return {-1, s.err == EINTR ? EIO : s.err};  // socket() errors end the retry
@@ -185,7 +202,7 @@ Result<bool> IsLive(Sys& sys, const SockAddr& addr, const std::string& where) {
   });
   if (c.ok() || c.err == EAGAIN) return true;
   if (c.err == ECONNREFUSED || c.err == ENOENT) return false;
-  return Error::Os(c.err, "connect probe", where);
+  return Error::Os(c.err, "connect probe", where.ToString());
 }
 
 // What is at the name now. nullopt: nothing; a value: a stale socket (its
@@ -202,12 +219,12 @@ Result<std::optional<Stale>> Inspect(Ctx& c, int parent_fd, const std::string& n
       RetryEintr([&] { return c.sys.fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW); });
   if (!st.ok()) {
     if (st.err == ENOENT) return std::optional<Stale>();
-    return Error::Os(st.err, "fstatat", c.where);
+    return Error::Os(st.err, "fstatat", c.where());
   }
   const uint32_t type = st.value.mode & S_IFMT;
   if (type == S_IFLNK) {
     return WithMessage(
-        Error::Os(ELOOP, "fstatat", c.where),
+        Error::Os(ELOOP, "fstatat", c.where()),
         path + " is a symbolic link; bind_unix_socket neither follows nor removes it");
   }
   if (type != S_IFSOCK) {  // UNIX-004
@@ -218,13 +235,24 @@ Result<std::optional<Stale>> Inspect(Ctx& c, int parent_fd, const std::string& n
   // form is probed by the caller's path: the probe only decides whether to
   // try the removal, which UNIX-019 checks by identity.
   std::optional<SockAddr> via_fd = SockAddr::Unix(ProcPath(parent_fd, name));
-  Result<bool> live = IsLive(c.sys, via_fd ? *via_fd : *SockAddr::Unix(path), c.where);
+  Result<bool> live = IsLive(c.sys, via_fd ? *via_fd : *SockAddr::Unix(path), c.addr);
   if (!live.ok()) return live.error();
   if (live.value()) {  // UNIX-008
-    return WithMessage(Error::Os(EADDRINUSE, "connect probe", c.where),
+    return WithMessage(Error::Os(EADDRINUSE, "connect probe", c.where()),
                        path + ": another process listens on this socket; it is left in place");
   }
   return std::optional<Stale>(Stale{st.value.dev, st.value.ino});
+}
+
+// ".<name, at most 32 bytes>.netutil-<n>": the private directory's name.
+std::string PrivateName(const std::string& name, long long n) {
+  constexpr std::string_view kTag = ".netutil-";
+  const std::string_view head = std::string_view(name).substr(0, 32);
+  const std::string number = std::to_string(n);
+  std::string out;
+  out.reserve(1 + head.size() + kTag.size() + number.size());
+  out.append(1, '.').append(head).append(kTag).append(number);
+  return out;
 }
 
 // The private directory (UNIX-018): made in the parent, opened without
@@ -242,29 +270,29 @@ class PrivateDir {
       // Unique enough: a taken name is EEXIST and the next one is tried; a
       // directory someone else made under it fails the ownership check.
       const auto now = c_.sys.monotonic_now().count();
-      std::string candidate = "." + name.substr(0, 32) + ".netutil-" + std::to_string(now + i);
+      std::string candidate = PrivateName(name, now + i);
       SysInt m = RetryEintr([&] { return c_.sys.mkdirat(parent_fd_, candidate, 0700); });
       if (!m.ok() && m.err == EEXIST) continue;
-      if (!m.ok()) return Error::Os(m.err, "mkdirat", c_.where);
-      name_ = candidate;
+      if (!m.ok()) return Error::Os(m.err, "mkdirat", c_.where());
+      name_ = std::move(candidate);
       SysInt o = RetryEintr([&] { return c_.sys.openat(parent_fd_, name_, kDirOpen, 0); });
-      if (!o.ok()) return Error::Os(o.err, "openat", c_.where);
+      if (!o.ok()) return Error::Os(o.err, "openat", c_.where());
       fd_ = Fd(c_.sys, o.value);
       SysResult<FileStat> st =
           RetryEintr([&] { return c_.sys.fstatat(fd_.get(), "", AT_EMPTY_PATH); });
-      if (!st.ok()) return Error::Os(st.err, "fstatat", c_.where);
+      if (!st.ok()) return Error::Os(st.err, "fstatat", c_.where());
       if ((st.value.mode & S_IFMT) != S_IFDIR || st.value.uid != c_.self_uid ||
           (st.value.mode & 077) != 0) {
         fd_.reset();  // not ours: neither used nor removed
-        name_.clear();
-        return WithMessage(
-            Error::Os(EEXIST, "mkdirat", c_.where),
-            c_.where + ": the private directory " + candidate + " was replaced by another process");
+        const std::string replaced = std::exchange(name_, std::string());
+        return WithMessage(Error::Os(EEXIST, "mkdirat", c_.where()),
+                           c_.where() + ": the private directory " + replaced +
+                               " was replaced by another process");
       }
       return OkStatus();
     }
-    return WithMessage(Error::Os(EEXIST, "mkdirat", c_.where),
-                       c_.where + ": no free name for the private directory");
+    return WithMessage(Error::Os(EEXIST, "mkdirat", c_.where()),
+                       c_.where() + ": no free name for the private directory");
   }
 
   int fd() const { return fd_.get(); }
@@ -300,9 +328,9 @@ class PrivateDir {
 // UNIX-021: renameat2 absent (ENOSYS) or RENAME_NOREPLACE unsupported
 // (EINVAL) named as such; never a fallback to a rename that replaces.
 Error PlaceError(Ctx& c, int err) {
-  Error e = Error::Os(err, "renameat2", c.where);
+  Error e = Error::Os(err, "renameat2", c.where());
   if (err == ENOSYS || err == EINVAL) {
-    e.message = c.where +
+    e.message = c.where() +
                 ": renameat2(RENAME_NOREPLACE) is not available here; bind_unix_socket does not "
                 "fall back to a rename that could replace another process's file";
   }
@@ -324,32 +352,31 @@ Status RemoveStale(Ctx& c, int parent_fd, PrivateDir& priv, const std::string& n
                     st.value.ino == seen.ino;
   if (same) {
     SysInt u = RetryEintr([&] { return c.sys.unlinkat(priv.fd(), kAsideName, 0); });
-    if (!u.ok()) return Error::Os(u.err, "unlinkat", c.where);
+    if (!u.ok()) return Error::Os(u.err, "unlinkat", c.where());
     return OkStatus();
   }
   SysInt back = RetryEintr(
       [&] { return c.sys.renameat2(priv.fd(), kAsideName, parent_fd, name, RENAME_NOREPLACE); });
   if (!back.ok()) {
     priv.Keep();
-    return WithMessage(Error::Os(back.err, "renameat2", c.where),
+    return WithMessage(Error::Os(back.err, "renameat2", c.where()),
                        path +
                            " was replaced by another entry while the stale socket was being "
                            "removed; that entry could not be put back and is kept in the "
                            "private directory next to it");
   }
-  return WithMessage(Error::Os(EADDRINUSE, "renameat2", c.where),
+  return WithMessage(Error::Os(EADDRINUSE, "renameat2", c.where()),
                      path +
                          " was replaced by another entry while the stale socket was being "
                          "removed; it was put back untouched");
 }
 
-Result<Listener> BindAbstract(Sys& sys, Fd fd, const SockAddr& addr, const UnixOptions& o,
-                              const std::string& where) {
+Result<Listener> BindAbstract(Sys& sys, Fd fd, const SockAddr& addr, const UnixOptions& o) {
   // UNIX-007: no file, so nothing to check, remove or chmod.
   SysInt b = RetryEintr([&] { return sys.bind(fd.get(), addr); });
-  if (!b.ok()) return Error::Os(b.err, "bind", where);
+  if (!b.ok()) return Error::Os(b.err, "bind", addr.ToString());
   SysInt l = RetryEintr([&] { return sys.listen(fd.get(), o.backlog); });
-  if (!l.ok()) return Error::Os(l.err, "listen", where);
+  if (!l.ok()) return Error::Os(l.err, "listen", addr.ToString());
   return Listener{std::move(fd), addr};
 }
 
@@ -363,18 +390,18 @@ Status BindPrivately(Ctx& c, int sock_fd, PrivateDir& priv, const UnixOptions& o
   SysInt b = RetryEintr([&] { return c.sys.bind(sock_fd, *inside); });
   c.sys.umask(old_mask);
   if (!b.ok() && b.err == ENOENT) {  // UNIX-021
-    return WithMessage(Error::Os(b.err, "bind", c.where),
-                       c.where + ": bind through " + inside->unix_path() +
+    return WithMessage(Error::Os(b.err, "bind", c.where()),
+                       c.where() + ": bind through " + inside->unix_path() +
                            " found nothing: /proc is not mounted, or another process removed "
                            "the private directory; nothing was bound");
   }
-  if (!b.ok()) return Error::Os(b.err, "bind", c.where);
+  if (!b.ok()) return Error::Os(b.err, "bind", c.where());
   priv.set_holds_socket(true);
   // UNIX-005: the file ends with exactly the requested mode.
   SysInt m = RetryEintr([&] { return c.sys.fchmodat(priv.fd(), kBoundName, o.mode, 0); });
-  if (!m.ok()) return Error::Os(m.err, "chmod", c.where);
+  if (!m.ok()) return Error::Os(m.err, "chmod", c.where());
   SysInt l = RetryEintr([&] { return c.sys.listen(sock_fd, o.backlog); });
-  if (!l.ok()) return Error::Os(l.err, "listen", c.where);
+  if (!l.ok()) return Error::Os(l.err, "listen", c.where());
   return OkStatus();
 }
 
@@ -390,27 +417,29 @@ SysInt Place(Ctx& c, PrivateDir& priv, int parent_fd, const std::string& name) {
 }  // namespace
 
 Result<Listener> bind_unix_socket(Sys& sys, const UnixOptions& o) {
-  if (auto e = CheckArguments(o)) return *e;
+  if (auto e = CheckArguments(o)) return std::move(*e);
   const SockAddr addr = *SockAddr::Unix(o.path);
-  const std::string where = addr.ToString();
+  // Error texts name addr.ToString(); it is formatted only when one is returned.
 
   // UNIX-001
   SysInt s = RetryEintr([&] { return sys.socket(AF_UNIX, kUnixStream, 0); });
-  if (!s.ok()) return Error::Os(s.err, "socket", where);
+  if (!s.ok()) return Error::Os(s.err, "socket", addr.ToString());
   Fd fd(sys, s.value);  // closes on every early return (UNIX-011)
 
   // UNIX-002
   SysInt r = RetryEintr([&] { return sys.setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1); });
-  if (!r.ok() && r.err != ENOPROTOOPT) return Error::Os(r.err, "setsockopt(SO_REUSEADDR)", where);
+  if (!r.ok() && r.err != ENOPROTOOPT) {
+    return Error::Os(r.err, "setsockopt(SO_REUSEADDR)", addr.ToString());
+  }
 
-  if (o.path[0] == '\0') return BindAbstract(sys, std::move(fd), addr, o, where);
+  if (o.path[0] == '\0') return BindAbstract(sys, std::move(fd), addr, o);
 
   const SplitPath split = Split(o.path);  // the name is checked (UNIX-012)
-  Ctx c{sys, where};
+  Ctx c{sys, addr};
   // The owner of the socket inode is the owner every file this process
   // creates gets: the private directory must have it too (UNIX-018).
   SysResult<FileStat> me = RetryEintr([&] { return sys.fstatat(fd.get(), "", AT_EMPTY_PATH); });
-  if (!me.ok()) return Error::Os(me.err, "fstatat", where);
+  if (!me.ok()) return Error::Os(me.err, "fstatat", addr.ToString());
   c.self_uid = me.value.uid;
 
   Result<Fd> parent = OpenParent(c, split.dir);  // UNIX-017
@@ -439,7 +468,7 @@ Result<Listener> bind_unix_socket(Sys& sys, const UnixOptions& o) {
     }
     if (placed.err != EEXIST) return PlaceError(c, placed.err);
     if (round + 1 == kMaxPlaceRounds) {
-      return WithMessage(Error::Os(EADDRINUSE, "renameat2", where),
+      return WithMessage(Error::Os(EADDRINUSE, "renameat2", addr.ToString()),
                          o.path + " was taken again each time it was freed; giving up");
     }
     seen = Inspect(c, parent_fd, split.name, o.path);  // what took the name meanwhile

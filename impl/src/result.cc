@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "netutil/errno_name.h"
 
@@ -16,8 +17,15 @@ Error Error::Os(int err, std::string step, std::string address) {
   e.code = err;
   e.step = std::move(step);
   e.address = std::move(address);
-  e.message = e.step + (e.address.empty() ? "" : " " + e.address) + ": " + ErrnoName(err) +
-              " (" + std::strerror(err) + ")";
+  // Appended into one buffer: a failing call under a fuzzer or a fault plan
+  // builds this on every run.
+  const std::string_view name = ErrnoName(err);
+  const std::string_view text = std::strerror(err);
+  std::string& m = e.message;
+  m.reserve(e.step.size() + 1 + e.address.size() + 2 + name.size() + 2 + text.size() + 1);
+  m.append(e.step);
+  if (!e.address.empty()) m.append(1, ' ').append(e.address);
+  m.append(": ").append(name).append(" (").append(text).append(1, ')');
   return e;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace netutil {
 
@@ -61,9 +62,7 @@ std::optional<SockAddr> SockAddr::Unix(std::string_view path) {
   return FromRaw(&un, len);
 }
 
-void SockAddr::set_len(socklen_t len) {
-  len_ = std::min<socklen_t>(len, sizeof storage_);
-}
+void SockAddr::set_len(socklen_t len) { len_ = std::min<socklen_t>(len, sizeof storage_); }
 
 uint16_t SockAddr::port() const {
   switch (family()) {
@@ -109,8 +108,9 @@ std::string SockAddr::unix_path() const {
 }
 
 bool SockAddr::is_abstract_unix() const {
-  std::string p = unix_path();
-  return !p.empty() && p[0] == '\0';
+  // In place: an abstract name is a non-empty path starting with '\0'.
+  if (family() != AF_UNIX || len_ <= offsetof(sockaddr_un, sun_path)) return false;
+  return reinterpret_cast<const sockaddr_un*>(&storage_)->sun_path[0] == '\0';
 }
 
 std::string SockAddr::host() const {
@@ -138,13 +138,21 @@ std::string SockAddr::host() const {
 }
 
 std::string SockAddr::ToString() const {
+  // Built in one buffer (error texts, traces and test output print many).
+  const auto joined = [](std::string_view open, const std::string& host, std::string_view close,
+                         const std::string& tail) {
+    std::string out;
+    out.reserve(open.size() + host.size() + close.size() + tail.size());
+    out.append(open).append(host).append(close).append(tail);
+    return out;
+  };
   switch (family()) {
     case AF_INET:
-      return host() + ":" + std::to_string(port());
+      return joined("", host(), ":", std::to_string(port()));
     case AF_INET6:
-      return "[" + host() + "]:" + std::to_string(port());
+      return joined("[", host(), "]:", std::to_string(port()));
     case AF_UNIX:
-      return "unix:" + host();
+      return joined("unix:", host(), "", {});
     case AF_UNSPEC:
       return "<none>";
     default:
