@@ -566,10 +566,10 @@ constexpr size_t kMaxThrownReported = 4;
 
 // The serve request's own limits (the rest are the API's AcceptOptions).
 struct ServeLimits {
-  long long max_events = 1;   // readiness events to wait for
-  long long timeout_ms = 0;   // in all, on the seam's clock
-  long long remove_at = 0;    // the callback that removes the handler; 0: none
-  long long throw_at = 0;     // the callback that throws; 0: none
+  long long max_events = 1;  // readiness events to wait for
+  long long timeout_ms = 0;  // in all, on the seam's clock
+  long long remove_at = 0;   // the callback that removes the handler; 0: none
+  long long throw_at = 0;    // the callback that throws; 0: none
 };
 
 // What a serve saw.
@@ -722,8 +722,9 @@ std::string AdapterSession::Serve(const Request& req) {
       *loop_, [&] { rec.in_event = 0; }, [&] { rec.batches.push_back(rec.in_event); });
   auto on_conn = [&](Fd conn, const SockAddr& peer) {
     rec.AddConnection(observer_, conn.get(), peer);
-    if (rec.callbacks == limits.remove_at) handle.remove();       // ACCEPT-003
-    if (rec.callbacks == limits.throw_at) throw CallbackThrew();  // ACCEPT-007; `conn` closes on unwind
+    if (rec.callbacks == limits.remove_at) handle.remove();  // ACCEPT-003
+    // ACCEPT-007; `conn` closes on unwind.
+    if (rec.callbacks == limits.throw_at) throw CallbackThrew();
   };  // `conn` closes here: the adapter keeps no connection (ACCEPT-017)
   auto on_error = [&](const Error& e) { rec.AddError(e); };
 

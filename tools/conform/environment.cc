@@ -225,8 +225,7 @@ bool ParseResolver(const json& v, Environment* e, std::string* error) {
   return true;
 }
 
-bool ParseFaultPlan(const json& lines, const std::string& tmp, Environment* e,
-                    std::string* error) {
+bool ParseFaultPlan(const json& lines, const std::string& tmp, Environment* e, std::string* error) {
   std::vector<std::string> text;
   bool ok = lines.is_array();
   for (size_t i = 0; ok && i < lines.size(); ++i) {
@@ -251,8 +250,8 @@ bool ParseIpv6(const json& v, Environment* e, std::string* error) {
 bool ParseFdLimit(const json& v, Environment* e, std::string* error) {
   if (!v.is_number_integer() || v.get<long long>() < kMinFdLimit ||
       v.get<long long>() > kMaxFdLimit) {
-    return Fail(error, "env.fd_limit must be an integer in " + std::to_string(kMinFdLimit) +
-                           ".." + std::to_string(kMaxFdLimit) + ": " + Brief(v));
+    return Fail(error, "env.fd_limit must be an integer in " + std::to_string(kMinFdLimit) + ".." +
+                           std::to_string(kMaxFdLimit) + ": " + Brief(v));
   }
   e->fd_limit = static_cast<int>(v.get<long long>());
   return true;

@@ -800,8 +800,8 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
 
 std::optional<Runner::StepFailure> Runner::SendRequest(const json& step, const json& arg,
                                                        const std::string& label,
-                                                       std::chrono::milliseconds left,
-                                                       Context& ctx, StepOutput* output) const {
+                                                       std::chrono::milliseconds left, Context& ctx,
+                                                       StepOutput* output) const {
   Instrument* inst = ctx.session->instrument();
   if (step.contains("inject")) {
     std::string error;
@@ -859,15 +859,13 @@ std::optional<Runner::StepFailure> Runner::UseHost(const std::string& verb, cons
 }
 
 std::optional<Runner::StepFailure> Runner::SaveVars(const json& step, const std::string& verb,
-                                                    Context& ctx,
-                                                    const StepOutput& output) const {
+                                                    Context& ctx, const StepOutput& output) const {
   if (!step.contains("save")) return std::nullopt;
   for (const auto& [var, ptr] : step["save"].items()) {
     const json::json_pointer p(ptr.get<std::string>());
     if (!output.out.contains(p)) {
-      return StepFailure{
-          "nothing at " + ptr.get<std::string>() + " to save as ${" + var + "}",
-          WithReply({}, verb, output.out, output.trace, options_.verbose)};
+      return StepFailure{"nothing at " + ptr.get<std::string>() + " to save as ${" + var + "}",
+                         WithReply({}, verb, output.out, output.trace, options_.verbose)};
     }
     ctx.vars[var] = output.out.at(p);
   }
@@ -889,8 +887,8 @@ std::optional<Runner::StepFailure> Runner::CheckExpect(const json& step, const s
   if (!m) return std::nullopt;
   return StepFailure{
       m->where + ": expected " + m->expected + ", got " + m->actual,
-      WithReply({"  Expected: " + m->where + " = " + m->expected, "    Actual: " + m->actual},
-                verb, output.out, output.trace, options_.verbose),
+      WithReply({"  Expected: " + m->where + " = " + m->expected, "    Actual: " + m->actual}, verb,
+                output.out, output.trace, options_.verbose),
       true};
 }
 

@@ -160,9 +160,8 @@ class Runner {
   std::optional<StepFailure> CheckExpect(const nlohmann::json& step, const std::string& verb,
                                          const nlohmann::json& arg, const Context& ctx,
                                          const StepOutput& output) const;
-  static std::optional<StepFailure> CheckTrace(const nlohmann::json& step,
-                                               const std::string& verb, const Context& ctx,
-                                               const StepOutput& output);
+  static std::optional<StepFailure> CheckTrace(const nlohmann::json& step, const std::string& verb,
+                                               const Context& ctx, const StepOutput& output);
 
   Target& target_;
   RunOptions options_;
