@@ -621,18 +621,24 @@ CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
   return result;
 }
 
+namespace {
+
+CaseResult FailedCase(std::string reason) {
+  CaseResult result;
+  result.verdict = Verdict::kFailed;
+  result.reason = std::move(reason);
+  return result;
+}
+
+}  // namespace
+
 CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
                            const StepProgress& progress) {
-  CaseResult result;
   const std::string dir = tmp_root_ + "/" + std::to_string(n);
   std::error_code ec;
   if (tmp_root_.empty()) ec = std::make_error_code(std::errc::no_such_file_or_directory);
   if (!ec) std::filesystem::create_directory(dir, ec);
-  if (ec) {
-    result.verdict = Verdict::kFailed;
-    result.reason = "cannot make the case's temp dir " + dir + ": " + ec.message();
-    return result;
-  }
+  if (ec) return FailedCase("cannot make the case's temp dir " + dir + ": " + ec.message());
 
   std::string error;
   // Parsed again with the dir itself for "${TMP}" in rule lines; LoadCatalog
@@ -640,9 +646,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   std::optional<Environment> parsed_env = ParseEnvironment(c.env, &error, dir);
   if (!parsed_env) {
     std::filesystem::remove_all(dir, ec);
-    result.verdict = Verdict::kFailed;
-    result.reason = "env: " + error;
-    return result;
+    return FailedCase("env: " + error);
   }
   const Environment env = std::move(*parsed_env);
   // A private network namespace for this thread, for what the real kernel
@@ -654,17 +658,11 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     settings.port_range = env.port_range;
     settings.no_loopback6 = env.ipv6_partial;
     if (std::optional<std::string> why = ns->Enter(settings)) {
-      result.verdict = Verdict::kFailed;
-      result.reason = "cannot make the network namespace: " + *why;
-      return result;
+      return FailedCase("cannot make the network namespace: " + *why);
     }
   }
   std::unique_ptr<Session> session = target_.Open(dir, env, &error);
-  if (!session) {
-    result.verdict = Verdict::kFailed;
-    result.reason = "cannot start the implementation: " + error;
-    return result;
-  }
+  if (!session) return FailedCase("cannot start the implementation: " + error);
   host::RealHost real_host(dir);  // its make and check stay beneath the case's dir
   Context ctx;
   ctx.session = session.get();
@@ -674,24 +672,8 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   ctx.deadline = start + options_.case_timeout;
   ctx.progress = progress;
 
-  bool ok = true;
-  try {
-    for (size_t i = 0; ok && i < c.steps.size(); ++i) ok = RunStep(i, c.steps[i], ctx, &result);
-  } catch (const std::exception& e) {  // a bug of ours must not end the run
-    ok = false;
-    result.reason = std::string("netconform error: ") + e.what();
-  }
-  // The end of the session is bounded by the case's deadline too, with a
-  // little room for an adapter to exit after a last step that took it all.
-  const auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
-  const std::string closing = session->Close(
-      std::min(options_.request_timeout, std::max(left, std::chrono::milliseconds(500))));
-  if (ok && !closing.empty()) {
-    ok = false;
-    result.reason = closing.substr(0, closing.find('\n'));
-    result.details.push_back(closing);
-  }
+  CaseResult result;
+  const bool ok = RunSteps(c, ctx, &result);
   session.reset();
   ctx.host = nullptr;
   real_host = host::RealHost();
@@ -704,6 +686,28 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
                                                                          : Verdict::kFailed;
   }
   return result;
+}
+
+bool Runner::RunSteps(const Case& c, Context& ctx, CaseResult* result) {
+  bool ok = true;
+  try {
+    for (size_t i = 0; ok && i < c.steps.size(); ++i) ok = RunStep(i, c.steps[i], ctx, result);
+  } catch (const std::exception& e) {  // a bug of ours must not end the run
+    ok = false;
+    result->reason = std::string("netconform error: ") + e.what();
+  }
+  // The end of the session is bounded by the case's deadline too, with a
+  // little room for an adapter to exit after a last step that took it all.
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
+  const std::string closing = ctx.session->Close(
+      std::min(options_.request_timeout, std::max(left, std::chrono::milliseconds(500))));
+  if (ok && !closing.empty()) {
+    ok = false;
+    result->reason = closing.substr(0, closing.find('\n'));
+    result->details.push_back(closing);
+  }
+  return ok;
 }
 
 namespace {

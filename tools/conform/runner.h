@@ -136,6 +136,9 @@ class Runner {
   void ReturnWorker(std::unique_ptr<Worker> w);
   void DropWorker(std::unique_ptr<Worker> w);
   std::optional<std::string> Unmet(const Case& c) const;
+  // The case's steps until one fails, then the session's close; true when
+  // all passed and it closed cleanly.
+  bool RunSteps(const Case& c, Context& ctx, CaseResult* result);
   bool RunStep(size_t index, const nlohmann::json& step, Context& ctx, CaseResult* result);
   // The parts of RunStep.
   struct StepOutput {
