@@ -563,6 +563,11 @@ namespace {
 // texts: enough for a case to check, bounded for any number of connections.
 constexpr size_t kMaxPeersReported = 16;
 constexpr size_t kMaxThrownReported = 4;
+// A serve's own bounds: one event and 2 s unless told otherwise
+// (docs/ADAPTER.md); a request for more than these is refused.
+constexpr long long kMaxServeEvents = 1000000;
+constexpr long long kDefaultServeTimeoutMs = 2000;
+constexpr long long kMaxServeTimeoutMs = 600000;
 
 // The serve request's own limits (the rest are the API's AcceptOptions).
 struct ServeLimits {
@@ -695,8 +700,8 @@ std::string AdapterSession::Serve(const Request& req) {
     throw ProtocolError{"listener", "no listener with id " + req.Get("listener")->dump()};
   }
   ServeLimits limits;
-  limits.max_events = req.OwnInt("events", 1, 1, 1000000);
-  limits.timeout_ms = req.OwnInt("timeout_ms", 2000, 0, 600000);
+  limits.max_events = req.OwnInt("events", 1, 1, kMaxServeEvents);
+  limits.timeout_ms = req.OwnInt("timeout_ms", kDefaultServeTimeoutMs, 0, kMaxServeTimeoutMs);
   limits.remove_at = req.OwnInt("remove_at", 0, 0, LLONG_MAX);
   limits.throw_at = req.OwnInt("throw_at", 0, 0, LLONG_MAX);
   AcceptOptions opts;

@@ -698,10 +698,11 @@ bool Runner::RunSteps(const Case& c, Context& ctx, CaseResult* result) {
   }
   // The end of the session is bounded by the case's deadline too, with a
   // little room for an adapter to exit after a last step that took it all.
+  constexpr std::chrono::milliseconds kMinCloseTime(500);
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
-  const std::string closing = ctx.session->Close(
-      std::min(options_.request_timeout, std::max(left, std::chrono::milliseconds(500))));
+  const std::string closing =
+      ctx.session->Close(std::min(options_.request_timeout, std::max(left, kMinCloseTime)));
   if (ok && !closing.empty()) {
     ok = false;
     result->reason = closing.substr(0, closing.find('\n'));
