@@ -273,6 +273,8 @@ class Parser {
     return std::nullopt;
   }
 
+  // "[after] CALL SELECTORS... = OUTCOME" or "after CALL SELECTORS... swap
+  // PATH with WHAT"; `out` stays empty for a blank or comment line.
   std::optional<PlanError> ParseLine(std::string_view line, int n, std::optional<FaultRule>& out) {
     std::vector<Token> toks;
     if (auto e = Tokenize(line, n, toks)) return e;
@@ -292,6 +294,21 @@ class Parser {
     rule.call = *call;
     if (auto why = CheckCallCanFault(rule.call)) return Err(n, name.column, *why);
 
+    size_t end = 0;
+    if (auto e = ParseSelectors(toks, n, after, rule, &end)) return e;
+    if (after) {
+      if (auto e = ParseSwap(toks, end, n, rule)) return e;
+    } else {
+      if (auto e = ParseOutcome(toks, end, n, rule)) return e;
+    }
+    out = std::move(rule);
+    return std::nullopt;
+  }
+
+  // The selectors after the call (#N, xN or always, key=value), up to the
+  // '=' of the outcome or, in an 'after' rule, the 'swap'; *end is its index.
+  static std::optional<PlanError> ParseSelectors(const std::vector<Token>& toks, int n, bool after,
+                                                 FaultRule& rule, size_t* end) {
     bool seen_first = false, seen_count = false;
     std::set<ArgKey> seen_keys;
     size_t i = 1;
@@ -304,67 +321,90 @@ class Parser {
         return Err(n, t.column, after ? "an 'after' rule has 'swap', not '= outcome'"
                                       : "'swap' needs a rule that starts with 'after'");
       }
+      std::optional<PlanError> e;
       if (s[0] == '#') {
         if (seen_first) return Err(n, t.column, "a second call index '" + s + "'");
-        auto v = ParseNumber(t.text.substr(1), 1, FaultRule::kMaxIndex);
-        if (!v) {
-          return Err(n, t.column, "call index '" + s + "' is not a number 1..1000000000");
-        }
-        rule.first = *v;
         seen_first = true;
-        continue;
-      }
-      if (s == "always" || (s[0] == 'x' && s.size() > 1 && IsDigit(s[1]))) {
+        e = ParseIndex(t, n, rule);
+      } else if (s == "always" || (s[0] == 'x' && s.size() > 1 && IsDigit(s[1]))) {
         if (seen_count) return Err(n, t.column, "a second repeat '" + s + "'");
-        if (s == "always") {
-          rule.count = FaultRule::kAlways;
-        } else {
-          auto v = ParseNumber(t.text.substr(1), 1, FaultRule::kMaxIndex);
-          if (!v) {
-            return Err(n, t.column,
-                       "repeat '" + s + "' is not x1..x1000000000 (use 'always' for every call)");
-          }
-          rule.count = *v;
-        }
         seen_count = true;
-        continue;
+        e = ParseRepeat(t, n, rule);
+      } else {
+        e = ParsePredicate(t, n, rule, seen_keys);
       }
-      const size_t eq = s.find('=');
-      if (eq == 0) return Err(n, t.column, "'" + s + "': put blanks around the '=' of the outcome");
-      if (eq == std::string::npos) {
-        return Err(n, t.column,
-                   "unexpected '" + s + "': expected #N, xN, always, key=value or '='");
-      }
-      const std::string key_text = s.substr(0, eq);
-      const std::string value = s.substr(eq + 1);
-      auto key = ArgKeyFromName(key_text);
-      if (!key) {
-        return Err(n, t.column,
-                   "unknown argument '" + key_text +
-                       "'; keys: family port fd host addr path opt backlog op cmd");
-      }
-      if (!CallTakes(rule.call, *key)) {
-        return Err(n, t.column,
-                   std::string(CallName(rule.call)) + " has no argument '" + key_text + "'");
-      }
-      if (!seen_keys.insert(*key).second) {
-        return Err(n, t.column, "a second predicate on '" + key_text + "'");
-      }
-      if (auto why = CheckValue(*key, value)) {
-        return Err(n, t.column + static_cast<int>(eq) + 1, *why);
-      }
-      rule.where.emplace_back(*key, value);
+      if (e) return e;
     }
     if (i >= toks.size()) {
       const Token& last = toks.back();
       return Err(n, last.column + static_cast<int>(last.text.size()),
                  after ? "rule ends before 'swap PATH with WHAT'" : "rule ends before '= outcome'");
     }
-    if (after) {
-      if (auto e = ParseSwap(toks, i, n, rule)) return e;
-      out = std::move(rule);
+    *end = i;
+    return std::nullopt;
+  }
+
+  // "#N": the first call the rule applies to.
+  static std::optional<PlanError> ParseIndex(const Token& t, int n, FaultRule& rule) {
+    auto v = ParseNumber(t.text.substr(1), 1, FaultRule::kMaxIndex);
+    if (!v) {
+      return Err(n, t.column,
+                 "call index '" + std::string(t.text) + "' is not a number 1..1000000000");
+    }
+    rule.first = *v;
+    return std::nullopt;
+  }
+
+  // "xN" or "always": how many calls it applies to.
+  static std::optional<PlanError> ParseRepeat(const Token& t, int n, FaultRule& rule) {
+    if (t.text == "always") {
+      rule.count = FaultRule::kAlways;
       return std::nullopt;
     }
+    auto v = ParseNumber(t.text.substr(1), 1, FaultRule::kMaxIndex);
+    if (!v) {
+      return Err(n, t.column,
+                 "repeat '" + std::string(t.text) +
+                     "' is not x1..x1000000000 (use 'always' for every call)");
+    }
+    rule.count = *v;
+    return std::nullopt;
+  }
+
+  // "key=value": a predicate on one of the call's arguments, one per key.
+  static std::optional<PlanError> ParsePredicate(const Token& t, int n, FaultRule& rule,
+                                                 std::set<ArgKey>& seen_keys) {
+    const std::string s(t.text);
+    const size_t eq = s.find('=');
+    if (eq == 0) return Err(n, t.column, "'" + s + "': put blanks around the '=' of the outcome");
+    if (eq == std::string::npos) {
+      return Err(n, t.column, "unexpected '" + s + "': expected #N, xN, always, key=value or '='");
+    }
+    const std::string key_text = s.substr(0, eq);
+    const std::string value = s.substr(eq + 1);
+    auto key = ArgKeyFromName(key_text);
+    if (!key) {
+      return Err(n, t.column,
+                 "unknown argument '" + key_text +
+                     "'; keys: family port fd host addr path opt backlog op cmd");
+    }
+    if (!CallTakes(rule.call, *key)) {
+      return Err(n, t.column,
+                 std::string(CallName(rule.call)) + " has no argument '" + key_text + "'");
+    }
+    if (!seen_keys.insert(*key).second) {
+      return Err(n, t.column, "a second predicate on '" + key_text + "'");
+    }
+    if (auto why = CheckValue(*key, value)) {
+      return Err(n, t.column + static_cast<int>(eq) + 1, *why);
+    }
+    rule.where.emplace_back(*key, value);
+    return std::nullopt;
+  }
+
+  // "= OUTCOME" at toks[i]: an errno, "EAI_x [ERRNO]" or a value, and nothing after.
+  std::optional<PlanError> ParseOutcome(const std::vector<Token>& toks, size_t i, int n,
+                                        FaultRule& rule) const {
     const Token& eq_tok = toks[i];
     if (i + 1 >= toks.size()) return Err(n, eq_tok.column, "no outcome after '='");
     const Token& o = toks[i + 1];
@@ -399,7 +439,6 @@ class Parser {
                  "unexpected '" + std::string(toks[next].text) + "' after the outcome");
     }
     rule.outcome = outcome;
-    out = std::move(rule);
     return std::nullopt;
   }
 

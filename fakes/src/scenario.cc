@@ -47,11 +47,9 @@ Scenario Make(std::string name, Scenario::Op op, KernelConfig config = KernelCon
   return s;
 }
 
-std::vector<Scenario> BuildCatalogue() {
+// bind_sockets on the local addresses and platforms.
+void AddBindScenarios(std::vector<Scenario>& out) {
   using Op = Scenario::Op;
-  std::vector<Scenario> out;
-
-  // --- bind_sockets -----------------------------------------------------------
   {
     Scenario s = Make("bind/port0-dual-stack", Op::kBindSockets);
     s.bind = Bind(0);
@@ -101,6 +99,11 @@ std::vector<Scenario> BuildCatalogue() {
     s.bind.platform = Platform::Darwin();
     out.push_back(s);
   }
+}
+
+// bind_sockets with ports held, names of several addresses, failures.
+void AddBindEdgeScenarios(std::vector<Scenario>& out) {
+  using Op = Scenario::Op;
   {
     // Tornado issue 1860: port 40000 is free on IPv4 but held on IPv6.
     KernelConfig c = KernelConfig::For();
@@ -164,8 +167,11 @@ std::vector<Scenario> BuildCatalogue() {
     s.bind = Bind(0, "three.test");
     out.push_back(s);
   }
+}
 
-  // --- bind_unix_socket ---------------------------------------------------------
+// bind_unix_socket on each kind of thing found at the path.
+void AddUnixScenarios(std::vector<Scenario>& out) {
+  using Op = Scenario::Op;
   {
     Scenario s = Make("unix/fresh-path", Op::kBindUnixSocket);
     s.unix = UnixAt("/tmp/netutil.sock");
@@ -235,8 +241,11 @@ std::vector<Scenario> BuildCatalogue() {
     s.unix.backlog = 16;
     out.push_back(s);
   }
+}
 
-  // --- add_accept_handler ---------------------------------------------------------
+// add_accept_handler draining queues on both loops.
+void AddAcceptScenarios(std::vector<Scenario>& out) {
+  using Op = Scenario::Op;
   {
     Scenario s = Make("accept/manual-5-batch-2", Op::kAcceptDrain);
     s.accept.pending = 5;
@@ -296,6 +305,14 @@ std::vector<Scenario> BuildCatalogue() {
     s.accept.throw_at = 17;
     out.push_back(s);
   }
+}
+
+std::vector<Scenario> BuildCatalogue() {
+  std::vector<Scenario> out;
+  AddBindScenarios(out);
+  AddBindEdgeScenarios(out);
+  AddUnixScenarios(out);
+  AddAcceptScenarios(out);
   return out;
 }
 
@@ -310,10 +327,9 @@ const TraceEntry* FindFaulted(const ScenarioRun* baseline, const FaultRule* faul
   return nullptr;
 }
 
-void DriveAccept(const Scenario& s, FakeKernel& k, const Listener& listener, Outcome& out,
-                 const std::function<void()>& check_while_held,
-                 std::vector<std::string>& violations) {
-  const int fd = listener.fd.get();
+// Connects the scenario's pending clients to the listener, then resets the
+// abort_at-th of those queued.
+void QueueClients(const Scenario& s, FakeKernel& k, const Listener& listener, Outcome& out) {
   std::vector<uint64_t> ids;
   for (int i = 0; i < s.accept.pending; ++i) {
     auto c = k.ConnectTo(listener.addr);
@@ -323,90 +339,130 @@ void DriveAccept(const Scenario& s, FakeKernel& k, const Listener& listener, Out
   if (s.accept.abort_at > 0 && s.accept.abort_at <= static_cast<int>(ids.size())) {
     k.AbortConnection(ids[static_cast<size_t>(s.accept.abort_at - 1)]);
   }
-  long long seen = 0;
-  auto callback = [&](Fd conn, const SockAddr&) {
-    ++out.accepted;
-    if (++seen == s.accept.throw_at) throw std::runtime_error("the callback fails on purpose");
-    (void)conn;  // dropped: closed when the callback returns (ACCEPT-017)
-  };
-  auto on_error = [&](const Error& e) { out.reports.push_back(e.code); };
-  const AcceptOptions& opts = s.accept.options;
+}
 
-  auto finish = [&](AcceptHandle& handle) {
-    const AcceptStats st = handle.stats();
-    out.handler_active = handle.active();
-    out.largest_batch = st.largest_batch;
-    out.backoffs = st.backoffs;
-    out.queued_at_end = k.socket_info(fd) ? k.socket_info(fd)->queued : 0;
-    check_while_held();
-  };
+// What a drive of the accept handler works with.
+struct AcceptDriver {
+  FakeKernel& k;
+  int fd;  // the listener's
+  const Listener& listener;
+  const AcceptOptions& opts;
+  Outcome& out;
+  AcceptCallback callback;
+  AcceptErrorCallback on_error;
+  std::function<void(AcceptHandle&)> finish;  // records the end, runs the while-held checks
+  std::vector<std::string>& violations;
+};
 
-  if (!s.accept.epoll_loop) {
-    ManualLoop loop;
-    auto h = add_accept_handler(loop, k, listener, callback, opts, on_error);
-    if (!h.ok()) {
-      out.error = h.error();
-      return;
-    }
-    AcceptHandle handle = std::move(h).value();
-    int iter = 0;
-    for (; iter < kMaxIterations; ++iter) {
-      if (!handle.active()) break;
-      if (handle.paused()) {
-        loop.Advance(opts.backoff);
-        continue;
-      }
-      if ((k.Readiness(fd) & EPOLLIN) == 0) break;
-      try {
-        loop.Fire(fd);
-      } catch (const std::runtime_error&) {
-        out.callback_threw = true;  // the loop sees it; a server logs it and goes on
-      }
-    }
-    out.spun = iter == kMaxIterations;
-    out.ok = true;
-    finish(handle);
-    handle.remove();
-    if (loop.pending_timers() != 0 || loop.has_handler(fd)) {
-      violations.push_back("ACCEPT-016: remove() left a timer or the handler registered");
-    }
-    return;
-  }
-
-  auto created = EpollLoop::Create(k);
-  if (!created.ok()) {
-    out.error = created.error();
-    return;
-  }
-  std::unique_ptr<EpollLoop> loop = std::move(created).value();
-  auto h = add_accept_handler(*loop, k, listener, callback, opts, on_error);
+// On a ManualLoop: fires the listener while it is readable, and moves time
+// over each backoff.
+void DriveOnManualLoop(AcceptDriver& d) {
+  ManualLoop loop;
+  auto h = add_accept_handler(loop, d.k, d.listener, d.callback, d.opts, d.on_error);
   if (!h.ok()) {
-    out.error = h.error();
+    d.out.error = h.error();
     return;
   }
   AcceptHandle handle = std::move(h).value();
   int iter = 0;
-  out.ok = true;
   for (; iter < kMaxIterations; ++iter) {
     if (!handle.active()) break;
-    if (!handle.paused() && (k.Readiness(fd) & EPOLLIN) == 0) break;
+    if (handle.paused()) {
+      loop.Advance(d.opts.backoff);
+      continue;
+    }
+    if ((d.k.Readiness(d.fd) & EPOLLIN) == 0) break;
     try {
-      auto r = loop->RunOnce(handle.paused() ? std::chrono::nanoseconds(opts.backoff)
+      loop.Fire(d.fd);
+    } catch (const std::runtime_error&) {
+      d.out.callback_threw = true;  // the loop sees it; a server logs it and goes on
+    }
+  }
+  d.out.spun = iter == kMaxIterations;
+  d.out.ok = true;
+  d.finish(handle);
+  handle.remove();
+  if (loop.pending_timers() != 0 || loop.has_handler(d.fd)) {
+    d.violations.push_back("ACCEPT-016: remove() left a timer or the handler registered");
+  }
+}
+
+// On an EpollLoop over the fake kernel: runs it while the listener is
+// readable or the handler waits out a backoff.
+void DriveOnEpollLoop(AcceptDriver& d) {
+  auto created = EpollLoop::Create(d.k);
+  if (!created.ok()) {
+    d.out.error = created.error();
+    return;
+  }
+  std::unique_ptr<EpollLoop> loop = std::move(created).value();
+  auto h = add_accept_handler(*loop, d.k, d.listener, d.callback, d.opts, d.on_error);
+  if (!h.ok()) {
+    d.out.error = h.error();
+    return;
+  }
+  AcceptHandle handle = std::move(h).value();
+  int iter = 0;
+  d.out.ok = true;
+  for (; iter < kMaxIterations; ++iter) {
+    if (!handle.active()) break;
+    if (!handle.paused() && (d.k.Readiness(d.fd) & EPOLLIN) == 0) break;
+    try {
+      auto r = loop->RunOnce(handle.paused() ? std::chrono::nanoseconds(d.opts.backoff)
                                              : std::chrono::nanoseconds(0));
       if (!r.ok()) {
-        out.ok = false;
-        out.error = r.error();
+        d.out.ok = false;
+        d.out.error = r.error();
         break;
       }
     } catch (const std::runtime_error&) {
-      out.callback_threw = true;
+      d.out.callback_threw = true;
     }
   }
-  out.spun = iter == kMaxIterations;
-  finish(handle);
+  d.out.spun = iter == kMaxIterations;
+  d.finish(handle);
   handle.remove();
   if (loop->timer_count() != 0 || loop->handler_count() != 0) {
-    violations.push_back("ACCEPT-016: remove() left a timer or the handler registered");
+    d.violations.push_back("ACCEPT-016: remove() left a timer or the handler registered");
+  }
+}
+
+void DriveAccept(const Scenario& s, FakeKernel& k, const Listener& listener, Outcome& out,
+                 const std::function<void()>& check_while_held,
+                 std::vector<std::string>& violations) {
+  QueueClients(s, k, listener, out);
+  const int fd = listener.fd.get();
+  long long seen = 0;
+  AcceptDriver d{
+      .k = k,
+      .fd = fd,
+      .listener = listener,
+      .opts = s.accept.options,
+      .out = out,
+      .callback =
+          [&](Fd conn, const SockAddr&) {
+            ++out.accepted;
+            if (++seen == s.accept.throw_at) {
+              throw std::runtime_error("the callback fails on purpose");
+            }
+            (void)conn;  // dropped: closed when the callback returns (ACCEPT-017)
+          },
+      .on_error = [&](const Error& e) { out.reports.push_back(e.code); },
+      .finish =
+          [&](AcceptHandle& handle) {
+            const AcceptStats st = handle.stats();
+            out.handler_active = handle.active();
+            out.largest_batch = st.largest_batch;
+            out.backoffs = st.backoffs;
+            out.queued_at_end = k.socket_info(fd) ? k.socket_info(fd)->queued : 0;
+            check_while_held();
+          },
+      .violations = violations,
+  };
+  if (s.accept.epoll_loop) {
+    DriveOnEpollLoop(d);
+  } else {
+    DriveOnManualLoop(d);
   }
 }
 
@@ -458,27 +514,25 @@ const std::vector<Scenario>& StandardScenarios() {
   return catalogue;
 }
 
-ScenarioRun RunScenario(const Scenario& s, const FaultPlan& plan, const ScenarioRun* baseline,
-                        const FaultRule* fault) {
-  ScenarioRun run;
-  FakeKernel k(s.config);
-  if (s.setup) s.setup(k);
+namespace {
 
-  // An accept scenario's listener is part of the set-up: faults aim at the drain.
-  std::optional<std::vector<Listener>> accept_listeners;
-  if (s.op == Scenario::Op::kAcceptDrain) {
-    BindOptions listen_on = Bind(0, "127.0.0.1");
-    listen_on.backlog = std::max(kDefaultBacklog, s.accept.pending);  // room for every client
-    auto r = bind_sockets(k, listen_on);
-    if (!r.ok() || r.value().size() != 1) {
-      run.violations.push_back("set-up: no listener: " + k.trace().ToString());
-      return run;
-    }
-    accept_listeners = std::move(r).value();
+// An accept scenario's listener is part of the set-up, bound before the
+// faults are set: they aim at the drain. nullopt, and a violation, when it
+// cannot be bound.
+std::optional<std::vector<Listener>> BindAcceptListener(const Scenario& s, FakeKernel& k,
+                                                        std::vector<std::string>& violations) {
+  BindOptions listen_on = Bind(0, "127.0.0.1");
+  listen_on.backlog = std::max(kDefaultBacklog, s.accept.pending);  // room for every client
+  auto r = bind_sockets(k, listen_on);
+  if (!r.ok() || r.value().size() != 1) {
+    violations.push_back("set-up: no listener: " + k.trace().ToString());
+    return std::nullopt;
   }
-  k.trace().Clear();
-  k.SetFaultPlan(plan);
+  return std::move(r).value();
+}
 
+// The state the checks compare the run's end with.
+Before TakeBefore(const Scenario& s, FakeKernel& k) {
   Before before;
   before.fds = k.open_fds();
   before.umask = k.fs().umask();
@@ -492,6 +546,67 @@ ScenarioRun RunScenario(const Scenario& s, const FaultPlan& plan, const Scenario
       if (path == "/victims" || path.starts_with("/victims/")) before.victims[n.ino] = n;
     }
   }
+  return before;
+}
+
+// Runs the scenario's operation; `check_held` runs the checks made while
+// the listeners are held (nullptr: none are).
+void RunOperation(const Scenario& s, FakeKernel& k,
+                  std::optional<std::vector<Listener>>& accept_listeners, Outcome& out,
+                  const std::function<void(const std::vector<Listener>*)>& check_held,
+                  std::vector<std::string>& violations) {
+  switch (s.op) {
+    case Scenario::Op::kBindSockets: {
+      auto r = bind_sockets(k, s.bind);
+      out.ok = r.ok();
+      if (r.ok()) {
+        for (const auto& l : r.value()) out.listeners.push_back(l.addr);
+        check_held(&r.value());
+      } else {
+        out.error = r.error();
+        check_held(nullptr);
+      }
+      break;  // the listeners close here
+    }
+    case Scenario::Op::kBindUnixSocket: {
+      auto r = bind_unix_socket(k, s.unix);
+      out.ok = r.ok();
+      if (r.ok()) {
+        std::vector<Listener> held;
+        held.push_back(std::move(r).value());
+        out.listeners.push_back(held.front().addr);
+        check_held(&held);
+      } else {
+        out.error = r.error();
+        check_held(nullptr);
+      }
+      break;
+    }
+    case Scenario::Op::kAcceptDrain:
+      DriveAccept(
+          s, k, accept_listeners->front(), out, [&] { check_held(&*accept_listeners); },
+          violations);
+      break;
+  }
+}
+
+}  // namespace
+
+ScenarioRun RunScenario(const Scenario& s, const FaultPlan& plan, const ScenarioRun* baseline,
+                        const FaultRule* fault) {
+  ScenarioRun run;
+  FakeKernel k(s.config);
+  if (s.setup) s.setup(k);
+
+  std::optional<std::vector<Listener>> accept_listeners;
+  if (s.op == Scenario::Op::kAcceptDrain) {
+    accept_listeners = BindAcceptListener(s, k, run.violations);
+    if (!accept_listeners) return run;
+  }
+  k.trace().Clear();
+  k.SetFaultPlan(plan);
+
+  const Before before = TakeBefore(s, k);
   const TraceEntry* faulted = FindFaulted(baseline, fault);
   Outcome& out = run.outcome;
 
@@ -504,38 +619,7 @@ ScenarioRun RunScenario(const Scenario& s, const FaultPlan& plan, const Scenario
   };
 
   try {
-    switch (s.op) {
-      case Scenario::Op::kBindSockets: {
-        auto r = bind_sockets(k, s.bind);
-        out.ok = r.ok();
-        if (r.ok()) {
-          for (const auto& l : r.value()) out.listeners.push_back(l.addr);
-          check_held(&r.value());
-        } else {
-          out.error = r.error();
-          check_held(nullptr);
-        }
-        break;  // the listeners close here
-      }
-      case Scenario::Op::kBindUnixSocket: {
-        auto r = bind_unix_socket(k, s.unix);
-        out.ok = r.ok();
-        if (r.ok()) {
-          std::vector<Listener> held;
-          held.push_back(std::move(r).value());
-          out.listeners.push_back(held.front().addr);
-          check_held(&held);
-        } else {
-          out.error = r.error();
-          check_held(nullptr);
-        }
-        break;
-      }
-      case Scenario::Op::kAcceptDrain:
-        DriveAccept(s, k, accept_listeners->front(), out,
-                    [&] { check_held(&*accept_listeners); }, run.violations);
-        break;
-    }
+    RunOperation(s, k, accept_listeners, out, check_held, run.violations);
   } catch (const std::exception& e) {
     out.crash = e.what();
   } catch (...) {

@@ -15,7 +15,7 @@
 namespace netutil::fakes {
 namespace {
 
-using V = std::vector<std::string>;
+using Violations = std::vector<std::string>;
 
 std::string Fds(const std::vector<int>& fds) {
   std::string s;
@@ -69,7 +69,7 @@ long PortOf(const TraceEntry& e) {
 
 bool IsV6Bind(const TraceEntry& e) { return e.args.find('[') != std::string::npos; }
 
-void CheckBindListeners(const Observation& o, V& v) {
+void CheckBindListeners(const Observation& o, Violations& v) {
   const BindOptions& opts = o.scenario.bind;
   const auto& traits = o.kernel.config().traits;
   const int backlog = opts.backlog > traits.somaxconn ? traits.somaxconn : opts.backlog;
@@ -123,7 +123,7 @@ void CheckBindListeners(const Observation& o, V& v) {
   }
 }
 
-void CheckOsError(const Outcome& out, V& v) {
+void CheckOsError(const Outcome& out, Violations& v) {
   if (out.ok || !out.error || out.error->kind != Error::Kind::kOs) return;
   const Error& e = *out.error;
   if (e.step.empty() || e.message.find(ErrnoName(e.code)) == std::string::npos) {
@@ -131,7 +131,7 @@ void CheckOsError(const Outcome& out, V& v) {
   }
 }
 
-void CheckBindFault(const Observation& o, V& v) {
+void CheckBindFault(const Observation& o, Violations& v) {
   const Outcome& out = o.outcome;
   const Outcome& base = o.baseline->outcome;
   const Call c = o.fault->call;
@@ -217,7 +217,7 @@ bool Swapped(const Observation& o) { return o.fault != nullptr && o.fault->swap.
 // UNIX-017, UNIX-018, UNIX-019: the files of a directory the call was never
 // asked to touch (the scenario's /victims) keep their type and mode, none is
 // removed and nothing appears among them, whatever another process swapped.
-void CheckVictims(const Observation& o, V& v) {
+void CheckVictims(const Observation& o, Violations& v) {
   if (o.before.victims.empty()) return;
   const FakeFs& fs = o.kernel.fs();
   std::map<uint64_t, const FakeFs::Node*> now;
@@ -240,7 +240,7 @@ void CheckVictims(const Observation& o, V& v) {
   }
 }
 
-void CheckUnix(const Observation& o, V& v) {
+void CheckUnix(const Observation& o, Violations& v) {
   CheckVictims(o, v);
   const UnixOptions& opts = o.scenario.unix;
   const Outcome& out = o.outcome;
@@ -311,7 +311,8 @@ void CheckUnix(const Observation& o, V& v) {
   }
 }
 
-void CheckAccept(const Observation& o, V& v) {
+// What every drive must show, with a fault or without.
+void CheckAcceptDrive(const Observation& o, Violations& v) {
   const AcceptDrive& d = o.scenario.accept;
   const Outcome& out = o.outcome;
   if (out.largest_batch > d.options.batch) {
@@ -337,19 +338,49 @@ void CheckAccept(const Observation& o, V& v) {
   if (out.ok && out.handler_active && out.queued_at_end != 0) {
     v.push_back("ACCEPT-013: " + std::to_string(out.queued_at_end) + " connections left queued");
   }
-  const long long expected = out.queued - (d.abort_at > 0 ? 1 : 0);
   if (d.throw_at > 0 && out.accepted >= d.throw_at && !out.callback_threw) {
     v.push_back("ACCEPT-007: the callback's exception did not leave the handler");
   }
-  if (!o.fault) {
-    if (out.accepted != expected || !out.reports.empty()) {
-      v.push_back("ACCEPT-006: accepted " + std::to_string(out.accepted) + " of " +
-                  std::to_string(expected) + " with " + std::to_string(out.reports.size()) +
-                  " errors reported");
-    }
-    return;
+}
+
+// A fault on accept4 against the drive without it, by the errno's class.
+void CheckAccept4Fault(int err, const Outcome& out, const Outcome& base, const std::string& what,
+                       Violations& v) {
+  switch (SpecClassOf(err)) {
+    case SpecAcceptClass::kRetry:
+      if (out.accepted != base.accepted || out.reports != base.reports) {
+        v.push_back("ACCEPT-009: " + what);
+      }
+      break;
+    case SpecAcceptClass::kEndBatch:
+      if (out.accepted != base.accepted || out.reports != base.reports) {
+        v.push_back("ACCEPT-004: " + what);
+      }
+      break;
+    case SpecAcceptClass::kSkip:
+      if (out.accepted != base.accepted || out.reports != base.reports) {
+        v.push_back(std::string(err == ECONNABORTED ? "ACCEPT-005: " : "ACCEPT-010: ") + what);
+      }
+      break;
+    case SpecAcceptClass::kBackoff:
+      if (out.backoffs != 1 || out.reports.size() != base.reports.size() + 1 ||
+          out.reports.front() != err) {
+        v.push_back("ACCEPT-011/ACCEPT-012: " + what);
+      }
+      if (out.accepted != base.accepted) v.push_back("ACCEPT-013: " + what);
+      break;
+    case SpecAcceptClass::kFatal:
+      if (out.handler_active || std::count(out.reports.begin(), out.reports.end(), err) != 1) {
+        v.push_back("ACCEPT-014: " + what);
+      }
+      break;
   }
+}
+
+// A faulted drive against the same drive without the fault.
+void CheckAcceptFault(const Observation& o, Violations& v) {
   if (!o.baseline || !o.faulted) return;
+  const Outcome& out = o.outcome;
   const Outcome& base = o.baseline->outcome;
   const Call c = o.fault->call;
   const int err = o.fault->outcome.code;
@@ -359,41 +390,30 @@ void CheckAccept(const Observation& o, V& v) {
                            std::to_string(out.reports.size()) + " reports, handler " +
                            (out.handler_active ? "active" : "removed");
   if (c == Call::kAccept4) {
-    switch (SpecClassOf(err)) {
-      case SpecAcceptClass::kRetry:
-        if (out.accepted != base.accepted || out.reports != base.reports) {
-          v.push_back("ACCEPT-009: " + what);
-        }
-        break;
-      case SpecAcceptClass::kEndBatch:
-        if (out.accepted != base.accepted || out.reports != base.reports) {
-          v.push_back("ACCEPT-004: " + what);
-        }
-        break;
-      case SpecAcceptClass::kSkip:
-        if (out.accepted != base.accepted || out.reports != base.reports) {
-          v.push_back(std::string(err == ECONNABORTED ? "ACCEPT-005: " : "ACCEPT-010: ") + what);
-        }
-        break;
-      case SpecAcceptClass::kBackoff:
-        if (out.backoffs != 1 || out.reports.size() != base.reports.size() + 1 ||
-            out.reports.front() != err) {
-          v.push_back("ACCEPT-011/ACCEPT-012: " + what);
-        }
-        if (out.accepted != base.accepted) v.push_back("ACCEPT-013: " + what);
-        break;
-      case SpecAcceptClass::kFatal:
-        if (out.handler_active || std::count(out.reports.begin(), out.reports.end(), err) != 1) {
-          v.push_back("ACCEPT-014: " + what);
-        }
-        break;
-    }
+    CheckAccept4Fault(err, out, base, what, v);
   } else if (c == Call::kEpollWait && err == EINTR) {
     if (out.accepted != base.accepted || !out.ok) v.push_back("LOOP-003: " + what);
   } else if (c == Call::kClose) {
     if (out.accepted != base.accepted) v.push_back("ACCEPT-017: " + what);
   } else if (c == Call::kEpollCtl && o.faulted->args.find("EPOLL_CTL_ADD") != std::string::npos) {
     if (out.ok) v.push_back("ACCEPT-001: registration failed but the handler reports ok");
+  }
+}
+
+void CheckAccept(const Observation& o, Violations& v) {
+  CheckAcceptDrive(o, v);
+  if (o.fault) {
+    CheckAcceptFault(o, v);
+    return;
+  }
+  // Without a fault every connection not reset is accepted, and none fails.
+  const AcceptDrive& d = o.scenario.accept;
+  const Outcome& out = o.outcome;
+  const long long expected = out.queued - (d.abort_at > 0 ? 1 : 0);
+  if (out.accepted != expected || !out.reports.empty()) {
+    v.push_back("ACCEPT-006: accepted " + std::to_string(out.accepted) + " of " +
+                std::to_string(expected) + " with " + std::to_string(out.reports.size()) +
+                " errors reported");
   }
 }
 
@@ -426,7 +446,7 @@ SpecAcceptClass SpecClassOf(int err) {
   }
 }
 
-void CheckWhileHeld(const Observation& o, V& v) {
+void CheckWhileHeld(const Observation& o, Violations& v) {
   switch (o.scenario.op) {
     case Scenario::Op::kBindSockets:
       if (o.listeners != nullptr) CheckBindListeners(o, v);
@@ -446,7 +466,7 @@ void CheckWhileHeld(const Observation& o, V& v) {
   }
 }
 
-void CheckAfterRelease(const Observation& o, V& v) {
+void CheckAfterRelease(const Observation& o, Violations& v) {
   const std::vector<int> fds = o.kernel.open_fds();
   if (fds != o.before.fds) {
     const char* rule = o.scenario.op == Scenario::Op::kBindSockets   ? "BIND-018"

@@ -36,7 +36,9 @@ Result<std::vector<Listener>> LoopbackListener(Sys& sys, int backlog = kDefaultB
   return bind_sockets(sys, o);
 }
 
-double Ms(std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Millis(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 // Scenario 7. The process runs out of fds with connections pending: the handler
 // must pause (no busy loop on the still-readable listener), report once per
@@ -122,13 +124,14 @@ TEST(AcceptIntegration, ACCEPT_011_ACCEPT_012_ACCEPT_013_EmfileBacksOffWithoutSp
 
     during.accept_calls -= warmed.accept_calls;
     during.backoffs -= warmed.backoffs;
-    std::cout << "EMFILE storm: wall " << Ms(wall) << " ms, CPU " << Ms(cpu) << " ms, "
+    std::cout << "EMFILE storm: wall " << Millis(wall) << " ms, CPU " << Millis(cpu) << " ms, "
               << during.accept_calls << " accept4 calls, " << during.backoffs << " back-offs, "
               << errors.size() << " errors reported" << std::endl;
     ASSERT_TRUE(loop_ok) << "EpollLoop::RunOnce failed during the storm";
     EXPECT_EQ(accepted_during, 0u);
     // ACCEPT-011: no spin. A busy loop burns the whole second in accept4.
-    EXPECT_LT(cpu, wall / 10) << "CPU " << Ms(cpu) << " ms over " << Ms(wall) << " ms of EMFILE";
+    EXPECT_LT(cpu, wall / 10) << "CPU " << Millis(cpu) << " ms over " << Millis(wall)
+                              << " ms of EMFILE";
     const long long max_periods = wall / std::max(ao.backoff, 1ms) + 2;
     EXPECT_GE(during.backoffs, 2) << "the back-off timer must re-arm and hit EMFILE again";
     EXPECT_LE(during.backoffs, max_periods);
@@ -223,9 +226,8 @@ TEST(AcceptIntegration, ACCEPT_002_ACCEPT_006_TenThousandConnectionsAllAcceptedI
     }
     const auto wall = Clock::now() - t0;
     const AcceptStats s = handle.value().stats();
-    std::cout << kTotal << " connections in " << Ms(wall) << " ms: " << s.events << " events, "
-              << s.accept_calls << " accept4 calls, largest batch " << s.largest_batch
-              << std::endl;
+    std::cout << kTotal << " connections in " << Millis(wall) << " ms: " << s.events << " events, "
+              << s.accept_calls << " accept4 calls, largest batch " << s.largest_batch << std::endl;
     EXPECT_EQ(total_accepted, kTotal);
     EXPECT_EQ(s.accepted, kTotal);
     EXPECT_LE(s.largest_batch, kBatch) << "ACCEPT-002: a batch over the limit";

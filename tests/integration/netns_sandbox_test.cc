@@ -37,7 +37,7 @@ std::string ReadText(const std::string& path) {
 
 // Options for checks of the reporting path: no namespace needed, and the
 // child's failures are read from the outcome instead of failing this test.
-SandboxOptions Plain() {
+SandboxOptions ReportingOnly() {
   SandboxOptions o;
   o.new_netns = false;
   o.timeout = 10s;
@@ -52,11 +52,12 @@ void ExpectOneFailure(const SandboxOutcome& out, const std::string& text) {
 }
 
 TEST(NetnsSandbox, FailureInTheChildIsReportedInTheParent) {
-  SandboxOutcome out = RunInSandbox(Plain(), [] { ADD_FAILURE() << "reported from the child"; });
+  SandboxOutcome out =
+      RunInSandbox(ReportingOnly(), [] { ADD_FAILURE() << "reported from the child"; });
   EXPECT_EQ(out.kind, SandboxOutcome::Kind::kRan);
   ExpectOneFailure(out, "reported from the child");
 
-  out = RunInSandbox(Plain(), [] {
+  out = RunInSandbox(ReportingOnly(), [] {
     ASSERT_EQ(1, 2) << "fatal in child";
     ADD_FAILURE() << "not reached: ASSERT returns from the body";
   });
@@ -64,20 +65,21 @@ TEST(NetnsSandbox, FailureInTheChildIsReportedInTheParent) {
 }
 
 TEST(NetnsSandbox, ExceptionInTheChildIsAFailure) {
-  ExpectOneFailure(RunInSandbox(Plain(), [] { throw std::runtime_error("thrown in child"); }),
-                   "thrown in child");
+  ExpectOneFailure(
+      RunInSandbox(ReportingOnly(), [] { throw std::runtime_error("thrown in child"); }),
+      "thrown in child");
 }
 
 TEST(NetnsSandbox, CrashEarlyExitAndHangAreFailures) {
-  SandboxOutcome out = RunInSandbox(Plain(), [] { ::raise(SIGKILL); });
+  SandboxOutcome out = RunInSandbox(ReportingOnly(), [] { ::raise(SIGKILL); });
   EXPECT_EQ(out.kind, SandboxOutcome::Kind::kAbnormal);
   ExpectOneFailure(out, "killed by signal 9");
 
-  out = RunInSandbox(Plain(), [] { ::_exit(0); });
+  out = RunInSandbox(ReportingOnly(), [] { ::_exit(0); });
   EXPECT_EQ(out.kind, SandboxOutcome::Kind::kAbnormal);
   ExpectOneFailure(out, "before the body finished");
 
-  SandboxOptions o = Plain();
+  SandboxOptions o = ReportingOnly();
   o.timeout = 200ms;
   const auto t0 = std::chrono::steady_clock::now();
   out = RunInSandbox(o, [] { std::this_thread::sleep_for(30s); });
@@ -87,11 +89,12 @@ TEST(NetnsSandbox, CrashEarlyExitAndHangAreFailures) {
 }
 
 TEST(NetnsSandbox, SkipInTheChildIsASkipAndPassIsAPass) {
-  SandboxOutcome skipped = RunInSandbox(Plain(), [] { GTEST_SKIP() << "no such thing here"; });
+  SandboxOutcome skipped =
+      RunInSandbox(ReportingOnly(), [] { GTEST_SKIP() << "no such thing here"; });
   EXPECT_EQ(skipped.kind, SandboxOutcome::Kind::kSkipped);
   EXPECT_NE(skipped.detail.find("no such thing here"), std::string::npos) << skipped.detail;
   EXPECT_TRUE(skipped.failures.empty());
-  SandboxOutcome passed = RunInSandbox(Plain(), [] {});
+  SandboxOutcome passed = RunInSandbox(ReportingOnly(), [] {});
   EXPECT_EQ(passed.kind, SandboxOutcome::Kind::kRan);
   EXPECT_TRUE(passed.failures.empty());
 }

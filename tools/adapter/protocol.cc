@@ -557,6 +557,139 @@ std::string AdapterSession::BindUnixSocket(const Request& req) {
   return Dump({{"ok", true}, {"listeners", json::array({std::move(l)})}, {"fds_delta", delta}});
 }
 
+namespace {
+
+// A serve's reply lists at most this many peer addresses and exception
+// texts: enough for a case to check, bounded for any number of connections.
+constexpr size_t kMaxPeersReported = 16;
+constexpr size_t kMaxThrownReported = 4;
+// A serve's own bounds: one event and 2 s unless told otherwise
+// (docs/ADAPTER.md); a request for more than these is refused.
+constexpr long long kMaxServeEvents = 1000000;
+constexpr long long kDefaultServeTimeoutMs = 2000;
+constexpr long long kMaxServeTimeoutMs = 600000;
+
+// The serve request's own limits (the rest are the API's AcceptOptions).
+struct ServeLimits {
+  long long max_events = 1;  // readiness events to wait for
+  long long timeout_ms = 0;  // in all, on the seam's clock
+  long long remove_at = 0;   // the callback that removes the handler; 0: none
+  long long throw_at = 0;    // the callback that throws; 0: none
+};
+
+// What a serve saw.
+struct ServeRecord {
+  std::vector<long long> batches;  // callbacks per readiness event
+  long long in_event = 0;          // callbacks so far in the event under way
+  long long callbacks = 0;
+  long long exceptions = 0;
+  bool conn_nonblock = true;  // every connection so far
+  bool conn_cloexec = true;
+  json peers = json::array();                       // the first kMaxPeersReported
+  std::vector<std::pair<Error, long long>> errors;  // by errno, in order of first report
+  std::vector<std::string> thrown;                  // the first kMaxThrownReported
+  bool timed_out = false;
+  double elapsed_ms = 0;
+  double cpu_ms = 0;
+  // The handle's state when the serve ended.
+  bool active = false;
+  bool paused = false;
+  AcceptStats stats;
+
+  void AddConnection(Observer& observer, int fd, const SockAddr& peer) {
+    ++in_event;
+    ++callbacks;
+    const std::optional<int> fl = observer.StatusFlags(fd);
+    const std::optional<int> fdfl = observer.FdFlags(fd);
+    conn_nonblock = conn_nonblock && fl && (*fl & O_NONBLOCK) != 0;
+    conn_cloexec = conn_cloexec && fdfl && (*fdfl & FD_CLOEXEC) != 0;
+    if (peers.size() < kMaxPeersReported) peers.push_back(peer.ToString());
+  }
+
+  void AddError(const Error& e) {
+    for (auto& [seen, count] : errors) {
+      if (seen.kind == e.kind && seen.code == e.code) {
+        ++count;
+        return;
+      }
+    }
+    errors.emplace_back(e, 1);
+  }
+};
+
+// Runs the loop until `max_events` readiness events, the handler's removal,
+// the timeout or a loop error (returned); then records the handle's state and
+// removes it.
+std::optional<Error> RunServeLoop(EpollLoop& loop, AcceptHandle& handle, const ServeLimits& limits,
+                                  ServeRecord* rec) {
+  // Time comes from the seam's clock, like the loop's timers: a scripted or
+  // fuzzed Sys then decides how fast it passes, and a serve on it cannot hang.
+  const auto start = loop.Now();
+  const auto deadline = start + std::chrono::milliseconds(limits.timeout_ms);
+  const double cpu_start = CpuMillis();
+  std::optional<Error> loop_error;
+  while (static_cast<long long>(rec->batches.size()) < limits.max_events && handle.active()) {
+    const auto left = deadline - loop.Now();
+    if (left <= std::chrono::nanoseconds::zero()) {
+      rec->timed_out = true;
+      break;
+    }
+    try {
+      Result<int> r = loop.RunOnce(left);
+      if (!r.ok()) {
+        loop_error = r.error();
+        break;
+      }
+    } catch (const std::exception& e) {  // a callback's exception reaches the loop
+      ++rec->exceptions;
+      if (rec->thrown.size() < kMaxThrownReported) rec->thrown.emplace_back(e.what());
+    }
+  }
+  rec->elapsed_ms = std::chrono::duration<double, std::milli>(loop.Now() - start).count();
+  rec->cpu_ms = CpuMillis() - cpu_start;
+  rec->active = handle.active();
+  rec->paused = handle.paused();
+  rec->stats = handle.stats();
+  handle.remove();
+  return loop_error;
+}
+
+json ServeReplyJson(const ServeRecord& rec, const EpollLoop& loop) {
+  json errs = json::array();
+  for (const auto& [e, count] : rec.errors) {
+    errs.push_back({{"errno", ErrorCodeName(e)},
+                    {"kind", e.KindName()},
+                    {"step", e.step},
+                    {"count", count},
+                    {"message", e.message}});
+  }
+  const AcceptStats& stats = rec.stats;
+  return {{"ok", true},
+          {"events", rec.batches.size()},
+          {"batches", rec.batches},
+          {"accepted", rec.callbacks},
+          {"errors", std::move(errs)},
+          {"timed_out", rec.timed_out},
+          {"active", rec.active},
+          {"paused", rec.paused},
+          {"exceptions", rec.exceptions},
+          {"thrown", rec.thrown},
+          {"peers", rec.peers},
+          {"conn", {{"nonblock", rec.conn_nonblock}, {"cloexec", rec.conn_cloexec}}},
+          {"stats",
+           {{"events", stats.events},
+            {"accepted", stats.accepted},
+            {"skipped", stats.skipped},
+            {"backoffs", stats.backoffs},
+            {"accept_calls", stats.accept_calls},
+            {"largest_batch", stats.largest_batch}}},
+          {"loop", {{"handlers", loop.handler_count()}, {"timers", loop.timer_count()}}},
+          {"elapsed_ms", static_cast<long long>(rec.elapsed_ms)},
+          {"cpu_ms", static_cast<long long>(rec.cpu_ms)}};
+}
+
+}  // namespace
+
 std::string AdapterSession::Serve(const Request& req) {
   req.Allow({"listener", "events", "timeout_ms", "batch", "backoff_ms", "remove_at", "throw_at"});
   bool overflow = false;
@@ -566,10 +699,11 @@ std::string AdapterSession::Serve(const Request& req) {
   if (overflow || it == listeners_.end()) {
     throw ProtocolError{"listener", "no listener with id " + req.Get("listener")->dump()};
   }
-  const long long max_events = req.OwnInt("events", 1, 1, 1000000);
-  const long long timeout_ms = req.OwnInt("timeout_ms", 2000, 0, 600000);
-  const long long remove_at = req.OwnInt("remove_at", 0, 0, LLONG_MAX);
-  const long long throw_at = req.OwnInt("throw_at", 0, 0, LLONG_MAX);
+  ServeLimits limits;
+  limits.max_events = req.OwnInt("events", 1, 1, kMaxServeEvents);
+  limits.timeout_ms = req.OwnInt("timeout_ms", kDefaultServeTimeoutMs, 0, kMaxServeTimeoutMs);
+  limits.remove_at = req.OwnInt("remove_at", 0, 0, LLONG_MAX);
+  limits.throw_at = req.OwnInt("throw_at", 0, 0, LLONG_MAX);
   AcceptOptions opts;
   if (auto b = req.ApiInt<int>("batch", INT_MIN, INT_MAX, "does not fit in an int")) {
     opts.batch = *b;
@@ -585,109 +719,28 @@ std::string AdapterSession::Serve(const Request& req) {
     loop_ = std::move(loop).value();
   }
 
-  // What the run saw. Declared before the loop wrapper and the handle, so both
-  // (whose handlers point here) go first.
-  std::vector<long long> batches;
-  long long in_event = 0;
-  long long callbacks = 0;
-  long long exceptions = 0;
-  bool conn_nonblock = true;
-  bool conn_cloexec = true;
-  json peers = json::array();
-  std::vector<std::pair<Error, long long>> errors;  // by errno, in order of first report
+  // Declared before the loop wrapper and the handle, so both (whose handlers
+  // point here) go first.
+  ServeRecord rec;
   AcceptHandle handle;
-
   ObservingLoop observed(
-      *loop_, [&] { in_event = 0; }, [&] { batches.push_back(in_event); });
+      *loop_, [&] { rec.in_event = 0; }, [&] { rec.batches.push_back(rec.in_event); });
   auto on_conn = [&](Fd conn, const SockAddr& peer) {
-    ++in_event;
-    ++callbacks;
-    const std::optional<int> fl = observer_.StatusFlags(conn.get());
-    const std::optional<int> fdfl = observer_.FdFlags(conn.get());
-    conn_nonblock = conn_nonblock && fl && (*fl & O_NONBLOCK) != 0;
-    conn_cloexec = conn_cloexec && fdfl && (*fdfl & FD_CLOEXEC) != 0;
-    if (peers.size() < 16) peers.push_back(peer.ToString());
-    if (callbacks == remove_at) handle.remove();       // ACCEPT-003
-    if (callbacks == throw_at) throw CallbackThrew();  // ACCEPT-007; `conn` closes on unwind
+    rec.AddConnection(observer_, conn.get(), peer);
+    if (rec.callbacks == limits.remove_at) handle.remove();  // ACCEPT-003
+    // ACCEPT-007; `conn` closes on unwind.
+    if (rec.callbacks == limits.throw_at) throw CallbackThrew();
   };  // `conn` closes here: the adapter keeps no connection (ACCEPT-017)
-  auto on_error = [&](const Error& e) {
-    for (auto& [seen, count] : errors) {
-      if (seen.kind == e.kind && seen.code == e.code) {
-        ++count;
-        return;
-      }
-    }
-    errors.emplace_back(e, 1);
-  };
+  auto on_error = [&](const Error& e) { rec.AddError(e); };
 
   Result<AcceptHandle> added =
       add_accept_handler(observed, sys_, it->second, on_conn, opts, on_error);
   if (!added.ok()) return ErrorReply(added.error());
   handle = std::move(added).value();
-
-  // Time comes from the seam's clock, like the loop's timers: a scripted or
-  // fuzzed Sys then decides how fast it passes, and a serve on it cannot hang.
-  const auto start = loop_->Now();
-  const auto deadline = start + std::chrono::milliseconds(timeout_ms);
-  const double cpu_start = CpuMillis();
-  bool timed_out = false;
-  std::optional<Error> loop_error;
-  std::vector<std::string> thrown;
-  while (static_cast<long long>(batches.size()) < max_events && handle.active()) {
-    const auto left = deadline - loop_->Now();
-    if (left <= std::chrono::nanoseconds::zero()) {
-      timed_out = true;
-      break;
-    }
-    try {
-      Result<int> r = loop_->RunOnce(left);
-      if (!r.ok()) {
-        loop_error = r.error();
-        break;
-      }
-    } catch (const std::exception& e) {  // a callback's exception reaches the loop
-      ++exceptions;
-      if (thrown.size() < 4) thrown.emplace_back(e.what());
-    }
+  if (std::optional<Error> loop_error = RunServeLoop(*loop_, handle, limits, &rec)) {
+    return ErrorReply(*loop_error);
   }
-  const double elapsed_ms = std::chrono::duration<double, std::milli>(loop_->Now() - start).count();
-  const double cpu_ms = CpuMillis() - cpu_start;
-  const bool active = handle.active();
-  const bool paused = handle.paused();
-  const AcceptStats stats = handle.stats();
-  handle.remove();
-
-  if (loop_error) return ErrorReply(*loop_error);
-  json errs = json::array();
-  for (const auto& [e, count] : errors) {
-    errs.push_back({{"errno", ErrorCodeName(e)},
-                    {"kind", e.KindName()},
-                    {"step", e.step},
-                    {"count", count},
-                    {"message", e.message}});
-  }
-  return Dump({{"ok", true},
-               {"events", batches.size()},
-               {"batches", batches},
-               {"accepted", callbacks},
-               {"errors", std::move(errs)},
-               {"timed_out", timed_out},
-               {"active", active},
-               {"paused", paused},
-               {"exceptions", exceptions},
-               {"thrown", thrown},
-               {"peers", std::move(peers)},
-               {"conn", {{"nonblock", conn_nonblock}, {"cloexec", conn_cloexec}}},
-               {"stats",
-                {{"events", stats.events},
-                 {"accepted", stats.accepted},
-                 {"skipped", stats.skipped},
-                 {"backoffs", stats.backoffs},
-                 {"accept_calls", stats.accept_calls},
-                 {"largest_batch", stats.largest_batch}}},
-               {"loop", {{"handlers", loop_->handler_count()}, {"timers", loop_->timer_count()}}},
-               {"elapsed_ms", static_cast<long long>(elapsed_ms)},
-               {"cpu_ms", static_cast<long long>(cpu_ms)}});
+  return Dump(ServeReplyJson(rec, *loop_));
 }
 
 std::string AdapterSession::OpenFds(const Request& req) {

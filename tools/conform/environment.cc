@@ -198,6 +198,107 @@ std::optional<fakes::FaultPlan> ParseFaults(const json& faults, std::string* err
   return out;
 }
 
+namespace {
+
+// env.fd_limit's bounds: room for the few fds any case needs, and Linux's
+// default ceiling for RLIMIT_NOFILE (fs.nr_open).
+constexpr long long kMinFdLimit = 4;
+constexpr long long kMaxFdLimit = 1048576;
+// env.port_range stays above the privileged ports.
+constexpr long long kMinPortRangeLow = 1024;
+constexpr long long kMaxPort = 65535;
+
+bool ParseNeeds(const json& v, Environment* e, std::string* error) {
+  if (!v.is_array()) return Fail(error, "env.needs must be an array of names");
+  for (const json& n : v) {
+    if (!n.is_string()) return Fail(error, "env.needs must be an array of names");
+    e->needs.push_back(n.get<std::string>());
+  }
+  return true;
+}
+
+bool ParseResolver(const json& v, Environment* e, std::string* error) {
+  if (!v.is_array()) return Fail(error, "env.resolver must be an array");
+  for (const json& r : v) {
+    if (!ParseOverride(r, &e->resolver, error)) return false;
+  }
+  return true;
+}
+
+bool ParseFaultPlan(const json& lines, const std::string& tmp, Environment* e, std::string* error) {
+  std::vector<std::string> text;
+  bool ok = lines.is_array();
+  for (size_t i = 0; ok && i < lines.size(); ++i) {
+    ok = lines[i].is_string();
+    if (ok) text.push_back(lines[i].get<std::string>());
+  }
+  if (!ok) return Fail(error, "env.fault_plan must be an array of rule lines");
+  return ParsePlanLines(text, tmp, "env.fault_plan", &e->faults, error);
+}
+
+bool ParseIpv6(const json& v, Environment* e, std::string* error) {
+  if (v == "absent") {
+    e->ipv6_missing = true;
+  } else if (v == "partial") {
+    e->ipv6_partial = true;
+  } else if (v != "present") {
+    return Fail(error, "env.ipv6 must be \"present\", \"absent\" or \"partial\": " + Brief(v));
+  }
+  return true;
+}
+
+bool ParseFdLimit(const json& v, Environment* e, std::string* error) {
+  if (!v.is_number_integer() || v.get<long long>() < kMinFdLimit ||
+      v.get<long long>() > kMaxFdLimit) {
+    return Fail(error, "env.fd_limit must be an integer in " + std::to_string(kMinFdLimit) + ".." +
+                           std::to_string(kMaxFdLimit) + ": " + Brief(v));
+  }
+  e->fd_limit = static_cast<int>(v.get<long long>());
+  return true;
+}
+
+bool ParsePortRange(const json& v, Environment* e, std::string* error) {
+  const bool ok = v.is_array() && v.size() == 2 && v[0].is_number_integer() &&
+                  v[1].is_number_integer() && v[0].get<long long>() >= kMinPortRangeLow &&
+                  v[1].get<long long>() <= kMaxPort &&
+                  v[0].get<long long>() <= v[1].get<long long>();
+  if (!ok) {
+    return Fail(error, "env.port_range must be [LO, HI] with " + std::to_string(kMinPortRangeLow) +
+                           " <= LO <= HI <= " + std::to_string(kMaxPort) + ": " + Brief(v));
+  }
+  e->port_range = {static_cast<int>(v[0].get<long long>()),
+                   static_cast<int>(v[1].get<long long>())};
+  return true;
+}
+
+// The members of env, each parsed in this order (ipv6 after ipv6_missing:
+// "ipv6": "absent" wins over "ipv6_missing": false).
+bool ParseEnvironmentMembers(const json& env, const std::string& tmp, Environment* e,
+                             std::string* error) {
+  if (env.contains("needs") && !ParseNeeds(env["needs"], e, error)) return false;
+  if (env.contains("resolver") && !ParseResolver(env["resolver"], e, error)) return false;
+  if (env.contains("faults")) {
+    auto f = ParseFaults(env["faults"], error, tmp);
+    if (!f) return false;
+    e->faults = std::move(*f);
+  }
+  if (env.contains("ipv6_missing")) {
+    if (!env["ipv6_missing"].is_boolean()) {
+      return Fail(error, "env.ipv6_missing must be a boolean");
+    }
+    e->ipv6_missing = env["ipv6_missing"].get<bool>();
+  }
+  if (env.contains("fault_plan") && !ParseFaultPlan(env["fault_plan"], tmp, e, error)) {
+    return false;
+  }
+  if (env.contains("ipv6") && !ParseIpv6(env["ipv6"], e, error)) return false;
+  if (env.contains("fd_limit") && !ParseFdLimit(env["fd_limit"], e, error)) return false;
+  if (env.contains("port_range") && !ParsePortRange(env["port_range"], e, error)) return false;
+  return true;
+}
+
+}  // namespace
+
 std::optional<Environment> ParseEnvironment(const json& env, std::string* error,
                                             const std::string& tmp) {
   Environment e;
@@ -212,86 +313,7 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error,
                 "env", error)) {
     return std::nullopt;
   }
-  if (env.contains("needs")) {
-    if (!env["needs"].is_array()) {
-      Fail(error, "env.needs must be an array of names");
-      return std::nullopt;
-    }
-    for (const json& n : env["needs"]) {
-      if (!n.is_string()) {
-        Fail(error, "env.needs must be an array of names");
-        return std::nullopt;
-      }
-      e.needs.push_back(n.get<std::string>());
-    }
-  }
-  if (env.contains("resolver")) {
-    if (!env["resolver"].is_array()) {
-      Fail(error, "env.resolver must be an array");
-      return std::nullopt;
-    }
-    for (const json& r : env["resolver"]) {
-      if (!ParseOverride(r, &e.resolver, error)) return std::nullopt;
-    }
-  }
-  if (env.contains("faults")) {
-    auto f = ParseFaults(env["faults"], error, tmp);
-    if (!f) return std::nullopt;
-    e.faults = std::move(*f);
-  }
-  if (env.contains("ipv6_missing")) {
-    if (!env["ipv6_missing"].is_boolean()) {
-      Fail(error, "env.ipv6_missing must be a boolean");
-      return std::nullopt;
-    }
-    e.ipv6_missing = env["ipv6_missing"].get<bool>();
-  }
-  if (env.contains("fault_plan")) {
-    const json& lines = env["fault_plan"];
-    std::vector<std::string> text;
-    bool ok = lines.is_array();
-    for (size_t i = 0; ok && i < lines.size(); ++i) {
-      ok = lines[i].is_string();
-      if (ok) text.push_back(lines[i].get<std::string>());
-    }
-    if (!ok) {
-      Fail(error, "env.fault_plan must be an array of rule lines");
-      return std::nullopt;
-    }
-    if (!ParsePlanLines(text, tmp, "env.fault_plan", &e.faults, error)) return std::nullopt;
-  }
-  if (env.contains("ipv6")) {
-    const json& v = env["ipv6"];
-    if (v == "absent") {
-      e.ipv6_missing = true;
-    } else if (v == "partial") {
-      e.ipv6_partial = true;
-    } else if (v != "present") {
-      Fail(error, "env.ipv6 must be \"present\", \"absent\" or \"partial\": " + Brief(v));
-      return std::nullopt;
-    }
-  }
-  if (env.contains("fd_limit")) {
-    const json& v = env["fd_limit"];
-    if (!v.is_number_integer() || v.get<long long>() < 4 || v.get<long long>() > 1048576) {
-      Fail(error, "env.fd_limit must be an integer in 4..1048576: " + Brief(v));
-      return std::nullopt;
-    }
-    e.fd_limit = static_cast<int>(v.get<long long>());
-  }
-  if (env.contains("port_range")) {
-    const json& v = env["port_range"];
-    const bool ok = v.is_array() && v.size() == 2 && v[0].is_number_integer() &&
-                    v[1].is_number_integer() && v[0].get<long long>() >= 1024 &&
-                    v[1].get<long long>() <= 65535 &&
-                    v[0].get<long long>() <= v[1].get<long long>();
-    if (!ok) {
-      Fail(error, "env.port_range must be [LO, HI] with 1024 <= LO <= HI <= 65535: " + Brief(v));
-      return std::nullopt;
-    }
-    e.port_range = {static_cast<int>(v[0].get<long long>()),
-                    static_cast<int>(v[1].get<long long>())};
-  }
+  if (!ParseEnvironmentMembers(env, tmp, &e, error)) return std::nullopt;
   return e;
 }
 

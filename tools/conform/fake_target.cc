@@ -26,10 +26,10 @@ using fakes::FakeKernel;
 // What the adapter reads about "its process": the fake kernel's fd table.
 class FakeObserver final : public adapter::Observer {
  public:
-  explicit FakeObserver(FakeKernel& k) : k_(k) {}
+  explicit FakeObserver(FakeKernel& k) : kernel_(k) {}
 
   std::optional<int> SockOpt(int fd, int level, int name) override {
-    std::optional<FakeKernel::SocketInfo> s = k_.socket_info(fd);
+    std::optional<FakeKernel::SocketInfo> s = kernel_.socket_info(fd);
     if (!s) return std::nullopt;
     if (level == SOL_SOCKET && name == SO_TYPE) return s->type;
     if (level == SOL_SOCKET && name == SO_ACCEPTCONN) {
@@ -41,20 +41,20 @@ class FakeObserver final : public adapter::Observer {
     return std::nullopt;
   }
   std::optional<int> StatusFlags(int fd) override {
-    std::optional<FakeKernel::SocketInfo> s = k_.socket_info(fd);
+    std::optional<FakeKernel::SocketInfo> s = kernel_.socket_info(fd);
     if (!s) return std::nullopt;
     return O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
   }
   std::optional<int> FdFlags(int fd) override {
-    std::optional<FakeKernel::SocketInfo> s = k_.socket_info(fd);
+    std::optional<FakeKernel::SocketInfo> s = kernel_.socket_info(fd);
     if (!s) return std::nullopt;
     return s->cloexec ? FD_CLOEXEC : 0;
   }
-  std::optional<long long> OpenFds() override { return static_cast<long long>(k_.fd_count()); }
-  mode_t ReadUmask() override { return k_.fs().umask(); }
+  std::optional<long long> OpenFds() override { return static_cast<long long>(kernel_.fd_count()); }
+  mode_t ReadUmask() override { return kernel_.fs().umask(); }
 
  private:
-  FakeKernel& k_;
+  FakeKernel& kernel_;
 };
 
 const char* NodeTypeName(fakes::FakeFs::Type t) {
@@ -75,7 +75,7 @@ const char* NodeTypeName(fakes::FakeFs::Type t) {
 // sockets of "another process" (they use no fd of the implementation's).
 class FakeHost final : public host::Host {
  public:
-  explicit FakeHost(FakeKernel& k) : k_(k) {}
+  explicit FakeHost(FakeKernel& k) : kernel_(k) {}
 
   std::optional<std::string> Connect(const json& spec, json* result) override {
     SockAddr addr;
@@ -85,7 +85,7 @@ class FakeHost final : public host::Host {
     long long connected = 0;
     std::map<std::string, long long> failed;
     for (long long i = 0; i < count; ++i) {
-      SysResult<uint64_t> r = k_.ConnectTo(addr);
+      SysResult<uint64_t> r = kernel_.ConnectTo(addr);
       if (r.ok()) {
         ++connected;
       } else if (r.err == EAGAIN && addr.family() != AF_UNIX) {
@@ -106,12 +106,12 @@ class FakeHost final : public host::Host {
     FakeKernel::ForeignOptions o;
     if (addr.family() == AF_INET6) o.v6only = true;  // as the real host holds it
     o.backlog = 16;
-    const size_t handed = k_.ports_handed_out().size();
-    SysResult<uint64_t> r = k_.ForeignBind(addr, o);
+    const size_t handed = kernel_.ports_handed_out().size();
+    SysResult<uint64_t> r = kernel_.ForeignBind(addr, o);
     if (!r.ok()) return "bind " + addr.ToString() + ": " + ErrnoName(r.err);
-    const uint16_t port = addr.port() != 0 || k_.ports_handed_out().size() == handed
+    const uint16_t port = addr.port() != 0 || kernel_.ports_handed_out().size() == handed
                               ? addr.port()
-                              : k_.ports_handed_out().back();
+                              : kernel_.ports_handed_out().back();
     *result = {{"port", port}, {"address", addr.host()}};
     return std::nullopt;
   }
@@ -127,20 +127,20 @@ class FakeHost final : public host::Host {
         if (spec.contains("content")) {
           if (auto e = host::SpecString(spec, "content", &content)) return e;
         }
-        if (k_.fs().Find(path) != nullptr) return "open " + path + ": EEXIST";
-        k_.fs().MakeFile(path);
-        contents_[k_.fs().Find(path)->ino] = content;
+        if (kernel_.fs().Find(path) != nullptr) return "open " + path + ": EEXIST";
+        kernel_.fs().MakeFile(path);
+        contents_[kernel_.fs().Find(path)->ino] = content;
       } else if (kind == "dir") {
-        if (k_.fs().Find(path) != nullptr) return "mkdir " + path + ": EEXIST";
-        k_.fs().MakeDirs(path);
+        if (kernel_.fs().Find(path) != nullptr) return "mkdir " + path + ": EEXIST";
+        kernel_.fs().MakeDirs(path);
       } else if (kind == "symlink") {
         std::string target;
         if (auto e = host::SpecString(spec, "target", &target)) return e;
-        if (k_.fs().Find(path) != nullptr) return "symlink " + path + ": EEXIST";
-        k_.fs().MakeSymlink(path, target);
+        if (kernel_.fs().Find(path) != nullptr) return "symlink " + path + ": EEXIST";
+        kernel_.fs().MakeSymlink(path, target);
       } else if (kind == "stale_socket") {
         // Bound by a process that is gone: the file stays, nothing listens.
-        if (int err = k_.fs().MakeSocket(path, 0777 & ~k_.fs().umask(), 0); err != 0) {
+        if (int err = kernel_.fs().MakeSocket(path, 0777 & ~kernel_.fs().umask(), 0); err != 0) {
           return "bind " + path + ": " + ErrnoName(err);
         }
       } else if (kind == "live_socket") {
@@ -148,7 +148,7 @@ class FakeHost final : public host::Host {
         if (!addr) return "unix path too long: " + path;
         FakeKernel::ForeignOptions o;
         o.backlog = 16;
-        SysResult<uint64_t> r = k_.ForeignBind(*addr, o);
+        SysResult<uint64_t> r = kernel_.ForeignBind(*addr, o);
         if (!r.ok()) return "bind " + path + ": " + ErrnoName(r.err);
       } else {
         return "unknown kind \"" + kind + "\" (regular, dir, symlink, stale_socket, live_socket)";
@@ -161,8 +161,8 @@ class FakeHost final : public host::Host {
   }
 
   json Inspect(const std::string& path) override {
-    SysResult<FileStat> st = k_.fs().Lstat(path);
-    const fakes::FakeFs::Node* node = k_.fs().Find(path);
+    SysResult<FileStat> st = kernel_.fs().Lstat(path);
+    const fakes::FakeFs::Node* node = kernel_.fs().Find(path);
     if (!st.ok() || node == nullptr) {
       return {{"exists", false}, {"errno", ErrnoName(st.ok() ? ENOENT : st.err)}};
     }
@@ -179,15 +179,15 @@ class FakeHost final : public host::Host {
       out["content"] = it != contents_.end() ? it->second : std::string();
     } else if (node->type == fakes::FakeFs::Type::kSocket) {
       std::optional<SockAddr> addr = SockAddr::Unix(path);
-      out["connectable"] = addr && k_.Listens(*addr);
+      out["connectable"] = addr && kernel_.Listens(*addr);
     }
     return out;
   }
 
-  void Sleep(long long ms) override { k_.Advance(std::chrono::milliseconds(ms)); }
+  void Sleep(long long ms) override { kernel_.Advance(std::chrono::milliseconds(ms)); }
 
  private:
-  FakeKernel& k_;
+  FakeKernel& kernel_;
   std::map<uint64_t, std::string> contents_;  // inode -> what `make` wrote
 };
 

@@ -114,121 +114,162 @@ bool Matches(const json& pattern, const json& actual) {
   return !MatchAt(pattern, actual, "").has_value();
 }
 
+// "$absent": true fails a value that is present (only such a value gets here).
+std::optional<Mismatch> MatchAbsent(const json& arg, const json& actual, const std::string& where) {
+  return arg.get<bool>() ? Fail(where, "absent", actual) : std::nullopt;
+}
+
+// "$len": the length of an array, object or string matches `arg`.
+std::optional<Mismatch> MatchLength(const json& arg, const json& actual, const std::string& where) {
+  if (!actual.is_array() && !actual.is_object() && !actual.is_string()) {
+    return Fail(where, "a value with a length " + Brief(arg), actual);
+  }
+  const json size =
+      actual.is_string() ? actual.get_ref<const std::string&>().size() : actual.size();
+  if (auto m = MatchAt(arg, size, where)) {
+    return Mismatch{where.empty() ? "/" : where, "length " + m->expected,
+                    "length " + Brief(size) + ": " + Brief(actual, 200)};
+  }
+  return std::nullopt;
+}
+
+// "$ge", "$gt", "$le", "$lt": a number compared with `arg`.
+std::optional<Mismatch> MatchComparison(const std::string& op, const json& arg, const json& actual,
+                                        const std::string& where) {
+  if (!actual.is_number() || !arg.is_number()) {
+    return Fail(where, "a number " + op.substr(1) + " " + Brief(arg), actual);
+  }
+  const double a = actual.get<double>();
+  const double b = arg.get<double>();
+  const bool ok = op == "$ge" ? a >= b : op == "$gt" ? a > b : op == "$le" ? a <= b : a < b;
+  static const std::map<std::string, std::string> kText = {
+      {"$ge", ">= "}, {"$gt", "> "}, {"$le", "<= "}, {"$lt", "< "}};
+  return ok ? std::nullopt : Fail(where, kText.at(op) + Brief(arg), actual);
+}
+
+// "$ne" or "$not": does not match `arg`.
+std::optional<Mismatch> MatchNot(const json& arg, const json& actual, const std::string& where) {
+  return Matches(arg, actual) ? Fail(where, "not " + Brief(arg), actual) : std::nullopt;
+}
+
+// "$any": matches one of the patterns in `arg`.
+std::optional<Mismatch> MatchAnyOf(const json& arg, const json& actual, const std::string& where) {
+  for (const json& p : arg) {
+    if (Matches(p, actual)) return std::nullopt;
+  }
+  return Fail(where, "any of " + Brief(arg), actual);
+}
+
+// "$each": an array each of whose elements matches `arg`.
+std::optional<Mismatch> MatchEach(const json& arg, const json& actual, const std::string& where) {
+  if (!actual.is_array())
+    return Fail(where, "an array each of whose elements matches " + Brief(arg), actual);
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (auto m = MatchAt(arg, actual[i], Child(where, std::to_string(i)))) return m;
+  }
+  return std::nullopt;
+}
+
+// "$contains": a string with `arg` in it, or an array with an element matching it.
+std::optional<Mismatch> MatchContains(const json& arg, const json& actual,
+                                      const std::string& where) {
+  if (actual.is_string() && arg.is_string()) {
+    return actual.get_ref<const std::string&>().find(arg.get_ref<const std::string&>()) !=
+                   std::string::npos
+               ? std::nullopt
+               : Fail(where, "a string containing " + Brief(arg), actual);
+  }
+  if (actual.is_array()) {
+    for (const json& e : actual) {
+      if (Matches(arg, e)) return std::nullopt;
+    }
+  }
+  return Fail(where, "an array with an element matching " + Brief(arg), actual);
+}
+
+// "$glob": a string like the glob `arg`.
+std::optional<Mismatch> MatchGlob(const json& arg, const json& actual, const std::string& where) {
+  if (arg.is_string() && arg.get_ref<const std::string&>().size() > kMaxGlobAtRun) {
+    return Fail(where, "a glob of at most " + std::to_string(kMaxGlobAtRun) + " bytes", arg);
+  }
+  return actual.is_string() &&
+                 Glob(arg.get_ref<const std::string&>(), actual.get_ref<const std::string&>())
+             ? std::nullopt
+             : Fail(where, "a string like " + Brief(arg), actual);
+}
+
+// "$subseq": lines of which some match the globs of `arg`, in order.
+std::optional<Mismatch> MatchSubsequence(const json& arg, const json& actual,
+                                         const std::string& where) {
+  if (!actual.is_array()) return Fail(where, "an array of strings", actual);
+  size_t next = 0;
+  for (const json& e : actual) {
+    if (next < arg.size() && e.is_string() &&
+        Glob(arg[next].get_ref<const std::string&>(), e.get_ref<const std::string&>())) {
+      ++next;
+    }
+  }
+  if (next == arg.size()) return std::nullopt;
+  return Fail(where,
+              "lines matching, in order, " + Brief(arg) + " (none after " +
+                  (next == 0 ? std::string("the start") : Brief(arg[next - 1])) + ")",
+              actual);
+}
+
+// "$none": lines none of which matches the glob `arg`.
+std::optional<Mismatch> MatchNoLine(const json& arg, const json& actual, const std::string& where) {
+  if (!actual.is_array()) return Fail(where, "an array of strings", actual);
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (actual[i].is_string() &&
+        Glob(arg.get_ref<const std::string&>(), actual[i].get_ref<const std::string&>())) {
+      return Fail(Child(where, std::to_string(i)), "no line like " + Brief(arg), actual[i]);
+    }
+  }
+  return std::nullopt;
+}
+
+// "$unordered": an array matching the patterns of `arg`, one each, in any order.
+std::optional<Mismatch> MatchUnordered(const json& arg, const json& actual,
+                                       const std::string& where) {
+  if (!actual.is_array() || actual.size() != arg.size()) {
+    return Fail(where, "in any order " + Brief(arg), actual);
+  }
+  std::vector<bool> used(actual.size(), false);
+  for (const json& p : arg) {
+    bool found = false;
+    for (size_t i = 0; i < actual.size() && !found; ++i) {
+      if (!used[i] && Matches(p, actual[i])) found = used[i] = true;
+    }
+    if (!found) return Fail(where, "in any order " + Brief(arg), actual);
+  }
+  return std::nullopt;
+}
+
+// "$type": a value of the JSON type `arg` ("integer" and "number" too).
+std::optional<Mismatch> MatchType(const json& arg, const json& actual, const std::string& where) {
+  const std::string t = arg.get<std::string>();
+  const bool ok = t == "integer"  ? actual.is_number_integer()
+                  : t == "number" ? actual.is_number()
+                                  : t == actual.type_name();
+  return ok ? std::nullopt : Fail(where, "a value of type " + t, actual);
+}
+
 std::optional<Mismatch> MatchOperator(const std::string& op, const json& arg, const json& actual,
                                       const std::string& where) {
-  if (op == "$absent") {
-    // Reached only for a value that is present.
-    return arg.get<bool>() ? Fail(where, "absent", actual) : std::nullopt;
-  }
-  if (op == "$len") {
-    if (!actual.is_array() && !actual.is_object() && !actual.is_string()) {
-      return Fail(where, "a value with a length " + Brief(arg), actual);
-    }
-    const json size =
-        actual.is_string() ? actual.get_ref<const std::string&>().size() : actual.size();
-    if (auto m = MatchAt(arg, size, where)) {
-      return Mismatch{where.empty() ? "/" : where, "length " + m->expected,
-                      "length " + Brief(size) + ": " + Brief(actual, 200)};
-    }
-    return std::nullopt;
-  }
+  if (op == "$absent") return MatchAbsent(arg, actual, where);
+  if (op == "$len") return MatchLength(arg, actual, where);
   if (op == "$ge" || op == "$gt" || op == "$le" || op == "$lt") {
-    if (!actual.is_number() || !arg.is_number()) {
-      return Fail(where, "a number " + op.substr(1) + " " + Brief(arg), actual);
-    }
-    const double a = actual.get<double>();
-    const double b = arg.get<double>();
-    const bool ok = op == "$ge" ? a >= b : op == "$gt" ? a > b : op == "$le" ? a <= b : a < b;
-    static const std::map<std::string, std::string> kText = {
-        {"$ge", ">= "}, {"$gt", "> "}, {"$le", "<= "}, {"$lt", "< "}};
-    return ok ? std::nullopt : Fail(where, kText.at(op) + Brief(arg), actual);
+    return MatchComparison(op, arg, actual, where);
   }
-  if (op == "$ne" || op == "$not") {
-    return Matches(arg, actual) ? Fail(where, "not " + Brief(arg), actual) : std::nullopt;
-  }
-  if (op == "$any") {
-    for (const json& p : arg) {
-      if (Matches(p, actual)) return std::nullopt;
-    }
-    return Fail(where, "any of " + Brief(arg), actual);
-  }
-  if (op == "$each") {
-    if (!actual.is_array())
-      return Fail(where, "an array each of whose elements matches " + Brief(arg), actual);
-    for (size_t i = 0; i < actual.size(); ++i) {
-      if (auto m = MatchAt(arg, actual[i], Child(where, std::to_string(i)))) return m;
-    }
-    return std::nullopt;
-  }
-  if (op == "$contains") {
-    if (actual.is_string() && arg.is_string()) {
-      return actual.get_ref<const std::string&>().find(arg.get_ref<const std::string&>()) !=
-                     std::string::npos
-                 ? std::nullopt
-                 : Fail(where, "a string containing " + Brief(arg), actual);
-    }
-    if (actual.is_array()) {
-      for (const json& e : actual) {
-        if (Matches(arg, e)) return std::nullopt;
-      }
-    }
-    return Fail(where, "an array with an element matching " + Brief(arg), actual);
-  }
-  if (op == "$glob") {
-    if (arg.is_string() && arg.get_ref<const std::string&>().size() > kMaxGlobAtRun) {
-      return Fail(where, "a glob of at most " + std::to_string(kMaxGlobAtRun) + " bytes", arg);
-    }
-    return actual.is_string() &&
-                   Glob(arg.get_ref<const std::string&>(), actual.get_ref<const std::string&>())
-               ? std::nullopt
-               : Fail(where, "a string like " + Brief(arg), actual);
-  }
-  if (op == "$subseq") {
-    if (!actual.is_array()) return Fail(where, "an array of strings", actual);
-    size_t next = 0;
-    for (const json& e : actual) {
-      if (next < arg.size() && e.is_string() &&
-          Glob(arg[next].get_ref<const std::string&>(), e.get_ref<const std::string&>())) {
-        ++next;
-      }
-    }
-    if (next == arg.size()) return std::nullopt;
-    return Fail(where,
-                "lines matching, in order, " + Brief(arg) + " (none after " +
-                    (next == 0 ? std::string("the start") : Brief(arg[next - 1])) + ")",
-                actual);
-  }
-  if (op == "$none") {
-    if (!actual.is_array()) return Fail(where, "an array of strings", actual);
-    for (size_t i = 0; i < actual.size(); ++i) {
-      if (actual[i].is_string() &&
-          Glob(arg.get_ref<const std::string&>(), actual[i].get_ref<const std::string&>())) {
-        return Fail(Child(where, std::to_string(i)), "no line like " + Brief(arg), actual[i]);
-      }
-    }
-    return std::nullopt;
-  }
-  if (op == "$unordered") {
-    if (!actual.is_array() || actual.size() != arg.size()) {
-      return Fail(where, "in any order " + Brief(arg), actual);
-    }
-    std::vector<bool> used(actual.size(), false);
-    for (const json& p : arg) {
-      bool found = false;
-      for (size_t i = 0; i < actual.size() && !found; ++i) {
-        if (!used[i] && Matches(p, actual[i])) found = used[i] = true;
-      }
-      if (!found) return Fail(where, "in any order " + Brief(arg), actual);
-    }
-    return std::nullopt;
-  }
-  if (op == "$type") {
-    const std::string t = arg.get<std::string>();
-    const bool ok = t == "integer"  ? actual.is_number_integer()
-                    : t == "number" ? actual.is_number()
-                                    : t == actual.type_name();
-    return ok ? std::nullopt : Fail(where, "a value of type " + t, actual);
-  }
+  if (op == "$ne" || op == "$not") return MatchNot(arg, actual, where);
+  if (op == "$any") return MatchAnyOf(arg, actual, where);
+  if (op == "$each") return MatchEach(arg, actual, where);
+  if (op == "$contains") return MatchContains(arg, actual, where);
+  if (op == "$glob") return MatchGlob(arg, actual, where);
+  if (op == "$subseq") return MatchSubsequence(arg, actual, where);
+  if (op == "$none") return MatchNoLine(arg, actual, where);
+  if (op == "$unordered") return MatchUnordered(arg, actual, where);
+  if (op == "$type") return MatchType(arg, actual, where);
   return Fail(where, "a known operator, not " + op, actual);
 }
 

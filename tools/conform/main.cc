@@ -264,86 +264,72 @@ struct RunArgs {
   netutil::conform::RunOptions options;
 };
 
-int Run(const std::vector<Case>& all, RunArgs a) {
-  using namespace netutil::conform;
-  std::string error;
-  // Which implementation, and how to reach it.
-  std::string impl_name = a.adapter.empty() ? a.impl : a.adapter;
-  if (a.mode.empty()) a.mode = a.adapter.empty() && a.impl == "reference" ? "inprocess" : "process";
-  if (a.mode != "process" && (!a.adapter.empty() || a.impl != "reference")) {
+using namespace netutil::conform;
+
+// Settles the mode for the implementation; false, with the message on stderr,
+// when --mode and the implementation do not go together.
+bool ResolveMode(RunArgs* a) {
+  if (a->mode.empty()) {
+    a->mode = a->adapter.empty() && a->impl == "reference" ? "inprocess" : "process";
+  }
+  if (a->mode != "process" && (!a->adapter.empty() || a->impl != "reference")) {
     std::fprintf(stderr,
                  "netconform: --mode %s runs the reference only; other implementations "
                  "run in --mode process\n",
-                 a.mode.c_str());
-    return 2;
+                 a->mode.c_str());
+    return false;
   }
-  if (a.mode == "inprocess" && a.jobs > 1) {
+  if (a->mode == "inprocess" && a->jobs > 1) {
     // Cases count the process's open fds (no leak): in-process they would
     // see each other's.
     std::fprintf(stderr,
                  "netconform: --mode inprocess shares netconform's fd table between "
                  "cases: running them one at a time (--jobs ignored)\n");
-    a.jobs = 1;
+    a->jobs = 1;
   }
-  std::unique_ptr<Target> target;
-  if (a.mode == "fake") {
-    target = MakeFakeKernelTarget();
-  } else if (a.mode == "inprocess") {
-    target = MakeInProcessTarget();
-  } else {
-    std::string command = a.adapter;
-    if (command.empty()) {
-      std::optional<std::string> c = ImplCommand(a.impl, &error);
-      if (!c) {
-        std::fprintf(stderr, "netconform: %s\n", error.c_str());
-        return 2;
-      }
-      command = *c;
-    }
-    std::optional<std::string> lib;
-    if (!a.no_interposer) lib = a.interposer.empty() ? FindInterposer() : a.interposer;
-    if (lib && ::access(lib->c_str(), R_OK) != 0) {
-      std::fprintf(stderr, "netconform: --interposer %s: cannot read it\n", lib->c_str());
-      return 2;
-    }
-    target = lib ? MakeInterposedTarget(command, *lib) : MakeProcessTarget(command);
-  }
+  return true;
+}
 
-  std::optional<Expectations> expected;
-  if (!a.expect_path.empty()) {
-    expected = ReadExpectations(a.expect_path, all, &error);
-    if (!expected) {
-      std::fprintf(stderr, "netconform: %s\n", error.c_str());
-      return 2;
-    }
+// The target of the mode: how to reach the implementation. nullptr, with
+// *error, when it cannot be reached.
+std::unique_ptr<Target> MakeTarget(const RunArgs& a, std::string* error) {
+  if (a.mode == "fake") return MakeFakeKernelTarget();
+  if (a.mode == "inprocess") return MakeInProcessTarget();
+  std::string command = a.adapter;
+  if (command.empty()) {
+    std::optional<std::string> c = ImplCommand(a.impl, error);
+    if (!c) return nullptr;
+    command = *c;
   }
-
-  ReportFile report;
-  if (!report.Open(a.out_path, &error)) {
-    std::fprintf(stderr, "netconform: %s\n", error.c_str());
-    return 2;
+  std::optional<std::string> lib;
+  if (!a.no_interposer) lib = a.interposer.empty() ? FindInterposer() : a.interposer;
+  if (lib && ::access(lib->c_str(), R_OK) != 0) {
+    *error = "--interposer " + *lib + ": cannot read it";
+    return nullptr;
   }
-  std::unique_ptr<Reporter> reporter = MakeReporter(a.format, report.stream());
+  return lib ? MakeInterposedTarget(command, *lib) : MakeProcessTarget(command);
+}
 
+std::vector<const Case*> SelectCases(const std::vector<Case>& all, const std::string& filter) {
   std::vector<const Case*> selected;
   for (const Case& c : all) {
-    if (Selected(c, a.filter)) selected.push_back(&c);
+    if (Selected(c, filter)) selected.push_back(&c);
   }
-  if (selected.empty()) {  // a typo in --filter must not read as a clean run
-    std::fprintf(stderr, "netconform: no case matches --filter %s\n", a.filter.c_str());
-    return 2;
-  }
-  a.options.profile = a.profile == "tornado" ? Profile::kTornado : Profile::kStrict;
-  Runner runner(*target, a.options);
-  const auto start = std::chrono::steady_clock::now();
-  const std::optional<std::string> not_ready = runner.Prepare();
-  // The reason can quote the adapter's hello: escaped like every text from it.
-  if (not_ready) std::fprintf(stderr, "netconform: %s\n", TerminalText(*not_ready).c_str());
-  reporter->Begin(
-      RunInfo{target->Describe(), impl_name, a.options.profile, runner.hello(), selected.size()});
+  return selected;
+}
 
-  // Cases run on `jobs` threads; results are reported in catalog order as
-  // soon as every earlier case is done, so the report reads the same for any N.
+// What a run came to: the verdict counts and the verdicts not as --expect said.
+struct Tally {
+  Summary summary;
+  std::vector<std::string> surprises;
+};
+
+// Runs the cases on `jobs` threads; results are reported in catalog order as
+// soon as every earlier case is done, so the report reads the same for any N.
+// The error when the case workers cannot start.
+std::optional<std::string> RunCases(Runner& runner, const std::vector<const Case*>& selected,
+                                    int jobs, const std::optional<Expectations>& expected,
+                                    Reporter& reporter, Tally* tally) {
   std::vector<std::optional<CaseResult>> results(selected.size());
   std::mutex mu;
   std::condition_variable cv;
@@ -364,14 +350,9 @@ int Run(const std::vector<Case>& all, RunArgs a) {
       cv.notify_all();
     }
   };
-  if (std::optional<std::string> error = runner.StartWorkers(a.jobs)) {
-    std::fprintf(stderr, "netconform: cannot start the case workers: %s\n", error->c_str());
-    return 2;
-  }
+  if (std::optional<std::string> error = runner.StartWorkers(jobs)) return error;
   std::vector<std::thread> threads;
-  for (int t = 0; t < a.jobs; ++t) threads.emplace_back(worker);
-  Summary s;
-  std::vector<std::string> surprises;
+  for (int t = 0; t < jobs; ++t) threads.emplace_back(worker);
   for (size_t i = 0; i < selected.size(); ++i) {
     CaseResult r;
     {
@@ -379,34 +360,93 @@ int Run(const std::vector<Case>& all, RunArgs a) {
       cv.wait(lock, [&] { return results[i].has_value(); });
       r = std::move(*results[i]);
     }
-    s.Count(r.verdict);
+    tally->summary.Count(r.verdict);
     if (expected) {
-      if (std::optional<std::string> why = expected->Check(r)) surprises.push_back(*why);
+      if (std::optional<std::string> why = expected->Check(r)) tally->surprises.push_back(*why);
     }
-    reporter->CaseDone(r);
+    reporter.CaseDone(r);
   }
   for (std::thread& t : threads) t.join();
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  reporter->End(s);
-  if (!report.Commit(&error)) {
-    std::fprintf(stderr, "netconform: %s\n", error.c_str());
-    return 2;
-  }
+  return std::nullopt;
+}
+
+// Tells the terminal the count, the skips and the surprises; the exit status.
+int Conclude(const RunArgs& a, const Target& target, const Tally& tally, bool with_expectations,
+             bool ready) {
+  const Summary& s = tally.summary;
   // With --out the report goes to the file; the terminal still gets the count.
   if (!a.out_path.empty() || a.format != "text") std::cerr << SummaryLine(s) << "\n";
   // Skips: any on the fake kernel, more than --max-skips elsewhere, fail the run.
-  const std::optional<std::string> skips = SkipsFail(target->RealKernel(), s.skipped, a.max_skips);
+  const std::optional<std::string> skips = SkipsFail(target.RealKernel(), s.skipped, a.max_skips);
   if (skips) std::cerr << "netconform: " << *skips << "\n";
-  if (expected) {
+  if (with_expectations) {
+    const std::vector<std::string>& surprises = tally.surprises;
     for (const std::string& why : surprises) std::cerr << "netconform: unexpected: " << why << "\n";
     std::cerr << "netconform: "
               << (surprises.empty()
                       ? "every verdict as expected in "
                       : std::to_string(surprises.size()) + " verdicts not as expected in ")
               << a.expect_path << "\n";
-    return surprises.empty() && !not_ready && !skips ? 0 : 1;
+    return surprises.empty() && ready && !skips ? 0 : 1;
   }
-  return s.failed == 0 && !not_ready && !skips ? 0 : 1;
+  return s.failed == 0 && ready && !skips ? 0 : 1;
+}
+
+int Run(const std::vector<Case>& all, RunArgs a) {
+  std::string error;
+  // Which implementation, and how to reach it.
+  const std::string impl_name = a.adapter.empty() ? a.impl : a.adapter;
+  if (!ResolveMode(&a)) return 2;
+  std::unique_ptr<Target> target = MakeTarget(a, &error);
+  if (!target) {
+    std::fprintf(stderr, "netconform: %s\n", error.c_str());
+    return 2;
+  }
+
+  std::optional<Expectations> expected;
+  if (!a.expect_path.empty()) {
+    expected = ReadExpectations(a.expect_path, all, &error);
+    if (!expected) {
+      std::fprintf(stderr, "netconform: %s\n", error.c_str());
+      return 2;
+    }
+  }
+
+  ReportFile report;
+  if (!report.Open(a.out_path, &error)) {
+    std::fprintf(stderr, "netconform: %s\n", error.c_str());
+    return 2;
+  }
+  std::unique_ptr<Reporter> reporter = MakeReporter(a.format, report.stream());
+
+  const std::vector<const Case*> selected = SelectCases(all, a.filter);
+  if (selected.empty()) {  // a typo in --filter must not read as a clean run
+    std::fprintf(stderr, "netconform: no case matches --filter %s\n", a.filter.c_str());
+    return 2;
+  }
+  a.options.profile = a.profile == "tornado" ? Profile::kTornado : Profile::kStrict;
+  Runner runner(*target, a.options);
+  const auto start = std::chrono::steady_clock::now();
+  const std::optional<std::string> not_ready = runner.Prepare();
+  // The reason can quote the adapter's hello: escaped like every text from it.
+  if (not_ready) std::fprintf(stderr, "netconform: %s\n", TerminalText(*not_ready).c_str());
+  reporter->Begin(
+      RunInfo{target->Describe(), impl_name, a.options.profile, runner.hello(), selected.size()});
+
+  Tally tally;
+  if (std::optional<std::string> why =
+          RunCases(runner, selected, a.jobs, expected, *reporter, &tally)) {
+    std::fprintf(stderr, "netconform: cannot start the case workers: %s\n", why->c_str());
+    return 2;
+  }
+  tally.summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  reporter->End(tally.summary);
+  if (!report.Commit(&error)) {
+    std::fprintf(stderr, "netconform: %s\n", error.c_str());
+    return 2;
+  }
+  return Conclude(a, *target, tally, expected.has_value(), !not_ready);
 }
 
 }  // namespace

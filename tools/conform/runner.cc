@@ -621,18 +621,24 @@ CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
   return result;
 }
 
+namespace {
+
+CaseResult FailedCase(std::string reason) {
+  CaseResult result;
+  result.verdict = Verdict::kFailed;
+  result.reason = std::move(reason);
+  return result;
+}
+
+}  // namespace
+
 CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
                            const StepProgress& progress) {
-  CaseResult result;
   const std::string dir = tmp_root_ + "/" + std::to_string(n);
   std::error_code ec;
   if (tmp_root_.empty()) ec = std::make_error_code(std::errc::no_such_file_or_directory);
   if (!ec) std::filesystem::create_directory(dir, ec);
-  if (ec) {
-    result.verdict = Verdict::kFailed;
-    result.reason = "cannot make the case's temp dir " + dir + ": " + ec.message();
-    return result;
-  }
+  if (ec) return FailedCase("cannot make the case's temp dir " + dir + ": " + ec.message());
 
   std::string error;
   // Parsed again with the dir itself for "${TMP}" in rule lines; LoadCatalog
@@ -640,9 +646,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   std::optional<Environment> parsed_env = ParseEnvironment(c.env, &error, dir);
   if (!parsed_env) {
     std::filesystem::remove_all(dir, ec);
-    result.verdict = Verdict::kFailed;
-    result.reason = "env: " + error;
-    return result;
+    return FailedCase("env: " + error);
   }
   const Environment env = std::move(*parsed_env);
   // A private network namespace for this thread, for what the real kernel
@@ -654,17 +658,11 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     settings.port_range = env.port_range;
     settings.no_loopback6 = env.ipv6_partial;
     if (std::optional<std::string> why = ns->Enter(settings)) {
-      result.verdict = Verdict::kFailed;
-      result.reason = "cannot make the network namespace: " + *why;
-      return result;
+      return FailedCase("cannot make the network namespace: " + *why);
     }
   }
   std::unique_ptr<Session> session = target_.Open(dir, env, &error);
-  if (!session) {
-    result.verdict = Verdict::kFailed;
-    result.reason = "cannot start the implementation: " + error;
-    return result;
-  }
+  if (!session) return FailedCase("cannot start the implementation: " + error);
   host::RealHost real_host(dir);  // its make and check stay beneath the case's dir
   Context ctx;
   ctx.session = session.get();
@@ -674,24 +672,8 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   ctx.deadline = start + options_.case_timeout;
   ctx.progress = progress;
 
-  bool ok = true;
-  try {
-    for (size_t i = 0; ok && i < c.steps.size(); ++i) ok = RunStep(i, c.steps[i], ctx, &result);
-  } catch (const std::exception& e) {  // a bug of ours must not end the run
-    ok = false;
-    result.reason = std::string("netconform error: ") + e.what();
-  }
-  // The end of the session is bounded by the case's deadline too, with a
-  // little room for an adapter to exit after a last step that took it all.
-  const auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
-  const std::string closing = session->Close(
-      std::min(options_.request_timeout, std::max(left, std::chrono::milliseconds(500))));
-  if (ok && !closing.empty()) {
-    ok = false;
-    result.reason = closing.substr(0, closing.find('\n'));
-    result.details.push_back(closing);
-  }
+  CaseResult result;
+  const bool ok = RunSteps(c, ctx, &result);
   session.reset();
   ctx.host = nullptr;
   real_host = host::RealHost();
@@ -706,155 +688,229 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   return result;
 }
 
+bool Runner::RunSteps(const Case& c, Context& ctx, CaseResult* result) {
+  bool ok = true;
+  try {
+    for (size_t i = 0; ok && i < c.steps.size(); ++i) ok = RunStep(i, c.steps[i], ctx, result);
+  } catch (const std::exception& e) {  // a bug of ours must not end the run
+    ok = false;
+    result->reason = std::string("netconform error: ") + e.what();
+  }
+  // The end of the session is bounded by the case's deadline too, with a
+  // little room for an adapter to exit after a last step that took it all.
+  constexpr std::chrono::milliseconds kMinCloseTime(500);
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
+  const std::string closing =
+      ctx.session->Close(std::min(options_.request_timeout, std::max(left, kMinCloseTime)));
+  if (ok && !closing.empty()) {
+    ok = false;
+    result->reason = closing.substr(0, closing.find('\n'));
+    result->details.push_back(closing);
+  }
+  return ok;
+}
+
+namespace {
+
+// How long a send waits for its reply: the step's own timeout_ms, or the
+// run's, or longer for a serve that takes its own; never past the case's
+// deadline (`left`).
+std::chrono::milliseconds RequestTimeout(const json& step, const json& arg,
+                                         std::chrono::milliseconds fallback,
+                                         std::chrono::milliseconds left) {
+  std::chrono::milliseconds timeout = fallback;
+  if (step.contains("timeout_ms")) {
+    timeout = std::chrono::milliseconds(step["timeout_ms"].get<long long>());
+  } else if (arg.contains("timeout_ms") && arg["timeout_ms"].is_number_integer()) {
+    // A serve may rightly take its own timeout: wait that long and more.
+    // The value may come from a variable, unchecked at load: saturated to
+    // the bound a written one has (a step's 120000 ms), so the sum cannot
+    // overflow and a huge value waits no longer than the case's deadline.
+    timeout = std::max(timeout, std::chrono::milliseconds(ServeWaitMs(arg["timeout_ms"])));
+  }
+  return std::min(timeout, left);
+}
+
+// A failure's `lines`, then the step's reply (or result) and, when
+// `show_trace`, the calls it made.
+std::vector<std::string> WithReply(std::vector<std::string> lines, const std::string& verb,
+                                   const json& out, const std::optional<json>& trace,
+                                   bool show_trace) {
+  lines.push_back("  " + std::string(verb == "send" ? "Reply" : "Result") + ": " +
+                  Brief(out, 2000));
+  if (trace && show_trace) {
+    lines.push_back("  Trace:");
+    for (const json& l : (*trace)["log"]) lines.push_back("    " + l.get<std::string>());
+  }
+  return lines;
+}
+
+void NoteTraceUnchecked(CaseResult* result) {
+  const std::string note = "trace unchecked: " + std::string(kNoInterposer);
+  if (std::find(result->notes.begin(), result->notes.end(), note) == result->notes.end()) {
+    result->notes.push_back(note);
+  }
+}
+
+}  // namespace
+
+bool Runner::FailStep(CaseResult* result, const std::string& label, StepFailure failure) {
+  result->reason = label + ": " + failure.headline;
+  result->failure = failure.headline;
+  result->details.push_back(label);
+  if (!failure.explained) result->details.push_back("  " + failure.headline);
+  for (std::string& m : failure.more) result->details.push_back(std::move(m));
+  return false;
+}
+
 bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* result) {
   const std::string verb = *VerbOf(step);
   std::string error;
-  // `more` starts with its own Expected/Actual lines when `explained`;
-  // otherwise the headline is the explanation.
-  auto fail = [&](const std::string& label, const std::string& headline,
-                  std::vector<std::string> more = {}, bool explained = false) {
-    result->reason = label + ": " + headline;
-    result->failure = headline;
-    result->details.push_back(label);
-    if (!explained) result->details.push_back("  " + headline);
-    for (std::string& m : more) result->details.push_back(std::move(m));
-    return false;
-  };
-
   std::optional<json> arg = Substitute(step[verb], ctx.vars, &error);
   const std::string label = StepLabel(index, verb, arg ? *arg : step[verb]);
-  if (!arg) return fail(label, error);
+  if (!arg) return FailStep(result, label, {error});
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
   if (left.count() <= 0) {
-    return fail(label, "the case ran out of time (" +
-                           std::to_string(options_.case_timeout.count()) + " ms in all)");
+    return FailStep(result, label,
+                    {"the case ran out of time (" + std::to_string(options_.case_timeout.count()) +
+                     " ms in all)"});
   }
-
-  json out;  // the step's result: what expect and save look at
-  std::optional<json> trace;
-  if (verb == "send") {
-    Instrument* inst = ctx.session->instrument();
-    if (step.contains("inject")) {
-      std::optional<json> rules = Substitute(step["inject"], ctx.vars, &error);
-      // Substituted, and so checked again: a swap stays in the case's dir.
-      std::optional<fakes::FaultPlan> faults =
-          rules ? ParseFaults(*rules, &error, ctx.vars["TMP"].get<std::string>()) : std::nullopt;
-      if (!faults) return fail(label, "inject: " + error);
-      if (inst != nullptr) inst->SetFaults(std::move(*faults));
-    }
-    if (inst != nullptr) inst->ClearTrace();  // only this request's calls
-    auto timeout = options_.request_timeout;
-    if (step.contains("timeout_ms")) {
-      timeout = std::chrono::milliseconds(step["timeout_ms"].get<long long>());
-    } else if (arg->contains("timeout_ms") && (*arg)["timeout_ms"].is_number_integer()) {
-      // A serve may rightly take its own timeout: wait that long and more.
-      // The value may come from a variable, unchecked at load: saturated to
-      // the bound a written one has (a step's 120000 ms), so the sum cannot
-      // overflow and a huge value waits no longer than the case's deadline.
-      timeout = std::max(timeout, std::chrono::milliseconds(ServeWaitMs((*arg)["timeout_ms"])));
-    }
-    timeout = std::min(timeout, left);
-    if (ctx.progress) ctx.progress(label, timeout);
-    Exchange ex = ctx.session->Send(*arg, timeout);
-    if (!ex.reply) {
-      const std::string first = ex.failure.substr(0, ex.failure.find('\n'));
-      return fail(label, first,
-                  first == ex.failure
-                      ? std::vector<std::string>{}
-                      : std::vector<std::string>{ex.failure.substr(first.size() + 1)});
-    }
-    out = std::move(*ex.reply);
-    if (inst != nullptr) trace = inst->TakeTrace();
-  } else if (verb == "connect") {
-    if (auto e = ctx.host->Connect(*arg, &out)) return fail(label, *e);
-  } else if (verb == "hold") {
-    if (auto e = ctx.host->Hold(*arg, &out)) return fail(label, *e);
-  } else if (verb == "make") {
-    // LoadCatalog allowed only "${TMP}/..." paths; a variable saved from a
-    // reply must not take it elsewhere either (confined_path.h).
-    std::string relative;
-    const auto path = arg->is_object() ? arg->find("path") : arg->end();
-    if (auto e = RelativeBeneath(
-            ctx.vars["TMP"].get<std::string>(),
-            path != arg->end() && path->is_string() ? path->get<std::string>() : std::string(),
-            &relative)) {
-      return fail(label, "make refused: " + *e);
-    }
-    if (auto e = ctx.host->Make(*arg, &out)) return fail(label, *e);
-  } else if (verb == "check") {
-    std::string relative;
-    const std::string path = arg->is_string() ? arg->get<std::string>() : std::string();
-    if (auto e = RelativeBeneath(ctx.vars["TMP"].get<std::string>(), path, &relative)) {
-      return fail(label, "check refused: " + *e);
-    }
-    out = ctx.host->Inspect(path);
-  } else if (verb == "sleep_ms") {
+  if (verb == "sleep_ms") {
     // Never past the case's deadline.
     ctx.host->Sleep(std::min<long long>(arg->get<long long>(), left.count()));
     return true;
   }
 
-  if (trace) {
+  StepOutput output;
+  std::optional<StepFailure> failure = verb == "send"
+                                           ? SendRequest(step, *arg, label, left, ctx, &output)
+                                           : UseHost(verb, *arg, ctx, &output);
+  if (failure) return FailStep(result, label, std::move(*failure));
+  if (output.trace) {
     // Kept with the result in case this step fails: reports show it.
     result->trace.clear();
-    for (const json& l : (*trace)["log"]) result->trace.push_back(l.get<std::string>());
+    for (const json& l : (*output.trace)["log"]) result->trace.push_back(l.get<std::string>());
   }
-  auto with_reply = [&](std::vector<std::string> lines, bool show_trace) {
-    lines.push_back("  " + std::string(verb == "send" ? "Reply" : "Result") + ": " +
-                    Brief(out, 2000));
-    if (trace && show_trace) {
-      lines.push_back("  Trace:");
-      for (const json& l : (*trace)["log"]) lines.push_back("    " + l.get<std::string>());
-    }
-    return lines;
-  };
-
-  if (step.contains("save")) {
-    for (const auto& [var, ptr] : step["save"].items()) {
-      const json::json_pointer p(ptr.get<std::string>());
-      if (!out.contains(p)) {
-        return fail(label, "nothing at " + ptr.get<std::string>() + " to save as ${" + var + "}",
-                    with_reply({}, options_.verbose));
-      }
-      ctx.vars[var] = out.at(p);
-    }
-  }
-
-  json expect = step.contains("expect") ? step["expect"] : json();
-  if (!step.contains("expect") && verb == "connect") {
-    expect = {{"connected", (*arg).value("count", 1)}};  // by default every client connects
-  }
-  if (!expect.is_null()) {
-    std::optional<json> pattern = Substitute(expect, ctx.vars, &error);
-    if (!pattern) return fail(label, "expect: " + error);
-    if (std::optional<Mismatch> m = Match(*pattern, out)) {
-      return fail(
-          label, m->where + ": expected " + m->expected + ", got " + m->actual,
-          with_reply({"  Expected: " + m->where + " = " + m->expected, "    Actual: " + m->actual},
-                     options_.verbose),
-          true);
-    }
-  }
-  if (step.contains("trace") && !trace) {
-    const std::string note = "trace unchecked: " + std::string(kNoInterposer);
-    if (std::find(result->notes.begin(), result->notes.end(), note) == result->notes.end()) {
-      result->notes.push_back(note);
-    }
-  }
-  if (step.contains("trace") && trace) {
-    std::optional<json> pattern = Substitute(step["trace"], ctx.vars, &error);
-    if (!pattern) return fail(label, "trace: " + error);
-    if (std::optional<Mismatch> m = Match(*pattern, *trace)) {
-      std::vector<std::string> lines = {"  Expected: trace " + m->where + " = " + m->expected,
-                                        "    Actual: " + m->actual, "  Trace:"};
-      for (const json& l : (*trace)["log"]) lines.push_back("    " + l.get<std::string>());
-      return fail(label, "trace " + m->where + ": expected " + m->expected + ", got " + m->actual,
-                  with_reply(std::move(lines), false), true);
-    }
-  }
+  failure = SaveVars(step, verb, ctx, output);
+  if (!failure) failure = CheckExpect(step, verb, *arg, ctx, output);
+  if (failure) return FailStep(result, label, std::move(*failure));
+  if (step.contains("trace") && !output.trace) NoteTraceUnchecked(result);
+  failure = CheckTrace(step, verb, ctx, output);
+  if (failure) return FailStep(result, label, std::move(*failure));
   result->trace.clear();  // only a failing step's trace is kept
   return true;
+}
+
+std::optional<Runner::StepFailure> Runner::SendRequest(const json& step, const json& arg,
+                                                       const std::string& label,
+                                                       std::chrono::milliseconds left, Context& ctx,
+                                                       StepOutput* output) const {
+  Instrument* inst = ctx.session->instrument();
+  if (step.contains("inject")) {
+    std::string error;
+    std::optional<json> rules = Substitute(step["inject"], ctx.vars, &error);
+    // Substituted, and so checked again: a swap stays in the case's dir.
+    std::optional<fakes::FaultPlan> faults =
+        rules ? ParseFaults(*rules, &error, ctx.vars["TMP"].get<std::string>()) : std::nullopt;
+    if (!faults) return StepFailure{"inject: " + error};
+    if (inst != nullptr) inst->SetFaults(std::move(*faults));
+  }
+  if (inst != nullptr) inst->ClearTrace();  // only this request's calls
+  const std::chrono::milliseconds timeout =
+      RequestTimeout(step, arg, options_.request_timeout, left);
+  if (ctx.progress) ctx.progress(label, timeout);
+  Exchange ex = ctx.session->Send(arg, timeout);
+  if (!ex.reply) {
+    const std::string first = ex.failure.substr(0, ex.failure.find('\n'));
+    StepFailure failure{first};
+    if (first != ex.failure) failure.more.push_back(ex.failure.substr(first.size() + 1));
+    return failure;
+  }
+  output->out = std::move(*ex.reply);
+  if (inst != nullptr) output->trace = inst->TakeTrace();
+  return std::nullopt;
+}
+
+std::optional<Runner::StepFailure> Runner::UseHost(const std::string& verb, const json& arg,
+                                                   Context& ctx, StepOutput* output) {
+  json& out = output->out;
+  if (verb == "connect") {
+    if (auto e = ctx.host->Connect(arg, &out)) return StepFailure{*e};
+  } else if (verb == "hold") {
+    if (auto e = ctx.host->Hold(arg, &out)) return StepFailure{*e};
+  } else if (verb == "make") {
+    // LoadCatalog allowed only "${TMP}/..." paths; a variable saved from a
+    // reply must not take it elsewhere either (confined_path.h).
+    std::string relative;
+    const auto path = arg.is_object() ? arg.find("path") : arg.end();
+    if (auto e = RelativeBeneath(
+            ctx.vars["TMP"].get<std::string>(),
+            path != arg.end() && path->is_string() ? path->get<std::string>() : std::string(),
+            &relative)) {
+      return StepFailure{"make refused: " + *e};
+    }
+    if (auto e = ctx.host->Make(arg, &out)) return StepFailure{*e};
+  } else if (verb == "check") {
+    std::string relative;
+    const std::string path = arg.is_string() ? arg.get<std::string>() : std::string();
+    if (auto e = RelativeBeneath(ctx.vars["TMP"].get<std::string>(), path, &relative)) {
+      return StepFailure{"check refused: " + *e};
+    }
+    out = ctx.host->Inspect(path);
+  }
+  return std::nullopt;
+}
+
+std::optional<Runner::StepFailure> Runner::SaveVars(const json& step, const std::string& verb,
+                                                    Context& ctx, const StepOutput& output) const {
+  if (!step.contains("save")) return std::nullopt;
+  for (const auto& [var, ptr] : step["save"].items()) {
+    const json::json_pointer p(ptr.get<std::string>());
+    if (!output.out.contains(p)) {
+      return StepFailure{"nothing at " + ptr.get<std::string>() + " to save as ${" + var + "}",
+                         WithReply({}, verb, output.out, output.trace, options_.verbose)};
+    }
+    ctx.vars[var] = output.out.at(p);
+  }
+  return std::nullopt;
+}
+
+std::optional<Runner::StepFailure> Runner::CheckExpect(const json& step, const std::string& verb,
+                                                       const json& arg, const Context& ctx,
+                                                       const StepOutput& output) const {
+  json expect = step.contains("expect") ? step["expect"] : json();
+  if (!step.contains("expect") && verb == "connect") {
+    expect = {{"connected", arg.value("count", 1)}};  // by default every client connects
+  }
+  if (expect.is_null()) return std::nullopt;
+  std::string error;
+  std::optional<json> pattern = Substitute(expect, ctx.vars, &error);
+  if (!pattern) return StepFailure{"expect: " + error};
+  std::optional<Mismatch> m = Match(*pattern, output.out);
+  if (!m) return std::nullopt;
+  return StepFailure{
+      m->where + ": expected " + m->expected + ", got " + m->actual,
+      WithReply({"  Expected: " + m->where + " = " + m->expected, "    Actual: " + m->actual}, verb,
+                output.out, output.trace, options_.verbose),
+      true};
+}
+
+std::optional<Runner::StepFailure> Runner::CheckTrace(const json& step, const std::string& verb,
+                                                      const Context& ctx,
+                                                      const StepOutput& output) {
+  if (!step.contains("trace") || !output.trace) return std::nullopt;
+  std::string error;
+  std::optional<json> pattern = Substitute(step["trace"], ctx.vars, &error);
+  if (!pattern) return StepFailure{"trace: " + error};
+  std::optional<Mismatch> m = Match(*pattern, *output.trace);
+  if (!m) return std::nullopt;
+  std::vector<std::string> lines = {"  Expected: trace " + m->where + " = " + m->expected,
+                                    "    Actual: " + m->actual, "  Trace:"};
+  for (const json& l : (*output.trace)["log"]) lines.push_back("    " + l.get<std::string>());
+  return StepFailure{"trace " + m->where + ": expected " + m->expected + ", got " + m->actual,
+                     WithReply(std::move(lines), verb, output.out, output.trace, false), true};
 }
 
 }  // namespace netutil::conform

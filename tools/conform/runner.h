@@ -40,6 +40,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "catalog.h"
@@ -135,7 +136,35 @@ class Runner {
   void ReturnWorker(std::unique_ptr<Worker> w);
   void DropWorker(std::unique_ptr<Worker> w);
   std::optional<std::string> Unmet(const Case& c) const;
+  // The case's steps until one fails, then the session's close; true when
+  // all passed and it closed cleanly.
+  bool RunSteps(const Case& c, Context& ctx, CaseResult* result);
   bool RunStep(size_t index, const nlohmann::json& step, Context& ctx, CaseResult* result);
+  // The parts of RunStep.
+  struct StepOutput {
+    nlohmann::json out;                   // what expect and save look at
+    std::optional<nlohmann::json> trace;  // a send's calls, when the target has an instrument
+  };
+  struct StepFailure {
+    StepFailure(std::string headline, std::vector<std::string> more = {}, bool explained = false)
+        : headline(std::move(headline)), more(std::move(more)), explained(explained) {}
+    std::string headline;
+    std::vector<std::string> more;  // starts with its own Expected/Actual lines when
+    bool explained;                 // `explained`; otherwise the headline explains
+  };
+  static bool FailStep(CaseResult* result, const std::string& label, StepFailure failure);
+  std::optional<StepFailure> SendRequest(const nlohmann::json& step, const nlohmann::json& arg,
+                                         const std::string& label, std::chrono::milliseconds left,
+                                         Context& ctx, StepOutput* output) const;
+  static std::optional<StepFailure> UseHost(const std::string& verb, const nlohmann::json& arg,
+                                            Context& ctx, StepOutput* output);
+  std::optional<StepFailure> SaveVars(const nlohmann::json& step, const std::string& verb,
+                                      Context& ctx, const StepOutput& output) const;
+  std::optional<StepFailure> CheckExpect(const nlohmann::json& step, const std::string& verb,
+                                         const nlohmann::json& arg, const Context& ctx,
+                                         const StepOutput& output) const;
+  static std::optional<StepFailure> CheckTrace(const nlohmann::json& step, const std::string& verb,
+                                               const Context& ctx, const StepOutput& output);
 
   Target& target_;
   RunOptions options_;

@@ -76,7 +76,8 @@ bool Fail(std::string* error, std::string why) {
   return false;
 }
 
-std::string Num(uint64_t n) { return std::to_string(n); }
+// The decimal text of a size, offset or count (of the unsigned header fields).
+std::string Decimal(uint64_t n) { return std::to_string(n); }
 
 // A trace line as text any JSON writer takes: valid UTF-8 kept, any other
 // byte as \xNN (a unix socket's path may hold anything; a scribbled record
@@ -213,8 +214,8 @@ std::unique_ptr<ControlFile> ControlFile::AttachTo(int fd, std::string name, std
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size < kHeaderBytes || size > kMaxFileBytes) {
-    Fail(error, "the file is " + Num(size) + " bytes, not between a header (" + Num(kHeaderBytes) +
-                    ") and " + Num(kMaxFileBytes));
+    Fail(error, "the file is " + Decimal(size) + " bytes, not between a header (" +
+                    Decimal(kHeaderBytes) + ") and " + Decimal(kMaxFileBytes));
     return nullptr;
   }
   void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -233,10 +234,10 @@ std::unique_ptr<ControlFile> ControlFile::AttachTo(int fd, std::string name, std
   if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
     why = "bad magic (not a netfault control file)";
   } else if (h.version != kVersion) {
-    why = "version " + Num(h.version) + ", this library reads " + Num(kVersion);
+    why = "version " + Decimal(h.version) + ", this library reads " + Decimal(kVersion);
   } else if (h.header_bytes != kHeaderBytes || h.file_bytes != size) {
-    why = "the header's sizes do not match the file (" + Num(h.file_bytes) + " bytes said, " +
-          Num(size) + " found)";
+    why = "the header's sizes do not match the file (" + Decimal(h.file_bytes) + " bytes said, " +
+          Decimal(size) + " found)";
   } else if (!area_ok(h.config_offset, h.config_bytes) || h.config_bytes < sizeof(ConfigHead) ||
              !area_ok(h.trace_offset, h.trace_bytes) || !area_ok(h.fds_offset, h.max_fds)) {
     why = "an area lies outside the file";
@@ -278,8 +279,8 @@ bool ControlFile::WriteConfig(const Config& config, std::string* error) {
   Header* h = header();
   const uint64_t need = sizeof(ConfigHead) + config.plan.size() + config.resolver.size();
   if (need > layout_.config_bytes) {
-    return Fail(error, "the config (" + Num(need) + " bytes) does not fit the area (" +
-                           Num(layout_.config_bytes) + ")");
+    return Fail(error, "the config (" + Decimal(need) + " bytes) does not fit the area (" +
+                           Decimal(layout_.config_bytes) + ")");
   }
   // Our own count, not the region's: the traced process may have written
   // anything there, and Check() compares the two.
@@ -391,10 +392,11 @@ TraceSince ControlFile::ReadSince(const TraceMark& mark, size_t max_lines) const
   };
   // Each shared value is loaded once into a local, checked, then used.
   const uint64_t used = h->trace_used.load(std::memory_order_acquire);
-  if (used % 8 != 0) return corrupted("the trace's write offset " + Num(used) + " is not aligned");
+  if (used % 8 != 0)
+    return corrupted("the trace's write offset " + Decimal(used) + " is not aligned");
   if (used < mark.offset) {
-    return corrupted("the trace's write offset went back from " + Num(mark.offset) + " to " +
-                     Num(used));
+    return corrupted("the trace's write offset went back from " + Decimal(mark.offset) + " to " +
+                     Decimal(used));
   }
   const uint64_t end = std::min(used, layout_.trace_bytes);
   uint64_t off = mark.offset;
@@ -408,13 +410,13 @@ TraceSince ControlFile::ReadSince(const TraceMark& mark, size_t max_lines) const
     uint16_t call_and_reserved[2];
     std::memcpy(call_and_reserved, rec + sizeof(uint32_t), sizeof call_and_reserved);
     const uint16_t call = call_and_reserved[0];
-    const std::string where = "trace record at offset " + Num(off) + ": ";
+    const std::string where = "trace record at offset " + Decimal(off) + ": ";
     if (RecordBytes(len) > end - off) {
-      return corrupted(where + "its length " + Num(len) + " runs past the trace's end (" +
-                       Num(end) + ")");
+      return corrupted(where + "its length " + Decimal(len) + " runs past the trace's end (" +
+                       Decimal(end) + ")");
     }
     if (call >= fakes::kAllCalls.size())
-      return corrupted(where + "call " + Num(call) + " is no call");
+      return corrupted(where + "call " + Decimal(call) + " is no call");
     if (call_and_reserved[1] != 0) return corrupted(where + "its reserved field is not 0");
     if (out.lines.size() < max_lines) {
       out.lines.push_back({call, Utf8Safe(rec + sizeof(RecordHead), len)});
@@ -426,12 +428,12 @@ TraceSince ControlFile::ReadSince(const TraceMark& mark, size_t max_lines) const
   for (size_t i = 0; i < kMaxCalls; ++i) {
     const uint64_t now = h->dropped[i].load(std::memory_order_relaxed);
     if (i >= fakes::kAllCalls.size() && now != 0) {
-      return corrupted("dropped count " + Num(i) + " (no such call) is " + Num(now));
+      return corrupted("dropped count " + Decimal(i) + " (no such call) is " + Decimal(now));
     }
     if (now < mark.dropped[i]) {
       return corrupted(std::string("the dropped count of ") +
                        fakes::CallName(static_cast<fakes::Call>(i)) + " went back from " +
-                       Num(mark.dropped[i]) + " to " + Num(now));
+                       Decimal(mark.dropped[i]) + " to " + Decimal(now));
     }
     out.dropped[i] = now - mark.dropped[i];
   }
@@ -455,8 +457,8 @@ bool ControlFile::Check(std::string* error) {
   PlainHeader plain;
   std::memcpy(&plain, base_, sizeof plain);
   auto field = [&](const char* name, uint64_t found, uint64_t want) {
-    return Fail(error, std::string("the header's ") + name + " is " + Num(found) +
-                           ", netconform wrote " + Num(want));
+    return Fail(error, std::string("the header's ") + name + " is " + Decimal(found) +
+                           ", netconform wrote " + Decimal(want));
   };
   if (std::memcmp(plain.magic, kMagic, sizeof kMagic) != 0) {
     return Fail(error, "the header's magic was overwritten");
@@ -479,21 +481,22 @@ bool ControlFile::Check(std::string* error) {
   if (g != written_generation_) return field("config generation", g, written_generation_);
   const uint64_t used = h->trace_used.load(std::memory_order_acquire);
   if (used % 8 != 0)
-    return Fail(error, "the trace's write offset " + Num(used) + " is not aligned");
+    return Fail(error, "the trace's write offset " + Decimal(used) + " is not aligned");
   if (used < checked_used_) {
-    return Fail(error, "the trace's write offset went back from " + Num(checked_used_) + " to " +
-                           Num(used));
+    return Fail(error, "the trace's write offset went back from " + Decimal(checked_used_) +
+                           " to " + Decimal(used));
   }
   std::array<uint64_t, kMaxCalls> dropped{};
   for (size_t i = 0; i < kMaxCalls; ++i) {
     dropped[i] = h->dropped[i].load(std::memory_order_relaxed);
     if (i >= fakes::kAllCalls.size() && dropped[i] != 0) {
-      return Fail(error, "dropped count " + Num(i) + " (no such call) is " + Num(dropped[i]));
+      return Fail(error,
+                  "dropped count " + Decimal(i) + " (no such call) is " + Decimal(dropped[i]));
     }
     if (dropped[i] < checked_dropped_[i]) {
       return Fail(error, std::string("the dropped count of ") +
                              fakes::CallName(static_cast<fakes::Call>(i)) + " went back from " +
-                             Num(checked_dropped_[i]) + " to " + Num(dropped[i]));
+                             Decimal(checked_dropped_[i]) + " to " + Decimal(dropped[i]));
     }
   }
   const int32_t owner = h->owner_pid.load(std::memory_order_relaxed);
@@ -548,7 +551,7 @@ std::vector<int> ControlFile::OpenSockets(std::string* error) const {
     if (kind == static_cast<uint8_t>(FdKind::kSocket)) {
       out.push_back(static_cast<int>(fd));
     } else if (kind > static_cast<uint8_t>(FdKind::kEpoll) && error != nullptr && error->empty()) {
-      *error = "fd table: fd " + Num(fd) + " holds " + Num(kind) + " (not 0, 1 or 2)";
+      *error = "fd table: fd " + Decimal(fd) + " holds " + Decimal(kind) + " (not 0, 1 or 2)";
     }
   }
   return out;

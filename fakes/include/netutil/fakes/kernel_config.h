@@ -45,10 +45,24 @@ struct KernelTraits {
 
   static KernelTraits Linux() { return {}; }
   static KernelTraits Darwin() {
-    return {Platform::Os::kDarwin, BindRules::kBsd, false, true, false, false, 128, false};
+    return {.os = Platform::Os::kDarwin,
+            .bind_rules = BindRules::kBsd,
+            .v6only_default = false,
+            .has_reuseport = true,
+            .reuseport_inet_only = false,
+            .abstract_unix = false,
+            .somaxconn = 128,
+            .listen_rechecks_port = false};
   }
   static KernelTraits Windows() {
-    return {Platform::Os::kWindows, BindRules::kWindows, true, false, false, false, 200, false};
+    return {.os = Platform::Os::kWindows,
+            .bind_rules = BindRules::kWindows,
+            .v6only_default = true,
+            .has_reuseport = false,
+            .reuseport_inet_only = false,
+            .abstract_unix = false,
+            .somaxconn = 200,
+            .listen_rechecks_port = false};
   }
   static KernelTraits For(Platform::Os os);
 };
