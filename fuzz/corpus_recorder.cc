@@ -11,8 +11,8 @@
 //    accept_drain_fuzzer. Each scenario's fault rules, printed as one plan,
 //    seed fault_plan_fuzzer.
 //  - the conformance cases (CASES_DIR, tests/conformance/cases/**/*.json):
-//    their fault rules ("faults", "fault_plan", a step's "inject") in the
-//    text format seed fault_plan_fuzzer; their requests ("send") seed
+//    their fault rules ("faults", a step's "inject": lines of the text
+//    format) seed fault_plan_fuzzer; their requests ("send") seed
 //    adapter_protocol_fuzzer, the syscalls answered by a small model
 //    (success, the case's faults by call and count, as many accepts as the
 //    case connects).
@@ -493,17 +493,25 @@ json Substitute(const json& v) {
   return s;
 }
 
-// A JSON fault rule ({"call", "errno", "nth", "times", predicates}) in the text
-// format: "bind #2 family=inet6 = EADDRINUSE".
-std::string RuleText(const json& f) {
-  std::string line = f.value("call", std::string("?"));
-  if (f.contains("nth")) line += " #" + f["nth"].dump();
-  if (f.contains("times")) line += f["times"] == 0 ? " always" : " x" + f["times"].dump();
-  for (const auto& [key, value] : f.items()) {
-    if (key == "call" || key == "nth" || key == "times" || key == "errno") continue;
-    line += " " + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+// A case's fault rule: a line of the fault-plan text format,
+// "bind #2 family=inet6 = EADDRINUSE" (docs/CONFORMANCE.md).
+std::string RuleText(const json& f) { return f.is_string() ? f.get<std::string>() : f.dump(); }
+
+// A request as the adapter protocol takes it: a case writes a file mode as an
+// octal string ("0660") or {"$raw": N}, the protocol carries the number.
+json ProtocolRequest(json request) {
+  if (!request.is_object() || !request.contains("mode")) return request;
+  json& mode = request["mode"];
+  if (mode.is_object() && mode.contains("$raw")) {
+    mode = json(mode["$raw"]);
+  } else if (mode.is_string()) {
+    const std::string& text = mode.get_ref<const std::string&>();
+    if (!text.empty() && text.size() <= 6 &&
+        text.find_first_not_of("01234567") == std::string::npos) {
+      mode = std::stoi(text, nullptr, 8);
+    }
   }
-  return line + " = " + f.value("errno", std::string("?"));
+  return request;
 }
 
 void RecordCase(Recorder& rec, const std::string& name, const json& c) {
@@ -514,16 +522,13 @@ void RecordCase(Recorder& rec, const std::string& name, const json& c) {
   int pending = 0;
   for (const auto& step : c.value("steps", json::array())) {
     for (const auto& f : step.value("inject", json::array())) faults.push_back(f);
-    if (step.contains("send")) requests.push_back(Substitute(step["send"]));
+    if (step.contains("send")) requests.push_back(ProtocolRequest(Substitute(step["send"])));
     if (step.contains("connect")) pending += step["connect"].value("count", 1);
   }
 
   // fault_plan_fuzzer: the rules as text, as the case wrote them.
   std::string plan;
   for (const auto& f : faults) plan += RuleText(f) + "\n";
-  for (const auto& line : env.value("fault_plan", json::array())) {
-    if (line.is_string()) plan += line.get<std::string>() + "\n";
-  }
   if (!plan.empty() && plan.size() <= rec.MaxLen("fault_plan_fuzzer")) {
     rec.Write("fault_plan_fuzzer", name, plan);
   }
@@ -531,17 +536,16 @@ void RecordCase(Recorder& rec, const std::string& name, const json& c) {
   // adapter_protocol_fuzzer: the requests, eight lines a seed.
   std::vector<ModelFault> model;
   for (const auto& f : faults) {
-    const auto call = netutil::fakes::CallFromName(f.value("call", std::string()));
     const auto parsed = FaultPlan::Parse(RuleText(f));
-    if (!call || !parsed.ok() || parsed.plan->rules().size() != 1) continue;
+    if (!parsed.ok() || parsed.plan->rules().size() != 1) continue;
     const FaultRule& r = parsed.plan->rules().front();
     // Predicates are not modelled, nor values in place of errors, nor errnos
     // FuzzedSys never gives (EBADF on an open fd, ...): such rules are left out.
     if (!r.where.empty() || r.outcome.kind == netutil::fakes::FaultOutcome::Kind::kValue ||
-        !FuzzedSys::CanAnswer(*call, r.outcome.code)) {
+        !FuzzedSys::CanAnswer(r.call, r.outcome.code)) {
       continue;
     }
-    model.push_back(ModelFault{*call, r.first, r.count, r.outcome.code, 0});
+    model.push_back(ModelFault{r.call, r.first, r.count, r.outcome.code, 0});
   }
   std::map<std::string, std::vector<SockAddr>> hosts;
   for (const auto& entry : env.value("resolver", json::array())) {

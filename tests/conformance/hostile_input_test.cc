@@ -278,16 +278,16 @@ TEST(HostilePaths, SwapRulesOutsideTmpAreRefusedBeforeRunning_UNIX_017) {
                 {"holds \"${\""});
   ExpectRefused(CaseText(send + R"("after bind #1 swap relative/s.sock with file"]})"),
                 {"must be absolute"});
-  // The same in env.fault_plan, at the line of "env".
+  // The same in env.faults, at the line of "env".
   ExpectRefused(R"({"id":"t/hostile","rules":["BIND-013"],"title":"t",)"
                 "\n"
-                R"("env":{"fault_plan":["after bind swap /tmp/x with file"]},)"
+                R"("env":{"faults":["after bind swap /tmp/x with file"]},)"
                 R"("steps":[{"send":{"op":"open_fds"}}]})",
-                {"t:2:", "env.fault_plan", "/tmp/x", "not in the case's temp dir"});
+                {"t:2:", "env.faults[0]", "/tmp/x", "not in the case's temp dir"});
   // What the catalog's own cases do stays allowed.
   LoadOne(CaseText(send + R"("after bind #1 swap ${TMP}/s.sock with symlink:${TMP}/v",)"
                           R"("after connect #1 swap ${TMP}/d with rename:${TMP}/e/f",)"
-                          R"({"call":"listen","errno":"EINTR"}]})"));
+                          R"("listen = EINTR"]})"));
 }
 
 TEST(HostilePaths, RelativeBeneathChecksTheSubstitutedPath) {
@@ -453,7 +453,7 @@ TEST(HostileCase, LoaderRefusesWhatIsOverItsLimitsWithFileAndLine) {
                 {"over 16 rules"});
   std::string faults;
   for (int i = 0; i < 65; ++i) {
-    faults += std::string(i ? "," : "") + R"({"call":"bind","errno":"EINTR"})";
+    faults += std::string(i ? "," : "") + R"("bind = EINTR")";
   }
   ExpectRefused(R"({"id":"t/x","rules":["BIND-013"],"title":"t","env":{"faults":[)" + faults +
                     R"(]},"steps":[{"sleep_ms":1}]})",

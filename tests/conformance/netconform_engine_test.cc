@@ -152,8 +152,8 @@ TEST(Catalog, ProblemsNameFileAndLine) {
        "cases/bind/d.json:4: [bind/d] rule"},
       {"cases/bind/e.json",
        "{\"id\": \"bind/e\", \"rules\": [\"BIND-013\"], \"title\": \"t\",\n"
-       " \"env\": {\"fault_plan\": [\"bind #0 = EADDRINUSE\"]},\n \"steps\": [{\"sleep_ms\": 1}]}",
-       "cases/bind/e.json:2: [bind/e] env.fault_plan: line 1"},
+       " \"env\": {\"faults\": [\"bind #0 = EADDRINUSE\"]},\n \"steps\": [{\"sleep_ms\": 1}]}",
+       "cases/bind/e.json:2: [bind/e] env.faults[0]: line 1, column 6"},
   };
   for (const auto& [origin, text, want] : bad) {
     std::vector<std::string> problems;
@@ -193,9 +193,9 @@ TEST(Catalog, BadCasesAreRefusedWithTheProblem) {
       {R"({"id":"x/y","rules":["BIND-013"],"title":"t",
            "steps":[{"send":{"op":"hello"},"expect":{"$frobnicate":1}}]})",
        "$frobnicate"},
-      {R"({"id":"x/y","rules":["BIND-013"],"title":"t","env":{"faults":[{"call":"bind"}]},
+      {R"({"id":"x/y","rules":["BIND-013"],"title":"t","env":{"faults":["bind"]},
            "steps":[{"sleep_ms":1}]})",
-       "errno"},
+       "env.faults[0]: line 1"},
       {R"({"id":"x/y","rules":["BIND-013"],"title":"t","env":{"needs":["ipv7"]},
            "steps":[{"sleep_ms":1}]})",
        "ipv7"},
@@ -244,7 +244,7 @@ TEST(Runner, InjectionCaseSkippedOutOfProcess) {
   ASSERT_FALSE(runner.Prepare());
   EXPECT_EQ(runner.hello().value("impl", ""), "reference");
   const Case c = MakeCase(R"({"id":"t/inject","rules":["BIND-024"],"title":"t",
-      "env":{"faults":[{"call":"bind","errno":"EINTR"}]},
+      "env":{"faults":["bind = EINTR"]},
       "steps":[{"send":{"op":"hello"}}]})");
   CaseResult r = runner.Run(c);
   EXPECT_EQ(r.verdict, Verdict::kSkipped);
@@ -441,8 +441,7 @@ fakes::FaultPlan Faults(const char* text) {
 
 TEST(Environment, NthTimesAndFamilySelectCalls) {
   PosixSys posix;
-  fakes::InjectingSys sys(posix, Faults(R"([{"call": "socket", "errno": "EMFILE", "nth": 2,
-                                             "times": 2, "family": "inet"}])"));
+  fakes::InjectingSys sys(posix, Faults(R"(["socket #2 x2 family=inet = EMFILE"])"));
   std::vector<int> errs;
   for (int i = 0; i < 4; ++i) {
     SysInt other = sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);  // another family
@@ -463,10 +462,9 @@ TEST(Environment, NthTimesAndFamilySelectCalls) {
 
 TEST(Environment, RulesTheInjectorWouldRefuseAreParseErrors) {
   std::string error;
-  EXPECT_FALSE(ParseFaults(
-      json::parse(R"([{"call": "listen", "family": "inet", "errno": "EINTR"}])"), &error));
-  EXPECT_NE(error.find("fault rule"), std::string::npos) << error;
-  EXPECT_FALSE(ParseFaults(json::parse(R"([{"call": "umask", "errno": "EINTR"}])"), &error));
+  EXPECT_FALSE(ParseFaults(json::parse(R"(["listen family=inet = EINTR"])"), &error));
+  EXPECT_NE(error.find("family"), std::string::npos) << error;
+  EXPECT_FALSE(ParseFaults(json::parse(R"(["umask = EINTR"])"), &error));
 }
 
 // ${TMP} in rule lines is the case's dir; a swap stays beneath it, checked
@@ -475,7 +473,7 @@ TEST(Environment, RulesTheInjectorWouldRefuseAreParseErrors) {
 TEST(Environment, SwapRulesTakeTheCasesDir_UNIX_017) {
   std::string error;
   std::optional<Environment> env = ParseEnvironment(
-      json::parse(R"({"fault_plan": ["after bind #1 swap ${TMP}/s.sock with symlink:${TMP}/v"]})"),
+      json::parse(R"({"faults": ["after bind #1 swap ${TMP}/s.sock with symlink:${TMP}/v"]})"),
       &error, "/tmp/nc/3");
   ASSERT_TRUE(env.has_value()) << error;
   ASSERT_EQ(env->faults.rules().size(), 1u);
@@ -486,11 +484,10 @@ TEST(Environment, SwapRulesTakeTheCasesDir_UNIX_017) {
   EXPECT_EQ(r.swap->arg, "/tmp/nc/3/v");
   EXPECT_TRUE(env->injects());
 
-  // "inject" mixes objects and lines; the runner has substituted ${TMP} already.
-  std::optional<fakes::FaultPlan> plan =
-      ParseFaults(json::parse(R"([{"call": "listen", "errno": "EINTR"},
+  // "inject" mixes failures and swaps; the runner has substituted ${TMP} already.
+  std::optional<fakes::FaultPlan> plan = ParseFaults(json::parse(R"(["listen = EINTR",
                       "after connect #1 swap /tmp/nc/3/s.sock with rename:/tmp/nc/3/p"])"),
-                  &error, "/tmp/nc/3");
+                                                     &error, "/tmp/nc/3");
   ASSERT_TRUE(plan.has_value()) << error;
   ASSERT_EQ(plan->rules().size(), 2u);
   EXPECT_FALSE(plan->rules()[0].swap.has_value());
@@ -507,7 +504,7 @@ TEST(Environment, SwapRulesTakeTheCasesDir_UNIX_017) {
   EXPECT_NE(error.find("symlink:/tmp/nc/40/x"), std::string::npos) << error;
   // A malformed line names its column.
   EXPECT_FALSE(ParseFaults(json::parse(R"(["after bind swap"])"), &error, "/tmp/nc/4"));
-  EXPECT_NE(error.find("rule line: line 1"), std::string::npos) << error;
+  EXPECT_NE(error.find("[0]: line 1, column"), std::string::npos) << error;
 }
 
 // A serve's own timeout_ms, when it comes from a variable, is not checked at
@@ -524,7 +521,7 @@ TEST(Runner, ServeWaitSaturates) {
 
 TEST(Environment, InjectedCloseFailureStillClosesTheFd) {
   PosixSys posix;
-  fakes::InjectingSys sys(posix, Faults(R"([{"call": "close", "errno": "EINTR"}])"));
+  fakes::InjectingSys sys(posix, Faults(R"(["close = EINTR"])"));
   SysInt s = sys.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(sys.close(s.value).err, EINTR);

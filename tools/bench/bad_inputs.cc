@@ -436,11 +436,11 @@ std::vector<BadInput> MakeTable() {
       "cases/bind/x.json:2: [bind/x] step 1: expect: unknown operator $frobnicate", -1,
       Scenario("bind/x.json",
                head + R"( "steps": [{"send": {"op": "hello"}, "expect": {"$frobnicate": 1}}]})"));
-  add("scenario file", "`fault_plan` rule `bind #0 = EADDRINUSE`", "",
-      "cases/bind/x.json:2: [bind/x] env.fault_plan: line 1, column 6: call index '#0' is not a "
+  add("scenario file", "`faults` rule `bind #0 = EADDRINUSE`", "",
+      "cases/bind/x.json:2: [bind/x] env.faults[0]: line 1, column 6: call index '#0' is not a "
       "number 1..1000000000",
       -1,
-      Scenario("bind/x.json", head + " \"env\": {\"fault_plan\": [\"bind #0 = EADDRINUSE\"]},\n"
+      Scenario("bind/x.json", head + " \"env\": {\"faults\": [\"bind #0 = EADDRINUSE\"]},\n"
                                      " \"steps\": [{\"sleep_ms\": 0}]}"));
   add("scenario file", "`env.ipv6`: `\"sometimes\"`", "",
       "cases/bind/x.json:2: [bind/x] env.ipv6 must be \"present\", \"absent\" or \"partial\": "
@@ -463,8 +463,11 @@ std::vector<BadInput> MakeTable() {
       "cases/bind/x.json:2: [bind/x] env.needs: unknown need \"ipv7\"", -1,
       Scenario("bind/x.json",
                head + " \"env\": {\"needs\": [\"ipv7\"]},\n \"steps\": [{\"sleep_ms\": 0}]}"));
-  add("scenario file", "a fault rule without an errno", "",
-      "cases/bind/x.json:2: [bind/x] fault rule needs an errno", -1,
+  add("scenario file", "a fault rule in the old object form", "",
+      "cases/bind/x.json:2: [bind/x] env.faults[0]: a fault rule is a fault-plan line such as "
+      "\"bind #2 = EADDRINUSE\" (the object form {\"call\": ...} is no longer read; "
+      "scripts/migrate_cases.py rewrites it), not {\"call\":\"bind\"}",
+      -1,
       Scenario(
           "bind/x.json",
           head +

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -294,6 +295,118 @@ std::optional<std::string> StepLimitProblem(const json& step, Totals* totals, st
   return std::nullopt;
 }
 
+// One fault dialect (issue 12): env.faults and a step's "inject" hold
+// fault-plan rule lines, nothing else; a rule object of the old dialect, or
+// env.fault_plan (the old name of the lines), is named with the pointer of
+// the element at fault, so the error gives its line.
+std::optional<Problem> FaultLinesProblem(const json& rules, const std::string& pointer,
+                                         const std::string& label) {
+  if (!rules.is_array()) return std::nullopt;  // ParseFaults says what is wrong
+  for (size_t k = 0; k < rules.size(); ++k) {
+    if (rules[k].is_string()) continue;
+    return Problem{
+        pointer + "/" + std::to_string(k),
+        label + "[" + std::to_string(k) + "]: " + kNotARuleLine + ", not " + Brief(rules[k], 120)};
+  }
+  return std::nullopt;
+}
+
+std::optional<Problem> EnvFaultDialectProblem(const json& env) {
+  if (!env.is_object()) return std::nullopt;
+  if (env.contains("fault_plan")) {
+    return Problem{"/env/fault_plan",
+                   "env.fault_plan: the fault-plan lines go in env.faults (the one list of fault "
+                   "rules)"};
+  }
+  if (env.contains("faults")) return FaultLinesProblem(env["faults"], "/env/faults", "env.faults");
+  return std::nullopt;
+}
+
+// A file mode in a case is an octal string, "0660" as ls and chmod write it:
+// a decimal 432 reads as nothing. Returns the mode's value, or why `text` is
+// not one (a missing leading 0, a digit that is not octal, over 07777).
+std::optional<int> OctalMode(const std::string& text, std::string* why) {
+  if (text.empty() || text[0] != '0') {
+    *why = "an octal mode starts with 0, like \"0660\"";
+    return std::nullopt;
+  }
+  long long value = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '7') {
+      *why = std::string("'") + ch + "' is not an octal digit";
+      return std::nullopt;
+    }
+    value = std::min(value * 8 + (ch - '0'), 010000LL);  // capped: no overflow
+  }
+  if (value > 07777) {
+    *why = "over 07777 (the permission and set-id bits)";
+    return std::nullopt;
+  }
+  return static_cast<int>(value);
+}
+
+// A whole "${name}": a saved value, checked when the step runs.
+bool IsVariable(const std::string& s) {
+  return s.size() > 3 && s.rfind("${", 0) == 0 && s.back() == '}' && s.find('}') == s.size() - 1;
+}
+
+// The "mode" of a send request or a check's expectation, written as an
+// octal string (or a variable), replaced by its number: what the adapter
+// protocol and the check's observation carry. A request may send a value
+// as written with {"$raw": N}, for a case that checks the implementation's
+// own argument check (UNIX-013).
+std::optional<std::string> NormalizeMode(json* mode, bool raw_allowed) {
+  if (mode->is_string()) {
+    const std::string& text = mode->get_ref<const std::string&>();
+    if (IsVariable(text)) return std::nullopt;
+    std::string why;
+    const std::optional<int> value = OctalMode(text, &why);
+    if (!value) return "mode " + Brief(*mode, 40) + ": " + why;
+    *mode = *value;
+    return std::nullopt;
+  }
+  if (raw_allowed && mode->is_object() && mode->size() == 1 && mode->contains("$raw")) {
+    *mode = json((*mode)["$raw"]);
+    return std::nullopt;
+  }
+  if (mode->is_number_integer() && mode->get<long long>() >= 0 && mode->get<long long>() <= 07777) {
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "0%03llo",
+                  static_cast<unsigned long long>(mode->get<long long>()));
+    return "mode " + mode->dump() + " is decimal: write a file mode as an octal string, \"" +
+           octal + "\"";
+  }
+  return "mode " + Brief(*mode, 40) + " is not an octal string like \"0660\"" +
+         (raw_allowed ? " (a value sent as written is {\"$raw\": N})" : "");
+}
+
+// The old forms a step may still be written in: a fault rule object in
+// "inject", a decimal mode. Modes are replaced by their numbers in `step`.
+std::optional<Problem> StepFormProblem(json* step, const std::string& at,
+                                       const std::string& label) {
+  if (!step->is_object()) return std::nullopt;  // CheckStep says what is wrong
+  if (step->contains("inject")) {
+    if (auto p = FaultLinesProblem((*step)["inject"], at + "/inject", "inject")) {
+      p->message = label + p->message;
+      return p;
+    }
+  }
+  struct Place {
+    const char* verb;
+    const char* object;
+    bool raw_allowed;
+  };
+  for (const Place& place : {Place{"send", "send", true}, Place{"check", "expect", false}}) {
+    if (!step->contains(place.verb) || !step->contains(place.object)) continue;
+    json& holder = (*step)[place.object];
+    if (!holder.is_object() || !holder.contains("mode")) continue;
+    if (auto e = NormalizeMode(&holder["mode"], place.raw_allowed)) {
+      return Problem{at + "/" + place.object + "/mode", label + place.object + ": " + *e};
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<Problem> CheckCase(const json& j, Case* c) {
   if (!j.is_object()) return Problem{"", "a case must be a JSON object"};
   for (const auto& [key, value] : j.items()) {
@@ -338,6 +451,7 @@ std::optional<Problem> CheckCase(const json& j, Case* c) {
   }
   c->title = title;
   c->env = j.value("env", json::object());
+  if (auto p = EnvFaultDialectProblem(c->env)) return p;
   std::string error;
   std::optional<Environment> env = ParseEnvironment(c->env, &error);
   if (!env) return Problem{"/env", error};
@@ -348,8 +462,7 @@ std::optional<Problem> CheckCase(const json& j, Case* c) {
     if (!KnownNeed(need)) return Problem{"/env/needs", "env.needs: unknown need \"" + need + "\""};
   }
   if (env->faults.rules().size() > kMaxFaultRules) {
-    return Problem{"/env", "env: over " + std::to_string(kMaxFaultRules) +
-                               " fault rules (faults and fault_plan together)"};
+    return Problem{"/env", "env: over " + std::to_string(kMaxFaultRules) + " fault rules"};
   }
   if (c->env.contains("resolver") && c->env["resolver"].size() > kMaxResolverEntries) {
     return Problem{"/env/resolver",
@@ -366,6 +479,7 @@ std::optional<Problem> CheckCase(const json& j, Case* c) {
   for (size_t i = 0; i < c->steps.size(); ++i) {
     const std::string at = "/steps/" + std::to_string(i);
     const std::string label = "step " + std::to_string(i + 1) + ": ";
+    if (auto p = StepFormProblem(&c->steps[i], at, label)) return p;
     if (auto e = CheckStep(c->steps[i])) return Problem{at, label + *e};
     std::string where;
     if (auto e = StepLimitProblem(c->steps[i], &totals, &where)) {

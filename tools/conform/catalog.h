@@ -32,7 +32,7 @@ inline constexpr size_t kMaxRules = 16;
 inline constexpr size_t kMaxTitleBytes = 300;  // one line
 inline constexpr size_t kMaxSteps = 200;
 inline constexpr size_t kMaxNeeds = 16;
-inline constexpr size_t kMaxFaultRules = 64;  // env (faults + fault_plan), and each inject
+inline constexpr size_t kMaxFaultRules = 64;  // env.faults, and each inject
 inline constexpr size_t kMaxResolverEntries = 64;
 inline constexpr size_t kMaxSaves = 32;        // variables one step saves
 inline constexpr size_t kMaxGlobBytes = 1024;  // a $glob, $none or $subseq pattern
@@ -69,8 +69,9 @@ std::vector<CaseSource> ReadCaseDir(const std::string& dir, std::vector<std::str
 // Parses and checks every case: JSON within kCaseFileLimits, well-formed IDs
 // that match their file's path and are unique, rules that exist in
 // docs/SPEC.md, known step kinds and keys, well-formed patterns, environments
-// and fault rules, the limits above, and make/check paths in ${TMP}
-// (confined_path.h).
+// and fault rules (fault-plan lines only), file modes (octal strings, turned
+// into numbers in the Case's steps), the limits above, and make/check paths
+// in ${TMP} (confined_path.h).
 std::vector<Case> LoadCatalog(const std::vector<CaseSource>& sources,
                               std::vector<std::string>* problems);
 

@@ -28,62 +28,6 @@ bool OnlyKeys(const json& obj, std::initializer_list<const char*> keys, const ch
   return true;
 }
 
-bool ParseFault(const json& j, fakes::FaultRule* r, std::string* error) {
-  if (!j.is_object()) return Fail(error, "fault rule must be an object: " + Brief(j));
-  if (!OnlyKeys(j, {"call", "errno", "nth", "times", "family", "opt"}, "fault rule", error)) {
-    return false;
-  }
-  if (!j.contains("call") || !j["call"].is_string()) return Fail(error, "fault rule needs a call");
-  std::optional<fakes::Call> call = fakes::CallFromName(j["call"].get<std::string>());
-  if (!call || *call == fakes::Call::kUmask) {
-    return Fail(error, "fault rule: no call to fail named " + j["call"].dump());
-  }
-  r->call = *call;
-  if (!j.contains("errno") || !j["errno"].is_string())
-    return Fail(error, "fault rule needs an errno");
-  const std::string name = j["errno"].get<std::string>();
-  const bool gai_call = *call == fakes::Call::kGetaddrinfo;
-  if (std::optional<int> e = ErrnoFromName(name)) {
-    // getaddrinfo fails with EAI_SYSTEM carrying the errno.
-    r->outcome =
-        gai_call ? fakes::FaultOutcome::Gai(EAI_SYSTEM, *e) : fakes::FaultOutcome::Errno(*e);
-  } else if (std::optional<int> g = GaiErrorFromName(name); g && gai_call) {
-    r->outcome = fakes::FaultOutcome::Gai(*g);
-  } else {
-    return Fail(error, "fault rule: unknown errno " + name);
-  }
-  if (j.contains("nth")) {
-    if (!j["nth"].is_number_integer() || j["nth"].get<long long>() < 1) {
-      return Fail(error, "fault rule: nth must be an integer >= 1");
-    }
-    r->first = j["nth"].get<long long>();
-  }
-  if (j.contains("times")) {
-    if (!j["times"].is_number_integer() || j["times"].get<long long>() < 0) {
-      return Fail(error, "fault rule: times must be an integer >= 0");
-    }
-    r->count = j["times"].get<long long>();  // 0 is FaultRule::kAlways
-  }
-  if (j.contains("family")) {
-    std::optional<int> f = j["family"].is_string()
-                               ? adapter::FamilyFromJsonName(j["family"].get<std::string>())
-                               : std::nullopt;
-    if (!f) return Fail(error, "fault rule: unknown family " + j["family"].dump());
-    r->Where(fakes::ArgKey::kFamily, fakes::FamilyToken(*f));
-  }
-  if (j.contains("opt")) {
-    if (!j["opt"].is_string()) {
-      return Fail(error, "fault rule: unknown socket option " + j["opt"].dump());
-    }
-    r->Where(fakes::ArgKey::kOpt, j["opt"].get<std::string>());
-  }
-  // Any errno: a case may script a failure the man page does not list.
-  if (std::optional<std::string> why = fakes::FaultPlan::Validate(*r, fakes::ErrnoCheck::kAny)) {
-    return Fail(error, "fault rule " + Brief(j) + ": " + *why);
-  }
-  return true;
-}
-
 bool ParseOverride(const json& j, fakes::ResolverTable* table, std::string* error) {
   if (!j.is_object()) return Fail(error, "resolver entry must be an object: " + Brief(j));
   if (!OnlyKeys(j, {"host", "addrs", "error", "errno"}, "resolver entry", error)) return false;
@@ -151,7 +95,8 @@ bool ParsePlanLines(const std::vector<std::string>& lines, const std::string& tm
     }
     text += l + "\n";
   }
-  fakes::FaultPlan::Parsed parsed = fakes::FaultPlan::Parse(text);
+  // Any errno: a case may script a failure the man page does not list.
+  fakes::FaultPlan::Parsed parsed = fakes::FaultPlan::Parse(text, fakes::ErrnoCheck::kAny);
   if (!parsed.ok()) return Fail(error, std::string(what) + ": " + parsed.error->ToString());
   for (const fakes::FaultRule& r : parsed.plan->rules()) {
     if (auto e = SwapProblem(r, tmp)) {
@@ -160,6 +105,29 @@ bool ParsePlanLines(const std::vector<std::string>& lines, const std::string& tm
     out->Add(r);
   }
   return true;
+}
+
+// A JSON array of fault-plan rule lines, the one way a case writes fault
+// rules; `label` ("env.faults", or empty for a step's "inject") starts each
+// error, followed by the index of the line at fault.
+std::optional<fakes::FaultPlan> ParseRuleLines(const json& faults, const std::string& label,
+                                               const std::string& tmp, std::string* error) {
+  if (!faults.is_array()) {
+    Fail(error, label + (label.empty() ? "" : " ") + "must be an array of fault-plan rule lines");
+    return std::nullopt;
+  }
+  fakes::FaultPlan out;
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const std::string what = label + "[" + std::to_string(i) + "]";
+    if (!faults[i].is_string()) {
+      Fail(error, what + ": " + kNotARuleLine + ", not " + Brief(faults[i]));
+      return std::nullopt;
+    }
+    if (!ParsePlanLines({faults[i].get<std::string>()}, tmp, what.c_str(), &out, error)) {
+      return std::nullopt;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -179,23 +147,7 @@ std::optional<std::string> SkipsFail(bool real_kernel, int skipped, int max_skip
 
 std::optional<fakes::FaultPlan> ParseFaults(const json& faults, std::string* error,
                                             const std::string& tmp) {
-  if (!faults.is_array()) {
-    Fail(error, "faults must be an array");
-    return std::nullopt;
-  }
-  fakes::FaultPlan out;
-  for (const json& f : faults) {
-    if (f.is_string()) {  // a rule line: swap rules are written so
-      if (!ParsePlanLines({f.get<std::string>()}, tmp, "rule line", &out, error)) {
-        return std::nullopt;
-      }
-      continue;
-    }
-    fakes::FaultRule r;
-    if (!ParseFault(f, &r, error)) return std::nullopt;
-    out.Add(std::move(r));
-  }
-  return out;
+  return ParseRuleLines(faults, "", tmp, error);
 }
 
 namespace {
@@ -223,17 +175,6 @@ bool ParseResolver(const json& v, Environment* e, std::string* error) {
     if (!ParseOverride(r, &e->resolver, error)) return false;
   }
   return true;
-}
-
-bool ParseFaultPlan(const json& lines, const std::string& tmp, Environment* e, std::string* error) {
-  std::vector<std::string> text;
-  bool ok = lines.is_array();
-  for (size_t i = 0; ok && i < lines.size(); ++i) {
-    ok = lines[i].is_string();
-    if (ok) text.push_back(lines[i].get<std::string>());
-  }
-  if (!ok) return Fail(error, "env.fault_plan must be an array of rule lines");
-  return ParsePlanLines(text, tmp, "env.fault_plan", &e->faults, error);
 }
 
 bool ParseIpv6(const json& v, Environment* e, std::string* error) {
@@ -278,7 +219,7 @@ bool ParseEnvironmentMembers(const json& env, const std::string& tmp, Environmen
   if (env.contains("needs") && !ParseNeeds(env["needs"], e, error)) return false;
   if (env.contains("resolver") && !ParseResolver(env["resolver"], e, error)) return false;
   if (env.contains("faults")) {
-    auto f = ParseFaults(env["faults"], error, tmp);
+    auto f = ParseRuleLines(env["faults"], "env.faults", tmp, error);
     if (!f) return false;
     e->faults = std::move(*f);
   }
@@ -287,9 +228,6 @@ bool ParseEnvironmentMembers(const json& env, const std::string& tmp, Environmen
       return Fail(error, "env.ipv6_missing must be a boolean");
     }
     e->ipv6_missing = env["ipv6_missing"].get<bool>();
-  }
-  if (env.contains("fault_plan") && !ParseFaultPlan(env["fault_plan"], tmp, e, error)) {
-    return false;
   }
   if (env.contains("ipv6") && !ParseIpv6(env["ipv6"], e, error)) return false;
   if (env.contains("fd_limit") && !ParseFdLimit(env["fd_limit"], e, error)) return false;
@@ -308,8 +246,7 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error,
     return std::nullopt;
   }
   if (!OnlyKeys(env,
-                {"needs", "resolver", "faults", "fault_plan", "ipv6", "ipv6_missing", "fd_limit",
-                 "port_range"},
+                {"needs", "resolver", "faults", "ipv6", "ipv6_missing", "fd_limit", "port_range"},
                 "env", error)) {
     return std::nullopt;
   }

@@ -5,21 +5,18 @@
 //   resolver: [{"host": "h", "addrs": ["127.0.0.1", "::1"]},
 //              {"host": "h", "error": "EAI_NONAME"},
 //              {"host": "h", "error": "EAI_SYSTEM", "errno": "EIO"}]
-//   faults:   [{"call": "bind", "errno": "EADDRINUSE",
-//               "nth": 2,                 // first matching call that fails (default 1)
-//               "times": 1,               // how many in a row (default 1; 0 = all from nth on)
-//               "family": "inet6",        // only calls on this family (optional)
-//               "opt": "IPV6_V6ONLY"}]    // setsockopt/getsockopt only (optional)
-//             for getaddrinfo, "errno" may be an EAI_* name. A rule must be one
-//             fakes::FaultPlan::Validate accepts with ErrnoCheck::kAny (any errno;
-//             "family" only on socket, bind, connect and getaddrinfo).
-//   fault_plan: ["bind #2 = EADDRINUSE", ...]   the same rules in the fault-plan
-//             text format (fakes/include/netutil/fakes/fault_plan.h), one
-//             line each; added after "faults". "${TMP}" in a line is the
+//   faults:   ["accept4 #2 = ENETDOWN", "bind family=inet6 = EADDRNOTAVAIL",
+//              "accept4 always = EMFILE", "getaddrinfo = EAI_SYSTEM EIO"]
+//             the fault rules, one line each in the fault-plan text format
+//             (fakes/include/netutil/fakes/fault_plan.h): a case reads like a
+//             packetdrill script, in the one fault vocabulary of the fake
+//             kernel, the interposer and netfault; no other form is read.
+//             Any errno is taken (ErrnoCheck::kAny: a case may script
+//             a failure the man page does not list). "${TMP}" in a line is the
 //             case's temp dir, and an "after ... swap" rule's PATH and its
 //             symlink target, rename or exchange OTHER must be beneath it
 //             (confined_path.h): a case swaps nothing outside its dir.
-//   A step's "inject" takes the same: fault-rule objects and rule lines.
+//   A step's "inject" takes the same: rule lines.
 //   ipv6:     "present" (default) | "absent" (socket(AF_INET6) -> EAFNOSUPPORT)
 //             | "partial" (IPv6 sockets work but ::1 is not configured: made in
 //             a private network namespace on the real kernel)
@@ -68,6 +65,13 @@ inline constexpr const char* kHostNeeds[] = {"ipv6", "loopback2"};
 // default; 0: like --mode fake). Returns why the run fails, or nullopt.
 std::optional<std::string> SkipsFail(bool real_kernel, int skipped, int max_skips);
 
+// Why a fault rule that is not a rule line is refused: the object form of
+// earlier case files ({"call": "bind", "nth": 2, "errno": "EADDRINUSE"}) is
+// no longer read, so a case has one fault dialect, the fake kernel's.
+inline constexpr const char* kNotARuleLine =
+    "a fault rule is a fault-plan line such as \"bind #2 = EADDRINUSE\" (the object form "
+    "{\"call\": ...} is no longer read; scripts/migrate_cases.py rewrites it)";
+
 // What "${TMP}" stands for while a case file is checked, before its temp dir
 // exists; at run time the parsers are given the dir itself.
 inline constexpr const char* kLoadTmp = "/netconform-case-tmp";
@@ -76,7 +80,7 @@ inline constexpr const char* kLoadTmp = "/netconform-case-tmp";
 // paths of swap rules beneath it.
 std::optional<Environment> ParseEnvironment(const nlohmann::json& env, std::string* error,
                                             const std::string& tmp = kLoadTmp);
-// `faults`: an array of fault-rule objects and fault-plan rule lines.
+// `faults`: an array of fault-plan rule lines (a step's "inject").
 std::optional<fakes::FaultPlan> ParseFaults(const nlohmann::json& faults, std::string* error,
                                             const std::string& tmp = kLoadTmp);
 

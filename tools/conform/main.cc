@@ -1,7 +1,8 @@
 // netconform: the conformance runner for netutil implementations.
 //
-//   netconform list     [--cases DIR] [--filter GLOB] [--format text|json]
+//   netconform list     [--cases DIR] [--filter GLOB | --rule ID] [--format text|json]
 //   netconform coverage [--cases DIR]
+//   netconform rules-index [--cases DIR]    (tests/conformance/cases/RULES.md)
 //   netconform run      [--cases DIR] [--impl NAME | --adapter 'CMD ...'] [--mode MODE]
 //                       [--profile tornado|strict] [--filter GLOB] [--jobs N]
 //                       [--format text|json|junit|tap|html] [--out FILE]
@@ -43,6 +44,7 @@
 #include "interposed_target.h"
 #include "report.h"
 #include "report_formats.h"
+#include "rules_index.h"
 #include "runner.h"
 #include "spec_rules.h"
 #include "target.h"
@@ -208,9 +210,21 @@ std::optional<std::string> ImplCommand(const std::string& impl, std::string* err
   return "env PYTHONHASHSEED=0 " + python + " " + script;
 }
 
-int List(const std::vector<Case>& cases, const std::string& filter, const std::string& format) {
+int List(const std::vector<Case>& all, const std::string& filter, const std::string& rule,
+         const std::string& format) {
+  std::vector<const Case*> cases;
+  if (!rule.empty()) {
+    if (std::optional<std::string> why = netutil::conform::RuleIdProblem(rule)) {
+      std::fprintf(stderr, "netconform: list --rule: %s\n", why->c_str());
+      return 2;
+    }
+    cases = netutil::conform::CasesForRule(all, rule);
+  } else {
+    for (const Case& c : all) cases.push_back(&c);
+  }
   json out = json::array();
-  for (const Case& c : cases) {
+  for (const Case* selected : cases) {
+    const Case& c = *selected;
     if (!netutil::conform::Selected(c, filter)) continue;
     if (format == "json") {
       out.push_back({{"id", c.id},
@@ -462,12 +476,16 @@ int main(int argc, char** argv) {
   app.add_option("--cases", cases_dir, "The directory of scenario files (tests/conformance/cases)");
   RunArgs a;
   std::string list_format = "text";
+  std::string list_rule;
 
   CLI::App* list = app.add_subcommand("list", "List the cases: ID, rules, level, title");
   list->add_option("--filter", a.filter, "Only cases whose ID or a rule ID matches this glob");
+  list->add_option("--rule", list_rule,
+                   "Only the cases that check this rule of docs/SPEC.md (primary rule first)");
   list->add_option("--format", list_format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   app.add_subcommand("coverage", "For every rule of docs/SPEC.md, the cases that check it");
+  app.add_subcommand("rules-index", "Print tests/conformance/cases/RULES.md, the cases by rule");
 
   CLI::App* run = app.add_subcommand("run", "Run the cases and give each a verdict");
   long long timeout_ms = 10000;
@@ -519,8 +537,12 @@ int main(int argc, char** argv) {
     for (const std::string& p : problems) std::fprintf(stderr, "netconform: %s\n", p.c_str());
     return 2;
   }
-  if (*list) return List(cases, a.filter, list_format);
+  if (*list) return List(cases, a.filter, list_rule, list_format);
   if (app.got_subcommand("coverage")) return Coverage(cases);
+  if (app.got_subcommand("rules-index")) {
+    std::cout << netutil::conform::RulesIndexMarkdown(cases);
+    return std::cout.flush() ? 0 : 2;
+  }
   a.options.request_timeout = std::chrono::milliseconds(timeout_ms);
   a.options.case_timeout = std::chrono::milliseconds(case_timeout_ms);
   const int rc = Run(cases, std::move(a));
