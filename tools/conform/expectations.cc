@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "bounded_json.h"
-#include "report_formats.h"
+#include "report_text.h"
 
 namespace netutil::conform {
 
