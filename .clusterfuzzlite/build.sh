@@ -18,7 +18,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The rule list of docs/SPEC.md that the adapter's hello reports, generated as
-# tools/adapter/CMakeLists.txt generates it: one NETUTIL_SPEC_RULE(id, level,
+# cmake/SpecRules.cmake generates it: one NETUTIL_SPEC_RULE(id, level,
 # mark, withdrawn) per "**BIND-013** · MUST · tornado" line.
 mkdir -p "$work/generated"
 {
@@ -36,7 +36,7 @@ if ! grep -q NETUTIL_SPEC_RULE "$work/generated/netutil_spec_rules.inc"; then
   exit 1
 fi
 
-includes=(-Iimpl/include -Ifakes/include -Ifuzz -Itools/adapter -I"$work/generated")
+includes=(-Iimpl/include -Ifakes/include -Ifuzz -Itools/adapter -Itools/spec_rules -I"$work/generated")
 # FuzzedSys is harness, not code under test: left out of coverage as in
 # fuzz/CMakeLists.txt (libFuzzer builds only; sanitizers still apply).
 harness_flags=()

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   make cmake ninja-build g++ clang libclang-rt-14-dev
-  libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
+  libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libpugixml-dev
   librapidcheck-dev libbenchmark-dev
   iproute2 procps python3 python3-tornado perl
   libpng-dev chromium

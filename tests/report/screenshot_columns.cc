@@ -25,7 +25,7 @@ struct Rgb {
   int r, g, b;
 };
 
-// Must match kCss in tools/conform/report_formats.cc.
+// Must match tools/report/assets/report.css.
 constexpr Rgb kMarker{0x4b, 0x29, 0x91};
 constexpr Rgb kVerdicts[] = {
     {0xb9, 0xe4, 0xb0},  // OK

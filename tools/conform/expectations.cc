@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "bounded_json.h"
-#include "report_formats.h"
+#include "report_text.h"
 
 namespace netutil::conform {
 
@@ -47,17 +47,12 @@ std::optional<Expectations> ReadExpectations(const std::string& path,
     if (!ids.count(id)) {
       return fail("no case \"" + TerminalText(BoundedString(id, 200)) + "\" in the catalog");
     }
-    Verdict v;
-    if (verdict == "FAILED") {
-      v = Verdict::kFailed;
-    } else if (verdict == "NON-STRICT") {
-      v = Verdict::kNonStrict;
-    } else if (verdict == "OK") {
-      v = Verdict::kOk;
-    } else {
+    // SKIPPED is no expectation: a skipped case is never checked against one.
+    const std::optional<Verdict> v = ParseVerdict(verdict);
+    if (!v || *v == Verdict::kSkipped) {
       return fail("unknown verdict \"" + verdict + "\" (FAILED, NON-STRICT or OK)");
     }
-    if (!out.verdicts.emplace(id, v).second) return fail("\"" + id + "\" is listed twice");
+    if (!out.verdicts.emplace(id, *v).second) return fail("\"" + id + "\" is listed twice");
   }
   return out;
 }

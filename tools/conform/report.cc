@@ -84,7 +84,7 @@ class TextReporter final : public Reporter {
   std::ostream& out_;
 };
 
-// Builds the run document (report_formats.h describes it) and writes it, or
+// Builds the run document (run_document.h describes it) and writes it, or
 // what `render` makes of it, at the end.
 class DocumentReporter final : public Reporter {
  public:

@@ -125,20 +125,6 @@ std::string TmpBase() {
 
 }  // namespace
 
-const char* VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kOk:
-      return "OK";
-    case Verdict::kNonStrict:
-      return "NON-STRICT";
-    case Verdict::kFailed:
-      return "FAILED";
-    case Verdict::kSkipped:
-      return "SKIPPED";
-  }
-  return "?";
-}
-
 const char* ProfileName(Profile p) { return p == Profile::kTornado ? "tornado" : "strict"; }
 
 bool Selected(const Case& c, const std::string& filter) {
@@ -326,7 +312,7 @@ CaseResult Runner::Run(const Case& c) {
 namespace {
 
 json ResultJson(const CaseResult& r) {
-  return {{"verdict", static_cast<int>(r.verdict)},
+  return {{"verdict", VerdictName(r.verdict)},
           {"reason", r.reason},
           {"failure", r.failure},
           {"details", r.details},
@@ -336,7 +322,8 @@ json ResultJson(const CaseResult& r) {
 
 CaseResult ResultFromJson(const json& j) {
   CaseResult r;
-  r.verdict = static_cast<Verdict>(j.at("verdict").get<int>());
+  // A word the worker cannot have written reads as FAILED, never as a pass.
+  r.verdict = ParseVerdict(j.at("verdict").get<std::string>()).value_or(Verdict::kFailed);
   r.reason = j.at("reason").get<std::string>();
   r.failure = j.at("failure").get<std::string>();
   r.details = j.at("details").get<std::vector<std::string>>();

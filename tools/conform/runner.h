@@ -46,14 +46,9 @@
 #include "catalog.h"
 #include "host.h"
 #include "target.h"
+#include "verdict.h"  // Verdict, VerdictName
 
 namespace netutil::conform {
-
-// NON-STRICT: the case checks a strict rule, the implementation failed it, and
-// the run's profile is "tornado" (it claims Tornado's behaviour, not the
-// strict rules); under the strict profile the same result is FAILED.
-enum class Verdict { kOk, kNonStrict, kFailed, kSkipped };
-const char* VerdictName(Verdict v);  // "OK", "NON-STRICT", "FAILED", "SKIPPED"
 
 // Which rules a run holds the implementation to.
 enum class Profile { kTornado, kStrict };

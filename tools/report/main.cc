@@ -4,13 +4,13 @@
 //
 // writes DIR/index.html (the matrix, one column per run), DIR/index.json
 // (every implementation x case), and DIR/<impl>.junit.xml and DIR/<impl>.tap
-// per run (tools/conform/report_formats.h describes each format). The runs'
+// per run (tools/report/report_formats.h lists the formats). The runs'
 // verdicts do not change the exit status: a report of failures is a good
 // report. Exit status 2 when an input cannot be read or is not a run document
 // (every bad input is named, and nothing is written, so a half-made report
 // never replaces a good one), or when an output cannot be written. Inputs are
 // untrusted: each is held to bounded_json.h's kRunDocumentLimits (256 MiB,
-// nesting 64, strings of 4 MiB) and report_formats.h's kMaxRunCases before
+// nesting 64, strings of 4 MiB) and run_document.h's kMaxRunCases before
 // anything is rendered, and at most kMaxRuns are merged.
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,6 +1,7 @@
-// The rules of docs/SPEC.md (ID, level, mark), read from the spec by CMake at
-// configure time, so the adapter's hello and netconform's catalog check can
-// never disagree with the document.
+// The rules of docs/SPEC.md (ID, level, mark), read from the spec at configure
+// time by cmake/SpecRules.cmake (target netutil_spec_rules), so the adapter's
+// hello, netconform's catalog check and the reports can never disagree with
+// the document.
 #pragma once
 
 #include <string_view>

@@ -1,0 +1,18 @@
+// The conformance matrix as one self-contained HTML page.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace netutil::conform {
+
+// One page (its CSS and a few lines of JS inline, from tools/report/assets,
+// no external resource): a summary row and one column per run, rows grouped
+// by spec rule. A case is listed once, under its first rule (the one it is
+// written for; the others are shown on its row), so counts add up. Verdict
+// cells are coloured (OK green, NON-STRICT amber, FAILED red, SKIPPED grey,
+// not run blank) and open on click to the reason, details and trace.
+std::string ToHtml(const std::vector<nlohmann::json>& runs);
+
+}  // namespace netutil::conform

@@ -1,0 +1,77 @@
+#include "matrix.h"
+
+#include <map>
+#include <string>
+#include <utility>
+
+namespace netutil::conform {
+namespace report {
+
+std::vector<MatrixRow> MatrixRows(const std::vector<nlohmann::json>& runs) {
+  std::vector<MatrixRow> rows;
+  std::map<std::string, size_t> index;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    for (const nlohmann::json& raw : CasesOf(runs[k])) {
+      CaseEntry e = ReadCase(raw);
+      auto [it, fresh] = index.emplace(e.id, rows.size());
+      if (fresh) rows.push_back(MatrixRow{e, std::vector<std::optional<CaseEntry>>(runs.size())});
+      MatrixRow& row = rows[it->second];
+      if (row.c.level.empty()) row.c.level = e.level;
+      if (!row.at[k]) row.at[k] = std::move(e);
+    }
+  }
+  return rows;
+}
+
+}  // namespace report
+
+namespace {
+
+using json = nlohmann::json;
+
+json Implementation(const json& run, const std::string& name) {
+  const report::Tally n = report::CountRun(run);
+  return {{"impl", name},
+          {"target", report::TextAt(run, "target")},
+          {"profile", report::TextAt(run, "profile")},
+          {"version", report::VersionOf(run)},
+          {"summary",
+           {{"passed", n.passed},
+            {"non_strict", n.non_strict},
+            {"failed", n.failed},
+            {"skipped", n.skipped},
+            {"seconds", n.seconds}}}};
+}
+
+json Result(const report::CaseEntry& c) {
+  json res = {{"verdict", VerdictName(c.verdict)}};
+  if (!c.reason.empty()) res["reason"] = c.reason;
+  if (!c.details.empty()) res["details"] = c.details;
+  if (!c.trace.empty()) res["trace"] = c.trace;
+  if (!c.notes.empty()) res["notes"] = c.notes;
+  if (c.has_seconds) res["seconds"] = c.seconds;
+  return res;
+}
+
+}  // namespace
+
+json MergeIndex(const std::vector<json>& runs) {
+  const std::vector<std::string> names = ImplNames(runs);
+  json impls = json::array();
+  for (size_t k = 0; k < runs.size(); ++k) impls.push_back(Implementation(runs[k], names[k]));
+  json cases = json::array();
+  for (const report::MatrixRow& r : report::MatrixRows(runs)) {
+    json results = json::object();
+    for (size_t k = 0; k < runs.size(); ++k) {
+      if (r.at[k]) results[names[k]] = Result(*r.at[k]);
+    }
+    cases.push_back({{"id", r.c.id},
+                     {"rules", r.c.rules},
+                     {"title", r.c.title},
+                     {"level", r.c.level},
+                     {"results", std::move(results)}});
+  }
+  return {{"implementations", std::move(impls)}, {"cases", std::move(cases)}};
+}
+
+}  // namespace netutil::conform

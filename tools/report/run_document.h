@@ -1,0 +1,119 @@
+// The run document, read: netconform's JSON run documents (JsonReporter,
+// `netconform run --format json`) as typed values for the report formats
+// (junit.h, tap.h, html.h, matrix.h). The formats work on the document rather
+// than on CaseResult so that netreport can render runs made elsewhere (CI
+// artifacts, other machines) and netconform can render its own.
+//
+// A run document, as it is read here (every key but "cases" optional, so
+// documents from before a key existed still render):
+//
+//   {"tool": "netconform", "target": "...", "impl": "tornado", "profile": "strict",
+//    "implementation": {hello reply: "impl", "version", ...} | null,
+//    "cases": [{"id": "bind/x", "rules": ["BIND-013"], "title": "...",
+//               "level": "tornado" | "strict",
+//               "verdict": "OK" | "NON-STRICT" | "FAILED" | "SKIPPED",
+//               "seconds": 0.01, "reason": "...", "details": ["..."],
+//               "trace": ["..."], "notes": ["..."]}],
+//    "summary": {"passed", "non_strict", "failed", "skipped", "seconds"}}
+//
+// A verdict other than the four above is read as FAILED (an unknown word must
+// never read as a pass), keeping the word in the reason. A key that is absent
+// or of another type reads as empty, because documents come from older and
+// newer netconforms alike.
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "verdict.h"
+
+namespace netutil::conform {
+
+// What netreport merges at most (docs/CONFORMANCE.md "Limits"): the work and
+// the output are linear in the cases; these keep them within minutes and
+// gigabytes.
+inline constexpr size_t kMaxRuns = 64;          // run documents in one report
+inline constexpr size_t kMaxRunCases = 100000;  // cases in one run document
+
+// What is wrong with a document as a run (not an object, no "cases" array, a
+// case without a string "id", over kMaxRunCases cases), or nullopt when the
+// formats can render it.
+std::optional<std::string> CheckRunDocument(const nlohmann::json& run);
+
+// The implementation's short name: "impl", else the hello reply's "impl", else
+// "target", else "unknown".
+std::string ImplName(const nlohmann::json& run);
+
+// ImplName of each run, made unique ("tornado", "tornado-2") so one name keys
+// one column of the matrix and one entry of the index.
+std::vector<std::string> ImplNames(const std::vector<nlohmann::json>& runs);
+
+// A file-name stem for an implementation name: [A-Za-z0-9._-] kept, any other
+// run of bytes becomes '_' ("python3 x/y.py" -> "python3_x_y.py"); never empty
+// and never "." or "..".
+std::string FileStem(const std::string& impl);
+
+namespace report {
+
+// One case of a run document.
+struct CaseEntry {
+  std::string id;
+  std::vector<std::string> rules;
+  std::string title;
+  std::string level;  // "tornado", "strict", or "" when neither is known
+  Verdict verdict = Verdict::kFailed;
+  std::string reason;
+  std::vector<std::string> details;
+  std::vector<std::string> trace;
+  std::vector<std::string> notes;
+  double seconds = 0;
+  bool has_seconds = false;
+};
+
+// A case read from its JSON; an older document's missing level is derived
+// from this build's spec when every rule is known there.
+CaseEntry ReadCase(const nlohmann::json& c);
+
+// The run's "cases" array, or an empty one.
+const nlohmann::json& CasesOf(const nlohmann::json& run);
+
+// A string member ("" when absent or null; another type dumped as JSON).
+std::string TextAt(const nlohmann::json& obj, const char* key);
+
+// The hello reply's "version", or "".
+std::string VersionOf(const nlohmann::json& run);
+
+// The cases of each verdict, and the run's wall time.
+struct Tally {
+  int passed = 0;  // OK only (NON-STRICT is counted apart)
+  int non_strict = 0;
+  int failed = 0;
+  int skipped = 0;
+  double seconds = 0;
+  int total() const { return passed + non_strict + failed + skipped; }
+  void Add(Verdict v);
+};
+
+// Counted from the cases, so a summary always matches the rows shown with it;
+// only the wall time comes from the run's own summary (the sum of the cases'
+// times leaves out the runner's set-up).
+Tally CountRun(const nlohmann::json& run);
+
+// The area of a case ID, the part before '/' ("netconform" when none).
+std::string AreaOf(const std::string& id);
+
+// "ID [RULE RULE]", or the ID alone.
+std::string CaseName(const CaseEntry& c);
+
+// The rules of a case that docs/SPEC.md marks strict; all of its rules when
+// none is known here but the document says the case is strict (a run made
+// against a newer spec than this build's).
+std::vector<std::string> StrictRules(const CaseEntry& c);
+
+std::string Join(const std::vector<std::string>& parts, const char* separator);
+
+}  // namespace report
+}  // namespace netutil::conform
