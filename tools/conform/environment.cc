@@ -7,6 +7,7 @@
 #include "json_match.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/call_args.h"
+#include "netutil/sock_addr.h"
 #include "protocol.h"
 
 namespace netutil::conform {
@@ -66,7 +67,7 @@ bool ParseFault(const json& j, fakes::FaultRule* r, std::string* error) {
   }
   if (j.contains("family")) {
     std::optional<int> f = j["family"].is_string()
-                               ? adapter::FamilyFromJsonName(j["family"].get<std::string>())
+                               ? FamilyFromShortName(j["family"].get<std::string>())
                                : std::nullopt;
     if (!f) return Fail(error, "fault rule: unknown family " + j["family"].dump());
     r->Where(fakes::ArgKey::kFamily, fakes::FamilyToken(*f));
