@@ -95,26 +95,8 @@ const std::optional<std::string>& CallArgs::Get(ArgKey key) const {
 }
 
 std::string FamilyToken(int family) {
-  switch (family) {
-    case AF_UNSPEC:
-      return "unspec";
-    case AF_INET:
-      return "inet";
-    case AF_INET6:
-      return "inet6";
-    case AF_UNIX:
-      return "unix";
-    default:
-      return "af" + std::to_string(family);
-  }
-}
-
-std::optional<int> FamilyFromToken(const std::string& token) {
-  if (token == "unspec") return AF_UNSPEC;
-  if (token == "inet") return AF_INET;
-  if (token == "inet6") return AF_INET6;
-  if (token == "unix") return AF_UNIX;
-  return std::nullopt;
+  const char* short_name = FamilyShortName(family);
+  return short_name != nullptr ? short_name : "af" + std::to_string(family);
 }
 
 std::string SockTypeText(int type) {

@@ -10,6 +10,7 @@
 
 #include "netutil/errno_name.h"
 #include "netutil/fakes/call_args.h"
+#include "netutil/sock_addr.h"
 
 namespace netutil::fakes {
 namespace {
@@ -78,7 +79,7 @@ std::optional<std::string> CheckValue(ArgKey key, const std::string& value) {
   }
   switch (key) {
     case ArgKey::kFamily:
-      if (!FamilyFromToken(value)) {
+      if (!FamilyFromShortName(value)) {
         return "family '" + value + "' is not one of inet, inet6, unix, unspec";
       }
       return std::nullopt;

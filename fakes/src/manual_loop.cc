@@ -25,22 +25,10 @@ void ManualLoop::RemoveHandler(int fd) {
 }
 
 IoLoop::TimerId ManualLoop::CallLater(std::chrono::nanoseconds delay, std::function<void()> fn) {
-  if (delay < std::chrono::nanoseconds(0)) delay = std::chrono::nanoseconds(0);
-  const TimerId id = next_timer_++;
-  // Saturated like EpollLoop's: a huge delay never wraps into the past (ACCEPT-011).
-  const auto when = now_ > std::chrono::nanoseconds::max() - delay ? std::chrono::nanoseconds::max()
-                                                                   : now_ + delay;
-  timers_.emplace(std::make_pair(when, id), std::move(fn));
-  timer_when_[id] = when;
-  return id;
+  return timers_.Add(now_, delay, std::move(fn));  // saturated like EpollLoop's (ACCEPT-011)
 }
 
-void ManualLoop::CancelTimer(TimerId id) {
-  auto it = timer_when_.find(id);
-  if (it == timer_when_.end()) return;
-  timers_.erase(std::make_pair(it->second, id));
-  timer_when_.erase(it);
-}
+void ManualLoop::CancelTimer(TimerId id) { timers_.Cancel(id); }
 
 bool ManualLoop::Fire(int fd, uint32_t events) {
   auto it = handlers_.find(fd);
@@ -57,12 +45,10 @@ int ManualLoop::Advance(std::chrono::nanoseconds d) {
   const auto until =
       now_ > std::chrono::nanoseconds::max() - d ? std::chrono::nanoseconds::max() : now_ + d;
   int ran = 0;
-  while (!timers_.empty() && timers_.begin()->first.first <= until) {
-    auto node = timers_.extract(timers_.begin());
-    timer_when_.erase(node.key().second);
-    now_ = node.key().first;
+  while (std::optional<TimerQueue::Due> due = timers_.PopDue(until)) {
+    now_ = due->when;
     ++ran;
-    node.mapped()();
+    due->fn();
   }
   now_ = until;
   return ran;
@@ -74,8 +60,9 @@ uint32_t ManualLoop::events(int fd) const {
 }
 
 std::optional<std::chrono::nanoseconds> ManualLoop::next_timer_in() const {
-  if (timers_.empty()) return std::nullopt;
-  return timers_.begin()->first.first - now_;
+  std::optional<std::chrono::nanoseconds> next = timers_.next_deadline();
+  if (!next) return std::nullopt;
+  return *next - now_;
 }
 
 }  // namespace netutil::fakes

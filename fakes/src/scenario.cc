@@ -24,14 +24,6 @@ constexpr int kMaxIterations = 1000;
 
 SockAddr Ip(const char* literal, uint16_t port = 0) { return *SockAddr::FromIp(literal, port); }
 
-BindOptions Bind(long long port, std::optional<std::string> address = std::nullopt) {
-  BindOptions o;
-  o.port = port;
-  o.address = std::move(address);
-  o.platform = Platform::Linux();
-  return o;
-}
-
 UnixOptions UnixAt(std::string path, mode_t mode = 0600) {
   UnixOptions o;
   o.path = std::move(path);
@@ -52,50 +44,50 @@ void AddBindScenarios(std::vector<Scenario>& out) {
   using Op = Scenario::Op;
   {
     Scenario s = Make("bind/port0-dual-stack", Op::kBindSockets);
-    s.bind = Bind(0);
+    s.bind = BindOptions{.port = 0, .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
     Scenario s = Make("bind/fixed-port-localhost", Op::kBindSockets);
-    s.bind = Bind(8888, "localhost");
+    s.bind = BindOptions{.port = 8888, .address = "localhost", .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
     KernelConfig c = KernelConfig::For();
     c.ipv6_addrs.clear();
     Scenario s = Make("bind/localhost-without-::1", Op::kBindSockets, c);
-    s.bind = Bind(0, "localhost");
+    s.bind = BindOptions{.port = 0, .address = "localhost", .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
     KernelConfig c = KernelConfig::For();
     c.ipv6_supported = false;
     Scenario s = Make("bind/kernel-without-ipv6", Op::kBindSockets, c);
-    s.bind = Bind(0);
+    s.bind = BindOptions{.port = 0, .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
     Scenario s = Make("bind/runtime-without-ipv6", Op::kBindSockets);
-    s.bind = Bind(0);
+    s.bind = BindOptions{.port = 0, .platform = Platform::Linux()};
     s.bind.platform.has_ipv6 = false;
     out.push_back(s);
   }
   {
     Scenario s = Make("bind/reuse-port", Op::kBindSockets);
-    s.bind = Bind(0);
+    s.bind = BindOptions{.port = 0, .platform = Platform::Linux()};
     s.bind.reuse_port = true;
     out.push_back(s);
   }
   {
     Scenario s = Make("bind/windows", Op::kBindSockets, KernelConfig::For(Platform::Os::kWindows));
-    s.bind = Bind(0);
+    s.bind = BindOptions{.port = 0, .platform = Platform::Linux()};
     s.bind.platform = Platform::Windows();
     out.push_back(s);
   }
   {
     Scenario s =
         Make("bind/darwin-localhost", Op::kBindSockets, KernelConfig::For(Platform::Os::kDarwin));
-    s.bind = Bind(0, "localhost");
+    s.bind = BindOptions{.port = 0, .address = "localhost", .platform = Platform::Linux()};
     s.bind.platform = Platform::Darwin();
     out.push_back(s);
   }
@@ -115,19 +107,19 @@ void AddBindEdgeScenarios(std::vector<Scenario>& out) {
       o.v6only = true;
       (void)k.ForeignBind(Ip("::", 40000), o);
     };
-    s.bind = Bind(0);
+    s.bind = BindOptions{.port = 0, .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
     KernelConfig c = KernelConfig::For();
     c.resolver.Set("dup.test", {Ip("127.0.0.1"), Ip("::1"), Ip("127.0.0.1"), Ip("::1")});
     Scenario s = Make("bind/duplicates", Op::kBindSockets, c);
-    s.bind = Bind(0, "dup.test");
+    s.bind = BindOptions{.port = 0, .address = "dup.test", .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
     Scenario s = Make("bind/family-inet6-backlog-5", Op::kBindSockets);
-    s.bind = Bind(0);
+    s.bind = BindOptions{.port = 0, .platform = Platform::Linux()};
     s.bind.family = AF_INET6;
     s.bind.backlog = 5;
     out.push_back(s);
@@ -135,12 +127,12 @@ void AddBindEdgeScenarios(std::vector<Scenario>& out) {
   {
     Scenario s = Make("bind/port-in-use", Op::kBindSockets);
     s.setup = [](FakeKernel& k) { (void)k.ForeignBind(Ip("0.0.0.0", 8080)); };
-    s.bind = Bind(8080);
+    s.bind = BindOptions{.port = 8080, .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
     Scenario s = Make("bind/unknown-host", Op::kBindSockets);
-    s.bind = Bind(0, "nx.test");
+    s.bind = BindOptions{.port = 0, .address = "nx.test", .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
@@ -156,7 +148,7 @@ void AddBindEdgeScenarios(std::vector<Scenario>& out) {
       (void)k.ForeignBind(Ip("::", 40000), o);
       (void)k.ForeignBind(Ip("::", 40001), o);
     };
-    s.bind = Bind(0);
+    s.bind = BindOptions{.port = 0, .platform = Platform::Linux()};
     out.push_back(s);
   }
   {
@@ -164,7 +156,7 @@ void AddBindEdgeScenarios(std::vector<Scenario>& out) {
     KernelConfig c = KernelConfig::For();
     c.resolver.Set("three.test", {Ip("127.0.0.1"), Ip("127.0.0.2"), Ip("::1")});
     Scenario s = Make("bind/port0-three-addresses", Op::kBindSockets, c);
-    s.bind = Bind(0, "three.test");
+    s.bind = BindOptions{.port = 0, .address = "three.test", .platform = Platform::Linux()};
     out.push_back(s);
   }
 }
@@ -521,7 +513,7 @@ namespace {
 // cannot be bound.
 std::optional<std::vector<Listener>> BindAcceptListener(const Scenario& s, FakeKernel& k,
                                                         std::vector<std::string>& violations) {
-  BindOptions listen_on = Bind(0, "127.0.0.1");
+  BindOptions listen_on{.port = 0, .address = "127.0.0.1", .platform = Platform::Linux()};
   listen_on.backlog = std::max(kDefaultBacklog, s.accept.pending);  // room for every client
   auto r = bind_sockets(k, listen_on);
   if (!r.ok() || r.value().size() != 1) {

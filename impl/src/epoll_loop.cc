@@ -50,25 +50,10 @@ void EpollLoop::RemoveHandler(int fd) {
 }
 
 IoLoop::TimerId EpollLoop::CallLater(std::chrono::nanoseconds delay, std::function<void()> fn) {
-  if (delay < std::chrono::nanoseconds::zero()) delay = std::chrono::nanoseconds::zero();
-  const TimerId id = next_timer_++;
-  // Saturated: a delay near the top of its range (a huge back-off) must not
-  // wrap to a time in the past, or the timer fires at once and its work spins
-  // (ACCEPT-011).
-  const auto now = Now();
-  const auto when =
-      now > std::chrono::nanoseconds::max() - delay ? std::chrono::nanoseconds::max() : now + delay;
-  timers_.emplace(std::make_pair(when, id), std::move(fn));
-  timer_when_[id] = when;
-  return id;
+  return timers_.Add(Now(), delay, std::move(fn));  // saturated (ACCEPT-011)
 }
 
-void EpollLoop::CancelTimer(TimerId id) {
-  auto it = timer_when_.find(id);
-  if (it == timer_when_.end()) return;
-  timers_.erase(std::make_pair(it->second, id));
-  timer_when_.erase(it);
-}
+void EpollLoop::CancelTimer(TimerId id) { timers_.Cancel(id); }
 
 std::chrono::nanoseconds EpollLoop::Now() { return sys_.monotonic_now(); }
 
@@ -76,10 +61,8 @@ int EpollLoop::RunDueTimers() {
   int ran = 0;
   const auto now = Now();
   // Only timers due now; one added by a running timer waits for the next round.
-  while (!timers_.empty() && timers_.begin()->first.first <= now) {
-    auto node = timers_.extract(timers_.begin());
-    timer_when_.erase(node.key().second);
-    node.mapped()();
+  while (std::optional<TimerQueue::Due> due = timers_.PopDue(now)) {
+    due->fn();
     ++ran;
   }
   return ran;
@@ -92,10 +75,11 @@ Result<int> EpollLoop::RunOnce(std::chrono::nanoseconds timeout) {
     auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
     timeout_ms = static_cast<int>(std::min<long long>(ms, INT_MAX));
   }
-  if (!timers_.empty()) {
-    auto until = timers_.begin()->first.first - Now();
+  if (std::optional<std::chrono::nanoseconds> next = timers_.next_deadline()) {
+    auto until = *next - Now();
     auto ms = std::max<long long>(0, std::chrono::ceil<std::chrono::milliseconds>(until).count());
-    if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = static_cast<int>(std::min<long long>(ms, INT_MAX));
+    if (timeout_ms < 0 || ms < timeout_ms)
+      timeout_ms = static_cast<int>(std::min<long long>(ms, INT_MAX));
   }
 
   events_.resize(kMaxEventsPerWait);

@@ -172,19 +172,45 @@ bool operator<(const SockAddr& a, const SockAddr& b) {
 
 std::ostream& operator<<(std::ostream& os, const SockAddr& a) { return os << a.ToString(); }
 
-const char* FamilyName(int family) {
-  switch (family) {
-    case AF_UNSPEC:
-      return "AF_UNSPEC";
-    case AF_INET:
-      return "AF_INET";
-    case AF_INET6:
-      return "AF_INET6";
-    case AF_UNIX:
-      return "AF_UNIX";
-    default:
-      return "AF_?";
+namespace {
+
+struct FamilyNames {
+  int family;
+  const char* name;
+  const char* short_name;
+};
+
+constexpr FamilyNames kFamilies[] = {
+    {AF_UNSPEC, "AF_UNSPEC", "unspec"},
+    {AF_INET, "AF_INET", "inet"},
+    {AF_INET6, "AF_INET6", "inet6"},
+    {AF_UNIX, "AF_UNIX", "unix"},
+};
+
+const FamilyNames* FindFamily(int family) {
+  for (const FamilyNames& f : kFamilies) {
+    if (f.family == family) return &f;
   }
+  return nullptr;
+}
+
+}  // namespace
+
+const char* FamilyName(int family) {
+  const FamilyNames* f = FindFamily(family);
+  return f != nullptr ? f->name : "AF_?";
+}
+
+const char* FamilyShortName(int family) {
+  const FamilyNames* f = FindFamily(family);
+  return f != nullptr ? f->short_name : nullptr;
+}
+
+std::optional<int> FamilyFromShortName(std::string_view short_name) {
+  for (const FamilyNames& f : kFamilies) {
+    if (short_name == f.short_name) return f.family;
+  }
+  return std::nullopt;
 }
 
 }  // namespace netutil

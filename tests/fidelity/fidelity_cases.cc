@@ -74,8 +74,8 @@ std::string Name(Env& e, int fd) {
 std::string Outcome(Env& e, const Result<std::vector<Listener>>& r) {
   if (!r.ok()) {
     const Error& err = r.error();
-    const std::string code = err.kind == Error::Kind::kResolve ? GaiErrorName(err.code)
-                                                               : ErrnoName(err.code);
+    const std::string code =
+        err.kind == Error::Kind::kResolve ? GaiErrorName(err.code) : ErrnoName(err.code);
     return std::string("error ") + err.KindName() + " " + code + " at " + err.step;
   }
   std::string s = "ok [";
@@ -87,8 +87,8 @@ std::string Outcome(Env& e, const Result<std::vector<Listener>>& r) {
 
 std::string Outcome(Env& e, const Result<Listener>& r) {
   if (!r.ok()) {
-    return std::string("error ") + r.error().KindName() + " " + ErrnoName(r.error().code) +
-           " at " + r.error().step;
+    return std::string("error ") + r.error().KindName() + " " + ErrnoName(r.error().code) + " at " +
+           r.error().step;
   }
   return "ok " + e.Addr(r.value().addr);
 }
@@ -96,14 +96,6 @@ std::string Outcome(Env& e, const Result<Listener>& r) {
 std::string FileAt(Env& e, const std::string& path) {
   auto st = e.sys().lstat(path);
   return st.ok() ? fakes::FileStatText(st.value) : ErrnoName(st.err);
-}
-
-BindOptions Opts(long long port, std::optional<std::string> address = std::nullopt) {
-  BindOptions o;
-  o.port = port;
-  o.address = std::move(address);
-  o.platform = Platform::Linux();
-  return o;
 }
 
 using Case = FidelityCase;
@@ -135,16 +127,16 @@ std::vector<Case> Build() {
                  return Join({Bind(e, a, "127.0.0.1", kPort), Listen(e, a),
                               Bind(e, b, "127.0.0.1", kPort)});
                }});
-  t.push_back({"Conflict_WildcardListenerBlocksSpecific", plain, [=](Env& e) {
-                 const int a = Sock(e, AF_INET, reuse), b = Sock(e, AF_INET, reuse);
-                 return Join({Bind(e, a, "0.0.0.0", kPort), Listen(e, a),
-                              Bind(e, b, "127.0.0.1", kPort)});
-               }});
-  t.push_back({"Conflict_SpecificListenerBlocksWildcard", plain, [=](Env& e) {
-                 const int a = Sock(e, AF_INET, reuse), b = Sock(e, AF_INET, reuse);
-                 return Join({Bind(e, a, "127.0.0.1", kPort), Listen(e, a),
-                              Bind(e, b, "0.0.0.0", kPort)});
-               }});
+  t.push_back(
+      {"Conflict_WildcardListenerBlocksSpecific", plain, [=](Env& e) {
+         const int a = Sock(e, AF_INET, reuse), b = Sock(e, AF_INET, reuse);
+         return Join({Bind(e, a, "0.0.0.0", kPort), Listen(e, a), Bind(e, b, "127.0.0.1", kPort)});
+       }});
+  t.push_back(
+      {"Conflict_SpecificListenerBlocksWildcard", plain, [=](Env& e) {
+         const int a = Sock(e, AF_INET, reuse), b = Sock(e, AF_INET, reuse);
+         return Join({Bind(e, a, "127.0.0.1", kPort), Listen(e, a), Bind(e, b, "0.0.0.0", kPort)});
+       }});
   t.push_back({"Conflict_ReuseaddrWildcardAndSpecificBindButOneListens", plain, [=](Env& e) {
                  const int a = Sock(e, AF_INET, reuse), b = Sock(e, AF_INET, reuse);
                  return Join({Bind(e, a, "0.0.0.0", kPort), Bind(e, b, "127.0.0.1", kPort),
@@ -173,41 +165,41 @@ std::vector<Case> Build() {
                  const int a = Sock(e, AF_INET), b = Sock(e, AF_INET6, only);
                  return Join({Bind(e, a, "0.0.0.0", kPort), Listen(e, a), Bind(e, b, "::", kPort)});
                }});
-  t.push_back({"V6only_DualStackLoopbackThenIpv4Wildcard", plain, [=](Env& e) {
-                 const int a = Sock(e, AF_INET6, dual), b = Sock(e, AF_INET);
-                 return Join({Bind(e, a, "::1", kPort), Listen(e, a), Bind(e, b, "0.0.0.0", kPort)});
-               }});
-  t.push_back({"V6only_Ipv4WildcardThenDualStackLoopback", plain, [=](Env& e) {
-                 const int a = Sock(e, AF_INET), b = Sock(e, AF_INET6, dual);
-                 return Join({Bind(e, a, "0.0.0.0", kPort), Listen(e, a), Bind(e, b, "::1", kPort)});
-               }});
+  t.push_back(
+      {"V6only_DualStackLoopbackThenIpv4Wildcard", plain, [=](Env& e) {
+         const int a = Sock(e, AF_INET6, dual), b = Sock(e, AF_INET);
+         return Join({Bind(e, a, "::1", kPort), Listen(e, a), Bind(e, b, "0.0.0.0", kPort)});
+       }});
+  t.push_back(
+      {"V6only_Ipv4WildcardThenDualStackLoopback", plain, [=](Env& e) {
+         const int a = Sock(e, AF_INET), b = Sock(e, AF_INET6, dual);
+         return Join({Bind(e, a, "0.0.0.0", kPort), Listen(e, a), Bind(e, b, "::1", kPort)});
+       }});
   t.push_back({"V6only_DualStackMappedThenIpv4", plain, [=](Env& e) {
-                 const int a = Sock(e, AF_INET6, dual), b = Sock(e, AF_INET),
-                           c = Sock(e, AF_INET);
+                 const int a = Sock(e, AF_INET6, dual), b = Sock(e, AF_INET), c = Sock(e, AF_INET);
                  return Join({Bind(e, a, "::ffff:127.0.0.1", kPort), Listen(e, a),
                               Bind(e, b, "0.0.0.0", kPort), Bind(e, c, "127.0.0.2", kPort)});
                }});
-  t.push_back({"V6only_DualStackLoopbackThenLoopback4Ipv6", plain, [=](Env& e) {
-                 // 127.0.0.6 is what Linux stores as the IPv4 address of an IPv6
-                 // socket bound to a plain IPv6 address (LOOPBACK4_IPV6).
-                 const int a = Sock(e, AF_INET6, dual), b = Sock(e, AF_INET);
-                 return Join({Bind(e, a, "::1", kPort), Listen(e, a),
-                              Bind(e, b, "127.0.0.6", kPort)});
-               }});
-  t.push_back({"V6only_DefaultIsZeroAndFixedAtBind", plain, [](Env& e) {
-                 const int a = Sock(e, AF_INET6);
-                 return Join({"default " + std::to_string(
-                                               e.sys().getsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY).value),
-                              Bind(e, a, "::", 0),
-                              R(e.sys().setsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, 1))});
-               }});
-  t.push_back({"V6only_MappedAddressNeedsDualStack", plain, [=](Env& e) {
-                 const int a = Sock(e, AF_INET6, only), b = Sock(e, AF_INET6, dual),
-                           c = Sock(e, AF_INET);
-                 return Join({Bind(e, a, "::ffff:127.0.0.1", kPort),
-                              Bind(e, b, "::ffff:127.0.0.1", kPort), Listen(e, b),
-                              Bind(e, c, "127.0.0.1", kPort)});
-               }});
+  t.push_back(
+      {"V6only_DualStackLoopbackThenLoopback4Ipv6", plain, [=](Env& e) {
+         // 127.0.0.6 is what Linux stores as the IPv4 address of an IPv6
+         // socket bound to a plain IPv6 address (LOOPBACK4_IPV6).
+         const int a = Sock(e, AF_INET6, dual), b = Sock(e, AF_INET);
+         return Join({Bind(e, a, "::1", kPort), Listen(e, a), Bind(e, b, "127.0.0.6", kPort)});
+       }});
+  t.push_back(
+      {"V6only_DefaultIsZeroAndFixedAtBind", plain, [](Env& e) {
+         const int a = Sock(e, AF_INET6);
+         return Join(
+             {"default " + std::to_string(e.sys().getsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY).value),
+              Bind(e, a, "::", 0), R(e.sys().setsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, 1))});
+       }});
+  t.push_back(
+      {"V6only_MappedAddressNeedsDualStack", plain, [=](Env& e) {
+         const int a = Sock(e, AF_INET6, only), b = Sock(e, AF_INET6, dual), c = Sock(e, AF_INET);
+         return Join({Bind(e, a, "::ffff:127.0.0.1", kPort), Bind(e, b, "::ffff:127.0.0.1", kPort),
+                      Listen(e, b), Bind(e, c, "127.0.0.1", kPort)});
+       }});
 
   // --- SO_REUSEPORT, double bind, addresses -----------------------------------------
   t.push_back({"Reuseport_BothListenOnOnePort", plain, [=](Env& e) {
@@ -253,7 +245,9 @@ std::vector<Case> Build() {
                  }});
   }
   t.push_back({"BIND_013_BIND_027_PortZeroDualStack", plain, [](Env& e) {
-                 return Outcome(e, bind_sockets(e.sys(), Opts(0)));
+                 return Outcome(
+                     e,
+                     bind_sockets(e.sys(), BindOptions{.port = 0, .platform = Platform::Linux()}));
                }});
   t.push_back({"BIND_023_Issue1860PortHeldOnIpv6", plain, [=](Env& e) {
                  // 20 of the 100 ports taken on IPv6 only: IPv4 may well get one
@@ -264,7 +258,7 @@ std::vector<Case> Build() {
                    const std::string b = Bind(e, s, "::", static_cast<uint16_t>(p));
                    if (b == "ok" && Listen(e, s) == "ok") held[static_cast<size_t>(p)] = true;
                  }
-                 BindOptions o = Opts(0);
+                 BindOptions o{.port = 0, .platform = Platform::Linux()};
                  o.port_retries = 30;
                  auto r = bind_sockets(e.sys(), o);
                  if (!r.ok()) return Outcome(e, r);
@@ -278,29 +272,39 @@ std::vector<Case> Build() {
     spec.no_loopback_v6 = true;
     spec.hosts = "127.0.0.1 localhost\n::1 localhost\n";
     t.push_back({"BIND_015_LocalhostWithoutLoopbackV6", spec, [](Env& e) {
-                   return Outcome(e, bind_sockets(e.sys(), Opts(0, "localhost")));
+                   return Outcome(
+                       e, bind_sockets(e.sys(), BindOptions{.port = 0,
+                                                            .address = "localhost",
+                                                            .platform = Platform::Linux()}));
                  }});
   }
   {
     EnvSpec spec;
     spec.no_ipv6_sockets = true;
-    t.push_back({"BIND_008_KernelWithoutIpv6Sockets", spec, [](Env& e) {
-                   return Outcome(e, bind_sockets(e.sys(), Opts(0)));
-                 }});
+    t.push_back(
+        {"BIND_008_KernelWithoutIpv6Sockets", spec, [](Env& e) {
+           return Outcome(
+               e, bind_sockets(e.sys(), BindOptions{.port = 0, .platform = Platform::Linux()}));
+         }});
   }
   {
     EnvSpec spec;
     spec.hosts = "127.0.0.1 localhost\n::1 localhost dup.test\n127.0.0.1 dup.test\n";
     t.push_back({"BIND_006_DuplicatesAndOrder", spec, [](Env& e) {
-                   return Outcome(e, bind_sockets(e.sys(), Opts(kPort, "dup.test")));
+                   return Outcome(
+                       e, bind_sockets(e.sys(), BindOptions{.port = kPort,
+                                                            .address = "dup.test",
+                                                            .platform = Platform::Linux()}));
                  }});
   }
   t.push_back({"BIND_018_PortInUseLeavesNothingOpen", plain, [=](Env& e) {
                  const int a = Sock(e, AF_INET6, only);
-                 return Join({Bind(e, a, "::", kPort), Listen(e, a),
-                              Outcome(e, bind_sockets(e.sys(), Opts(kPort))),
-                              // The IPv4 listener bound first must be gone: its port binds again.
-                              "then", Bind(e, Sock(e, AF_INET), "0.0.0.0", kPort)});
+                 return Join(
+                     {Bind(e, a, "::", kPort), Listen(e, a),
+                      Outcome(e, bind_sockets(e.sys(), BindOptions{.port = kPort,
+                                                                   .platform = Platform::Linux()})),
+                      // The IPv4 listener bound first must be gone: its port binds again.
+                      "then", Bind(e, Sock(e, AF_INET), "0.0.0.0", kPort)});
                }});
 
   // --- listen backlogs -------------------------------------------------------------
@@ -341,11 +345,11 @@ std::vector<Case> Build() {
                               R(e.sys().accept4(l, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC))});
                }});
 
-  t.push_back({"Ports_ReuseaddrPairOnPortZeroGetsTwoPorts", plain, [=](Env& e) {
-                 const int a = Sock(e, AF_INET, reuse), b = Sock(e, AF_INET, reuse);
-                 return Join({Bind(e, a, "0.0.0.0", 0), Bind(e, b, "0.0.0.0", 0), Name(e, a),
-                              Name(e, b)});
-               }});
+  t.push_back(
+      {"Ports_ReuseaddrPairOnPortZeroGetsTwoPorts", plain, [=](Env& e) {
+         const int a = Sock(e, AF_INET, reuse), b = Sock(e, AF_INET, reuse);
+         return Join({Bind(e, a, "0.0.0.0", 0), Bind(e, b, "0.0.0.0", 0), Name(e, a), Name(e, b)});
+       }});
   t.push_back({"Listen_ErrorsOnDatagramAndUnboundUnix", plain, [](Env& e) {
                  return Join({Listen(e, Sock(e, AF_INET, {}, SOCK_DGRAM)),
                               Listen(e, Sock(e, AF_UNIX)),
@@ -354,10 +358,11 @@ std::vector<Case> Build() {
                }});
   t.push_back({"Options_WrongLevelsAndReadBack", plain, [=](Env& e) {
                  const int a = Sock(e, AF_INET, reuse);
-                 return Join({R(e.sys().setsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, 1)),
-                              std::to_string(e.sys().getsockopt(a, SOL_SOCKET, SO_REUSEADDR).value),
-                              std::to_string(e.sys().getsockopt(a, SOL_SOCKET, SO_REUSEPORT).value),
-                              std::to_string(e.sys().getsockopt(a, SOL_SOCKET, SO_ACCEPTCONN).value)});
+                 return Join(
+                     {R(e.sys().setsockopt(a, IPPROTO_IPV6, IPV6_V6ONLY, 1)),
+                      std::to_string(e.sys().getsockopt(a, SOL_SOCKET, SO_REUSEADDR).value),
+                      std::to_string(e.sys().getsockopt(a, SOL_SOCKET, SO_REUSEPORT).value),
+                      std::to_string(e.sys().getsockopt(a, SOL_SOCKET, SO_ACCEPTCONN).value)});
                }});
   t.push_back({"Connect_NobodyListensIsRefused", plain, [](Env& e) {
                  const int s = e.sys().socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0).value;
@@ -403,10 +408,10 @@ std::vector<Case> Build() {
                  const int live = Sock(e, AF_UNIX);
                  UnixOptions o;
                  o.path = path;
-                 return Join({R(e.sys().bind(live, UnixAddr(path))), Listen(e, live),
-                              Outcome(e, bind_unix_socket(e.sys(), o)), FileAt(e, path),
-                              "still listening:",
-                              R(e.sys().connect(Sock(e, AF_UNIX), UnixAddr(path)))});
+                 return Join(
+                     {R(e.sys().bind(live, UnixAddr(path))), Listen(e, live),
+                      Outcome(e, bind_unix_socket(e.sys(), o)), FileAt(e, path),
+                      "still listening:", R(e.sys().connect(Sock(e, AF_UNIX), UnixAddr(path)))});
                }});
   t.push_back({"UNIX_004_RegularFileIsKept", plain, [](Env& e) {
                  const std::string path = e.dir() + "/a.sock";
@@ -419,8 +424,8 @@ std::vector<Case> Build() {
                  const std::string path = e.dir() + "/a.sock";
                  const std::string target = e.dir() + "/real.sock";
                  const int old = Sock(e, AF_UNIX);
-                 const std::string made = Join({R(e.sys().bind(old, UnixAddr(target))),
-                                                R(e.sys().close(old))});
+                 const std::string made =
+                     Join({R(e.sys().bind(old, UnixAddr(target))), R(e.sys().close(old))});
                  e.MakeSymlink(path, target);
                  UnixOptions o;
                  o.path = path;

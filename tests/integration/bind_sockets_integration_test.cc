@@ -2,6 +2,7 @@
 // plain loopback, dual-stack, IPv6 turned off, a loopback without ::1 and a
 // resolver that still lists it, and a kernel without AF_INET6 sockets.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,8 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "integration_util.h"
 #include "netns_sandbox.h"
 #include "netutil/accept_handler.h"
@@ -28,13 +27,6 @@ namespace netutil::integration {
 namespace {
 
 using namespace std::chrono_literals;
-
-BindOptions PortZero(std::optional<std::string> address = std::nullopt) {
-  BindOptions o;
-  o.port = 0;
-  o.address = std::move(address);
-  return o;
-}
 
 // Raw bind of `ip`:0 on a fresh socket; 0 or the errno. For preconditions.
 int TryRawBind(const char* ip) {
@@ -109,7 +101,7 @@ TEST(BindSocketsIntegration, BIND_027_ACCEPT_006_LoopbackPortZeroAcceptsARealCli
   options.netns_required = false;  // 127.0.0.1 only: the host's loopback will do
   RUN_IN_SANDBOX(options, [] {
     PosixSys sys;
-    auto bound = bind_sockets(sys, PortZero("127.0.0.1"));
+    auto bound = bind_sockets(sys, BindOptions{.address = "127.0.0.1"});
     IT_ASSERT_OK(bound);
     std::vector<Listener>& ls = bound.value();
     ASSERT_EQ(ls.size(), 1u) << Describe(ls);
@@ -131,7 +123,8 @@ TEST(BindSocketsIntegration, BIND_027_ACCEPT_006_LoopbackPortZeroAcceptsARealCli
     int err = 0;
     ScopedFd client = ConnectTcp(ls[0].addr, /*nonblocking=*/false, &err);
     ASSERT_TRUE(client.valid()) << Errno(err);
-    ASSERT_TRUE(RunLoopUntil(loop, [&] { return !got.empty(); }, 5s));
+    ASSERT_TRUE(RunLoopUntil(
+        loop, [&] { return !got.empty(); }, 5s));
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].second, LocalAddr(client.get())) << "ACCEPT-006: the peer's address";
     const int conn = got[0].first.get();
@@ -149,12 +142,13 @@ TEST(BindSocketsIntegration, BIND_027_ACCEPT_006_LoopbackPortZeroAcceptsARealCli
 }
 
 // Scenario 2: a dual-stack namespace (lo has 127.0.0.1 and ::1).
-TEST(BindSocketsIntegration, BIND_013_BIND_006_BIND_012_DualStackPortZeroOnePortTwoSeparateListeners) {
+TEST(BindSocketsIntegration,
+     BIND_013_BIND_006_BIND_012_DualStackPortZeroOnePortTwoSeparateListeners) {
   SandboxOptions options;
   RUN_IN_SANDBOX(options, [] {
     ASSERT_EQ(TryRawBind("::1"), 0) << "precondition: ::1 on lo";
     PosixSys sys;
-    auto bound = bind_sockets(sys, PortZero());
+    auto bound = bind_sockets(sys, BindOptions{});
     IT_ASSERT_OK(bound);
     std::vector<Listener>& ls = bound.value();
     std::cout << "dual-stack bind_sockets(0): " << Describe(ls) << std::endl;
@@ -192,7 +186,7 @@ TEST(BindSocketsIntegration, BIND_006_BIND_013_Ipv6DisabledBySysctlStillGivesAWo
   RUN_IN_SANDBOX(options, [] {
     ASSERT_EQ(TryRawBind("::1"), EADDRNOTAVAIL) << "precondition: no ::1";
     PosixSys sys;
-    auto bound = bind_sockets(sys, PortZero());
+    auto bound = bind_sockets(sys, BindOptions{});
     IT_ASSERT_OK(bound);
     std::vector<Listener>& ls = bound.value();
     std::cout << "disable_ipv6=1, bind_sockets(0): " << Describe(ls)
@@ -219,7 +213,7 @@ TEST(BindSocketsIntegration, BIND_008_KernelWithoutIpv6SocketsGivesOnlyTheIpv4Li
     const int fds_before = CountOpenFds();
     PosixSys sys;
     {
-      auto bound = bind_sockets(sys, PortZero());
+      auto bound = bind_sockets(sys, BindOptions{});
       IT_ASSERT_OK(bound);
       std::vector<Listener>& ls = bound.value();
       ASSERT_EQ(ls.size(), 1u) << Describe(ls);
@@ -238,7 +232,7 @@ void ExpectLocalhostListensOnIpv4Only() {
   const int fds_before = CountOpenFds();
   PosixSys sys;
   {
-    auto bound = bind_sockets(sys, PortZero("localhost"));
+    auto bound = bind_sockets(sys, BindOptions{.address = "localhost"});
     IT_ASSERT_OK(bound);
     std::vector<Listener>& ls = bound.value();
     ASSERT_EQ(ls.size(), 1u) << Describe(ls);
@@ -276,7 +270,7 @@ TEST(BindSocketsIntegration, BIND_015_BIND_018_Ipv6LiteralWithoutLoopbackIpv6IsA
   RUN_IN_SANDBOX(options, [] {
     const int fds_before = CountOpenFds();
     PosixSys sys;
-    auto bound = bind_sockets(sys, PortZero("::1"));
+    auto bound = bind_sockets(sys, BindOptions{.address = "::1"});
     ASSERT_FALSE(bound.ok()) << Describe(bound.value());
     EXPECT_EQ(bound.error().kind, Error::Kind::kOs);
     EXPECT_EQ(bound.error().code, EADDRNOTAVAIL) << bound.error();
@@ -292,7 +286,7 @@ TEST(BindSocketsIntegration, BIND_011_ReusePortLetsTwoListenersShareAPort) {
   options.netns_required = false;
   RUN_IN_SANDBOX(options, [] {
     PosixSys sys;
-    BindOptions o = PortZero("127.0.0.1");
+    BindOptions o{.address = "127.0.0.1"};
     o.reuse_port = true;
     auto first = bind_sockets(sys, o);
     IT_ASSERT_OK(first);
@@ -327,7 +321,7 @@ TEST(BindSocketsIntegration, BIND_011_BIND_018_WithoutReusePortASecondListenerFa
     PosixSys sys;
     for (bool first_reuse_port : {false, true}) {
       SCOPED_TRACE(first_reuse_port ? "first listener with reuse_port" : "neither with reuse_port");
-      BindOptions o = PortZero("127.0.0.1");
+      BindOptions o{.address = "127.0.0.1"};
       o.reuse_port = first_reuse_port;
       auto first = bind_sockets(sys, o);
       IT_ASSERT_OK(first);
@@ -335,7 +329,7 @@ TEST(BindSocketsIntegration, BIND_011_BIND_018_WithoutReusePortASecondListenerFa
       ExpectListenerFlags(first.value()[0], first_reuse_port);
 
       const int fds_before = CountOpenFds();
-      BindOptions again = PortZero("127.0.0.1");
+      BindOptions again{.address = "127.0.0.1"};
       again.port = first.value()[0].addr.port();
       auto second = bind_sockets(sys, again);
       ASSERT_FALSE(second.ok()) << Describe(second.value());

@@ -1,17 +1,11 @@
 #include "netns_sandbox.h"
 
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -39,7 +33,10 @@ namespace netutil::integration {
 namespace {
 
 using netns::BringLoopbackUp;
+using netns::InstallSeccomp;
+using netns::MountPrivateHosts;
 using netns::RemoveLoopbackIpv6;
+using netns::SeccompRule;
 using netns::WriteProcFile;
 
 // ---- The child -> parent record stream ------------------------------------
@@ -132,79 +129,9 @@ struct SetupStatus {
   bool ready() const { return kind == RecordKind::kDone; }
 };
 
-std::string MountPrivateHosts(const std::string& content) {
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    return "mount(/, MS_REC|MS_PRIVATE): " + ErrnoText(errno);
-  }
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/netutil-hosts-XXXXXX";
-  int fd = ::mkstemp(path.data());
-  if (fd < 0) return "mkstemp(" + path + "): " + ErrnoText(errno);
-  std::string err;
-  if (::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
-    err = "write " + path + ": " + ErrnoText(errno);
-  } else if (::fchmod(fd, 0644) != 0) {
-    err = "fchmod " + path + ": " + ErrnoText(errno);
-  }
-  ::close(fd);
-  if (err.empty() && ::mount(path.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) != 0) {
-    err = "mount --bind " + path + " /etc/hosts: " + ErrnoText(errno);
-  }
-  ::unlink(path.c_str());  // the bind mount keeps the inode alive
-  return err;
-}
-
-// One seccomp rule: syscall `nr` (with args[0] == `arg0` when set) returns
-// -`err` without running; err 0 is a fake success.
-struct SeccompRule {
-  long nr;
-  std::optional<uint32_t> arg0;
-  int err;
-};
-
-std::string InstallSeccomp(const std::vector<SeccompRule>& rules) {
-#if defined(__x86_64__)
-  constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-  constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
-#else
-  (void)rules;
-  return "no seccomp architecture constant for this CPU";
-#endif
-#if defined(__x86_64__) || defined(__aarch64__)
-  std::vector<sock_filter> f;
-  f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
-  f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0));
-  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-  for (const SeccompRule& r : rules) {
-    const uint32_t ret = SECCOMP_RET_ERRNO | (static_cast<uint32_t>(r.err) & SECCOMP_RET_DATA);
-    f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
-    if (r.arg0) {
-      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(r.nr), 0, 3));
-      // Little-endian: the low 32 bits of args[0] are at its offset.
-      f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])));
-      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, *r.arg0, 0, 1));
-      f.push_back(BPF_STMT(BPF_RET | BPF_K, ret));
-    } else {
-      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(r.nr), 0, 1));
-      f.push_back(BPF_STMT(BPF_RET | BPF_K, ret));
-    }
-  }
-  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-  sock_fprog prog{static_cast<unsigned short>(f.size()), f.data()};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return "prctl(PR_SET_NO_NEW_PRIVS): " + ErrnoText(errno);
-  }
-  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) {
-    return "prctl(PR_SET_SECCOMP): " + ErrnoText(errno);
-  }
-  return {};
-#endif
-}
-
 std::vector<SeccompRule> SeccompRules(const SandboxOptions& o) {
   std::vector<SeccompRule> rules;
-  if (o.ipv6_sockets_unsupported) rules.push_back({__NR_socket, AF_INET6, EAFNOSUPPORT});
+  if (o.ipv6_sockets_unsupported) rules.push_back(netns::NoIpv6SocketsRule());
   if (o.chmod_does_nothing) {
 #ifdef __NR_chmod
     rules.push_back({__NR_chmod, std::nullopt, 0});

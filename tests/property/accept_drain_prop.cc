@@ -7,7 +7,6 @@
 // level-triggered readiness calls the handler again (LOOP-001).
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
 #include <sys/epoll.h>
 
 #include <stdexcept>
@@ -31,7 +30,7 @@ struct Drain {
 
 // A listener with room for every client, and `n` clients queued on it.
 void Prepare(Drain& d, int n) {
-  BindOptions o = Bind(0, std::optional<std::string>("127.0.0.1"));
+  BindOptions o{.port = 0, .address = "127.0.0.1", .platform = Platform::Linux()};
   o.backlog = 4096;
   auto r = bind_sockets(d.kernel, o);
   RC_ASSERT(r.ok());
@@ -72,7 +71,8 @@ RC_GTEST_PROP(AcceptDrain, ACCEPT_002_ACCEPT_006_ACCEPT_008_ACCEPT_017_EachEvent
     NETUTIL_RC_ASSERT_TRACED(d.kernel, loop.Fire(fd));
     ++events;
     const size_t want = std::min(remaining, static_cast<size_t>(batch));
-    NETUTIL_RC_ASSERT_TRACED(d.kernel, static_cast<size_t>(h.value().stats().last_batch) == want);  // ACCEPT-002
+    NETUTIL_RC_ASSERT_TRACED(
+        d.kernel, static_cast<size_t>(h.value().stats().last_batch) == want);  // ACCEPT-002
     remaining -= want;
     NETUTIL_RC_ASSERT_TRACED(d.kernel, d.kernel.socket_info(fd)->queued == remaining);
     NETUTIL_RC_ASSERT_TRACED(d.kernel, events <= pending + 1);
@@ -81,7 +81,8 @@ RC_GTEST_PROP(AcceptDrain, ACCEPT_002_ACCEPT_006_ACCEPT_008_ACCEPT_017_EachEvent
   NETUTIL_RC_ASSERT_TRACED(d.kernel, peer_ports.size() == static_cast<size_t>(pending));
   // FIFO: the fake numbers remote clients' ports in connect order.
   for (size_t i = 1; i < peer_ports.size(); ++i) {
-    NETUTIL_RC_ASSERT_TRACED(d.kernel, static_cast<uint16_t>(peer_ports[i] - peer_ports[i - 1]) == 1);
+    NETUTIL_RC_ASSERT_TRACED(d.kernel,
+                             static_cast<uint16_t>(peer_ports[i] - peer_ports[i - 1]) == 1);
   }
   // ACCEPT-017: the callback kept nothing, so nothing but the listener is open.
   NETUTIL_RC_ASSERT_TRACED(d.kernel, d.kernel.fd_count() == 1u);
@@ -112,8 +113,10 @@ RC_GTEST_PROP(AcceptDrain, ACCEPT_001_ACCEPT_003_RemovingInTheCallbackEndsTheBat
   // After remove() returns no further connection reaches the callback, and
   // accept4 was not called again.
   NETUTIL_RC_ASSERT_TRACED(d.kernel, calls == stop_after);
-  NETUTIL_RC_ASSERT_TRACED(d.kernel, d.kernel.trace().Count(fakes::Call::kAccept4) == static_cast<size_t>(stop_after));
-  NETUTIL_RC_ASSERT_TRACED(d.kernel, d.kernel.socket_info(fd)->queued == static_cast<size_t>(pending - stop_after));
+  NETUTIL_RC_ASSERT_TRACED(
+      d.kernel, d.kernel.trace().Count(fakes::Call::kAccept4) == static_cast<size_t>(stop_after));
+  NETUTIL_RC_ASSERT_TRACED(
+      d.kernel, d.kernel.socket_info(fd)->queued == static_cast<size_t>(pending - stop_after));
   NETUTIL_RC_ASSERT_TRACED(d.kernel, !loop.has_handler(fd));
   NETUTIL_RC_ASSERT_TRACED(d.kernel, !handle.active());
   NETUTIL_RC_ASSERT_TRACED(d.kernel, !loop.Fire(fd));
@@ -147,7 +150,8 @@ RC_GTEST_PROP(AcceptDrain, ACCEPT_007_AThrowingCallbackEndsTheBatchAndLeaksNothi
   }
   NETUTIL_RC_ASSERT_TRACED(d.kernel, threw);
   NETUTIL_RC_ASSERT_TRACED(d.kernel, calls == throw_at);
-  NETUTIL_RC_ASSERT_TRACED(d.kernel, d.kernel.socket_info(fd)->queued == static_cast<size_t>(pending - throw_at));
+  NETUTIL_RC_ASSERT_TRACED(
+      d.kernel, d.kernel.socket_info(fd)->queued == static_cast<size_t>(pending - throw_at));
   NETUTIL_RC_ASSERT_TRACED(d.kernel, d.kernel.fd_count() == 1u);
   NETUTIL_RC_ASSERT_TRACED(d.kernel, h.value().active());  // the handler stays for the next event
 }
@@ -164,8 +168,8 @@ RC_GTEST_PROP(AcceptDrain, LOOP_001_ACCEPT_002_EpollLoopDrainsBatchByBatch, ()) 
   long long accepted = 0;
   AcceptOptions options;
   options.batch = batch;
-  auto h = add_accept_handler(*loop.value(), d.kernel, d.listeners[0],
-                              [&](Fd, const SockAddr&) { ++accepted; }, options);
+  auto h = add_accept_handler(
+      *loop.value(), d.kernel, d.listeners[0], [&](Fd, const SockAddr&) { ++accepted; }, options);
   NETUTIL_RC_ASSERT_TRACED(d.kernel, h.ok());
   long long remaining = pending;
   int rounds = 0;

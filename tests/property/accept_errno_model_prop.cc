@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 #include <rapidcheck/state.h>
-
 #include <sys/epoll.h>
 
 #include <cerrno>
@@ -35,7 +34,7 @@ using fakes::SpecAcceptClass;
 using fakes::SpecClassOf;
 using std::chrono::milliseconds;
 
-constexpr int kMaxEintr = 1000;        // BIND-024's bound, which ACCEPT-009 shares
+constexpr int kMaxEintr = 1000;             // BIND-024's bound, which ACCEPT-009 shares
 constexpr uint16_t kFirstPeerPort = 50000;  // the fake numbers remote clients from here
 
 struct DrainModel {
@@ -79,7 +78,7 @@ void Compare(const DrainModel& m, DrainSut& s) {
   // ACCEPT-016: a removed handler has no back-off timer left.
   RC_ASSERT(s.loop.pending_timers() == (m.paused && !m.removed ? 1u : 0u));
   RC_ASSERT(s.kernel.socket_info(s.fd)->queued == m.queue.size());  // ACCEPT-013
-  RC_ASSERT(s.kernel.fd_count() == 1u);                              // ACCEPT-017
+  RC_ASSERT(s.kernel.fd_count() == 1u);                             // ACCEPT-017
 }
 
 struct Connect : Command {
@@ -116,7 +115,9 @@ struct Reset : Command {
     RC_ASSERT(s.kernel.AbortConnection(s.connection_ids.at(ordinal)));
     Compare(nextState(m), s);
   }
-  void show(std::ostream& os) const override { os << "client " << ordinal << " resets while queued"; }
+  void show(std::ostream& os) const override {
+    os << "client " << ordinal << " resets while queued";
+  }
 };
 
 struct Inject : Command {
@@ -139,7 +140,9 @@ struct Inject : Command {
                                                  static_cast<long long>(m.faults.size()) + 1));
     Compare(nextState(m), s);
   }
-  void show(std::ostream& os) const override { os << "a later accept4 fails with " << ErrnoName(err); }
+  void show(std::ostream& os) const override {
+    os << "a later accept4 fails with " << ErrnoName(err);
+  }
 };
 
 struct FdPressure : Command {
@@ -235,14 +238,15 @@ struct Remove : Command {
   void show(std::ostream& os) const override { os << "remove()"; }
 };
 
-RC_GTEST_PROP(AcceptErrnoModel,
-              ACCEPT_004_ACCEPT_005_ACCEPT_009_ACCEPT_010_ACCEPT_011_ACCEPT_012_ACCEPT_013_ACCEPT_014_ACCEPT_016_DrainFollowsTheSpec,
-              ()) {
+RC_GTEST_PROP(
+    AcceptErrnoModel,
+    ACCEPT_004_ACCEPT_005_ACCEPT_009_ACCEPT_010_ACCEPT_011_ACCEPT_012_ACCEPT_013_ACCEPT_014_ACCEPT_016_DrainFollowsTheSpec,
+    ()) {
   DrainModel model;
   model.batch = *rc::gen::inRange(1, 8);
   model.backoff = milliseconds(*rc::gen::element(0, 1, 50, 1000));
   DrainSut sut;
-  BindOptions o = Bind(0, std::optional<std::string>("127.0.0.1"));
+  BindOptions o{.port = 0, .address = "127.0.0.1", .platform = Platform::Linux()};
   o.backlog = 4096;
   auto r = bind_sockets(sut.kernel, o);
   RC_ASSERT(r.ok());
@@ -258,10 +262,10 @@ RC_GTEST_PROP(AcceptErrnoModel,
   RC_ASSERT(h.ok());
   sut.handle = std::move(h).value();
 
-  rc::state::check(model, sut,
-                   rc::state::gen::execOneOfWithArgs<Connect, Connect, Connect, Reset, Inject,
-                                                     Inject, FdPressure, Fire, Fire, Fire, Wait,
-                                                     Remove>());
+  rc::state::check(
+      model, sut,
+      rc::state::gen::execOneOfWithArgs<Connect, Connect, Connect, Reset, Inject, Inject,
+                                        FdPressure, Fire, Fire, Fire, Wait, Remove>());
   // What the sequences reached, so a run shows it exercised the pauses and
   // removals and not only the happy path.
   RC_TAG(sut.handle.stats().backoffs > 0 ? "paused at least once" : "never paused");

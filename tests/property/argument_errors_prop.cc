@@ -3,7 +3,6 @@
 // UNIX-013, ACCEPT-015).
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -23,10 +22,11 @@ namespace {
 
 using fakes::FakeKernel;
 
-RC_GTEST_PROP(ArgumentErrors,
-              BIND_001_BIND_019_BIND_020_BIND_021_BIND_022_RefusedBeforeAnySyscall, ()) {
+RC_GTEST_PROP(ArgumentErrors, BIND_001_BIND_019_BIND_020_BIND_021_BIND_022_RefusedBeforeAnySyscall,
+              ()) {
   FakeKernel kernel;
-  BindOptions o = Bind(*rc::gen::inRange(0, 65536), std::optional<std::string>("localhost"));
+  BindOptions o{
+      .port = *rc::gen::inRange(0, 65536), .address = "localhost", .platform = Platform::Linux()};
   const int which = *rc::gen::element(0, 1, 2, 3, 4, 5, 6);
   std::string names;  // what the message must name
   switch (which) {
@@ -38,8 +38,8 @@ RC_GTEST_PROP(ArgumentErrors,
       break;
     case 1: {  // BIND-020: a NUL anywhere
       std::string a = DrawToken();
-      a.insert(static_cast<size_t>(*rc::gen::inRange<int>(0, static_cast<int>(a.size()) + 1)),
-               1, '\0');
+      a.insert(static_cast<size_t>(*rc::gen::inRange<int>(0, static_cast<int>(a.size()) + 1)), 1,
+               '\0');
       o.address = a;
       RC_TAG("NUL in address");
       break;
@@ -116,7 +116,8 @@ RC_GTEST_PROP(ArgumentErrors, UNIX_012_UNIX_013_RefusedBeforeAnySyscall, ()) {
 RC_GTEST_PROP(ArgumentErrors, ACCEPT_015_NothingIsRegistered, ()) {
   FakeKernel kernel;
   fakes::ManualLoop loop;
-  auto listeners = bind_sockets(kernel, Bind(0, std::optional<std::string>("127.0.0.1")));
+  auto listeners = bind_sockets(
+      kernel, BindOptions{.port = 0, .address = "127.0.0.1", .platform = Platform::Linux()});
   RC_ASSERT(listeners.ok());
   kernel.trace().Clear();
   AcceptOptions options;
@@ -136,7 +137,8 @@ RC_GTEST_PROP(ArgumentErrors, ACCEPT_015_NothingIsRegistered, ()) {
       RC_TAG("no listener fd");
       break;
   }
-  auto h = add_accept_handler(loop, kernel, *listener, [](Fd, const SockAddr&) {}, options);
+  auto h = add_accept_handler(
+      loop, kernel, *listener, [](Fd, const SockAddr&) {}, options);
   RC_ASSERT(!h.ok());
   RC_ASSERT(h.error().kind == Error::Kind::kArgument);
   RC_ASSERT(loop.handler_count() == 0u);

@@ -2,9 +2,8 @@
 // -009..-012, -014, -016), and what the resolver is asked (BIND-002, -004,
 // -005).
 #include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <netdb.h>
+#include <rapidcheck/gtest.h>
 #include <sys/socket.h>
 
 #include <climits>
@@ -33,15 +32,16 @@ Platform PlatformOf(Platform::Os os) {
   return Platform::Linux();
 }
 
-RC_GTEST_PROP(BindOptions,
-              BIND_001_BIND_009_BIND_010_BIND_011_BIND_012_BIND_014_BIND_016_ListenersCarryTheirOptions,
-              ()) {
+RC_GTEST_PROP(
+    BindOptions,
+    BIND_001_BIND_009_BIND_010_BIND_011_BIND_012_BIND_014_BIND_016_ListenersCarryTheirOptions, ()) {
   const Platform::Os os = DrawOs();
   RC_TAG(Platform{os, true, true}.name());
   FakeKernel kernel(fakes::KernelConfig::For(os));
-  BindOptions o = Bind(*rc::gen::element(0, 8000), *rc::gen::element(std::optional<std::string>(),
-                                                                       std::optional<std::string>("localhost")),
-                       PlatformOf(os));
+  BindOptions o{.port = *rc::gen::element(0, 8000),
+                .address = *rc::gen::element(std::optional<std::string>(),
+                                             std::optional<std::string>("localhost")),
+                .platform = PlatformOf(os)};
   o.family = *rc::gen::element(AF_UNSPEC, AF_INET, AF_INET6);
   o.reuse_port = *rc::gen::arbitrary<bool>();
   o.backlog = DrawBacklog();
@@ -62,11 +62,11 @@ RC_GTEST_PROP(BindOptions,
   for (const auto& l : result.value()) {
     const auto info = kernel.socket_info(l.fd.get());
     RC_ASSERT(info.has_value());
-    RC_ASSERT(info->cloexec);                                    // BIND-009
-    RC_ASSERT(info->nonblock);                                   // BIND-014
-    RC_ASSERT(info->reuseaddr == (os != Platform::Os::kWindows));  // BIND-010
-    RC_ASSERT(info->reuseport == o.reuse_port);                  // BIND-011
-    if (l.family() == AF_INET6) RC_ASSERT(info->v6only);         // BIND-012
+    RC_ASSERT(info->cloexec);                                       // BIND-009
+    RC_ASSERT(info->nonblock);                                      // BIND-014
+    RC_ASSERT(info->reuseaddr == (os != Platform::Os::kWindows));   // BIND-010
+    RC_ASSERT(info->reuseport == o.reuse_port);                     // BIND-011
+    if (l.family() == AF_INET6) RC_ASSERT(info->v6only);            // BIND-012
     RC_ASSERT(info->state == FakeKernel::SocketState::kListening);  // BIND-016
     RC_ASSERT(info->backlog == backlog);
     if (o.family != AF_UNSPEC) RC_ASSERT(l.family() == o.family);
@@ -89,7 +89,8 @@ RC_GTEST_PROP(BindOptions, BIND_002_BIND_004_BIND_005_TheResolverGetsTheAskedQue
   const std::optional<int> flags = *rc::gen::element(
       std::optional<int>(), std::optional<int>(0), std::optional<int>(AI_PASSIVE),
       std::optional<int>(AI_NUMERICHOST), std::optional<int>(AI_PASSIVE | AI_ADDRCONFIG));
-  BindOptions o = Bind(*rc::gen::inRange(0, 65536), address);
+  BindOptions o{
+      .port = *rc::gen::inRange(0, 65536), .address = address, .platform = Platform::Linux()};
   o.flags = flags;
   o.family = *rc::gen::element(AF_UNSPEC, AF_INET, AF_INET6);
   const bool fail = *rc::gen::arbitrary<bool>();

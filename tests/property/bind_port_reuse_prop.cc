@@ -58,7 +58,8 @@ RC_GTEST_PROP(BindPortReuse, BIND_013_BIND_027_PortZeroGivesEveryListenerOneKern
   config.resolver.Set("multi.test", resolved);
   FakeKernel kernel(config);
 
-  auto result = bind_sockets(kernel, Bind(0, "multi.test"));
+  auto result = bind_sockets(
+      kernel, BindOptions{.port = 0, .address = "multi.test", .platform = Platform::Linux()});
   LogContext(kernel);
   const auto distinct = Distinct(resolved);
   const bool collides = SomePairCollides(distinct);
@@ -119,7 +120,7 @@ RC_GTEST_PROP(BindPortReuse, BIND_023_BIND_018_TakenSharedPortRestartsOnANewPort
     }
   }
 
-  BindOptions options = Bind(0);
+  BindOptions options{.port = 0, .platform = Platform::Linux()};
   options.port_retries = retries;
   auto result = bind_sockets(kernel, options);
   LogContext(kernel);

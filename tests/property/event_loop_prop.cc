@@ -49,7 +49,8 @@ RC_GTEST_PROP(EventLoop, LOOP_002_TimersRunOnceInDeadlineOrderNoSooner, ()) {
       // A timer may cancel another: that one must then never run.
       if (i % 3 == 0 && i + 1 < n) {
         loop.CancelTimer(timers[static_cast<size_t>(i + 1)].id);
-        if (timers[static_cast<size_t>(i + 1)].runs == 0) timers[static_cast<size_t>(i + 1)].cancelled = true;
+        if (timers[static_cast<size_t>(i + 1)].runs == 0)
+          timers[static_cast<size_t>(i + 1)].cancelled = true;
       }
     });
   }
@@ -78,7 +79,8 @@ RC_GTEST_PROP(EventLoop, LOOP_002_TimersRunOnceInDeadlineOrderNoSooner, ()) {
 std::vector<Listener> ReadableListeners(FakeKernel& kernel, int n) {
   std::vector<Listener> out;
   for (int i = 0; i < n; ++i) {
-    auto r = bind_sockets(kernel, Bind(0, std::optional<std::string>("127.0.0.1")));
+    auto r = bind_sockets(
+        kernel, BindOptions{.port = 0, .address = "127.0.0.1", .platform = Platform::Linux()});
     RC_ASSERT(r.ok());
     RC_ASSERT(kernel.ConnectTo(r.value()[0].addr).ok());
     out.push_back(std::move(r.value()[0]));
@@ -93,9 +95,11 @@ RC_GTEST_PROP(EventLoop, LOOP_003_EintrFromEpollWaitIsAnEmptyIteration, ()) {
   RC_ASSERT(created.ok());
   EpollLoop& loop = *created.value();
   int calls = 0;
-  RC_ASSERT(loop.AddHandler(listeners[0].fd.get(), IoLoop::kRead, [&](int, uint32_t) { ++calls; }).ok());
+  RC_ASSERT(
+      loop.AddHandler(listeners[0].fd.get(), IoLoop::kRead, [&](int, uint32_t) { ++calls; }).ok());
   const int eintrs = *rc::gen::inRange(1, 20);
-  kernel.SetFaultPlan(fakes::FaultPlan({fakes::FaultRule::Fail(fakes::Call::kEpollWait, EINTR).Times(eintrs)}));
+  kernel.SetFaultPlan(
+      fakes::FaultPlan({fakes::FaultRule::Fail(fakes::Call::kEpollWait, EINTR).Times(eintrs)}));
   for (int i = 0; i < eintrs; ++i) {
     auto r = loop.RunOnce(nanoseconds(0));
     RC_ASSERT(r.ok());
@@ -127,15 +131,17 @@ RC_GTEST_PROP(EventLoop, LOOP_004_ARemovedHandlerIsNotCalledAgain, ()) {
   std::set<int> removed;
   std::vector<int> calls;
   for (int fd : fds) {
-    RC_ASSERT(loop.AddHandler(fd, IoLoop::kRead, [&, fd](int got, uint32_t) {
-                    RC_ASSERT(got == fd);
-                    RC_ASSERT(removed.count(fd) == 0u);  // never after its removal
-                    calls.push_back(fd);
-                    for (int victim : removes[fd]) {
-                      loop.RemoveHandler(victim);
-                      removed.insert(victim);
-                    }
-                  }).ok());
+    RC_ASSERT(loop.AddHandler(fd, IoLoop::kRead,
+                              [&, fd](int got, uint32_t) {
+                                RC_ASSERT(got == fd);
+                                RC_ASSERT(removed.count(fd) == 0u);  // never after its removal
+                                calls.push_back(fd);
+                                for (int victim : removes[fd]) {
+                                  loop.RemoveHandler(victim);
+                                  removed.insert(victim);
+                                }
+                              })
+                  .ok());
   }
   const int rounds = *rc::gen::inRange(1, 4);
   for (int i = 0; i < rounds; ++i) RC_ASSERT(loop.RunOnce(nanoseconds(0)).ok());

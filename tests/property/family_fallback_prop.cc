@@ -3,9 +3,8 @@
 // BIND-015, BIND-017); IPv4 comes first and no address is bound twice
 // (BIND-006); darwin's link-local localhost is skipped (BIND-007).
 #include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <netinet/in.h>
+#include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <string>
@@ -76,7 +75,8 @@ RC_GTEST_PROP(FamilyFallback,
   if (form == NoIpv6::kLoopback) config.ipv6_addrs.clear();
   FakeKernel kernel(config);
 
-  auto result = bind_sockets(kernel, Bind(port, host, platform));
+  auto result =
+      bind_sockets(kernel, BindOptions{.port = port, .address = host, .platform = platform});
   LogContext(kernel);
   if (!result.ok()) RC_LOG() << "error: " << result.error().ToString();
   RC_ASSERT(result.ok());
@@ -111,13 +111,13 @@ RC_GTEST_PROP(FamilyFallback, BIND_006_Ipv4PrecedesIpv6AndDuplicatesBindOnce, ()
   // Specific addresses only: a wildcard and a specific address of one family
   // cannot share a port on Linux, which is BindPortReuse's business.
   const std::vector<SockAddr> resolved = DrawAddrMix(
-      {Addr("127.0.0.1"), Addr("127.0.0.2"), Addr("10.0.0.1"), Addr("::1"), Addr("fd00::1")}, 1,
-      8);
+      {Addr("127.0.0.1"), Addr("127.0.0.2"), Addr("10.0.0.1"), Addr("::1"), Addr("fd00::1")}, 1, 8);
   config.resolver.Set("multi.test", resolved);
   FakeKernel kernel(config);
   const uint16_t port = *rc::gen::element<uint16_t>(0, 9000);
 
-  auto result = bind_sockets(kernel, Bind(port, "multi.test"));
+  auto result = bind_sockets(
+      kernel, BindOptions{.port = port, .address = "multi.test", .platform = Platform::Linux()});
   LogContext(kernel);
   RC_ASSERT(result.ok());
   const auto& ls = result.value();
@@ -147,7 +147,9 @@ RC_GTEST_PROP(FamilyFallback, BIND_007_DarwinSkipsScopedLocalhostAddresses, ()) 
   FakeKernel kernel(config);
   Platform platform = os == Platform::Os::kDarwin ? Platform::Darwin() : Platform::Linux();
 
-  auto result = bind_sockets(kernel, Bind(*rc::gen::element(0, 7000), host, platform));
+  auto result = bind_sockets(
+      kernel,
+      BindOptions{.port = *rc::gen::element(0, 7000), .address = host, .platform = platform});
   LogContext(kernel);
   RC_ASSERT(result.ok());
   const bool has_scoped = std::any_of(result.value().begin(), result.value().end(),

@@ -18,14 +18,6 @@ SockAddr Addr(const std::string& literal, uint16_t port) {
   return *a;
 }
 
-BindOptions Bind(long long port, std::optional<std::string> address, Platform platform) {
-  BindOptions o;
-  o.port = port;
-  o.address = std::move(address);
-  o.platform = platform;
-  return o;
-}
-
 std::set<int> OpenFds(const fakes::FakeKernel& kernel) {
   auto v = kernel.open_fds();
   return {v.begin(), v.end()};

@@ -17,21 +17,18 @@
 // RC_ASSERT that, when it fails, first logs the kernel's context (config,
 // trace, fds). For properties whose traces are long: the context is built
 // only for the failing case, where eager RC_LOG would build it for all.
-#define NETUTIL_RC_ASSERT_TRACED(kernel, ...)                      \
-  do {                                                             \
-    if (!(__VA_ARGS__)) {                                          \
-      RC_LOG() << ::netutil::property::Context(kernel);            \
-      RC_ASSERT(__VA_ARGS__);                                      \
-    }                                                              \
+#define NETUTIL_RC_ASSERT_TRACED(kernel, ...)           \
+  do {                                                  \
+    if (!(__VA_ARGS__)) {                               \
+      RC_LOG() << ::netutil::property::Context(kernel); \
+      RC_ASSERT(__VA_ARGS__);                           \
+    }                                                   \
   } while (0)
 
 namespace netutil::property {
 
 // A literal with a port; aborts on a typo in a test.
 SockAddr Addr(const std::string& literal, uint16_t port = 0);
-
-BindOptions Bind(long long port, std::optional<std::string> address = std::nullopt,
-                 Platform platform = Platform::Linux());
 
 std::set<int> OpenFds(const fakes::FakeKernel& kernel);
 

@@ -48,7 +48,6 @@ using unit::HealthyKernel;
 using unit::kStreamFlags;
 using unit::ListenerAt;
 using unit::Named;
-using unit::Opts;
 using unit::V6WithPort;
 
 constexpr auto kOs = Error::Kind::kOs;
@@ -76,8 +75,9 @@ TEST_P(BindSocketsFamily, BIND_003_ResolverIsAskedForTheEffectiveFamily) {
   HealthyKernel kernel(sys);
   EXPECT_CALL(sys, getaddrinfo(_, "8888", unit::HintsFamily(c.resolver_family)))
       .WillOnce(Return(unit::ResolvedFrom(c.resolved)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .family = c.family, .platform = c.platform}),
-              IsOk());
+  EXPECT_THAT(
+      bind_sockets(sys, BindOptions{.port = 8888, .family = c.family, .platform = c.platform}),
+      IsOk());
 }
 
 TEST_P(BindSocketsFamily, BIND_016_EveryAddressListensInOrder) {
@@ -89,7 +89,7 @@ TEST_P(BindSocketsFamily, BIND_016_EveryAddressListensInOrder) {
   EXPECT_CALL(sys, listen(_, kDefaultBacklog)).Times(static_cast<int>(c.listening.size()));
   ASSERT_OK_AND_ASSIGN(
       auto listeners,
-      bind_sockets(sys, Opts{.port = 8888, .family = c.family, .platform = c.platform}));
+      bind_sockets(sys, BindOptions{.port = 8888, .family = c.family, .platform = c.platform}));
   EXPECT_THAT(AddressesOf(listeners), ElementsAreArray(c.listening));
 }
 
@@ -102,8 +102,9 @@ TEST_P(BindSocketsFamily, BIND_012_V6OnlyOnExactlyTheInet6Sockets) {
                                 [](const SockAddr& a) { return a.family() == AF_INET6; });
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(_, IPPROTO_IPV6, IPV6_V6ONLY, 1)).Times(static_cast<int>(v6));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .family = c.family, .platform = c.platform}),
-              IsOk());
+  EXPECT_THAT(
+      bind_sockets(sys, BindOptions{.port = 8888, .family = c.family, .platform = c.platform}),
+      IsOk());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -153,7 +154,7 @@ TEST(BindSockets, BIND_006_DeduplicatesThenPutsIpv4FirstKeepingOrder) {
     EXPECT_CALL(sys, bind(_, Ip("::1", 8888)));
     EXPECT_CALL(sys, bind(_, Ip("::", 8888)));
   }
-  ASSERT_OK_AND_ASSIGN(auto listeners, bind_sockets(sys, Opts{.port = 8888}));
+  ASSERT_OK_AND_ASSIGN(auto listeners, bind_sockets(sys, BindOptions{.port = 8888}));
   EXPECT_THAT(AddressesOf(listeners), ElementsAre(Ip("127.0.0.2", 8888), Ip("127.0.0.1", 8888),
                                                   Ip("::1", 8888), Ip("::", 8888)));
 }
@@ -165,9 +166,10 @@ TEST(BindSockets, BIND_007_DarwinSkipsScopedLocalhostIpv6) {
   kernel.Resolve({Ip("127.0.0.1", 8888), Ip("fe80::1", 8888, /*scope_id=*/1), Ip("::1", 8888)});
   EXPECT_CALL(sys, socket(_, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, socket(AF_INET6, _, _)).Times(1);  // for ::1 only
-  ASSERT_OK_AND_ASSIGN(auto listeners, bind_sockets(sys, Opts{.port = 8888,
-                                                              .address = "localhost",
-                                                              .platform = Platform::Darwin()}));
+  ASSERT_OK_AND_ASSIGN(
+      auto listeners,
+      bind_sockets(
+          sys, BindOptions{.port = 8888, .address = "localhost", .platform = Platform::Darwin()}));
   EXPECT_THAT(AddressesOf(listeners), ElementsAre(Ip("127.0.0.1", 8888), Ip("::1", 8888)));
 }
 
@@ -178,7 +180,8 @@ TEST(BindSockets, BIND_007_LinuxKeepsScopedLocalhostIpv6) {
   kernel.Resolve({Ip("127.0.0.1", 8888), Ip("fe80::1", 8888, /*scope_id=*/1), Ip("::1", 8888)});
   ASSERT_OK_AND_ASSIGN(
       auto listeners,
-      bind_sockets(sys, Opts{.port = 8888, .address = "localhost", .platform = Platform::Linux()}));
+      bind_sockets(
+          sys, BindOptions{.port = 8888, .address = "localhost", .platform = Platform::Linux()}));
   EXPECT_THAT(AddressesOf(listeners), Contains(Ip("fe80::1", 8888, /*scope_id=*/1)));
 }
 
@@ -188,7 +191,8 @@ TEST(BindSockets, BIND_007_DarwinKeepsScopedAddressOfOtherHosts) {
   // Only the name "localhost" triggers the skip.
   kernel.Resolve({Ip("fe80::1", 8888, /*scope_id=*/1)});
   EXPECT_THAT(
-      bind_sockets(sys, Opts{.port = 8888, .address = "fe80::1%1", .platform = Platform::Darwin()}),
+      bind_sockets(
+          sys, BindOptions{.port = 8888, .address = "fe80::1%1", .platform = Platform::Darwin()}),
       IsOkAndHolds(ElementsAre(ListenerAt(Ip("fe80::1", 8888, /*scope_id=*/1)))));
 }
 
@@ -202,7 +206,7 @@ TEST(BindSockets, BIND_008_EafnosupportSkipsTheAddress) {
   // A kernel without IPv6 still gets IPv6 answers from the resolver.
   EXPECT_CALL(sys, socket(_, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, socket(AF_INET6, _, _)).WillOnce(Return(SysErr(EAFNOSUPPORT)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}),
               IsOkAndHolds(ElementsAre(ListenerAt(Ip("0.0.0.0", 8888)))));
 }
 
@@ -212,7 +216,7 @@ TEST(BindSockets, BIND_008_OtherSocketErrorIsOsError) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   EXPECT_CALL(sys, socket(_, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, socket(AF_INET6, _, _)).WillOnce(Return(SysErr(EMFILE)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsError(kOs, EMFILE, "socket"));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsError(kOs, EMFILE, "socket"));
 }
 
 TEST(BindSockets, BIND_009_EverySocketIsCloseOnExecAtCreation) {
@@ -222,7 +226,7 @@ TEST(BindSockets, BIND_009_EverySocketIsCloseOnExecAtCreation) {
   // Atomic: SOCK_CLOEXEC on socket(), no fcntl(FD_CLOEXEC) racing a fork.
   EXPECT_CALL(sys, socket(_, HasBits(SOCK_CLOEXEC), _)).Times(2);
   EXPECT_CALL(sys, fcntl).Times(0);
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(SizeIs(2)));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsOkAndHolds(SizeIs(2)));
 }
 
 TEST(BindSockets, BIND_010_ReuseAddrOnLinux) {
@@ -232,7 +236,7 @@ TEST(BindSockets, BIND_010_ReuseAddrOnLinux) {
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(/*fd=*/3, SOL_SOCKET, SO_REUSEADDR, 1));
   EXPECT_CALL(sys, setsockopt(/*fd=*/4, SOL_SOCKET, SO_REUSEADDR, 1));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .platform = Platform::Linux()}), IsOk());
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .platform = Platform::Linux()}), IsOk());
 }
 
 TEST(BindSockets, BIND_010_ReuseAddrOnDarwin) {
@@ -241,7 +245,7 @@ TEST(BindSockets, BIND_010_ReuseAddrOnDarwin) {
   kernel.Resolve({Ip("0.0.0.0", 8888)});
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(/*fd=*/3, SOL_SOCKET, SO_REUSEADDR, 1));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .platform = Platform::Darwin()}), IsOk());
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .platform = Platform::Darwin()}), IsOk());
 }
 
 TEST(BindSockets, BIND_010_NoReuseAddrOnWindows) {
@@ -251,7 +255,7 @@ TEST(BindSockets, BIND_010_NoReuseAddrOnWindows) {
   // On Windows SO_REUSEADDR lets another process hijack the port (Tornado #550).
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(_, SOL_SOCKET, SO_REUSEADDR, _)).Times(0);
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .platform = Platform::Windows()}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .platform = Platform::Windows()}),
               IsOkAndHolds(SizeIs(2)));
 }
 
@@ -262,7 +266,7 @@ TEST(BindSockets, BIND_011_ReusePortSetsSoReuseport) {
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(/*fd=*/3, SOL_SOCKET, SO_REUSEPORT, 1));
   EXPECT_CALL(sys, setsockopt(/*fd=*/4, SOL_SOCKET, SO_REUSEPORT, 1));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .reuse_port = true}), IsOk());
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .reuse_port = true}), IsOk());
 }
 
 TEST(BindSockets, BIND_011_WithoutReusePortSoReuseportIsUntouched) {
@@ -271,7 +275,7 @@ TEST(BindSockets, BIND_011_WithoutReusePortSoReuseportIsUntouched) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(_, SOL_SOCKET, SO_REUSEPORT, _)).Times(0);
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(SizeIs(2)));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsOkAndHolds(SizeIs(2)));
 }
 
 TEST(BindSockets, BIND_012_V6OnlyIsSetBeforeBind) {
@@ -288,7 +292,8 @@ TEST(BindSockets, BIND_012_V6OnlyIsSetBeforeBind) {
       .WillOnce(Return(SysOk()));
   EXPECT_CALL(sys, getsockname(/*fd=*/3)).WillOnce(Return(Named(Ip("::", 8888))));
   EXPECT_CALL(sys, listen(/*fd=*/3, kDefaultBacklog)).WillOnce(Return(SysOk()));
-  ASSERT_OK_AND_ASSIGN(auto listeners, bind_sockets(sys, Opts{.port = 8888, .family = AF_INET6}));
+  ASSERT_OK_AND_ASSIGN(auto listeners,
+                       bind_sockets(sys, BindOptions{.port = 8888, .family = AF_INET6}));
   EXPECT_CALL(sys, close(/*fd=*/3));  // when the test drops the listener, not before
 }
 
@@ -299,7 +304,7 @@ TEST(BindSockets, BIND_014_EverySocketIsNonBlockingAtCreation) {
   // Atomic: SOCK_NONBLOCK on socket(), so it is non-blocking before bind().
   EXPECT_CALL(sys, socket(_, HasBits(SOCK_NONBLOCK), _)).Times(2);
   EXPECT_CALL(sys, fcntl).Times(0);
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(SizeIs(2)));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsOkAndHolds(SizeIs(2)));
 }
 
 TEST(BindSockets, BIND_028_FlagsAtomicOnSocketNoLaterCall) {
@@ -310,7 +315,7 @@ TEST(BindSockets, BIND_028_FlagsAtomicOnSocketNoLaterCall) {
   // (fcntl is the seam's only call that could: there is no ioctl in it).
   EXPECT_CALL(sys, socket(_, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, _)).Times(2);
   EXPECT_CALL(sys, fcntl).Times(0);
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(SizeIs(2)));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsOkAndHolds(SizeIs(2)));
 }
 
 TEST(BindSockets, BIND_026_V6OnlyFailureIsOsErrorNamingTheOption) {
@@ -321,7 +326,7 @@ TEST(BindSockets, BIND_026_V6OnlyFailureIsOsErrorNamingTheOption) {
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(/*fd=*/4, IPPROTO_IPV6, IPV6_V6ONLY, 1))
       .WillOnce(Return(SysErr(ENOPROTOOPT)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}),
               IsError(kOs, ENOPROTOOPT, "setsockopt(IPV6_V6ONLY)"));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
 }
@@ -333,7 +338,7 @@ TEST(BindSockets, BIND_026_ReuseAddrFailureIsOsErrorNamingTheOption) {
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(/*fd=*/3, SOL_SOCKET, SO_REUSEADDR, 1))
       .WillOnce(Return(SysErr(ENOBUFS)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}),
               IsError(kOs, ENOBUFS, "setsockopt(SO_REUSEADDR)"));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
 }
@@ -346,7 +351,7 @@ TEST(BindSockets, BIND_026_ReusePortFailureIsOsErrorNamingTheOption) {
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(/*fd=*/3, SOL_SOCKET, SO_REUSEPORT, 1))
       .WillOnce(Return(SysErr(ENOPROTOOPT)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .reuse_port = true}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .reuse_port = true}),
               IsError(kOs, ENOPROTOOPT, "setsockopt(SO_REUSEPORT)"));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
 }
@@ -372,7 +377,7 @@ TEST(BindSockets, BIND_013_PortZeroReusesFirstBoundPort) {
     EXPECT_CALL(sys, getsockname(/*fd=*/4)).WillOnce(Return(Named(Ip("::", 40001))));
     EXPECT_CALL(sys, listen(/*fd=*/4, kDefaultBacklog)).WillOnce(Return(SysOk()));
   }
-  ASSERT_OK_AND_ASSIGN(auto listeners, bind_sockets(sys, Opts{.port = 0}));
+  ASSERT_OK_AND_ASSIGN(auto listeners, bind_sockets(sys, BindOptions{.port = 0}));
   EXPECT_CALL(sys, close(/*fd=*/3));  // when the test drops the listeners, not before
   EXPECT_CALL(sys, close(/*fd=*/4));
 }
@@ -387,7 +392,7 @@ TEST(BindSockets, BIND_013_PortIsFixedByTheFirstSuccessfulBind) {
   EXPECT_CALL(sys, bind(_, _)).Times(0);
   EXPECT_CALL(sys, bind(_, Ip("::", 0)));
   EXPECT_CALL(sys, bind(_, Ip("::1", 40001)));  // 40001: HealthyKernel's first port
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 0}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 0}),
               IsOkAndHolds(ElementsAre(ListenerAt(Ip("::", 40001)), ListenerAt(Ip("::1", 40001)))));
 }
 
@@ -397,7 +402,7 @@ TEST(BindSockets, BIND_013_ExplicitPortIsNotReplaced) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   EXPECT_CALL(sys, bind(_, Ip("0.0.0.0", 8888)));
   EXPECT_CALL(sys, bind(_, Ip("::", 8888)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(SizeIs(2)));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsOkAndHolds(SizeIs(2)));
 }
 
 TEST(BindSockets, BIND_015_LocalhostIpv6AddrNotAvailIsSkipped) {
@@ -407,7 +412,7 @@ TEST(BindSockets, BIND_015_LocalhostIpv6AddrNotAvailIsSkipped) {
   kernel.Resolve({Ip("127.0.0.1", 8888), Ip("::1", 8888)});
   EXPECT_CALL(sys, bind(_, _)).Times(AnyNumber());
   EXPECT_CALL(sys, bind(/*fd=*/4, Ip("::1", 8888))).WillOnce(Return(SysErr(EADDRNOTAVAIL)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .address = "localhost"}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .address = "localhost"}),
               IsOkAndHolds(ElementsAre(ListenerAt(Ip("127.0.0.1", 8888)))));
   EXPECT_THAT(kernel.closed(), Contains(4));  // the skipped socket does not linger
 }
@@ -418,7 +423,7 @@ TEST(BindSockets, BIND_015_AddrNotAvailOnOtherHostIsOsError) {
   kernel.Resolve({Ip("::1", 8888)});
   EXPECT_CALL(sys, bind).WillOnce(Return(SysErr(EADDRNOTAVAIL)));
   // The literal "::1" is not "localhost": the caller asked for exactly that address.
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .address = "::1"}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .address = "::1"}),
               IsError(kOs, EADDRNOTAVAIL, "bind"));
 }
 
@@ -428,7 +433,7 @@ TEST(BindSockets, BIND_015_LocalhostIpv4AddrNotAvailIsOsError) {
   kernel.Resolve({Ip("127.0.0.1", 8888), Ip("::1", 8888)});
   EXPECT_CALL(sys, bind(_, _)).Times(AnyNumber());
   EXPECT_CALL(sys, bind(_, Ip("127.0.0.1", 8888))).WillOnce(Return(SysErr(EADDRNOTAVAIL)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .address = "localhost"}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .address = "localhost"}),
               IsError(kOs, EADDRNOTAVAIL, "bind"));
 }
 
@@ -438,7 +443,7 @@ TEST(BindSockets, BIND_015_LocalhostIpv6OtherBindErrorIsOsError) {
   kernel.Resolve({Ip("127.0.0.1", 8888), Ip("::1", 8888)});
   EXPECT_CALL(sys, bind(_, _)).Times(AnyNumber());
   EXPECT_CALL(sys, bind(_, Ip("::1", 8888))).WillOnce(Return(SysErr(EACCES)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .address = "localhost"}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .address = "localhost"}),
               IsError(kOs, EACCES, "bind"));
 }
 
@@ -448,7 +453,7 @@ TEST(BindSockets, BIND_016_ListensWithTheGivenBacklog) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   EXPECT_CALL(sys, listen(/*fd=*/3, /*backlog=*/7));
   EXPECT_CALL(sys, listen(/*fd=*/4, /*backlog=*/7));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888, .backlog = 7}), IsOkAndHolds(SizeIs(2)));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .backlog = 7}), IsOkAndHolds(SizeIs(2)));
 }
 
 TEST(BindSockets, BIND_016_ListenFailureIsOsError) {
@@ -456,7 +461,7 @@ TEST(BindSockets, BIND_016_ListenFailureIsOsError) {
   HealthyKernel kernel(sys);
   kernel.Resolve({Ip("0.0.0.0", 8888)});
   EXPECT_CALL(sys, listen).WillOnce(Return(SysErr(EADDRINUSE)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsError(kOs, EADDRINUSE, "listen"));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsError(kOs, EADDRINUSE, "listen"));
 }
 
 TEST(BindSockets, BIND_017_EveryAddressSkippedIsAnEmptyList) {
@@ -465,7 +470,7 @@ TEST(BindSockets, BIND_017_EveryAddressSkippedIsAnEmptyList) {
   kernel.Resolve({Ip("::", 8888)});
   EXPECT_CALL(sys, socket).WillOnce(Return(SysErr(EAFNOSUPPORT)));
   // Tornado #1443: zero listeners is the caller's decision, not an error.
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsOkAndHolds(IsEmpty()));
 }
 
 TEST(BindSockets, BIND_017_NoResolvedAddressIsAnEmptyList) {
@@ -473,7 +478,7 @@ TEST(BindSockets, BIND_017_NoResolvedAddressIsAnEmptyList) {
   HealthyKernel kernel(sys);
   kernel.Resolve({});
   EXPECT_CALL(sys, socket).Times(0);
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsOkAndHolds(IsEmpty()));
 }
 
 TEST(BindSockets, BIND_027_ListenerCarriesTheAddressGetsocknameReturned) {
@@ -482,7 +487,7 @@ TEST(BindSockets, BIND_027_ListenerCarriesTheAddressGetsocknameReturned) {
   kernel.Resolve({Ip("0.0.0.0", 0), Ip("::", 0)});
   // The caller of port 0 learns the port without another syscall.
   EXPECT_THAT(
-      bind_sockets(sys, Opts{.port = 0}),
+      bind_sockets(sys, BindOptions{.port = 0}),
       IsOkAndHolds(ElementsAre(ListenerAt(Ip("0.0.0.0", 40001)), ListenerAt(Ip("::", 40001)))));
 }
 
@@ -491,7 +496,7 @@ TEST(BindSockets, BIND_027_GetsocknameFailureIsOsError) {
   HealthyKernel kernel(sys);
   kernel.Resolve({Ip("0.0.0.0", 0)});
   EXPECT_CALL(sys, getsockname).WillOnce(Return(SysErr<SockAddr>(ENOBUFS)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 0}), IsError(kOs, ENOBUFS, "getsockname"));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 0}), IsError(kOs, ENOBUFS, "getsockname"));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
 }
 
@@ -504,7 +509,7 @@ TEST(BindSockets, BIND_018_BindFailureClosesEverySocketOpened) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   EXPECT_CALL(sys, bind(_, _)).Times(AnyNumber());
   EXPECT_CALL(sys, bind(/*fd=*/4, Ip("::", 8888))).WillOnce(Return(SysErr(EADDRINUSE)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsError(kOs, EADDRINUSE, "bind"));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsError(kOs, EADDRINUSE, "bind"));
   // The IPv4 listener, already listening, would otherwise accept connections.
   EXPECT_THAT(kernel.closed(), UnorderedElementsAre(3, 4));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
@@ -516,7 +521,7 @@ TEST(BindSockets, BIND_018_SocketFailureClosesEarlierListeners) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   EXPECT_CALL(sys, socket(_, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, socket(AF_INET6, _, _)).WillOnce(Return(SysErr(EMFILE)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsError(kOs, EMFILE, "socket"));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsError(kOs, EMFILE, "socket"));
   EXPECT_THAT(kernel.closed(), ElementsAre(3));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
 }
@@ -527,7 +532,7 @@ TEST(BindSockets, BIND_018_ListenFailureClosesEverySocketOpened) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   EXPECT_CALL(sys, listen(_, _)).Times(AnyNumber());
   EXPECT_CALL(sys, listen(/*fd=*/4, _)).WillOnce(Return(SysErr(EADDRINUSE)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsError(kOs, EADDRINUSE, "listen"));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsError(kOs, EADDRINUSE, "listen"));
   EXPECT_THAT(kernel.closed(), UnorderedElementsAre(3, 4));
 }
 
@@ -538,7 +543,7 @@ TEST(BindSockets, BIND_018_SetsockoptFailureClosesEverySocketOpened) {
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(/*fd=*/4, SOL_SOCKET, SO_REUSEADDR, 1))
       .WillOnce(Return(SysErr(ENOMEM)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}),
               IsError(kOs, ENOMEM, "setsockopt(SO_REUSEADDR)"));
   EXPECT_THAT(kernel.closed(), UnorderedElementsAre(3, 4));
 }
@@ -573,7 +578,7 @@ TEST(BindSockets, BIND_023_RestartsOnNewPortHoldingTheTakenOne) {
     // The held port is released only as bind_sockets returns.
     EXPECT_CALL(sys, close(/*fd=*/3));
   }
-  ASSERT_OK_AND_ASSIGN(auto listeners, bind_sockets(sys, Opts{.port = 0}));
+  ASSERT_OK_AND_ASSIGN(auto listeners, bind_sockets(sys, BindOptions{.port = 0}));
   EXPECT_THAT(AddressesOf(listeners), ElementsAre(Ip("0.0.0.0", 40002), Ip("::", 40002)));
   EXPECT_CALL(sys, close(/*fd=*/5));
   EXPECT_CALL(sys, close(/*fd=*/6));
@@ -586,7 +591,7 @@ TEST(BindSockets, BIND_023_GivesUpAfterPortRetriesWithNothingLeaked) {
   EXPECT_CALL(sys, bind(_, _)).Times(AnyNumber());
   // Every inherited IPv6 port is taken: 1 pass + 2 restarts, then give up.
   EXPECT_CALL(sys, bind(_, V6WithPort())).Times(3).WillRepeatedly(Return(SysErr(EADDRINUSE)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 0, .port_retries = 2}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 0, .port_retries = 2}),
               IsError(kOs, EADDRINUSE, "bind"));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
   // Held ports (fds 3 and 5, the first two passes' IPv4 sockets) stay open
@@ -605,7 +610,7 @@ TEST(BindSockets, BIND_023_ZeroPortRetriesFailsOnFirstConflictLikeTornado) {
   kernel.Resolve({Ip("0.0.0.0", 0), Ip("::", 0)});
   EXPECT_CALL(sys, bind(_, _)).Times(AnyNumber());
   EXPECT_CALL(sys, bind(_, V6WithPort())).WillOnce(Return(SysErr(EADDRINUSE)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 0, .port_retries = 0}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 0, .port_retries = 0}),
               IsError(kOs, EADDRINUSE, "bind"));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
 }
@@ -617,7 +622,7 @@ TEST(BindSockets, BIND_023_ConflictOnFirstAddressIsNotRetried) {
   // Only a port inherited from an earlier bind can be retried with another
   // port; an EADDRINUSE on the kernel's own choice is a plain error.
   EXPECT_CALL(sys, bind(_, Ip("0.0.0.0", 0))).WillOnce(Return(SysErr(EADDRINUSE)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 0}), IsError(kOs, EADDRINUSE, "bind"));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 0}), IsError(kOs, EADDRINUSE, "bind"));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
 }
 
@@ -642,7 +647,7 @@ TEST(BindSockets, BIND_024_InterruptedSetupCallsAreRetried) {
       .WillOnce(Return(Named(Ip("::", 8888))));
   EXPECT_CALL(sys, listen(/*fd=*/3, _)).WillOnce(Return(SysErr(EINTR))).WillOnce(Return(SysOk()));
   EXPECT_CALL(sys, close(/*fd=*/3));  // the listener, dropped by EXPECT_THAT
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}),
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}),
               IsOkAndHolds(ElementsAre(ListenerAt(Ip("::", 8888)))));
 }
 
@@ -654,7 +659,7 @@ TEST(BindSockets, BIND_024_CloseIsNeverRetried) {
   // On Linux the fd is gone whatever close() says; a retry could close an fd
   // another thread just got.
   EXPECT_CALL(sys, close(/*fd=*/3)).Times(1).WillOnce(Return(SysErr(EINTR)));
-  EXPECT_THAT(bind_sockets(sys, Opts{.port = 8888}), IsError(kOs, EADDRINUSE, "bind"));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsError(kOs, EADDRINUSE, "bind"));
 }
 
 TEST(BindSockets, BIND_025_ErrorNamesStepAddressAndErrno) {
@@ -663,7 +668,7 @@ TEST(BindSockets, BIND_025_ErrorNamesStepAddressAndErrno) {
   kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
   EXPECT_CALL(sys, bind(_, _)).Times(AnyNumber());
   EXPECT_CALL(sys, bind(_, Ip("::", 8888))).WillOnce(Return(SysErr(EADDRINUSE)));
-  auto r = bind_sockets(sys, Opts{.port = 8888});
+  auto r = bind_sockets(sys, BindOptions{.port = 8888});
   ASSERT_THAT(r, IsError(kOs, EADDRINUSE, "bind"));
   // "Address already in use" alone would not say which of two sockets failed.
   EXPECT_EQ(r.error().address, "[::]:8888");
@@ -679,7 +684,7 @@ TEST(BindSockets, BIND_025_SetsockoptErrorNamesTheOption) {
   EXPECT_CALL(sys, setsockopt(_, _, _, _)).Times(AnyNumber());
   EXPECT_CALL(sys, setsockopt(_, IPPROTO_IPV6, IPV6_V6ONLY, _))
       .WillOnce(Return(SysErr(ENOPROTOOPT)));
-  auto r = bind_sockets(sys, Opts{.port = 8888});
+  auto r = bind_sockets(sys, BindOptions{.port = 8888});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().address, "[::]:8888");
   EXPECT_THAT(r.error().ToString(), HasSubstr("setsockopt(IPV6_V6ONLY)"));
@@ -689,7 +694,7 @@ TEST(BindSockets, BIND_025_SetsockoptErrorNamesTheOption) {
 TEST(BindSockets, BIND_025_ResolveErrorNamesTheEaiCode) {
   NiceMock<MockSys> sys;
   EXPECT_CALL(sys, getaddrinfo).WillOnce(Return(fakes::ResolveFails(EAI_NONAME)));
-  auto r = bind_sockets(sys, Opts{.port = 8888, .address = "no.such.host"});
+  auto r = bind_sockets(sys, BindOptions{.port = 8888, .address = "no.such.host"});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().ToString(), HasSubstr("EAI_NONAME"));
   EXPECT_THAT(r.error().ToString(), HasSubstr("no.such.host"));

@@ -2,6 +2,7 @@
 // scripting a MockSys.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -10,8 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-
 #include "netutil/bind_sockets.h"
 #include "netutil/listener.h"
 #include "netutil/platform.h"
@@ -19,37 +18,6 @@
 #include "netutil/sys.h"
 
 namespace netutil::unit {
-
-// BindOptions for designated initializers: Opts{.port = 0, .family = AF_INET}.
-// BindOptions itself would do, but its `address` and `flags` have no default
-// member initializer, so g++ 12 warns (-Wmissing-field-initializers) on every
-// designated initializer that leaves them out. Same fields, same order; the
-// defaults are BindOptions' own.
-struct Opts {
-  long long port = BindOptions{}.port;
-  std::optional<std::string> address = BindOptions{}.address;
-  int family = BindOptions{}.family;
-  int backlog = BindOptions{}.backlog;
-  std::optional<int> flags = BindOptions{}.flags;
-  bool reuse_port = BindOptions{}.reuse_port;
-  Platform platform = BindOptions{}.platform;
-  int port_retries = BindOptions{}.port_retries;
-
-  operator BindOptions() const {  // NOLINT: implicit by design
-    BindOptions o;
-    o.port = port;
-    o.address = address;
-    o.family = family;
-    o.backlog = backlog;
-    o.flags = flags;
-    o.reuse_port = reuse_port;
-    o.platform = platform;
-    o.port_retries = port_retries;
-    return o;
-  }
-};
-// A field added to BindOptions changes its size: add it to Opts too.
-static_assert(sizeof(Opts) == sizeof(BindOptions), "Opts must mirror BindOptions field for field");
 
 // What the reference passes to socket() and accept4(): non-blocking and
 // close-on-exec atomically (BIND-009, BIND-014, UNIX-001, ACCEPT-008).

@@ -28,6 +28,7 @@
 #include "netutil/errno_name.h"
 #include "netutil/io_loop.h"
 #include "netutil/platform.h"
+#include "netutil/sock_addr.h"
 #include "spec_rules.h"
 
 namespace netutil::adapter {
@@ -193,7 +194,7 @@ json SocketProps(Observer& o, int fd, int family) {
 
 json ListenerJson(Observer& o, long long id, const Listener& l) {
   const int family = l.addr.family();
-  const char* fname = FamilyJsonName(family);
+  const char* fname = FamilyShortName(family);
   json j = {{"id", id}, {"family", fname ? json(fname) : json(family)}};
   if (family == AF_UNIX) {
     j["path"] = l.addr.unix_path();
@@ -267,28 +268,6 @@ struct CallbackThrew : std::runtime_error {
 };
 
 }  // namespace
-
-const char* FamilyJsonName(int family) {
-  switch (family) {
-    case AF_UNSPEC:
-      return "unspec";
-    case AF_INET:
-      return "inet";
-    case AF_INET6:
-      return "inet6";
-    case AF_UNIX:
-      return "unix";
-    default:
-      return nullptr;
-  }
-}
-
-std::optional<int> FamilyFromJsonName(std::string_view name) {
-  for (int f : {AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX}) {
-    if (name == FamilyJsonName(f)) return f;
-  }
-  return std::nullopt;
-}
 
 // A parsed request: typed access to its fields, every access checked.
 struct AdapterSession::Request {
@@ -484,7 +463,7 @@ std::string AdapterSession::BindSockets(const Request& req) {
   o.address = req.String("address", /*null_ok=*/true);
   if (const json* f = req.Get("family")) {
     if (f->is_string()) {
-      std::optional<int> fam = FamilyFromJsonName(f->get<std::string>());
+      std::optional<int> fam = FamilyFromShortName(f->get<std::string>());
       if (!fam) {
         throw ProtocolError{"family", "family \"" + f->get<std::string>() +
                                           "\" is not unspec, inet, inet6, unix or an integer"};

@@ -25,10 +25,8 @@ inline constexpr int kProtocolVersion = 2;
 // Longest request line accepted; a longer one gets a protocol error.
 inline constexpr size_t kMaxLineBytes = 1 << 20;
 
-// The protocol's family names: "unspec", "inet", "inet6", "unix" (nullptr /
-// nullopt for anything else).
-const char* FamilyJsonName(int family);
-std::optional<int> FamilyFromJsonName(std::string_view name);
+// The protocol's family names are FamilyShortName's (netutil/sock_addr.h):
+// "unspec", "inet", "inet6", "unix".
 
 // What the adapter reads about its own process beside the implementation:
 // socket options and fd flags of listeners and accepted connections, the

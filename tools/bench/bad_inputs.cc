@@ -138,12 +138,6 @@ std::function<BadInputOutcome()> ExpectFile(std::string text) {
   };
 }
 
-BindOptions Port(long long port) {
-  BindOptions o;
-  o.port = port;
-  return o;
-}
-
 std::vector<BadInput> MakeTable() {
   std::vector<BadInput> t;
   auto add = [&](std::string area, std::string input, std::string rule, std::string expected,
@@ -154,11 +148,11 @@ std::vector<BadInput> MakeTable() {
 
   // ---- bind_sockets --------------------------------------------------------------
   add("bind_sockets", "port 70000", "BIND-019", "argument port: port 70000 is outside 0..65535", 0,
-      Bind(Port(70000)));
+      Bind(BindOptions{.port = 70000}));
   add("bind_sockets", "port 65536", "BIND-019", "argument port: port 65536 is outside 0..65535", 0,
-      Bind(Port(65536)));
+      Bind(BindOptions{.port = 65536}));
   add("bind_sockets", "port -1", "BIND-019", "argument port: port -1 is outside 0..65535", 0,
-      Bind(Port(-1)));
+      Bind(BindOptions{.port = -1}));
   {
     BindOptions o;
     o.address = std::string("127.0.0.1\0.evil", 15);

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -56,26 +57,29 @@ struct Args {
   int max_seconds = 900;
 };
 
-bool ParseArgs(int argc, char** argv, Args& a) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    if (i + 1 >= argc) return false;
-    const std::string v = argv[++i];
-    if (k == "--impl")
-      a.impl = v;
-    else if (k == "--mode")
-      a.mode = v;
-    else if (k == "--backlog")
-      a.backlog = std::atoi(v.c_str());
-    else if (k == "--backoff-ms")
-      a.backoff_ms = std::atoi(v.c_str());
-    else if (k == "--max-seconds")
-      a.max_seconds = std::atoi(v.c_str());
-    else
-      return false;
+// The command line into `a`; 0 to go on, else the exit status (usage or error
+// printed).
+int ParseArgs(int argc, char** argv, Args& a) {
+  CLI::App app{"netutil-bench-server: a C++ server under load, controlled on stdin/stdout"};
+  app.add_option("--impl", a.impl, "reference (default) or raw")
+      ->check(CLI::IsMember({"reference", "raw"}));
+  app.add_option("--mode", a.mode, "accept or emfile (emfile: reference only)")
+      ->check(CLI::IsMember({"accept", "emfile"}));
+  app.add_option("--backlog", a.backlog, "listen() backlog")->check(CLI::Range(1, 65535));
+  app.add_option("--backoff-ms", a.backoff_ms, "The reference's EMFILE back-off")
+      ->check(CLI::Range(0, 3600000));
+  app.add_option("--max-seconds", a.max_seconds, "Exit after this long whatever the driver does")
+      ->check(CLI::Range(1, 86400));
+  try {
+    app.parse(argc, argv);
+    if (a.impl == "raw" && a.mode == "emfile") {
+      throw CLI::ValidationError("--mode emfile", "only --impl reference has an emfile mode");
+    }
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints the usage or the error
+    return rc == 0 ? -1 : 2;
   }
-  return (a.impl == "reference" || a.impl == "raw") && (a.mode == "accept" || a.mode == "emfile") &&
-         !(a.impl == "raw" && a.mode == "emfile");
+  return 0;
 }
 
 // Writes a line to stdout with write(2): no stdio buffer, and no new fd is
@@ -307,10 +311,6 @@ int RunRaw(const Args& a) {
 
 int main(int argc, char** argv) {
   Args a;
-  if (!ParseArgs(argc, argv, a)) {
-    std::cerr << "usage: netutil-bench-server --impl reference|raw [--mode accept|emfile] "
-                 "[--backlog N] [--backoff-ms M] [--max-seconds S] (emfile: reference only)\n";
-    return 2;
-  }
+  if (const int rc = ParseArgs(argc, argv, a); rc != 0) return rc < 0 ? 0 : rc;
   return a.impl == "raw" ? RunRaw(a) : RunReference(a);
 }

@@ -1,16 +1,9 @@
 #include "bench_util.h"
 
 #include <fcntl.h>
-#include <net/if.h>
-#include <poll.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,10 +15,10 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include "netutil/errno_name.h"
+#include "netutil/netns/netns_setup.h"
 
 namespace netutil::bench {
 namespace {
@@ -79,142 +72,16 @@ std::chrono::nanoseconds SelfCpu() {
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
-// ---- Child ----------------------------------------------------------------------
+// ---- Child processes --------------------------------------------------------------
 
-Child::~Child() { Kill(); }
-
-Child::Child(Child&& o) noexcept
-    : pid_(std::exchange(o.pid_, -1)),
-      in_(std::exchange(o.in_, -1)),
-      out_(std::exchange(o.out_, -1)),
-      buf_(std::move(o.buf_)) {}
-
-Child& Child::operator=(Child&& o) noexcept {
-  if (this != &o) {
-    Kill();
-    pid_ = std::exchange(o.pid_, -1);
-    in_ = std::exchange(o.in_, -1);
-    out_ = std::exchange(o.out_, -1);
-    buf_ = std::move(o.buf_);
-  }
-  return *this;
-}
-
-std::string Child::Start(const std::vector<std::string>& argv, bool keep_stderr) {
-  Kill();
-  int to_child[2], from_child[2];
-  if (::pipe2(to_child, O_CLOEXEC) != 0) return ErrText("pipe2", errno);
-  if (::pipe2(from_child, O_CLOEXEC) != 0) {
-    const int err = errno;
-    ::close(to_child[0]);
-    ::close(to_child[1]);
-    return ErrText("pipe2", err);
-  }
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int err = errno;
-    for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
-    return ErrText("fork", err);
-  }
-  if (pid == 0) {
-    // Only async-signal-safe calls between fork and exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the driver died before prctl
-    ::dup2(to_child[0], 0);
-    ::dup2(from_child[1], 1);
-    if (!keep_stderr) {
-      int null = ::open("/dev/null", O_WRONLY);
-      if (null >= 0) ::dup2(null, 2);
-    }
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(to_child[0]);
-  ::close(from_child[1]);
-  pid_ = pid;
-  in_ = to_child[1];
-  out_ = from_child[0];
-  buf_.clear();
-  return "";
-}
-
-std::optional<std::string> Child::ReadLine(std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (true) {
-    const size_t nl = buf_.find('\n');
-    if (nl != std::string::npos) {
-      std::string line = buf_.substr(0, nl);
-      buf_.erase(0, nl + 1);
-      return line;
-    }
-    if (out_ < 0) return std::nullopt;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return std::nullopt;
-    pollfd p{out_, POLLIN, 0};
-    const int rc = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) return std::nullopt;
-    char chunk[4096];
-    const ssize_t n = ::read(out_, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(out_);
-      out_ = -1;
-      continue;
-    }
-    buf_.append(chunk, static_cast<size_t>(n));
-  }
-}
-
-bool Child::WriteLine(const std::string& line) {
-  if (in_ < 0) return false;
-  const std::string data = line + "\n";
-  size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = ::write(in_, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-int Child::Stop(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return -1;
-  if (in_ >= 0) ::close(in_);
-  in_ = -1;
-  const auto deadline = Clock::now() + timeout;
-  int status = 0;
-  while (Clock::now() < deadline) {
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      if (out_ >= 0) ::close(out_);
-      out_ = -1;
-      return status;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  Kill();
-  return -1;
-}
-
-void Child::Kill() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  pid_ = -1;
-  if (in_ >= 0) ::close(in_);
-  if (out_ >= 0) ::close(out_);
-  in_ = out_ = -1;
+std::string StartChild(tools::ChildProcess& child, const std::vector<std::string>& argv,
+                       bool keep_stderr) {
+  tools::ChildSpec spec;
+  spec.argv = argv;
+  spec.stderr_to =
+      keep_stderr ? tools::ChildSpec::Stderr::kInherit : tools::ChildSpec::Stderr::kDevNull;
+  spec.die_with_parent = true;
+  return child.Start(spec);
 }
 
 std::string SelfDir() {
@@ -236,10 +103,10 @@ std::string FindTornadoPython(std::string* version, std::string* why) {
   }
   std::string tried;
   for (const std::string& py : candidates) {
-    Child c;
-    if (!c.Start({py, "-c",
-                  "import sys, tornado; print('tornado ' + tornado.version + ', Python ' + "
-                  "sys.version.split()[0])"})
+    tools::ChildProcess c;
+    if (!StartChild(c, {py, "-c",
+                        "import sys, tornado; print('tornado ' + tornado.version + ', Python ' + "
+                        "sys.version.split()[0])"})
              .empty()) {
       continue;
     }
@@ -257,16 +124,6 @@ std::string FindTornadoPython(std::string* version, std::string* why) {
 
 // ---- Environment ------------------------------------------------------------------
 
-std::string WriteSysctl(const std::string& path, const std::string& value) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return ErrText("open " + path, errno);
-  const ssize_t n = ::write(fd, value.data(), value.size());
-  const int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(value.size())) return ErrText("write " + path, n < 0 ? err : EIO);
-  return "";
-}
-
 std::optional<std::string> ReadSysctl(const std::string& path) {
   std::ifstream in(path);
   if (!in) return std::nullopt;
@@ -277,19 +134,7 @@ std::optional<std::string> ReadSysctl(const std::string& path) {
 
 std::string EnterPrivateNetns() {
   if (::unshare(CLONE_NEWNET) != 0) return ErrText("unshare(CLONE_NEWNET)", errno);
-  const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return ErrText("socket", errno);
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  std::string err;
-  if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
-    err = ErrText("ioctl(lo, SIOCGIFFLAGS)", errno);
-  } else {
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) err = ErrText("ioctl(lo, SIOCSIFFLAGS)", errno);
-  }
-  ::close(s);
-  return err;
+  return netns::BringLoopbackUp();
 }
 
 long RaiseFdLimit(long want) {

@@ -1,5 +1,5 @@
-// Helpers shared by the benchmark drivers: other processes' CPU clocks, child
-// processes on pipes, a private network namespace, fd limits, and the summary
+// Helpers shared by the benchmark drivers: other processes' CPU clocks, the
+// servers as child processes on pipes, a private network namespace, fd limits, and the summary
 // statistics every figure is quoted with (min / median / max of interleaved rounds).
 #pragma once
 
@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "child_process.h"
 
 namespace netutil::bench {
 
@@ -41,42 +43,12 @@ std::chrono::nanoseconds SelfCpu();
 
 // ---- Child processes ----------------------------------------------------------
 
-// A child process whose stdin and stdout are pipes to us; stderr goes to
-// /dev/null unless `keep_stderr` (diagnostics of a failing server). Killed
-// (SIGKILL) and reaped on destruction, and by the kernel when we die
-// (PR_SET_PDEATHSIG), so a crashed driver leaves no server behind.
-class Child {
- public:
-  Child() = default;
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  Child(Child&& other) noexcept;
-  Child& operator=(Child&& other) noexcept;
-
-  // Starts argv[0] (looked up in PATH when it has no '/'). Returns an error
-  // text, or "" on success.
-  std::string Start(const std::vector<std::string>& argv, bool keep_stderr = false);
-
-  pid_t pid() const { return pid_; }
-  bool running() const { return pid_ > 0; }
-
-  // One line from the child's stdout, without its newline, waiting at most
-  // `timeout`; nullopt on timeout or end of output.
-  std::optional<std::string> ReadLine(std::chrono::milliseconds timeout);
-  // Writes `line` and a newline to the child's stdin; false when it is gone.
-  bool WriteLine(const std::string& line);
-  // Closes its stdin (servers exit on end of input) and waits at most
-  // `timeout` for it to exit, then kills it. Returns the wait status, or -1.
-  int Stop(std::chrono::milliseconds timeout);
-
- private:
-  void Kill();
-  pid_t pid_ = -1;
-  int in_ = -1;   // the child's stdin (our write end)
-  int out_ = -1;  // the child's stdout (our read end)
-  std::string buf_;
-};
+// The servers under load run as tools::ChildProcess (tools/common): stdin and
+// stdout on pipes, killed and reaped on destruction and by the kernel when the
+// driver dies (die_with_parent). Starts `argv` so; stderr to /dev/null unless
+// `keep_stderr` (diagnostics of a failing server). "" or why not.
+std::string StartChild(tools::ChildProcess& child, const std::vector<std::string>& argv,
+                       bool keep_stderr = false);
 
 // The directory of this executable (/proc/self/exe), where the build puts the
 // server binaries and scripts next to the drivers.
@@ -96,8 +68,8 @@ std::string FindTornadoPython(std::string* version, std::string* why);
 // "" on success, else why not (not root, no CLONE_NEWNET): the caller then
 // runs on the host's loopback and says so.
 std::string EnterPrivateNetns();
-// Writes a /proc/sys file (inside our namespace for net.*); "" or why not.
-std::string WriteSysctl(const std::string& path, const std::string& value);
+// The first line of a /proc/sys file (netns::WriteProcFile, tools/netns,
+// writes one).
 std::optional<std::string> ReadSysctl(const std::string& path);
 
 // Raises RLIMIT_NOFILE to at least `want` (the hard limit too when we may);

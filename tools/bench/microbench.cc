@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -411,15 +412,23 @@ void PrintMarkdown(const Collector& c, const std::string& netns_note, int repeti
 
 int main(int argc, char** argv) {
   using namespace netutil::bench;
-  // Our defaults first, so flags given on the command line override them.
-  std::vector<std::string> args = {argv[0], "--benchmark_repetitions=15",
-                                   "--benchmark_enable_random_interleaving=true",
-                                   "--benchmark_min_time=0.05"};
-  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  // The repetitions are ours to know (the table quotes them); every other
+  // flag goes to Google Benchmark, after our defaults so that it overrides them.
   int repetitions = 15;
-  for (const std::string& a : args) {
-    if (a.rfind("--benchmark_repetitions=", 0) == 0) repetitions = std::atoi(a.c_str() + 24);
+  CLI::App app{"netutil-microbench: the micro-benchmarks of docs/RESULTS.md (Google Benchmark)"};
+  app.allow_extras();
+  app.add_option("--benchmark_repetitions", repetitions, "Repetitions of every benchmark")
+      ->check(CLI::Range(1, 1000));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints the usage or the error
+    return rc == 0 ? 0 : 2;
   }
+  std::vector<std::string> args = {
+      argv[0], "--benchmark_repetitions=" + std::to_string(repetitions),
+      "--benchmark_enable_random_interleaving=true", "--benchmark_min_time=0.05"};
+  for (const std::string& extra : app.remaining()) args.push_back(extra);
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
   int cargc = static_cast<int>(cargs.size());

@@ -7,6 +7,7 @@
 #include "json_match.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/call_args.h"
+#include "netutil/sock_addr.h"
 #include "protocol.h"
 
 namespace netutil::conform {

@@ -1,7 +1,6 @@
 // An IoLoop on epoll, through the Sys seam. Level-triggered, single-threaded.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "netutil/fd.h"
 #include "netutil/io_loop.h"
 #include "netutil/sys.h"
+#include "netutil/timer_queue.h"
 
 namespace netutil {
 
@@ -39,9 +39,7 @@ class EpollLoop final : public IoLoop {
   Fd epfd_;
   // shared_ptr so a handler that removes itself stays alive until it returns.
   std::unordered_map<int, std::shared_ptr<Handler>> handlers_;
-  std::map<std::pair<std::chrono::nanoseconds, TimerId>, std::function<void()>> timers_;
-  std::unordered_map<TimerId, std::chrono::nanoseconds> timer_when_;
-  TimerId next_timer_ = 1;
+  TimerQueue timers_;
   std::vector<EpollEvent> events_;
 };
 

@@ -22,8 +22,7 @@ class SockAddr {
 
   // Parses a numeric IPv4 ("127.0.0.1") or IPv6 ("::1", "fe80::1%3") literal;
   // nullopt when `ip` is neither.
-  static std::optional<SockAddr> FromIp(std::string_view ip, uint16_t port,
-                                        uint32_t scope_id = 0);
+  static std::optional<SockAddr> FromIp(std::string_view ip, uint16_t port, uint32_t scope_id = 0);
 
   // AF_UNIX. A leading '\0' makes an abstract name (Linux). nullopt when the
   // path does not fit sun_path.
@@ -63,7 +62,13 @@ class SockAddr {
 
 std::ostream& operator<<(std::ostream& os, const SockAddr& a);
 
-// "AF_INET", "AF_INET6", "AF_UNIX", "AF_UNSPEC".
+// The address families by name, from one table: the constant's name
+// ("AF_INET", "AF_INET6", "AF_UNIX", "AF_UNSPEC"; "AF_?" for any other) for
+// messages and trace lines, and the short name ("inet", "inet6", "unix",
+// "unspec"; nullptr / nullopt for any other) of the adapter protocol, the
+// fault plans and the trace fields.
 const char* FamilyName(int family);
+const char* FamilyShortName(int family);
+std::optional<int> FamilyFromShortName(std::string_view short_name);
 
 }  // namespace netutil

@@ -18,7 +18,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -26,6 +25,7 @@
 
 #include "netutil/io_loop.h"
 #include "netutil/result.h"
+#include "netutil/timer_queue.h"
 
 namespace netutil::fakes {
 
@@ -81,9 +81,7 @@ class ManualLoop final : public IoLoop {
 
   std::chrono::nanoseconds now_{0};
   std::unordered_map<int, Registration> handlers_;
-  std::map<std::pair<std::chrono::nanoseconds, TimerId>, std::function<void()>> timers_;
-  std::unordered_map<TimerId, std::chrono::nanoseconds> timer_when_;
-  TimerId next_timer_ = 1;
+  TimerQueue timers_;
   int add_calls_ = 0;
   int update_calls_ = 0;
   int remove_calls_ = 0;
