@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <type_traits>
+
+#include "netutil/sys.h"
 
 namespace netutil::fakes {
 namespace {
@@ -109,11 +112,23 @@ constexpr int kGaiErrors[] = {
     EAI_NONAME, EAI_SERVICE,  EAI_SOCKTYPE, EAI_SYSTEM,
 };
 
+// "accept4": the call's name, from sys_calls.def.
+constexpr const char* kCallNames[] = {
+#define NETUTIL_SYS_CALL(Ret, name, Camel, params, args) #name,
+#include "netutil/sys_calls.def"
+};
+static_assert(std::size(kCallNames) == kAllCalls.size());
+
+// Whether the call's result is an int (SysInt), from its signature.
+constexpr bool kReturnsInt[] = {
+#define NETUTIL_SYS_CALL(Ret, name, Camel, params, args) std::is_same_v<Ret, SysInt>,
+#include "netutil/sys_calls.def"
+};
+
+// What the fault vocabulary knows of each call, in Call's order (checked below).
 struct CallInfo {
   Call call;
-  const char* name;
   std::span<const int> errnos;
-  bool returns_int;
   // Bits of ArgKey the call has.
   uint32_t keys;
 };
@@ -128,37 +143,44 @@ constexpr uint32_t kAddrKeys =
 constexpr uint32_t kAtKeys = Bit(ArgKey::kFd) | Bit(ArgKey::kPath);
 
 constexpr CallInfo kCalls[] = {
-    {Call::kGetaddrinfo, "getaddrinfo", {}, false, Bit(ArgKey::kHost) | Bit(ArgKey::kFamily)},
-    {Call::kSocket, "socket", kSocketErrnos, true, Bit(ArgKey::kFamily)},
-    {Call::kSetsockopt, "setsockopt", kSetsockoptErrnos, true,
+    {Call::kGetaddrinfo, {}, Bit(ArgKey::kHost) | Bit(ArgKey::kFamily)},
+    {Call::kSocket, kSocketErrnos, Bit(ArgKey::kFamily)},
+    {Call::kSetsockopt, kSetsockoptErrnos,
      Bit(ArgKey::kFd) | Bit(ArgKey::kOpt)},
-    {Call::kGetsockopt, "getsockopt", kGetsockoptErrnos, true,
+    {Call::kGetsockopt, kGetsockoptErrnos,
      Bit(ArgKey::kFd) | Bit(ArgKey::kOpt)},
-    {Call::kBind, "bind", kBindErrnos, true, kAddrKeys},
-    {Call::kListen, "listen", kListenErrnos, true, Bit(ArgKey::kFd) | Bit(ArgKey::kBacklog)},
-    {Call::kGetsockname, "getsockname", kGetsocknameErrnos, false, Bit(ArgKey::kFd)},
-    {Call::kAccept4, "accept4", kAccept4Errnos, true, Bit(ArgKey::kFd)},
-    {Call::kConnect, "connect", kConnectErrnos, true, kAddrKeys},
-    {Call::kClose, "close", kCloseErrnos, true, Bit(ArgKey::kFd)},
-    {Call::kFcntl, "fcntl", kFcntlErrnos, true, Bit(ArgKey::kFd) | Bit(ArgKey::kCmd)},
-    {Call::kUnlink, "unlink", kUnlinkErrnos, true, Bit(ArgKey::kPath)},
-    {Call::kLstat, "lstat", kStatErrnos, false, Bit(ArgKey::kPath)},
-    {Call::kStat, "stat", kStatErrnos, false, Bit(ArgKey::kPath)},
-    {Call::kChmod, "chmod", kChmodErrnos, true, Bit(ArgKey::kPath)},
-    {Call::kFchmod, "fchmod", kFchmodErrnos, true, Bit(ArgKey::kFd)},
-    {Call::kUmask, "umask", {}, false, 0},
-    {Call::kEpollCreate1, "epoll_create1", kEpollCreate1Errnos, true, 0},
-    {Call::kEpollCtl, "epoll_ctl", kEpollCtlErrnos, true, Bit(ArgKey::kFd) | Bit(ArgKey::kOp)},
-    {Call::kEpollWait, "epoll_wait", kEpollWaitErrnos, true, 0},
-    {Call::kOpenat, "openat", kOpenatErrnos, true, kAtKeys},
-    {Call::kMkdirat, "mkdirat", kMkdiratErrnos, true, kAtKeys},
-    {Call::kFstatat, "fstatat", kFstatatErrnos, false, kAtKeys},
-    {Call::kRenameat2, "renameat2", kRenameat2Errnos, true, kAtKeys},
-    {Call::kUnlinkat, "unlinkat", kUnlinkatErrnos, true, kAtKeys},
-    {Call::kFchmodat, "fchmodat", kFchmodatErrnos, true, kAtKeys},
-    {Call::kReadlinkat, "readlinkat", kReadlinkatErrnos, false, kAtKeys},
+    {Call::kBind, kBindErrnos, kAddrKeys},
+    {Call::kListen, kListenErrnos, Bit(ArgKey::kFd) | Bit(ArgKey::kBacklog)},
+    {Call::kGetsockname, kGetsocknameErrnos, Bit(ArgKey::kFd)},
+    {Call::kAccept4, kAccept4Errnos, Bit(ArgKey::kFd)},
+    {Call::kConnect, kConnectErrnos, kAddrKeys},
+    {Call::kClose, kCloseErrnos, Bit(ArgKey::kFd)},
+    {Call::kFcntl, kFcntlErrnos, Bit(ArgKey::kFd) | Bit(ArgKey::kCmd)},
+    {Call::kUnlink, kUnlinkErrnos, Bit(ArgKey::kPath)},
+    {Call::kLstat, kStatErrnos, Bit(ArgKey::kPath)},
+    {Call::kStat, kStatErrnos, Bit(ArgKey::kPath)},
+    {Call::kChmod, kChmodErrnos, Bit(ArgKey::kPath)},
+    {Call::kFchmod, kFchmodErrnos, Bit(ArgKey::kFd)},
+    {Call::kUmask, {}, 0},
+    {Call::kEpollCreate1, kEpollCreate1Errnos, 0},
+    {Call::kEpollCtl, kEpollCtlErrnos, Bit(ArgKey::kFd) | Bit(ArgKey::kOp)},
+    {Call::kEpollWait, kEpollWaitErrnos, 0},
+    {Call::kOpenat, kOpenatErrnos, kAtKeys},
+    {Call::kMkdirat, kMkdiratErrnos, kAtKeys},
+    {Call::kFstatat, kFstatatErrnos, kAtKeys},
+    {Call::kRenameat2, kRenameat2Errnos, kAtKeys},
+    {Call::kUnlinkat, kUnlinkatErrnos, kAtKeys},
+    {Call::kFchmodat, kFchmodatErrnos, kAtKeys},
+    {Call::kReadlinkat, kReadlinkatErrnos, kAtKeys},
 };
 static_assert(std::size(kCalls) == kAllCalls.size());
+constexpr bool InCallOrder() {
+  for (size_t i = 0; i < std::size(kCalls); ++i) {
+    if (kCalls[i].call != kAllCalls[i]) return false;
+  }
+  return true;
+}
+static_assert(InCallOrder(), "kCalls must list the calls in sys_calls.def's order");
 
 const CallInfo& Info(Call call) { return kCalls[static_cast<size_t>(call)]; }
 
@@ -168,11 +190,11 @@ static_assert(std::size(kKeyNames) == kAllArgKeys.size());
 
 }  // namespace
 
-const char* CallName(Call call) { return Info(call).name; }
+const char* CallName(Call call) { return kCallNames[static_cast<size_t>(call)]; }
 
 std::optional<Call> CallFromName(std::string_view name) {
-  for (const auto& c : kCalls) {
-    if (name == c.name) return c.call;
+  for (Call c : kAllCalls) {
+    if (name == CallName(c)) return c;
   }
   return std::nullopt;
 }
@@ -202,7 +224,7 @@ bool IsLegalGaiError(int gai_err) {
          std::end(kGaiErrors);
 }
 
-bool ReturnsInt(Call call) { return Info(call).returns_int; }
+bool ReturnsInt(Call call) { return kReturnsInt[static_cast<size_t>(call)]; }
 
 bool TakesEffectDespite(Call call, int /*err*/) { return call == Call::kClose; }
 
