@@ -12,84 +12,76 @@ namespace netutil::fakes {
 namespace {
 
 // man 2 socket
-constexpr int kSocketErrnos[] = {EACCES, EAFNOSUPPORT, EINVAL, EMFILE, ENFILE,
-                                 ENOBUFS, ENOMEM, EPROTONOSUPPORT,
-                                 EINTR};  // EINTR: BIND-024
+constexpr int kSocketErrnos[] = {EACCES,  EAFNOSUPPORT, EINVAL,          EMFILE, ENFILE,
+                                 ENOBUFS, ENOMEM,       EPROTONOSUPPORT, EINTR};  // EINTR: BIND-024
 // man 2 setsockopt (ENOMEM/ENOBUFS: man 7 socket, options that allocate)
-constexpr int kSetsockoptErrnos[] = {EBADF, EFAULT, EINVAL, ENOPROTOOPT, ENOTSOCK,
-                                     ENOMEM, ENOBUFS,
-                                     EINTR};  // EINTR: BIND-024, UNIX-014
+constexpr int kSetsockoptErrnos[] = {EBADF,  EFAULT,  EINVAL, ENOPROTOOPT, ENOTSOCK,
+                                     ENOMEM, ENOBUFS, EINTR};  // EINTR: BIND-024, UNIX-014
 // man 2 getsockopt
 constexpr int kGetsockoptErrnos[] = {EBADF, EFAULT, EINVAL, ENOPROTOOPT, ENOTSOCK};
 // man 2 bind, man 7 ip, man 7 unix (the path errors: ELOOP .. EROFS)
-constexpr int kBindErrnos[] = {EACCES, EADDRINUSE, EBADF,        EINVAL,  ENOTSOCK,
-                               EADDRNOTAVAIL, EFAULT, ELOOP,     ENAMETOOLONG, ENOENT,
-                               ENOMEM, ENOTDIR, EROFS, EAFNOSUPPORT,
-                               EINTR};  // EINTR: BIND-024, UNIX-014
+constexpr int kBindErrnos[] = {EACCES, EADDRINUSE,   EBADF,        EINVAL, ENOTSOCK, EADDRNOTAVAIL,
+                               EFAULT, ELOOP,        ENAMETOOLONG, ENOENT, ENOMEM,   ENOTDIR,
+                               EROFS,  EAFNOSUPPORT, EINTR};  // EINTR: BIND-024, UNIX-014
 // man 2 listen
 constexpr int kListenErrnos[] = {EADDRINUSE, EBADF, ENOTSOCK, EOPNOTSUPP,
                                  EINTR};  // EINTR: BIND-024, UNIX-014
 // man 2 getsockname
-constexpr int kGetsocknameErrnos[] = {EBADF, EFAULT, EINVAL, ENOBUFS, ENOTSOCK,
-                                      EINTR};  // EINTR: BIND-024
+constexpr int kGetsocknameErrnos[] = {EBADF,   EFAULT,   EINVAL,
+                                      ENOBUFS, ENOTSOCK, EINTR};  // EINTR: BIND-024
 // man 2 accept4, including the "Linux accept() passes already-pending network
 // errors on the new socket as an error code" list and the Linux-only ones.
 constexpr int kAccept4Errnos[] = {
-    EAGAIN,  EBADF,    ECONNABORTED, EFAULT, EINTR,   EINVAL,      EMFILE,
-    ENFILE,  ENOBUFS,  ENOMEM,       ENOTSOCK, EOPNOTSUPP, EPERM,  EPROTO,
-    ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, ENETUNREACH,
-    ESOCKTNOSUPPORT, EPROTONOSUPPORT, ETIMEDOUT,
+    EAGAIN,       EBADF,       ECONNABORTED,    EFAULT,          EINTR,     EINVAL,
+    EMFILE,       ENFILE,      ENOBUFS,         ENOMEM,          ENOTSOCK,  EOPNOTSUPP,
+    EPERM,        EPROTO,      ENETDOWN,        ENOPROTOOPT,     EHOSTDOWN, ENONET,
+    EHOSTUNREACH, ENETUNREACH, ESOCKTNOSUPPORT, EPROTONOSUPPORT, ETIMEDOUT,
 };
 // man 2 connect, man 7 unix (ENOENT: no socket at the path)
 constexpr int kConnectErrnos[] = {
-    EACCES,   EPERM,  EADDRINUSE,  EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EALREADY,
-    EBADF,    ECONNREFUSED, EFAULT, EINPROGRESS, EINTR, EISCONN, ENETUNREACH,
-    ENOTSOCK, EPROTOTYPE, ETIMEDOUT, ENOENT,
+    EACCES,   EPERM,       EADDRINUSE,   EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN,
+    EALREADY, EBADF,       ECONNREFUSED, EFAULT,        EINPROGRESS,  EINTR,
+    EISCONN,  ENETUNREACH, ENOTSOCK,     EPROTOTYPE,    ETIMEDOUT,    ENOENT,
 };
 // man 2 close
 constexpr int kCloseErrnos[] = {EBADF, EINTR, EIO, ENOSPC};
 // man 2 fcntl, for the integer commands of the seam
 constexpr int kFcntlErrnos[] = {EBADF, EINVAL, EINTR};
 // man 2 unlink
-constexpr int kUnlinkErrnos[] = {EACCES, EBUSY, EFAULT, EIO,   EISDIR, ELOOP, ENAMETOOLONG,
-                                 ENOENT, ENOMEM, ENOTDIR, EPERM, EROFS,
-                                 EINTR};  // EINTR: UNIX-014
+constexpr int kUnlinkErrnos[] = {EACCES, EBUSY,  EFAULT,  EIO,   EISDIR, ELOOP, ENAMETOOLONG,
+                                 ENOENT, ENOMEM, ENOTDIR, EPERM, EROFS,  EINTR};  // EINTR: UNIX-014
 // man 2 lstat, man 2 stat
-constexpr int kStatErrnos[] = {EACCES, EBADF,   EFAULT,    ELOOP, ENAMETOOLONG,
-                               ENOENT, ENOMEM, ENOTDIR, EOVERFLOW,
-                               EINTR};  // EINTR: UNIX-014
+constexpr int kStatErrnos[] = {EACCES, EBADF,  EFAULT,  ELOOP,     ENAMETOOLONG,
+                               ENOENT, ENOMEM, ENOTDIR, EOVERFLOW, EINTR};  // EINTR: UNIX-014
 // man 2 chmod
-constexpr int kChmodErrnos[] = {EACCES, EFAULT, EIO,   ELOOP, ENAMETOOLONG, ENOENT,
-                                ENOMEM, ENOTDIR, EPERM, EROFS,
-                                EINTR};  // EINTR: UNIX-014
+constexpr int kChmodErrnos[] = {EACCES, EFAULT,  EIO,   ELOOP, ENAMETOOLONG, ENOENT,
+                                ENOMEM, ENOTDIR, EPERM, EROFS, EINTR};  // EINTR: UNIX-014
 // man 2 fchmod
 constexpr int kFchmodErrnos[] = {EBADF, EIO, EPERM, EROFS, EINVAL, EINTR};
 // man 2 openat (the errors O_PATH | O_DIRECTORY | O_NOFOLLOW can bring)
-constexpr int kOpenatErrnos[] = {EACCES, EBADF,  EINVAL, ELOOP,   EMFILE, ENAMETOOLONG,
-                                 ENFILE, ENOENT, ENOMEM, ENOTDIR, EPERM,
-                                 EINTR};  // EINTR: UNIX-014
+constexpr int kOpenatErrnos[] = {EACCES, EBADF,  EINVAL,  ELOOP, EMFILE, ENAMETOOLONG, ENFILE,
+                                 ENOENT, ENOMEM, ENOTDIR, EPERM, EINTR};  // EINTR: UNIX-014
 // man 2 mkdirat
-constexpr int kMkdiratErrnos[] = {EACCES, EBADF,  EDQUOT, EEXIST,  ELOOP, EMLINK, ENAMETOOLONG,
-                                  ENOENT, ENOMEM, ENOSPC, ENOTDIR, EPERM, EROFS,
-                                  EINTR};  // EINTR: UNIX-014
+constexpr int kMkdiratErrnos[] = {EACCES,  EBADF,        EDQUOT, EEXIST, ELOOP,
+                                  EMLINK,  ENAMETOOLONG, ENOENT, ENOMEM, ENOSPC,
+                                  ENOTDIR, EPERM,        EROFS,  EINTR};  // EINTR: UNIX-014
 // man 2 fstatat
 constexpr int kFstatatErrnos[] = {EACCES, EBADF,  EFAULT,  EINVAL,    ELOOP, ENAMETOOLONG,
-                                  ENOENT, ENOMEM, ENOTDIR, EOVERFLOW,
-                                  EINTR};  // EINTR: UNIX-014
+                                  ENOENT, ENOMEM, ENOTDIR, EOVERFLOW, EINTR};  // EINTR: UNIX-014
 // man 2 renameat2 (ENOSYS: a kernel before 3.15; EINVAL: a filesystem
 // without RENAME_NOREPLACE; both UNIX-021)
-constexpr int kRenameat2Errnos[] = {EACCES, EBADF,  EBUSY,  EDQUOT,  EEXIST,    EINVAL,
-                                    EISDIR, ELOOP,  EMLINK, ENAMETOOLONG, ENOENT, ENOMEM,
-                                    ENOSPC, ENOTDIR, ENOTEMPTY, EPERM, EROFS, EXDEV, ENOSYS,
-                                    EINTR};  // EINTR: UNIX-014
+constexpr int kRenameat2Errnos[] = {EACCES, EBADF,  EBUSY,  EDQUOT,  EEXIST,
+                                    EINVAL, EISDIR, ELOOP,  EMLINK,  ENAMETOOLONG,
+                                    ENOENT, ENOMEM, ENOSPC, ENOTDIR, ENOTEMPTY,
+                                    EPERM,  EROFS,  EXDEV,  ENOSYS,  EINTR};  // EINTR: UNIX-014
 // man 2 unlinkat
-constexpr int kUnlinkatErrnos[] = {EACCES, EBADF,  EBUSY,   EINVAL,    EIO,   EISDIR, ELOOP,
-                                   ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTEMPTY, EPERM,
-                                   EROFS,  EINTR};  // EINTR: UNIX-014
+constexpr int kUnlinkatErrnos[] = {EACCES, EBADF,        EBUSY,  EINVAL, EIO,     EISDIR,
+                                   ELOOP,  ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTEMPTY,
+                                   EPERM,  EROFS,        EINTR};  // EINTR: UNIX-014
 // man 2 fchmodat
-constexpr int kFchmodatErrnos[] = {EACCES, EBADF, EINVAL,  EIO,   ELOOP, ENAMETOOLONG, ENOENT,
-                                   ENOMEM, ENOTDIR, ENOTSUP, EPERM, EROFS,
-                                   EINTR};  // EINTR: UNIX-014
+constexpr int kFchmodatErrnos[] = {
+    EACCES, EBADF,   EINVAL,  EIO,   ELOOP, ENAMETOOLONG, ENOENT,
+    ENOMEM, ENOTDIR, ENOTSUP, EPERM, EROFS, EINTR};  // EINTR: UNIX-014
 // man 2 readlinkat
 constexpr int kReadlinkatErrnos[] = {EACCES, EBADF,  EINVAL,  EIO,  ELOOP, ENAMETOOLONG,
                                      ENOENT, ENOMEM, ENOTDIR, EINTR};  // EINTR: UNIX-014
@@ -105,11 +97,11 @@ constexpr int kGaiErrors[] = {
 #ifdef EAI_ADDRFAMILY
     EAI_ADDRFAMILY,
 #endif
-    EAI_AGAIN,  EAI_BADFLAGS, EAI_FAIL,  EAI_FAMILY, EAI_MEMORY,
+    EAI_AGAIN,      EAI_BADFLAGS, EAI_FAIL,     EAI_FAMILY, EAI_MEMORY,
 #ifdef EAI_NODATA
     EAI_NODATA,
 #endif
-    EAI_NONAME, EAI_SERVICE,  EAI_SOCKTYPE, EAI_SYSTEM,
+    EAI_NONAME,     EAI_SERVICE,  EAI_SOCKTYPE, EAI_SYSTEM,
 };
 
 // "accept4": the call's name, from sys_calls.def.
@@ -135,9 +127,8 @@ struct CallInfo {
 
 constexpr uint32_t Bit(ArgKey k) { return 1u << static_cast<unsigned>(k); }
 
-constexpr uint32_t kAddrKeys =
-    Bit(ArgKey::kFd) | Bit(ArgKey::kFamily) | Bit(ArgKey::kPort) | Bit(ArgKey::kAddr) |
-    Bit(ArgKey::kPath);
+constexpr uint32_t kAddrKeys = Bit(ArgKey::kFd) | Bit(ArgKey::kFamily) | Bit(ArgKey::kPort) |
+                               Bit(ArgKey::kAddr) | Bit(ArgKey::kPath);
 
 // The *at calls: the directory fd and the path under it (renameat2: the old one).
 constexpr uint32_t kAtKeys = Bit(ArgKey::kFd) | Bit(ArgKey::kPath);
@@ -145,10 +136,8 @@ constexpr uint32_t kAtKeys = Bit(ArgKey::kFd) | Bit(ArgKey::kPath);
 constexpr CallInfo kCalls[] = {
     {Call::kGetaddrinfo, {}, Bit(ArgKey::kHost) | Bit(ArgKey::kFamily)},
     {Call::kSocket, kSocketErrnos, Bit(ArgKey::kFamily)},
-    {Call::kSetsockopt, kSetsockoptErrnos,
-     Bit(ArgKey::kFd) | Bit(ArgKey::kOpt)},
-    {Call::kGetsockopt, kGetsockoptErrnos,
-     Bit(ArgKey::kFd) | Bit(ArgKey::kOpt)},
+    {Call::kSetsockopt, kSetsockoptErrnos, Bit(ArgKey::kFd) | Bit(ArgKey::kOpt)},
+    {Call::kGetsockopt, kGetsockoptErrnos, Bit(ArgKey::kFd) | Bit(ArgKey::kOpt)},
     {Call::kBind, kBindErrnos, kAddrKeys},
     {Call::kListen, kListenErrnos, Bit(ArgKey::kFd) | Bit(ArgKey::kBacklog)},
     {Call::kGetsockname, kGetsocknameErrnos, Bit(ArgKey::kFd)},
@@ -220,8 +209,7 @@ bool IsLegalErrno(Call call, int err) {
 std::span<const int> LegalGaiErrors() { return kGaiErrors; }
 
 bool IsLegalGaiError(int gai_err) {
-  return std::find(std::begin(kGaiErrors), std::end(kGaiErrors), gai_err) !=
-         std::end(kGaiErrors);
+  return std::find(std::begin(kGaiErrors), std::end(kGaiErrors), gai_err) != std::end(kGaiErrors);
 }
 
 bool ReturnsInt(Call call) { return kReturnsInt[static_cast<size_t>(call)]; }

@@ -64,6 +64,10 @@ class InjectingSys final : public ForwardingSys {
   // and loops read the clock constantly.
 
  private:
+  template <typename Real, typename... Params>
+  auto Intercept(const CallArgs& args, Real&& real, const Params&... params) -> decltype(real());
+  GaiResult Resolve(const CallArgs& args, const std::optional<std::string>& host,
+                    const std::string& service, const AddrInfoHints& hints);
   template <typename Real, typename Describe>
   SysInt IntCall(const CallArgs& args, Real&& real, Describe&& describe);
   template <typename T, typename Real, typename Describe>

@@ -111,10 +111,10 @@ class KernelModel final : public Sys {
     bool v6only = false;
     mode_t inode_mode = 0777;  // fchmod on the socket fd
     SocketState state = SocketState::kCreated;
-    SockAddr local;            // empty until bound
-    SockAddr peer;             // connected sockets
-    int backlog = 0;           // after listen's clamp
-    size_t queued = 0;         // connections waiting in accept4's queue
+    SockAddr local;     // empty until bound
+    SockAddr peer;      // connected sockets
+    int backlog = 0;    // after listen's clamp
+    size_t queued = 0;  // connections waiting in accept4's queue
   };
   // The socket at `fd`, or nullopt (not open, or an epoll fd).
   std::optional<SocketInfo> socket_info(int fd) const;
@@ -173,7 +173,7 @@ class KernelModel final : public Sys {
   struct FdEntry {
     bool is_epoll = false;
     bool is_dir = false;  // openat(O_PATH | O_DIRECTORY): id is the directory's inode
-    uint64_t id = 0;  // into sockets_ or epolls_
+    uint64_t id = 0;      // into sockets_ or epolls_
     bool cloexec = false;
   };
 
