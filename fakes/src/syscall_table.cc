@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <type_traits>
 
+#include "netutil/fakes/call_types.h"
 #include "netutil/sys.h"
 
 namespace netutil::fakes {
@@ -110,6 +111,10 @@ constexpr const char* kCallNames[] = {
 #include "netutil/sys_calls.def"
 };
 static_assert(std::size(kCallNames) == kAllCalls.size());
+
+// The typed view of the list (call_types.h) keeps arguments as owned values.
+static_assert(std::is_same_v<CallTypes<Call::kBind>::Args, std::tuple<int, SockAddr>>);
+static_assert(std::is_same_v<CallTypes<Call::kReadlinkat>::Result, SysResult<std::string>>);
 
 // Whether the call's result is an int (SysInt), from its signature.
 constexpr bool kReturnsInt[] = {
