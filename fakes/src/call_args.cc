@@ -277,7 +277,7 @@ CallArgs GetsocknameArgs(int fd) {
   return a;
 }
 
-CallArgs Accept4Args(int fd, int flags) {
+CallArgs Accept4Args(int fd, SockAddr* /*peer*/, int flags) {
   static const std::pair<unsigned, const char*> kNames[] = {
       {SOCK_NONBLOCK, "SOCK_NONBLOCK"}, {SOCK_CLOEXEC, "SOCK_CLOEXEC"}};
   CallArgs a = Base(Call::kAccept4,
@@ -413,7 +413,7 @@ CallArgs ReadlinkatArgs(int dirfd, const std::string& path) {
   return AtBase(Call::kReadlinkat, dirfd, path, "");
 }
 
-CallArgs EpollWaitArgs(int epfd, int max_events, int timeout_ms) {
+CallArgs EpollWaitArgs(int epfd, EpollEvent* /*events*/, int max_events, int timeout_ms) {
   return Base(Call::kEpollWait, std::to_string(epfd) + ", ..., " + std::to_string(max_events) +
                                     ", " + std::to_string(timeout_ms));
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <type_traits>
 
 namespace netutil::fakes {
 namespace {
@@ -129,13 +130,74 @@ SysResult<T> InjectingSys::ValueCall(const CallArgs& args, Real&& real, Describe
   return r;
 }
 
+// --- the per-call part: how a result prints -----------------------------------
+
 namespace {
-auto Plain = [](const SysInt& r) { return std::to_string(r.value); };
+
+// An int result prints as its value. accept4 and epoll_wait also print what
+// they wrote to their out-parameters; overload resolution picks those two by
+// their pointer parameters (no other call has them), the template the rest.
+template <typename... Params>
+std::string IntResultText(const SysInt& r, const Params&...) {
+  return std::to_string(r.value);
+}
+
+std::string IntResultText(const SysInt& r, int /*fd*/, SockAddr* peer, int /*flags*/) {
+  std::string s = std::to_string(r.value);
+  if (peer != nullptr && !peer->empty()) s += " (peer " + peer->ToString() + ")";
+  return s;
+}
+
+std::string IntResultText(const SysInt& r, int /*epfd*/, EpollEvent* events, int max_events,
+                          int /*timeout_ms*/) {
+  std::string s = std::to_string(r.value);
+  if (r.value > 0 && events != nullptr) {
+    s += " [";
+    for (int i = 0; i < r.value && i < max_events; ++i) {
+      if (i != 0) s += ", ";
+      s += "{" + std::to_string(events[i].fd) + ", " + EpollEventsText(events[i].events) + "}";
+    }
+    s += "]";
+  }
+  return s;
+}
+
+// A value result (SysResult<T>) prints by its type.
+std::string ValueText(const SockAddr& a) { return a.ToString(); }
+std::string ValueText(const FileStat& st) { return FileStatText(st); }
+std::string ValueText(const std::string& link_target) { return "\"" + link_target + "\""; }
+
 }  // namespace
 
-GaiResult InjectingSys::getaddrinfo(const std::optional<std::string>& host,
-                                    const std::string& service, const AddrInfoHints& hints) {
-  const CallArgs args = GetaddrinfoArgs(host, service, hints);
+// Every call of the seam goes through here, chosen by what it returns: an
+// int (faults may fail it or pick its value), a value (faults may fail it),
+// getaddrinfo's list (faults speak EAI_* codes; the resolver table answers
+// first), umask (cannot fail; traced only).
+template <typename Real, typename... Params>
+auto InjectingSys::Intercept(const CallArgs& args, [[maybe_unused]] Real&& real,
+                             [[maybe_unused]] const Params&... params) -> decltype(real()) {
+  using R = decltype(real());
+  if constexpr (std::is_same_v<R, SysInt>) {
+    if (ipv6_missing_ && args.call == Call::kSocket && args.family == "inet6") {
+      Record(args, std::string(), EAFNOSUPPORT, 0, true);
+      return SysErr(EAFNOSUPPORT);
+    }
+    return IntCall(args, real, [&](const SysInt& r) { return IntResultText(r, params...); });
+  } else if constexpr (std::is_same_v<R, GaiResult>) {
+    return Resolve(args, params...);
+  } else if constexpr (std::is_same_v<R, mode_t>) {
+    // No rule may name umask (fault_plan.h).
+    const mode_t old = real();
+    Record(args, ModeText(old), 0, 0, false);
+    return old;
+  } else {
+    return ValueCall<decltype(R::value)>(args, real,
+                                         [](const auto& value) { return ValueText(value); });
+  }
+}
+
+GaiResult InjectingSys::Resolve(const CallArgs& args, const std::optional<std::string>& host,
+                                const std::string& service, const AddrInfoHints& hints) {
   GaiResult r;
   const std::optional<FaultOutcome> o = faults_.Decide(args);
   const bool in_table = host && resolver_.hosts().count(*host) != 0;
@@ -153,150 +215,15 @@ GaiResult InjectingSys::getaddrinfo(const std::optional<std::string>& host,
   return r;
 }
 
-SysInt InjectingSys::socket(int domain, int type, int protocol) {
-  if (ipv6_missing_ && domain == AF_INET6) {
-    Record(SocketArgs(domain, type, protocol), std::string(), EAFNOSUPPORT, 0, true);
-    return SysErr(EAFNOSUPPORT);
+// One wrapper per call of sys_calls.def: its CallArgs, the inner call, and
+// its arguments for the result's text.
+#define NETUTIL_SYS_CALL(Ret, name, Camel, params, args)                             \
+  Ret InjectingSys::name params {                                                    \
+    return Intercept(                                                                \
+        Camel##Args args, [&] { return inner().name args; }, NETUTIL_SYS_ARGS args); \
   }
-  return IntCall(SocketArgs(domain, type, protocol),
-                 [&] { return inner().socket(domain, type, protocol); }, Plain);
-}
-
-SysInt InjectingSys::setsockopt(int fd, int level, int optname, int value) {
-  return IntCall(SetsockoptArgs(fd, level, optname, value),
-                 [&] { return inner().setsockopt(fd, level, optname, value); }, Plain);
-}
-
-SysInt InjectingSys::getsockopt(int fd, int level, int optname) {
-  return IntCall(GetsockoptArgs(fd, level, optname),
-                 [&] { return inner().getsockopt(fd, level, optname); }, Plain);
-}
-
-SysInt InjectingSys::bind(int fd, const SockAddr& addr) {
-  return IntCall(BindArgs(fd, addr), [&] { return inner().bind(fd, addr); }, Plain);
-}
-
-SysInt InjectingSys::listen(int fd, int backlog) {
-  return IntCall(ListenArgs(fd, backlog), [&] { return inner().listen(fd, backlog); }, Plain);
-}
-
-SysResult<SockAddr> InjectingSys::getsockname(int fd) {
-  return ValueCall<SockAddr>(
-      GetsocknameArgs(fd), [&] { return inner().getsockname(fd); },
-      [](const SockAddr& a) { return a.ToString(); });
-}
-
-SysInt InjectingSys::accept4(int fd, SockAddr* peer, int flags) {
-  return IntCall(Accept4Args(fd, flags), [&] { return inner().accept4(fd, peer, flags); },
-                 [&](const SysInt& r) {
-                   std::string s = std::to_string(r.value);
-                   if (peer != nullptr && !peer->empty()) s += " (peer " + peer->ToString() + ")";
-                   return s;
-                 });
-}
-
-SysInt InjectingSys::connect(int fd, const SockAddr& addr) {
-  return IntCall(ConnectArgs(fd, addr), [&] { return inner().connect(fd, addr); }, Plain);
-}
-
-SysInt InjectingSys::close(int fd) {
-  return IntCall(CloseArgs(fd), [&] { return inner().close(fd); }, Plain);
-}
-
-SysInt InjectingSys::fcntl(int fd, int cmd, int arg) {
-  return IntCall(FcntlArgs(fd, cmd, arg), [&] { return inner().fcntl(fd, cmd, arg); }, Plain);
-}
-
-SysInt InjectingSys::unlink(const std::string& path) {
-  return IntCall(UnlinkArgs(path), [&] { return inner().unlink(path); }, Plain);
-}
-
-SysResult<FileStat> InjectingSys::lstat(const std::string& path) {
-  return ValueCall<FileStat>(LstatArgs(path), [&] { return inner().lstat(path); }, FileStatText);
-}
-
-SysResult<FileStat> InjectingSys::stat(const std::string& path) {
-  return ValueCall<FileStat>(StatArgs(path), [&] { return inner().stat(path); }, FileStatText);
-}
-
-SysInt InjectingSys::chmod(const std::string& path, mode_t mode) {
-  return IntCall(ChmodArgs(path, mode), [&] { return inner().chmod(path, mode); }, Plain);
-}
-
-SysInt InjectingSys::fchmod(int fd, mode_t mode) {
-  return IntCall(FchmodArgs(fd, mode), [&] { return inner().fchmod(fd, mode); }, Plain);
-}
-
-mode_t InjectingSys::umask(mode_t mask) {
-  // umask cannot fail and no rule may name it (fault_plan.h); traced only.
-  const mode_t old = inner().umask(mask);
-  Record(UmaskArgs(mask), ModeText(old), 0, 0, false);
-  return old;
-}
-
-SysInt InjectingSys::openat(int dirfd, const std::string& path, int flags, mode_t mode) {
-  return IntCall(OpenatArgs(dirfd, path, flags, mode),
-                 [&] { return inner().openat(dirfd, path, flags, mode); }, Plain);
-}
-
-SysInt InjectingSys::mkdirat(int dirfd, const std::string& path, mode_t mode) {
-  return IntCall(MkdiratArgs(dirfd, path, mode),
-                 [&] { return inner().mkdirat(dirfd, path, mode); }, Plain);
-}
-
-SysResult<FileStat> InjectingSys::fstatat(int dirfd, const std::string& path, int flags) {
-  return ValueCall<FileStat>(FstatatArgs(dirfd, path, flags),
-                             [&] { return inner().fstatat(dirfd, path, flags); }, FileStatText);
-}
-
-SysInt InjectingSys::renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
-                               const std::string& newpath, unsigned int flags) {
-  return IntCall(Renameat2Args(olddirfd, oldpath, newdirfd, newpath, flags),
-                 [&] { return inner().renameat2(olddirfd, oldpath, newdirfd, newpath, flags); },
-                 Plain);
-}
-
-SysInt InjectingSys::unlinkat(int dirfd, const std::string& path, int flags) {
-  return IntCall(UnlinkatArgs(dirfd, path, flags),
-                 [&] { return inner().unlinkat(dirfd, path, flags); }, Plain);
-}
-
-SysInt InjectingSys::fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) {
-  return IntCall(FchmodatArgs(dirfd, path, mode, flags),
-                 [&] { return inner().fchmodat(dirfd, path, mode, flags); }, Plain);
-}
-
-SysResult<std::string> InjectingSys::readlinkat(int dirfd, const std::string& path) {
-  return ValueCall<std::string>(ReadlinkatArgs(dirfd, path),
-                                [&] { return inner().readlinkat(dirfd, path); },
-                                [](const std::string& target) { return "\"" + target + "\""; });
-}
-
-SysInt InjectingSys::epoll_create1(int flags) {
-  return IntCall(EpollCreate1Args(flags), [&] { return inner().epoll_create1(flags); }, Plain);
-}
-
-SysInt InjectingSys::epoll_ctl(int epfd, int op, int fd, uint32_t events) {
-  return IntCall(EpollCtlArgs(epfd, op, fd, events),
-                 [&] { return inner().epoll_ctl(epfd, op, fd, events); }, Plain);
-}
-
-SysInt InjectingSys::epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) {
-  return IntCall(EpollWaitArgs(epfd, max_events, timeout_ms),
-                 [&] { return inner().epoll_wait(epfd, events, max_events, timeout_ms); },
-                 [&](const SysInt& r) {
-                   std::string s = std::to_string(r.value);
-                   if (r.value > 0 && events != nullptr) {
-                     s += " [";
-                     for (int i = 0; i < r.value && i < max_events; ++i) {
-                       if (i != 0) s += ", ";
-                       s += "{" + std::to_string(events[i].fd) + ", " +
-                            EpollEventsText(events[i].events) + "}";
-                     }
-                     s += "]";
-                   }
-                   return s;
-                 });
-}
+#define NETUTIL_SYS_ARGS(...) __VA_ARGS__
+#include "netutil/sys_calls.def"
+#undef NETUTIL_SYS_ARGS
 
 }  // namespace netutil::fakes

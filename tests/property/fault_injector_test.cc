@@ -32,7 +32,7 @@ FaultPlan Plan(const char* text) {
 std::string Answers(FaultInjector& f, int n, int fd = 3) {
   std::string out;
   for (int i = 0; i < n; ++i) {
-    auto o = f.Decide(fakes::Accept4Args(fd, 0));
+    auto o = f.Decide(fakes::Accept4Args(fd, nullptr, 0));
     out += o ? ErrnoName(o->code) : "-";
     out += " ";
   }

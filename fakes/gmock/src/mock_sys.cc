@@ -5,43 +5,39 @@
 
 #include <netdb.h>
 
+#include <cerrno>
 #include <chrono>
-#include <string>
+#include <type_traits>
 
 #include "netutil/fakes/addr_builders.h"
 
 namespace netutil::fakes {
+namespace {
+
+// What an un-stubbed call answers, by its result type: ENOSYS (EAI_SYSTEM
+// with ENOSYS for getaddrinfo), so it can never read as success.
+template <typename R>
+R Unstubbed() {
+  if constexpr (std::is_same_v<R, GaiResult>) {
+    return ResolveFails(EAI_SYSTEM, ENOSYS);
+  } else if constexpr (std::is_same_v<R, mode_t>) {
+    return 022;  // umask cannot fail: the usual mask
+  } else if constexpr (std::is_same_v<R, std::chrono::nanoseconds>) {
+    return R(0);
+  } else {
+    return SysErr<decltype(R::value)>(ENOSYS);
+  }
+}
+
+}  // namespace
 
 MockSys::MockSys() {
   using ::testing::Return;
-  ON_CALL(*this, getaddrinfo).WillByDefault(Return(ResolveFails(EAI_SYSTEM, ENOSYS)));
-  ON_CALL(*this, socket).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, setsockopt).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, getsockopt).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, bind).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, listen).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, getsockname).WillByDefault(Return(SysErr<SockAddr>(ENOSYS)));
-  ON_CALL(*this, accept4).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, connect).WillByDefault(Return(SysErr(ENOSYS)));
+#define NETUTIL_SYS_METHOD(Ret, name, Camel, params, args) \
+  ON_CALL(*this, name).WillByDefault(Return(Unstubbed<Ret>()));
+#include "netutil/sys_calls.def"
+  // RAII cleanup needs no stubbing (the later ON_CALL wins).
   ON_CALL(*this, close).WillByDefault(Return(SysOk()));
-  ON_CALL(*this, fcntl).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, unlink).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, lstat).WillByDefault(Return(SysErr<FileStat>(ENOSYS)));
-  ON_CALL(*this, stat).WillByDefault(Return(SysErr<FileStat>(ENOSYS)));
-  ON_CALL(*this, chmod).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, fchmod).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, umask).WillByDefault(Return(static_cast<mode_t>(022)));
-  ON_CALL(*this, openat).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, mkdirat).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, fstatat).WillByDefault(Return(SysErr<FileStat>(ENOSYS)));
-  ON_CALL(*this, renameat2).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, unlinkat).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, fchmodat).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, readlinkat).WillByDefault(Return(SysErr<std::string>(ENOSYS)));
-  ON_CALL(*this, epoll_create1).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, epoll_ctl).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, epoll_wait).WillByDefault(Return(SysErr(ENOSYS)));
-  ON_CALL(*this, monotonic_now).WillByDefault(Return(std::chrono::nanoseconds(0)));
 }
 
 }  // namespace netutil::fakes

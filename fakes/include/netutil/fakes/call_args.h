@@ -27,39 +27,13 @@ struct CallArgs {
   const std::optional<std::string>& Get(ArgKey key) const;
 };
 
-// One builder per Sys method.
-CallArgs GetaddrinfoArgs(const std::optional<std::string>& host, const std::string& service,
-                         const AddrInfoHints& hints);
-CallArgs SocketArgs(int domain, int type, int protocol);
-CallArgs SetsockoptArgs(int fd, int level, int optname, int value);
-CallArgs GetsockoptArgs(int fd, int level, int optname);
-CallArgs BindArgs(int fd, const SockAddr& addr);
-CallArgs ListenArgs(int fd, int backlog);
-CallArgs GetsocknameArgs(int fd);
-CallArgs Accept4Args(int fd, int flags);
-CallArgs ConnectArgs(int fd, const SockAddr& addr);
-CallArgs CloseArgs(int fd);
-CallArgs FcntlArgs(int fd, int cmd, int arg);
-CallArgs UnlinkArgs(const std::string& path);
-CallArgs LstatArgs(const std::string& path);
-CallArgs StatArgs(const std::string& path);
-CallArgs ChmodArgs(const std::string& path, mode_t mode);
-CallArgs FchmodArgs(int fd, mode_t mode);
-CallArgs UmaskArgs(mode_t mask);
-CallArgs EpollCreate1Args(int flags);
-CallArgs EpollCtlArgs(int epfd, int op, int fd, uint32_t events);
-CallArgs EpollWaitArgs(int epfd, int max_events, int timeout_ms);
+// One builder per call of sys_calls.def, `<Camel>Args`, with the Sys
+// method's parameters (out-parameters are not printed: "accept4(3, ..., 0)").
 // The *at calls: fd= is the directory fd ("AT_FDCWD" for it, which a rule
-// cannot select: select those calls by path=), path= the path
-// as given (relative to that directory; renameat2: the old one).
-CallArgs OpenatArgs(int dirfd, const std::string& path, int flags, mode_t mode);
-CallArgs MkdiratArgs(int dirfd, const std::string& path, mode_t mode);
-CallArgs FstatatArgs(int dirfd, const std::string& path, int flags);
-CallArgs Renameat2Args(int olddirfd, const std::string& oldpath, int newdirfd,
-                       const std::string& newpath, unsigned int flags);
-CallArgs UnlinkatArgs(int dirfd, const std::string& path, int flags);
-CallArgs FchmodatArgs(int dirfd, const std::string& path, mode_t mode, int flags);
-CallArgs ReadlinkatArgs(int dirfd, const std::string& path);
+// cannot select: select those calls by path=), path= the path as given
+// (relative to that directory; renameat2: the old one).
+#define NETUTIL_SYS_CALL(Ret, name, Camel, params, args) CallArgs Camel##Args params;
+#include "netutil/sys_calls.def"
 std::string DirFdText(int dirfd);  // "AT_FDCWD" or the number
 
 // The spellings shared by traces, plans and error messages.
@@ -67,12 +41,12 @@ std::string DirFdText(int dirfd);  // "AT_FDCWD" or the number
 std::string FamilyToken(int family);
 std::string SockTypeText(int type);         // "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
 std::string SockOptName(int level, int optname);  // "SO_REUSEADDR", "IPV6_V6ONLY", "41:99"
-std::string SockLevelName(int level);       // "SOL_SOCKET", "IPPROTO_IPV6"
-std::string AiFlagsText(int flags);         // "AI_PASSIVE|AI_NUMERICHOST", "0"
-std::string ModeText(mode_t mode);          // "0600"
-std::string FcntlCmdName(int cmd);          // "F_SETFL", "F_42"
-std::string EpollOpName(int op);            // "ADD", "MOD", "DEL", "OP42"
-std::string EpollEventsText(uint32_t events);  // "EPOLLIN|EPOLLOUT", "0"
+std::string SockLevelName(int level);             // "SOL_SOCKET", "IPPROTO_IPV6"
+std::string AiFlagsText(int flags);               // "AI_PASSIVE|AI_NUMERICHOST", "0"
+std::string ModeText(mode_t mode);                // "0600"
+std::string FcntlCmdName(int cmd);                // "F_SETFL", "F_42"
+std::string EpollOpName(int op);                  // "ADD", "MOD", "DEL", "OP42"
+std::string EpollEventsText(uint32_t events);     // "EPOLLIN|EPOLLOUT", "0"
 // The address part a rule's addr= compares with: "0.0.0.0", "::", "fe80::1%3",
 // a unix path, "@name" for an abstract name.
 std::string AddrToken(const SockAddr& addr);

@@ -57,40 +57,17 @@ class InjectingSys final : public ForwardingSys {
   // Each swap done so far: "swap /tmp/d with symlink:/x: ok" (or the errno).
   const std::vector<std::string>& swaps_done() const { return swaps_done_; }
 
-  // netutil::Sys
-  GaiResult getaddrinfo(const std::optional<std::string>& host, const std::string& service,
-                        const AddrInfoHints& hints) override;
-  SysInt socket(int domain, int type, int protocol) override;
-  SysInt setsockopt(int fd, int level, int optname, int value) override;
-  SysInt getsockopt(int fd, int level, int optname) override;
-  SysInt bind(int fd, const SockAddr& addr) override;
-  SysInt listen(int fd, int backlog) override;
-  SysResult<SockAddr> getsockname(int fd) override;
-  SysInt accept4(int fd, SockAddr* peer, int flags) override;
-  SysInt connect(int fd, const SockAddr& addr) override;
-  SysInt close(int fd) override;
-  SysInt fcntl(int fd, int cmd, int arg) override;
-  SysInt unlink(const std::string& path) override;
-  SysResult<FileStat> lstat(const std::string& path) override;
-  SysResult<FileStat> stat(const std::string& path) override;
-  SysInt chmod(const std::string& path, mode_t mode) override;
-  SysInt fchmod(int fd, mode_t mode) override;
-  mode_t umask(mode_t mask) override;
-  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override;
-  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override;
-  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override;
-  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
-                   const std::string& newpath, unsigned int flags) override;
-  SysInt unlinkat(int dirfd, const std::string& path, int flags) override;
-  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override;
-  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override;
-  SysInt epoll_create1(int flags) override;
-  SysInt epoll_ctl(int epfd, int op, int fd, uint32_t events) override;
-  SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override;
+  // netutil::Sys: every call of sys_calls.def (NETUTIL_SYS_CALL).
+#define NETUTIL_SYS_CALL NETUTIL_SYS_OVERRIDE
+#include "netutil/sys_calls.def"
   // monotonic_now is ForwardingSys's, untraced: not a call a fault can hit,
   // and loops read the clock constantly.
 
  private:
+  template <typename Real, typename... Params>
+  auto Intercept(const CallArgs& args, Real&& real, const Params&... params) -> decltype(real());
+  GaiResult Resolve(const CallArgs& args, const std::optional<std::string>& host,
+                    const std::string& service, const AddrInfoHints& hints);
   template <typename Real, typename Describe>
   SysInt IntCall(const CallArgs& args, Real&& real, Describe&& describe);
   template <typename T, typename Real, typename Describe>

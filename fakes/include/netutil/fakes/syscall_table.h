@@ -20,48 +20,17 @@
 
 namespace netutil::fakes {
 
-// One per Sys method that is a system call (monotonic_now is a clock read, not
-// a call a fault can hit).
+// One per system call of the seam (NETUTIL_SYS_CALL in sys_calls.def), in the
+// list's order: fuzz corpora encode these values, so the list only grows at
+// its end. monotonic_now is a clock read, not a call a fault can hit.
 enum class Call : uint8_t {
-  kGetaddrinfo,
-  kSocket,
-  kSetsockopt,
-  kGetsockopt,
-  kBind,
-  kListen,
-  kGetsockname,
-  kAccept4,
-  kConnect,
-  kClose,
-  kFcntl,
-  kUnlink,
-  kLstat,
-  kStat,
-  kChmod,
-  kFchmod,
-  kUmask,
-  kEpollCreate1,
-  kEpollCtl,
-  kEpollWait,
-  // bind_unix_socket's directory calls (UNIX-017 to UNIX-020), appended so
-  // the values above (fuzz corpora encode them) keep their meaning.
-  kOpenat,
-  kMkdirat,
-  kFstatat,
-  kRenameat2,
-  kUnlinkat,
-  kFchmodat,
-  kReadlinkat,
+#define NETUTIL_SYS_CALL(Ret, name, Camel, params, args) k##Camel,
+#include "netutil/sys_calls.def"
 };
 
-inline constexpr std::array<Call, 27> kAllCalls = {
-    Call::kGetaddrinfo, Call::kSocket,   Call::kSetsockopt,   Call::kGetsockopt,
-    Call::kBind,        Call::kListen,   Call::kGetsockname,  Call::kAccept4,
-    Call::kConnect,     Call::kClose,    Call::kFcntl,        Call::kUnlink,
-    Call::kLstat,       Call::kStat,     Call::kChmod,        Call::kFchmod,
-    Call::kUmask,       Call::kEpollCreate1, Call::kEpollCtl, Call::kEpollWait,
-    Call::kOpenat,      Call::kMkdirat,  Call::kFstatat,      Call::kRenameat2,
-    Call::kUnlinkat,    Call::kFchmodat, Call::kReadlinkat,
+inline constexpr std::array kAllCalls = {
+#define NETUTIL_SYS_CALL(Ret, name, Camel, params, args) Call::k##Camel,
+#include "netutil/sys_calls.def"
 };
 
 // "accept4", "epoll_create1": the syscall's own name, as fault plans spell it.

@@ -1,4 +1,4 @@
-// FakeKernel: epoll, with readiness derived from the sockets' state, and the
+// KernelModel: epoll, with readiness derived from the sockets' state, and the
 // fake monotonic clock it advances.
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "netutil/fakes/fake_kernel.h"
+#include "netutil/fakes/kernel_model.h"
 
 namespace netutil::fakes {
 
-uint32_t FakeKernel::Readiness(int fd) const {
+uint32_t KernelModel::Readiness(int fd) const {
   const Socket* s = SocketAt(fd);
   if (s == nullptr) return 0;  // not open, or an epoll fd (never ready here)
   switch (s->state) {
@@ -28,7 +28,7 @@ uint32_t FakeKernel::Readiness(int fd) const {
   return 0;
 }
 
-SysInt FakeKernel::DoEpollCreate1(int flags) {
+SysInt KernelModel::epoll_create1(int flags) {
   if ((flags & ~EPOLL_CLOEXEC) != 0) return SysErr(EINVAL);
   const uint64_t id = next_id_++;
   SysInt fd = AllocFd(true, id);
@@ -38,7 +38,7 @@ SysInt FakeKernel::DoEpollCreate1(int flags) {
   return fd;
 }
 
-SysInt FakeKernel::DoEpollCtl(int epfd, int op, int fd, uint32_t events) {
+SysInt KernelModel::epoll_ctl(int epfd, int op, int fd, uint32_t events) {
   auto ep_it = fds_.find(epfd);
   if (ep_it == fds_.end() || fds_.count(fd) == 0) return SysErr(EBADF);
   if (!ep_it->second.is_epoll || fd == epfd) return SysErr(EINVAL);
@@ -63,7 +63,7 @@ SysInt FakeKernel::DoEpollCtl(int epfd, int op, int fd, uint32_t events) {
   }
 }
 
-SysInt FakeKernel::DoEpollWait(int epfd, EpollEvent* events, int max_events, int timeout_ms) {
+SysInt KernelModel::epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) {
   auto ep_it = fds_.find(epfd);
   if (ep_it == fds_.end()) return SysErr(EBADF);
   if (!ep_it->second.is_epoll || max_events <= 0) return SysErr(EINVAL);
@@ -115,14 +115,16 @@ SysInt FakeKernel::DoEpollWait(int epfd, EpollEvent* events, int max_events, int
   }
 }
 
-void FakeKernel::RunDue() {
+std::chrono::nanoseconds KernelModel::monotonic_now() { return now_; }
+
+void KernelModel::RunDue() {
   while (!scheduled_.empty() && scheduled_.begin()->first <= now_) {
     auto node = scheduled_.extract(scheduled_.begin());
     node.mapped()();
   }
 }
 
-void FakeKernel::Advance(std::chrono::nanoseconds d) {
+void KernelModel::Advance(std::chrono::nanoseconds d) {
   const auto until = now_ + d;
   while (!scheduled_.empty() && scheduled_.begin()->first <= until) {
     now_ = std::max(now_, scheduled_.begin()->first);
@@ -131,7 +133,7 @@ void FakeKernel::Advance(std::chrono::nanoseconds d) {
   now_ = until;
 }
 
-void FakeKernel::At(std::chrono::nanoseconds when, std::function<void()> fn) {
+void KernelModel::At(std::chrono::nanoseconds when, std::function<void()> fn) {
   scheduled_.emplace(when, std::move(fn));
 }
 

@@ -1,4 +1,4 @@
-// FakeKernel: addresses, bind and its port rules, listen, connect, accept4,
+// KernelModel: addresses, bind and its port rules, listen, connect, accept4,
 // the resolver, and the sockets of other processes and remote clients.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "netutil/fakes/bind_rules.h"
-#include "netutil/fakes/fake_kernel.h"
+#include "netutil/fakes/kernel_model.h"
 
 namespace netutil::fakes {
 namespace {
@@ -71,7 +71,7 @@ bool IsInet(int family) { return family == AF_INET || family == AF_INET6; }
 
 // --- addresses ----------------------------------------------------------------
 
-bool FakeKernel::IsLocalAddress(const SockAddr& addr) const {
+bool KernelModel::IsLocalAddress(const SockAddr& addr) const {
   if (IsAny(addr)) return true;
   if (addr.family() == AF_INET) {
     const uint32_t a = V4Host(addr);
@@ -96,7 +96,7 @@ bool FakeKernel::IsLocalAddress(const SockAddr& addr) const {
 // The checks of Linux's bind before the port is looked at, in its order:
 // __inet_bind: family, address, privileged port, already bound;
 // __inet6_bind: family, privileged port, already bound, address.
-int FakeKernel::CheckInetBind(const Socket& s, const SockAddr& addr) const {
+int KernelModel::CheckInetBind(const Socket& s, const SockAddr& addr) const {
   if (addr.family() != s.family) {
     // inet6_bind first checks the length: a sockaddr_in is too short.
     if (s.family == AF_INET6 && addr.len() < sizeof(sockaddr_in6) - sizeof(uint32_t)) {
@@ -126,7 +126,7 @@ int FakeKernel::CheckInetBind(const Socket& s, const SockAddr& addr) const {
   return 0;
 }
 
-bool FakeKernel::PortConflicts(const Socket& s, const SockAddr& addr, bool relax,
+bool KernelModel::PortConflicts(const Socket& s, const SockAddr& addr, bool relax,
                                bool reuseport_ok, bool listening) const {
   const Binding cand{addr, s.reuseaddr, s.reuseport, s.v6only, listening};
   for (const auto& [id, o] : sockets_) {
@@ -143,7 +143,7 @@ bool FakeKernel::PortConflicts(const Socket& s, const SockAddr& addr, bool relax
 // The kernel's choice for port 0: the first port of the range (from the start
 // the order gives) that no socket's address overlaps, the strict test Linux's
 // inet_csk_find_open_port applies (relax and reuseport_ok false).
-std::optional<uint16_t> FakeKernel::PickPort(const Socket& s, const SockAddr& addr) {
+std::optional<uint16_t> KernelModel::PickPort(const Socket& s, const SockAddr& addr) {
   const uint32_t low = config_.port_low, high = config_.port_high;
   if (high < low) return std::nullopt;
   const uint32_t n = high - low + 1;
@@ -160,7 +160,7 @@ std::optional<uint16_t> FakeKernel::PickPort(const Socket& s, const SockAddr& ad
   return std::nullopt;
 }
 
-int FakeKernel::BindModel(Socket& s, const SockAddr& addr) {
+int KernelModel::BindModel(Socket& s, const SockAddr& addr) {
   if (s.family == AF_UNIX) return UnixBind(s, addr);
   if (int err = CheckInetBind(s, addr)) return err;
   SockAddr target = addr;
@@ -176,7 +176,7 @@ int FakeKernel::BindModel(Socket& s, const SockAddr& addr) {
   return 0;
 }
 
-int FakeKernel::UnixBind(Socket& s, const SockAddr& addr) {
+int KernelModel::UnixBind(Socket& s, const SockAddr& addr) {
   if (addr.family() != AF_UNIX) return EINVAL;
   if (s.state != SocketState::kCreated) return EINVAL;
   const std::string path = addr.unix_path();
@@ -207,7 +207,7 @@ int FakeKernel::UnixBind(Socket& s, const SockAddr& addr) {
   return 0;
 }
 
-int FakeKernel::ListenModel(Socket& s, int backlog) {
+int KernelModel::ListenModel(Socket& s, int backlog) {
   if (s.type != SOCK_STREAM && s.type != SOCK_SEQPACKET) return EOPNOTSUPP;
   if (s.state == SocketState::kConnected) return EINVAL;
   if (s.family == AF_UNIX && s.state == SocketState::kCreated) return EINVAL;
@@ -234,7 +234,7 @@ int FakeKernel::ListenModel(Socket& s, int backlog) {
   return 0;
 }
 
-bool FakeKernel::QueueFull(const Socket& listener) {
+bool KernelModel::QueueFull(const Socket& listener) {
   // sk_acceptq_is_full / unix_recvq_full: more than backlog already queued.
   return listener.queue.size() > static_cast<size_t>(listener.backlog);
 }
@@ -242,7 +242,7 @@ bool FakeKernel::QueueFull(const Socket& listener) {
 // The listener a TCP connection to `dest` reaches: an exact address beats a
 // wildcard (Linux's compute_score), an IPv4 socket beats a dual-stack IPv6 one
 // for IPv4; ties go to the socket created first.
-FakeKernel::Socket* FakeKernel::FindInetListener(const SockAddr& dest) {
+KernelModel::Socket* KernelModel::FindInetListener(const SockAddr& dest) {
   Socket* best = nullptr;
   int best_score = 0;
   for (auto& [id, s] : sockets_) {
@@ -270,7 +270,7 @@ FakeKernel::Socket* FakeKernel::FindInetListener(const SockAddr& dest) {
   return best;
 }
 
-SysResult<FakeKernel::Socket*> FakeKernel::UnixTarget(const SockAddr& addr) {
+SysResult<KernelModel::Socket*> KernelModel::UnixTarget(const SockAddr& addr) {
   const std::string path = addr.unix_path();
   uint64_t id = 0;
   if (!path.empty() && path[0] == '\0') {
@@ -290,7 +290,7 @@ SysResult<FakeKernel::Socket*> FakeKernel::UnixTarget(const SockAddr& addr) {
   return {&it->second, 0};
 }
 
-bool FakeKernel::Listens(const SockAddr& addr) const {
+bool KernelModel::Listens(const SockAddr& addr) const {
   const std::string path = addr.unix_path();
   uint64_t id = 0;
   if (!path.empty() && path[0] == '\0') {
@@ -308,7 +308,7 @@ bool FakeKernel::Listens(const SockAddr& addr) const {
 
 // --- Sys calls ---------------------------------------------------------------
 
-GaiResult FakeKernel::DoGetaddrinfo(const std::optional<std::string>& host,
+GaiResult KernelModel::getaddrinfo(const std::optional<std::string>& host,
                                     const std::string& service, const AddrInfoHints& hints) {
   bool has_v4 = false, has_v6 = false;
   for (const auto& a : config_.ipv4_addrs) has_v4 |= !IsLoopback4(V4Host(a));
@@ -316,7 +316,7 @@ GaiResult FakeKernel::DoGetaddrinfo(const std::optional<std::string>& host,
   return config_.resolver.Resolve(host, service, hints, has_v4, has_v6);
 }
 
-SysInt FakeKernel::DoBind(int fd, const SockAddr& addr) {
+SysInt KernelModel::bind(int fd, const SockAddr& addr) {
   int err = 0;
   Socket* s = SocketAt(fd, err);
   if (s == nullptr) return SysErr(err);
@@ -324,7 +324,7 @@ SysInt FakeKernel::DoBind(int fd, const SockAddr& addr) {
   return err == 0 ? SysOk() : SysErr(err);
 }
 
-SysInt FakeKernel::DoListen(int fd, int backlog) {
+SysInt KernelModel::listen(int fd, int backlog) {
   int err = 0;
   Socket* s = SocketAt(fd, err);
   if (s == nullptr) return SysErr(err);
@@ -332,7 +332,7 @@ SysInt FakeKernel::DoListen(int fd, int backlog) {
   return err == 0 ? SysOk() : SysErr(err);
 }
 
-SysResult<SockAddr> FakeKernel::DoGetsockname(int fd) {
+SysResult<SockAddr> KernelModel::getsockname(int fd) {
   int err = 0;
   Socket* s = SocketAt(fd, err);
   if (s == nullptr) return SysErr<SockAddr>(err);
@@ -341,7 +341,7 @@ SysResult<SockAddr> FakeKernel::DoGetsockname(int fd) {
   return {AnyOf(s->family), 0};
 }
 
-SysInt FakeKernel::DoAccept4(int fd, SockAddr* peer, int flags) {
+SysInt KernelModel::accept4(int fd, SockAddr* peer, int flags) {
   int err = 0;
   Socket* s = SocketAt(fd, err);
   if (s == nullptr) return SysErr(err);
@@ -377,7 +377,7 @@ SysInt FakeKernel::DoAccept4(int fd, SockAddr* peer, int flags) {
   return nfd;
 }
 
-SysInt FakeKernel::DoConnect(int fd, const SockAddr& addr) {
+SysInt KernelModel::connect(int fd, const SockAddr& addr) {
   int err = 0;
   Socket* s = SocketAt(fd, err);
   if (s == nullptr) return SysErr(err);
@@ -422,7 +422,7 @@ SysInt FakeKernel::DoConnect(int fd, const SockAddr& addr) {
 
 // --- other processes, remote clients -----------------------------------------
 
-SysResult<uint64_t> FakeKernel::ForeignBind(const SockAddr& addr, ForeignOptions o) {
+SysResult<uint64_t> KernelModel::ForeignBind(const SockAddr& addr, ForeignOptions o) {
   Socket& s = NewSocket(addr.family(), SOCK_STREAM);
   s.foreign = true;
   s.reuseaddr = o.reuseaddr;
@@ -438,12 +438,12 @@ SysResult<uint64_t> FakeKernel::ForeignBind(const SockAddr& addr, ForeignOptions
   return {id, 0};
 }
 
-void FakeKernel::ForeignClose(uint64_t id) {
+void KernelModel::ForeignClose(uint64_t id) {
   auto it = sockets_.find(id);
   if (it != sockets_.end() && it->second.foreign) DestroySocket(id);
 }
 
-SysResult<uint64_t> FakeKernel::ConnectTo(const SockAddr& addr) {
+SysResult<uint64_t> KernelModel::ConnectTo(const SockAddr& addr) {
   Socket* l = nullptr;
   SockAddr peer;
   SockAddr local = addr;
@@ -468,7 +468,7 @@ SysResult<uint64_t> FakeKernel::ConnectTo(const SockAddr& addr) {
   return {id, 0};
 }
 
-bool FakeKernel::AbortConnection(uint64_t connection_id) {
+bool KernelModel::AbortConnection(uint64_t connection_id) {
   for (auto& [id, s] : sockets_) {
     for (auto& p : s.queue) {
       if (p.id == connection_id) {
