@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""The long functions of issue 12: function bodies longer than N lines (closing-brace line - opening-brace line + 1),
+"""The long functions of issue 12: function bodies longer than N lines, counted
+as clang-tidy's readability-function-size does (from the line of the opening brace
+to that of the closing one),
 lambdas included, in the C++ files under the given dirs. Comments, strings and
 preprocessor lines are blanked first; a '{' opens a function body when the text
 before it (since the last ';', '{' or '}') ends like a declarator: ')' plus
@@ -68,7 +70,7 @@ def scan(path):
                 if name:
                     outer = next((s[0] for s in reversed(stack) if s[0] and not s[0].startswith('lambda')), None)
                     if name.startswith('lambda') and outer: name = outer + '::' + name
-                    res.append((line_of(pos) - line_of(open_pos) + 1, name, line_of(open_pos)))
+                    res.append((line_of(pos) - line_of(open_pos), name, line_of(open_pos)))
         head_start = pos + 1
     return res
 
