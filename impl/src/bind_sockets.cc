@@ -98,17 +98,17 @@ class Binder {
   // BIND-002: nullopt or "" = all interfaces. The caller's string is used in
   // place, not copied.
   Binder(Sys& sys, const BindOptions& o)
-      : sys_(sys), o_(o), host_(o.address && !o.address->empty() ? o.address : kAnyHost) {}
+      : sys_(sys), options_(o), host_(o.address && !o.address->empty() ? o.address : kAnyHost) {}
 
   Result<std::vector<Listener>> Run() {
-    int family = o_.family;
-    if (!o_.platform.has_ipv6 && family == AF_UNSPEC) family = AF_INET;          // BIND-003
-    AddrInfoHints hints{family, SOCK_STREAM, 0, o_.flags.value_or(AI_PASSIVE)};  // BIND-004
+    int family = options_.family;
+    if (!options_.platform.has_ipv6 && family == AF_UNSPEC) family = AF_INET;          // BIND-003
+    AddrInfoHints hints{family, SOCK_STREAM, 0, options_.flags.value_or(AI_PASSIVE)};  // BIND-004
     // BIND-005
-    GaiResult gai = sys_.getaddrinfo(host_, std::to_string(o_.port), hints);
+    GaiResult gai = sys_.getaddrinfo(host_, std::to_string(options_.port), hints);
     if (!gai.ok()) {
       return Error::Resolve(gai.gai_err, gai.sys_err,
-                            host_.value_or("*") + ":" + std::to_string(o_.port));
+                            host_.value_or("*") + ":" + std::to_string(options_.port));
     }
     addrs_ = std::move(gai.addrs);
     DedupAndOrder(addrs_);
@@ -119,7 +119,7 @@ class Binder {
     for (int restarts = 0;; ++restarts) {
       std::vector<Listener> out;
       out.reserve(addrs_.size());
-      Pass p = BindAll(out, /*may_restart=*/restarts < o_.port_retries);
+      Pass p = BindAll(out, /*may_restart=*/restarts < options_.port_retries);
       if (p == Pass::kDone) return out;
       if (p == Pass::kError) {
         // After restarts the ports held may be all the kernel had: say why.
@@ -138,7 +138,7 @@ class Binder {
     std::optional<uint16_t> bound_port;
     for (const AddrInfo& ai : addrs_) {
       // BIND-007
-      if (o_.platform.os == Platform::Os::kDarwin && host_ == "localhost" &&
+      if (options_.platform.os == Platform::Os::kDarwin && host_ == "localhost" &&
           ai.family == AF_INET6 && ai.addr.scope_id() != 0) {
         continue;
       }
@@ -155,11 +155,11 @@ class Binder {
       Fd fd(sys_, s.value);
 
       // BIND-010, BIND-011, BIND-012, BIND-026
-      if (o_.platform.os != Platform::Os::kWindows &&
+      if (options_.platform.os != Platform::Os::kWindows &&
           !SetOption(fd, SOL_SOCKET, SO_REUSEADDR, "setsockopt(SO_REUSEADDR)", where)) {
         return Pass::kError;
       }
-      if (o_.reuse_port &&
+      if (options_.reuse_port &&
           !SetOption(fd, SOL_SOCKET, SO_REUSEPORT, "setsockopt(SO_REUSEPORT)", where)) {
         return Pass::kError;
       }
@@ -188,7 +188,7 @@ class Binder {
       bound_port = name.value.port();
 
       // BIND-016
-      SysInt l = RetryEintr([&] { return sys_.listen(fd.get(), o_.backlog); });
+      SysInt l = RetryEintr([&] { return sys_.listen(fd.get(), options_.backlog); });
       if (!l.ok()) return Fail(l.err, "listen", name.value);
       out.push_back(Listener{std::move(fd), std::move(name.value)});  // BIND-027
     }
@@ -209,7 +209,7 @@ class Binder {
   }
 
   Sys& sys_;
-  const BindOptions& o_;
+  const BindOptions& options_;
   static inline const std::optional<std::string> kAnyHost;  // every interface
   const std::optional<std::string>& host_;
   std::vector<AddrInfo> addrs_;

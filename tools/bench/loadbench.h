@@ -58,10 +58,10 @@ int RunInterpose(const InterposeFlags& flags);
 
 // ---- Shared ---------------------------------------------------------------------------
 
-inline double Us(std::chrono::nanoseconds d) {
+inline double Micros(std::chrono::nanoseconds d) {
   return std::chrono::duration<double, std::micro>(d).count();
 }
-inline double Ms(std::chrono::nanoseconds d) {
+inline double Millis(std::chrono::nanoseconds d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 

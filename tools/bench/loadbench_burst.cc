@@ -208,7 +208,7 @@ BurstResult RunOneBurst(int n, int batch) {
       (QueueLength(listeners[0].fd.get()) < n / 2 || QueueLength(listeners[1].fd.get()) < n / 2)) {
     std::this_thread::sleep_for(1ms);
   }
-  r.connect_ms = Ms(Clock::now() - c0);
+  r.connect_ms = Millis(Clock::now() - c0);
   r.queued_at_start = QueueLength(listeners[0].fd.get()) + QueueLength(listeners[1].fd.get());
 
   auto created = EpollLoop::Create(sys);
@@ -241,8 +241,8 @@ BurstResult RunOneBurst(int n, int batch) {
       auto ran = epoll.RunOnce(100ms);
       if (!ran.ok()) r.error = ran.error().message;
     }
-    r.drain_ms = Ms(Clock::now() - d0);
-    r.drain_cpu_us_per_conn = Us(SelfCpu() - cpu0) / std::max(1, n);
+    r.drain_ms = Millis(Clock::now() - d0);
+    r.drain_cpu_us_per_conn = Micros(SelfCpu() - cpu0) / std::max(1, n);
     for (const AcceptHandle& h : handles) {
       const AcceptStats s = h.stats();
       r.events += s.events;

@@ -115,8 +115,8 @@ std::optional<AcceptSample> MeasureAccept(Server& s, int n, bool queued, const A
                         (cpu1 ? "" : ", server gone"));
     return std::nullopt;
   }
-  return AcceptSample{Us(*cpu1 - *cpu0) / n, n / std::chrono::duration<double>(total.wall).count(),
-                      Us(self1 - self0) / n};
+  return AcceptSample{Micros(*cpu1 - *cpu0) / n, n / std::chrono::duration<double>(total.wall).count(),
+                      Micros(self1 - self0) / n};
 }
 
 std::string StartAcceptServers(std::vector<Server>& servers) {

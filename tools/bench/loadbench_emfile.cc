@@ -121,9 +121,9 @@ int RunEmfile(const EmfileFlags& flags) {
       s.child.WriteLine("REPORT");
       line = s.child.ReadLine(10s);
       Sample x;
-      if (cpu0 && cpu1) x.cpu_pct = 100.0 * Ms(*cpu1 - *cpu0) / Ms(t1 - t0);
+      if (cpu0 && cpu1) x.cpu_pct = 100.0 * Millis(*cpu1 - *cpu0) / Millis(t1 - t0);
       x.accepted_after = closed;
-      x.drain_ms = Ms(t2 - t1);
+      x.drain_ms = Millis(t2 - t1);
       if (line) {
         const size_t e = line->find("errors=");
         if (e != std::string::npos) x.errors = std::atof(line->c_str() + e + 7);
