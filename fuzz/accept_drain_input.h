@@ -68,10 +68,10 @@ namespace accept_drain {
 class ObservedSys final : public fakes::ForwardingSys {
  public:
   explicit ObservedSys(FuzzedSys& inner) : ForwardingSys(inner), in_(inner) {}
-  int accepted_in_round = 0;      // successful accept4 since the last epoll_wait
-  int slots_in_round = 0;         // accept4 calls that used a batch slot
-  int backoff_errors = 0;         // EMFILE & co returned
-  int fatal_errors = 0;           // errors that must remove the handler
+  int accepted_in_round = 0;  // successful accept4 since the last epoll_wait
+  int slots_in_round = 0;     // accept4 calls that used a batch slot
+  int backoff_errors = 0;     // EMFILE & co returned
+  int fatal_errors = 0;       // errors that must remove the handler
   bool fatal_seen = false;
   bool accept_after_fatal = false;
   std::chrono::nanoseconds paused_until{-1};
@@ -145,7 +145,8 @@ inline void RunAcceptDrain(FuzzedSys& fuzzed, const AcceptDrainInput& d) {
           ++callbacks;
           if (callbacks == d.remove_after && handle_ptr != nullptr) handle_ptr->remove();
         },
-        options, [&](const Error& e) {
+        options,
+        [&](const Error& e) {
           // A failing epoll_ctl is reported too; count what accept4 said.
           if (e.step == "accept4") ++reports;
         });

@@ -31,17 +31,25 @@ inline Platform BindPlatform(int i) {
 inline BindOptions DecodeBindOptions(FuzzedDataProvider& in) {
   BindOptions o;
   switch (in.ConsumeIntegralInRange(0, 3)) {
-    case 0: o.port = 0; break;
-    case 1: o.port = 8888; break;
-    case 2: o.port = in.ConsumeIntegralInRange<long long>(-5, 70005); break;
-    default: o.port = in.ConsumeIntegral<long long>(); break;
+    case 0:
+      o.port = 0;
+      break;
+    case 1:
+      o.port = 8888;
+      break;
+    case 2:
+      o.port = in.ConsumeIntegralInRange<long long>(-5, 70005);
+      break;
+    default:
+      o.port = in.ConsumeIntegral<long long>();
+      break;
   }
   const int address = in.ConsumeIntegralInRange(0, 5);
   if (address >= 1 && address <= 4) {
     o.address = kBindAddresses[address - 1];
   } else if (address == 5) {
     o.address = in.ConsumeRandomLengthString(kMaxBindAddress);  // NULs, long names
-  }  // 0: nullopt
+  }                                                             // 0: nullopt
   o.family = kBindFamilies[in.ConsumeIntegralInRange(0, 4)];
   o.backlog = in.ConsumeBool() ? kDefaultBacklog : in.ConsumeIntegralInRange(-2, 4096);
   if (in.ConsumeBool()) o.flags = in.ConsumeIntegral<int>();
@@ -106,9 +114,8 @@ inline void RunBindSockets(FuzzedSys& sys, const BindOptions& o) {
     if (!r.ok()) {
       const Error& e = r.error();
       // BIND-001, BIND-019..022: argument errors come before any syscall.
-      Check(e.kind != Error::Kind::kArgument || sys.calls() == 0, [&] {
-        return "argument error after " + std::to_string(sys.calls()) + " syscalls";
-      });
+      Check(e.kind != Error::Kind::kArgument || sys.calls() == 0,
+            [&] { return "argument error after " + std::to_string(sys.calls()) + " syscalls"; });
       // BIND-018: nothing opened is left open.
       Check(sys.open_fd_count() == 0, [&] {
         return "error left " + std::to_string(sys.open_fd_count()) + " fds open: " + e.message;

@@ -209,7 +209,8 @@ class TraceScript final : public AnswerScript {
   void Skip() {
     while (pos_ < calls_.size()) {
       const TraceEntry& e = calls_[pos_];
-      const bool del = e.call == Call::kEpollCtl && e.args.find("EPOLL_CTL_DEL") != std::string::npos;
+      const bool del =
+          e.call == Call::kEpollCtl && e.args.find("EPOLL_CTL_DEL") != std::string::npos;
       if (e.call != Call::kUmask && e.call != Call::kEpollCreate1 && !del) break;
       ++pos_;
     }
@@ -243,7 +244,10 @@ class ModelScript final : public AnswerScript {
  public:
   ModelScript(std::vector<ModelFault> faults, std::map<std::string, std::vector<SockAddr>> hosts,
               int pending, const FdpWriter& out, size_t budget)
-      : faults_(std::move(faults)), hosts_(std::move(hosts)), pending_(pending), out_(out),
+      : faults_(std::move(faults)),
+        hosts_(std::move(hosts)),
+        pending_(pending),
+        out_(out),
         budget_(budget) {}
 
   bool Spent() override { return out_.size() + 16 > budget_; }
@@ -278,7 +282,8 @@ class ModelScript final : public AnswerScript {
     }
     std::vector<SockAddr> kept;
     for (const auto& a : out) {
-      if ((family == AF_UNSPEC || a.family() == family) && FuzzedSys::InPool(a) && kept.size() < 6) {
+      if ((family == AF_UNSPEC || a.family() == family) && FuzzedSys::InPool(a) &&
+          kept.size() < 6) {
         kept.push_back(a);
       }
     }
@@ -308,7 +313,8 @@ struct Tally {
 
 class Recorder {
  public:
-  Recorder(fs::path out, fs::path fuzz_dir) : out_(std::move(out)), fuzz_dir_(std::move(fuzz_dir)) {}
+  Recorder(fs::path out, fs::path fuzz_dir)
+      : out_(std::move(out)), fuzz_dir_(std::move(fuzz_dir)) {}
 
   // Encodes the target input with `encode`, runs `run` on a recording
   // FuzzedSys answered by `script`, checks the seed by replaying it, writes it.
@@ -340,8 +346,10 @@ class Recorder {
       run(sys, decode(in));
     }
     if (replayed != recorded || in.remaining_bytes() != 0) {
-      std::fprintf(stderr, "recorder: %s/%s does not replay as recorded: the encoder and "
-                   "decoder of %s disagree\n", target.c_str(), name.c_str(), target.c_str());
+      std::fprintf(stderr,
+                   "recorder: %s/%s does not replay as recorded: the encoder and "
+                   "decoder of %s disagree\n",
+                   target.c_str(), name.c_str(), target.c_str());
       std::exit(1);
     }
     Write(target, name, std::string(bytes.begin(), bytes.end()));
@@ -387,8 +395,8 @@ class Recorder {
   static std::string Slug(const std::string& name) {
     std::string s;
     for (char c : name) {
-      const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '.';
+      const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '.';
       s += keep ? c : '_';
     }
     return s;
@@ -408,17 +416,17 @@ void RecordRun(Recorder& rec, const Scenario& s, const ScenarioRun& run, const s
     case Scenario::Op::kBindSockets: {
       TraceScript script(run.calls);
       FdpWriter w;
-      rec.Record<netutil::BindOptions>("bind_sockets_fuzzer", name, s.bind, nf::EncodeBindOptions,
-                                       nf::DecodeBindOptions, nf::RunBindSockets, script,
-                                       [&] { return script.problem; }, w);
+      rec.Record<netutil::BindOptions>(
+          "bind_sockets_fuzzer", name, s.bind, nf::EncodeBindOptions, nf::DecodeBindOptions,
+          nf::RunBindSockets, script, [&] { return script.problem; }, w);
       break;
     }
     case Scenario::Op::kBindUnixSocket: {
       TraceScript script(run.calls);
       FdpWriter w;
-      rec.Record<netutil::UnixOptions>("unix_socket_fuzzer", name, s.unix, nf::EncodeUnixOptions,
-                                       nf::DecodeUnixOptions, nf::RunUnixSocket, script,
-                                       [&] { return script.problem; }, w);
+      rec.Record<netutil::UnixOptions>(
+          "unix_socket_fuzzer", name, s.unix, nf::EncodeUnixOptions, nf::DecodeUnixOptions,
+          nf::RunUnixSocket, script, [&] { return script.problem; }, w);
       break;
     }
     case Scenario::Op::kAcceptDrain: {
@@ -442,9 +450,9 @@ void RecordRun(Recorder& rec, const Scenario& s, const ScenarioRun& run, const s
       }
       TraceScript script(run.calls);
       FdpWriter w;
-      rec.Record<nf::AcceptDrainInput>("accept_drain_fuzzer", name, d, nf::EncodeAcceptDrain,
-                                       nf::DecodeAcceptDrain, nf::RunAcceptDrain, script,
-                                       [&] { return script.problem; }, w);
+      rec.Record<nf::AcceptDrainInput>(
+          "accept_drain_fuzzer", name, d, nf::EncodeAcceptDrain, nf::DecodeAcceptDrain,
+          nf::RunAcceptDrain, script, [&] { return script.problem; }, w);
       break;
     }
   }
@@ -473,10 +481,14 @@ using json = nlohmann::json;
 // The values a case's "${name}" stands for, in a session that starts afresh:
 // the first listener's id, a kernel port, a temporary directory, ...
 json Substitute(const json& v) {
-  static const std::map<std::string, json> kValues = {
-      {"${TMP}", "/tmp/netutil-fuzz"}, {"${RUN}", "/tmp/netutil-fuzz"}, {"${lid}", 0},
-      {"${port}", 40000},              {"${fds}", 4},                    {"${held}", 0},
-      {"${mask}", 18},                 {"${events}", 1}};
+  static const std::map<std::string, json> kValues = {{"${TMP}", "/tmp/netutil-fuzz"},
+                                                      {"${RUN}", "/tmp/netutil-fuzz"},
+                                                      {"${lid}", 0},
+                                                      {"${port}", 40000},
+                                                      {"${fds}", 4},
+                                                      {"${held}", 0},
+                                                      {"${mask}", 18},
+                                                      {"${events}", 1}};
   if (v.is_object() || v.is_array()) {
     json out = v;
     for (auto it = out.begin(); it != out.end(); ++it) *it = Substitute(*it);

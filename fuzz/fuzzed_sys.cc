@@ -1,7 +1,5 @@
 #include "fuzzed_sys.h"
 
-#include "fdp_writer.h"
-
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -14,6 +12,8 @@
 #include <cstdlib>
 #include <span>
 #include <utility>
+
+#include "fdp_writer.h"
 
 namespace netutil::fuzz {
 namespace {
@@ -135,7 +135,8 @@ bool FuzzedSys::CanAnswer(Call call, int err) {
 }
 
 bool FuzzedSys::Spent() {
-  if (script_ == nullptr) [[likely]] return in_->remaining_bytes() == 0;
+  if (script_ == nullptr) [[likely]]
+    return in_->remaining_bytes() == 0;
   if (!spent_) spent_ = script_->Spent();
   return spent_;
 }
@@ -165,8 +166,7 @@ void FuzzedSys::Problem(std::string what) {
 
 bool FuzzedSys::Known(int fd, const char* call) {
   if (is_open(fd)) return true;
-  violations_.push_back(std::string(call) + " on fd " + std::to_string(fd) +
-                        ", which is not open");
+  violations_.push_back(std::string(call) + " on fd " + std::to_string(fd) + ", which is not open");
   return false;
 }
 
@@ -472,9 +472,9 @@ SysInt FuzzedSys::epoll_wait(int epfd, EpollEvent* events, int max_events, int t
     }
   }
   // Time passes: up to the timeout when nothing is ready, a little otherwise.
-  now_ += std::chrono::milliseconds(
-      n == 0 ? wait_ms
-             : Take<int>(0, std::max(wait_ms, 0), [&] { return script_->ElapsedMs(wait_ms); }));
+  now_ += std::chrono::milliseconds(n == 0 ? wait_ms : Take<int>(0, std::max(wait_ms, 0), [&] {
+    return script_->ElapsedMs(wait_ms);
+  }));
   return SysOk(n);
 }
 

@@ -68,8 +68,7 @@ class AnswerScript {
   // are ignored), the port the kernel picked for a port-0 bind, the type of
   // the file lstat/stat found (S_IFSOCK, ...), whether epoll_wait reports `fd`
   // readable, how long epoll_wait took when something was ready.
-  virtual std::vector<SockAddr> Addresses(const std::optional<std::string>& host,
-                                          int family) = 0;
+  virtual std::vector<SockAddr> Addresses(const std::optional<std::string>& host, int family) = 0;
   virtual uint16_t Port() = 0;
   virtual uint32_t FileType(const std::string& path) = 0;
   virtual bool Ready(int fd) = 0;
@@ -161,15 +160,15 @@ class FuzzedSys final : public Sys {
   template <typename T, typename Wanted>
   T Take(T lo, T hi, Wanted&& wanted);
   void Problem(std::string what);
-  int NewFd();  // -1 when every fd is taken
+  int NewFd();                                                     // -1 when every fd is taken
   SysResult<FileStat> StatOf(Call call, const std::string& path);  // lstat and stat
   // "/proc/self/fd/N/name": the name of a file under directory fd N.
   static std::string AtKey(int dirfd, const std::string& path);
 
   FuzzedDataProvider* in_ = nullptr;  // fuzzing and replay
-  AnswerScript* script_ = nullptr;     // recording
-  FdpWriter* out_ = nullptr;           // recording
-  bool spent_ = false;                 // recording: the script said Spent()
+  AnswerScript* script_ = nullptr;    // recording
+  FdpWriter* out_ = nullptr;          // recording
+  bool spent_ = false;                // recording: the script said Spent()
   std::string problem_;
   std::vector<long long>* log_ = nullptr;
   bool setup_ = false;
@@ -199,7 +198,7 @@ inline void Check(bool ok, std::string_view what) {
   if (!ok) FailOracle(what);
 }
 template <typename Describe>
-  requires std::is_invocable_r_v<std::string, Describe>
+requires std::is_invocable_r_v<std::string, Describe>
 inline void Check(bool ok, Describe&& describe) {
   if (!ok) FailOracle(std::forward<Describe>(describe)());
 }

@@ -25,11 +25,21 @@ inline constexpr size_t kMaxUnixPath = 130;  // past sun_path's 108 bytes
 inline UnixOptions DecodeUnixOptions(FuzzedDataProvider& in) {
   UnixOptions o;
   switch (in.ConsumeIntegralInRange(0, 4)) {
-    case 0: o.path = kUnixPath; break;
-    case 1: o.path = kUnixAbstract; break;
-    case 2: o.path = ""; break;
-    case 3: o.path = std::string(in.ConsumeIntegralInRange<size_t>(100, 120), 'p'); break;
-    default: o.path = in.ConsumeRandomLengthString(kMaxUnixPath); break;
+    case 0:
+      o.path = kUnixPath;
+      break;
+    case 1:
+      o.path = kUnixAbstract;
+      break;
+    case 2:
+      o.path = "";
+      break;
+    case 3:
+      o.path = std::string(in.ConsumeIntegralInRange<size_t>(100, 120), 'p');
+      break;
+    default:
+      o.path = in.ConsumeRandomLengthString(kMaxUnixPath);
+      break;
   }
   o.mode = in.ConsumeBool() ? 0600 : in.ConsumeIntegral<uint16_t>();
   o.backlog = in.ConsumeBool() ? kDefaultBacklog : in.ConsumeIntegralInRange(-2, 1024);
@@ -77,11 +87,11 @@ inline void RunUnixSocket(FuzzedSys& sys, const UnixOptions& o) {
     Check(sys.current_umask() == umask_before, "umask not restored");
     // UNIX-007: abstract names touch no file.
     if (abstract) {
-      Check(sys.calls_of(Call::kLstat) + sys.calls_of(Call::kStat) +
-                    sys.calls_of(Call::kUnlink) + sys.calls_of(Call::kChmod) +
-                    sys.calls_of(Call::kFstatat) + sys.calls_of(Call::kOpenat) +
-                    sys.calls_of(Call::kMkdirat) + sys.calls_of(Call::kRenameat2) +
-                    sys.calls_of(Call::kUnlinkat) + sys.calls_of(Call::kFchmodat) ==
+      Check(sys.calls_of(Call::kLstat) + sys.calls_of(Call::kStat) + sys.calls_of(Call::kUnlink) +
+                    sys.calls_of(Call::kChmod) + sys.calls_of(Call::kFstatat) +
+                    sys.calls_of(Call::kOpenat) + sys.calls_of(Call::kMkdirat) +
+                    sys.calls_of(Call::kRenameat2) + sys.calls_of(Call::kUnlinkat) +
+                    sys.calls_of(Call::kFchmodat) ==
                 0,
             "abstract name touched the filesystem");
     }
@@ -89,8 +99,8 @@ inline void RunUnixSocket(FuzzedSys& sys, const UnixOptions& o) {
       const Error& e = r.error();
       // UNIX-012/013: argument errors come before any syscall, except UNIX-004's
       // "exists and is not a socket", which needs the fstatat.
-      const bool not_a_socket = e.kind == Error::Kind::kArgument && e.step == "path" &&
-                                sys.calls_of(Call::kFstatat) > 0;
+      const bool not_a_socket =
+          e.kind == Error::Kind::kArgument && e.step == "path" && sys.calls_of(Call::kFstatat) > 0;
       Check(e.kind != Error::Kind::kArgument || not_a_socket || sys.calls() == 0,
             "argument error after syscalls");
       Check(sys.open_fd_count() == 0,

@@ -94,8 +94,7 @@ bool AddressesOverlap(const Binding& c, const Binding& e) {
   return Ipv4Equal(RcvSaddr4(c.addr), RcvSaddr4(e.addr), /*b_v6only=*/false);
 }
 
-bool Conflicts(BindRules rules, const Binding& c, const Binding& e, bool relax,
-               bool reuseport_ok) {
+bool Conflicts(BindRules rules, const Binding& c, const Binding& e, bool relax, bool reuseport_ok) {
   if (!AddressesOverlap(c, e)) return false;
   switch (rules) {
     case BindRules::kLinux:

@@ -170,9 +170,12 @@ std::string SockOptName(int level, int optname) {
 
 std::string AiFlagsText(int flags) {
   static const std::pair<unsigned, const char*> kNames[] = {
-      {AI_PASSIVE, "AI_PASSIVE"},         {AI_CANONNAME, "AI_CANONNAME"},
-      {AI_NUMERICHOST, "AI_NUMERICHOST"}, {AI_V4MAPPED, "AI_V4MAPPED"},
-      {AI_ALL, "AI_ALL"},                 {AI_ADDRCONFIG, "AI_ADDRCONFIG"},
+      {AI_PASSIVE, "AI_PASSIVE"},
+      {AI_CANONNAME, "AI_CANONNAME"},
+      {AI_NUMERICHOST, "AI_NUMERICHOST"},
+      {AI_V4MAPPED, "AI_V4MAPPED"},
+      {AI_ALL, "AI_ALL"},
+      {AI_ADDRCONFIG, "AI_ADDRCONFIG"},
       {AI_NUMERICSERV, "AI_NUMERICSERV"},
   };
   return Flags(static_cast<unsigned>(flags), kNames);
@@ -241,9 +244,9 @@ CallArgs SocketArgs(int domain, int type, int protocol) {
 }
 
 CallArgs SetsockoptArgs(int fd, int level, int optname, int value) {
-  CallArgs a = Base(Call::kSetsockopt, std::to_string(fd) + ", " + SockLevelName(level) + ", " +
-                                           SockOptName(level, optname) + ", " +
-                                           std::to_string(value));
+  CallArgs a =
+      Base(Call::kSetsockopt, std::to_string(fd) + ", " + SockLevelName(level) + ", " +
+                                  SockOptName(level, optname) + ", " + std::to_string(value));
   a.fd = std::to_string(fd);
   a.opt = SockOptName(level, optname);
   return a;
@@ -278,8 +281,8 @@ CallArgs GetsocknameArgs(int fd) {
 }
 
 CallArgs Accept4Args(int fd, SockAddr* /*peer*/, int flags) {
-  static const std::pair<unsigned, const char*> kNames[] = {
-      {SOCK_NONBLOCK, "SOCK_NONBLOCK"}, {SOCK_CLOEXEC, "SOCK_CLOEXEC"}};
+  static const std::pair<unsigned, const char*> kNames[] = {{SOCK_NONBLOCK, "SOCK_NONBLOCK"},
+                                                            {SOCK_CLOEXEC, "SOCK_CLOEXEC"}};
   CallArgs a = Base(Call::kAccept4,
                     std::to_string(fd) + ", ..., " + Flags(static_cast<unsigned>(flags), kNames));
   a.fd = std::to_string(fd);
@@ -300,8 +303,8 @@ CallArgs CloseArgs(int fd) {
 }
 
 CallArgs FcntlArgs(int fd, int cmd, int arg) {
-  CallArgs a = Base(Call::kFcntl, std::to_string(fd) + ", " + FcntlCmdName(cmd) + ", " +
-                                      std::to_string(arg));
+  CallArgs a = Base(Call::kFcntl,
+                    std::to_string(fd) + ", " + FcntlCmdName(cmd) + ", " + std::to_string(arg));
   a.fd = std::to_string(fd);
   a.cmd = FcntlCmdName(cmd);
   return a;
@@ -340,7 +343,8 @@ CallArgs FchmodArgs(int fd, mode_t mode) {
 CallArgs UmaskArgs(mode_t mask) { return Base(Call::kUmask, ModeText(mask)); }
 
 CallArgs EpollCreate1Args(int flags) {
-  return Base(Call::kEpollCreate1, flags == EPOLL_CLOEXEC ? "EPOLL_CLOEXEC" : std::to_string(flags));
+  return Base(Call::kEpollCreate1,
+              flags == EPOLL_CLOEXEC ? "EPOLL_CLOEXEC" : std::to_string(flags));
 }
 
 CallArgs EpollCtlArgs(int epfd, int op, int fd, uint32_t events) {
@@ -359,7 +363,8 @@ std::string DirFdText(int dirfd) { return dirfd == AT_FDCWD ? "AT_FDCWD" : std::
 namespace {
 
 CallArgs AtBase(Call call, int dirfd, const std::string& path, const std::string& rest) {
-  CallArgs a = Base(call, DirFdText(dirfd) + ", " + Quoted(path) + (rest.empty() ? "" : ", ") + rest);
+  CallArgs a =
+      Base(call, DirFdText(dirfd) + ", " + Quoted(path) + (rest.empty() ? "" : ", ") + rest);
   a.fd = DirFdText(dirfd);
   a.path = path;
   return a;
@@ -377,8 +382,9 @@ std::string AtFlagsText(int flags) {
 
 CallArgs OpenatArgs(int dirfd, const std::string& path, int flags, mode_t mode) {
   static constexpr std::pair<unsigned, const char*> kNames[] = {
-      {O_PATH, "O_PATH"},         {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"},
-      {O_CLOEXEC, "O_CLOEXEC"},   {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},
+      {O_PATH, "O_PATH"},         {O_DIRECTORY, "O_DIRECTORY"},
+      {O_NOFOLLOW, "O_NOFOLLOW"}, {O_CLOEXEC, "O_CLOEXEC"},
+      {O_CREAT, "O_CREAT"},       {O_EXCL, "O_EXCL"},
       {O_WRONLY, "O_WRONLY"},     {O_RDWR, "O_RDWR"}};
   return AtBase(Call::kOpenat, dirfd, path,
                 Flags(static_cast<unsigned>(flags), kNames) +

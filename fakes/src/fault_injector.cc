@@ -50,8 +50,7 @@ std::optional<FaultOutcome> FaultInjector::Decide(const CallArgs& call) {
     if (!Matches(rules[i], call)) continue;
     const long long n = ++seen_[i];
     const FaultRule& r = rules[i];
-    const bool in_window =
-        n >= r.first && (r.count == FaultRule::kAlways || n < r.first + r.count);
+    const bool in_window = n >= r.first && (r.count == FaultRule::kAlways || n < r.first + r.count);
     // Every matching rule counts the call, so a rule's #N does not depend on
     // whether an earlier rule fired; only the first in the window answers.
     if (in_window && r.swap) {  // another process acts; the call itself is untouched

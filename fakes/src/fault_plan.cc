@@ -55,7 +55,7 @@ std::string JoinGai() {
 
 bool IsKnownOptName(std::string_view v) {
   static const char* const kNames[] = {
-      "SO_REUSEADDR", "SO_REUSEPORT", "SO_TYPE",  "SO_ERROR",    "SO_ACCEPTCONN", "SO_DOMAIN",
+      "SO_REUSEADDR", "SO_REUSEPORT", "SO_TYPE",      "SO_ERROR",    "SO_ACCEPTCONN", "SO_DOMAIN",
       "SO_RCVBUF",    "SO_SNDBUF",    "SO_KEEPALIVE", "IPV6_V6ONLY", "TCP_NODELAY",
   };
   for (const char* n : kNames) {
@@ -142,8 +142,8 @@ std::optional<std::string> CheckOutcome(Call call, const FaultOutcome& o,
                " fails with an errno";
       }
       if (!IsLegalGaiError(o.code)) {
-        return std::string(GaiErrorName(o.code)) + " is not a code getaddrinfo returns; legal: " +
-               JoinGai();
+        return std::string(GaiErrorName(o.code)) +
+               " is not a code getaddrinfo returns; legal: " + JoinGai();
       }
       if (o.code == EAI_SYSTEM && o.sys_errno == 0) {
         return std::string("EAI_SYSTEM needs the errno it carries: EAI_SYSTEM EMFILE");
@@ -182,8 +182,7 @@ std::optional<FsSwap> ParseSwapWhat(const std::string& path, std::string_view wh
              !with_arg("exchange:", FsSwap::Kind::kExchange)) {
     return std::nullopt;
   }
-  if ((s.kind == FsSwap::Kind::kRename || s.kind == FsSwap::Kind::kExchange) &&
-      s.arg[0] != '/') {
+  if ((s.kind == FsSwap::Kind::kRename || s.kind == FsSwap::Kind::kExchange) && s.arg[0] != '/') {
     return std::nullopt;
   }
   return s;
@@ -319,8 +318,9 @@ class Parser {
       if (s == "=" && !after) break;
       if (s == "swap" && after) break;
       if (s == "=" || s == "swap") {
-        return Err(n, t.column, after ? "an 'after' rule has 'swap', not '= outcome'"
-                                      : "'swap' needs a rule that starts with 'after'");
+        return Err(n, t.column,
+                   after ? "an 'after' rule has 'swap', not '= outcome'"
+                         : "'swap' needs a rule that starts with 'after'");
       }
       std::optional<PlanError> e;
       if (s[0] == '#') {
@@ -501,7 +501,8 @@ std::optional<std::string> FaultPlan::Validate(const FaultRule& rule, ErrnoCheck
         }
       }
     }
-    if (!ParseSwapWhat(s.path, PrintSwapWhat(s))) return "swap '" + PrintSwapWhat(s) + "' is malformed";
+    if (!ParseSwapWhat(s.path, PrintSwapWhat(s)))
+      return "swap '" + PrintSwapWhat(s) + "' is malformed";
     return std::nullopt;
   }
   return CheckOutcome(rule.call, rule.outcome, errnos);

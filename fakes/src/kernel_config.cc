@@ -38,12 +38,13 @@ KernelConfig KernelConfig::For(Platform::Os os) {
 
 std::string KernelConfig::Describe() const {
   std::ostringstream os;
-  os << Platform{traits.os, true, traits.has_reuseport}.name()
-     << ", ipv6 " << (ipv6_supported ? "on" : "off") << ", addrs";
+  os << Platform{traits.os, true, traits.has_reuseport}.name() << ", ipv6 "
+     << (ipv6_supported ? "on" : "off") << ", addrs";
   for (const auto& a : ipv4_addrs) os << " " << a.host();
   for (const auto& a : ipv6_addrs) os << " " << a.host();
   os << ", ports " << port_low << "-" << port_high << " "
-     << (port_order == PortOrder::kSequential ? "sequential" : "seeded " + std::to_string(port_seed))
+     << (port_order == PortOrder::kSequential ? "sequential"
+                                              : "seeded " + std::to_string(port_seed))
      << ", fds " << fd_limit << ", resolver {";
   bool first = true;
   for (const auto& [host, e] : resolver.hosts()) {

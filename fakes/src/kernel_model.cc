@@ -5,10 +5,10 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>  // RENAME_NOREPLACE
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <stdio.h>  // RENAME_NOREPLACE
 
 #include <algorithm>
 #include <cerrno>
@@ -17,9 +17,7 @@
 namespace netutil::fakes {
 
 KernelModel::KernelModel(KernelConfig config)
-    : config_(std::move(config)),
-      port_rng_(config_.port_seed),
-      now_(config_.clock_start_ns) {
+    : config_(std::move(config)), port_rng_(config_.port_seed), now_(config_.clock_start_ns) {
   fs_.set_umask(config_.umask);
   fs_.set_proc_mounted(config_.proc_mounted);
   // /proc/self/fd/N of a closed fd is ENOENT, of a non-directory ENOTDIR.
@@ -113,9 +111,7 @@ SysInt KernelModel::socket(int domain, int type, int protocol) {
     return SysErr(EPROTONOSUPPORT);
   }
   if (protocol != 0) {
-    const int expected = domain == AF_UNIX     ? -1
-                         : base == SOCK_STREAM ? IPPROTO_TCP
-                                               : IPPROTO_UDP;
+    const int expected = domain == AF_UNIX ? -1 : base == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
     if (protocol != expected) return SysErr(EPROTONOSUPPORT);
   }
   SysInt fd = AllocFd(false, 0);
@@ -369,7 +365,7 @@ SysResult<FileStat> KernelModel::fstatat(int dirfd, const std::string& path, int
 }
 
 SysInt KernelModel::renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
-                               const std::string& newpath, unsigned int flags) {
+                              const std::string& newpath, unsigned int flags) {
   if (!config_.has_renameat2) return SysErr(ENOSYS);
   if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0) return SysErr(EINVAL);
   if (flags != 0 && !config_.rename_noreplace) return SysErr(EINVAL);

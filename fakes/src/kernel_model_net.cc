@@ -51,9 +51,7 @@ SockAddr MappedPeer(const SockAddr& v4, uint16_t port) {
   return SockAddr::FromRaw(&v6, sizeof v6);
 }
 
-SockAddr AnyOf(int family) {
-  return *SockAddr::FromIp(family == AF_INET6 ? "::" : "0.0.0.0", 0);
-}
+SockAddr AnyOf(int family) { return *SockAddr::FromIp(family == AF_INET6 ? "::" : "0.0.0.0", 0); }
 
 SockAddr LoopbackOf(int family, uint16_t port) {
   return *SockAddr::FromIp(family == AF_INET6 ? "::1" : "127.0.0.1", port);
@@ -127,7 +125,7 @@ int KernelModel::CheckInetBind(const Socket& s, const SockAddr& addr) const {
 }
 
 bool KernelModel::PortConflicts(const Socket& s, const SockAddr& addr, bool relax,
-                               bool reuseport_ok, bool listening) const {
+                                bool reuseport_ok, bool listening) const {
   const Binding cand{addr, s.reuseaddr, s.reuseport, s.v6only, listening};
   for (const auto& [id, o] : sockets_) {
     if (id == s.id || !IsInet(o.family) || o.local.empty()) continue;
@@ -251,16 +249,22 @@ KernelModel::Socket* KernelModel::FindInetListener(const SockAddr& dest) {
     int score = 0;
     if (dest.family() == AF_INET) {
       if (s.family == AF_INET) {
-        if (V4Host(s.local) == V4Host(dest)) score = 4;
-        else if (IsAny(s.local)) score = 3;
+        if (V4Host(s.local) == V4Host(dest))
+          score = 4;
+        else if (IsAny(s.local))
+          score = 3;
       } else if (!s.v6only) {
         const in6_addr& a = V6(s.local);
-        if (IN6_IS_ADDR_V4MAPPED(&a) && V4Host(Unmapped(s.local)) == V4Host(dest)) score = 2;
-        else if (IN6_IS_ADDR_UNSPECIFIED(&a)) score = 1;
+        if (IN6_IS_ADDR_V4MAPPED(&a) && V4Host(Unmapped(s.local)) == V4Host(dest))
+          score = 2;
+        else if (IN6_IS_ADDR_UNSPECIFIED(&a))
+          score = 1;
       }
     } else if (s.family == AF_INET6) {
-      if (std::memcmp(&V6(s.local), &V6(dest), sizeof(in6_addr)) == 0) score = 4;
-      else if (IsAny(s.local)) score = 3;
+      if (std::memcmp(&V6(s.local), &V6(dest), sizeof(in6_addr)) == 0)
+        score = 4;
+      else if (IsAny(s.local))
+        score = 3;
     }
     if (score > best_score) {
       best = &s;
@@ -309,7 +313,7 @@ bool KernelModel::Listens(const SockAddr& addr) const {
 // --- Sys calls ---------------------------------------------------------------
 
 GaiResult KernelModel::getaddrinfo(const std::optional<std::string>& host,
-                                    const std::string& service, const AddrInfoHints& hints) {
+                                   const std::string& service, const AddrInfoHints& hints) {
   bool has_v4 = false, has_v6 = false;
   for (const auto& a : config_.ipv4_addrs) has_v4 |= !IsLoopback4(V4Host(a));
   for (const auto& a : config_.ipv6_addrs) has_v6 |= !IN6_IS_ADDR_LOOPBACK(&V6(a));

@@ -33,9 +33,8 @@ void ResolverTable::Fail(const std::string& host, int gai_err, int sys_err) {
   hosts_[host] = Entry{{}, gai_err, sys_err};
 }
 
-GaiResult ResolverTable::Resolve(const std::optional<std::string>& host,
-                                 const std::string& service, const AddrInfoHints& hints,
-                                 bool has_v4, bool has_v6) const {
+GaiResult ResolverTable::Resolve(const std::optional<std::string>& host, const std::string& service,
+                                 const AddrInfoHints& hints, bool has_v4, bool has_v6) const {
   GaiResult out;
   auto fail = [&](int code) {
     out.gai_err = code;

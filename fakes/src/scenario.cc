@@ -487,9 +487,12 @@ std::vector<FaultRule> SwapFaults(const Scenario& s, const ScenarioRun& baseline
   using K = FsSwap::Kind;
   const std::string& p = s.unix.path;
   const std::vector<FsSwap> swaps = {
-      {p, K::kSymlink, "/victims/file"}, {p, K::kFile, ""},
-      {p, K::kDir, ""},                  {p, K::kSocket, ""},
-      {"/tmp/d", K::kSymlink, "/victims"}, {"/tmp/d", K::kDir, ""},
+      {p, K::kSymlink, "/victims/file"},
+      {p, K::kFile, ""},
+      {p, K::kDir, ""},
+      {p, K::kSocket, ""},
+      {"/tmp/d", K::kSymlink, "/victims"},
+      {"/tmp/d", K::kDir, ""},
       {"/tmp/d", K::kExchange, "/victims"},
   };
   std::vector<long long> seen(kAllCalls.size(), 0);

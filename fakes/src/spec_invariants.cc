@@ -116,9 +116,9 @@ void CheckBindListeners(const Observation& o, Violations& v) {
     }
   }
   for (const auto& e : o.calls) {
-    if (e.call == Call::kSocket &&
-        e.args.find("SOCK_NONBLOCK|SOCK_CLOEXEC") == std::string::npos) {
-      v.push_back("BIND-009/BIND-014: socket(" + e.args + ") is not atomically non-blocking and close-on-exec");
+    if (e.call == Call::kSocket && e.args.find("SOCK_NONBLOCK|SOCK_CLOEXEC") == std::string::npos) {
+      v.push_back("BIND-009/BIND-014: socket(" + e.args +
+                  ") is not atomically non-blocking and close-on-exec");
     }
   }
 }
@@ -138,8 +138,8 @@ void CheckBindFault(const Observation& o, Violations& v) {
   const FaultOutcome& f = o.fault->outcome;
   if (f.kind != FaultOutcome::Kind::kErrno && c != Call::kGetaddrinfo) return;
   const int err = f.code;
-  const std::string what = std::string(CallName(c)) + "(" + o.faulted->args + ") = " +
-                           (c == Call::kGetaddrinfo ? "EAI" : ErrnoName(err)) + " gave " +
+  const std::string what = std::string(CallName(c)) + "(" + o.faulted->args +
+                           ") = " + (c == Call::kGetaddrinfo ? "EAI" : ErrnoName(err)) + " gave " +
                            Describe(out) + ", without the fault " + Describe(base);
   const bool retried = c == Call::kSocket || c == Call::kSetsockopt || c == Call::kBind ||
                        c == Call::kListen || c == Call::kGetsockname;
@@ -295,9 +295,9 @@ void CheckUnix(const Observation& o, Violations& v) {
     const Call c = o.fault->call;
     const int err = o.fault->outcome.code;
     const Outcome& base = o.baseline->outcome;
-    const std::string what = std::string(CallName(c)) + "(" + o.faulted->args + ") = " +
-                             ErrnoName(err) + " gave " + Describe(out) + ", without the fault " +
-                             Describe(base);
+    const std::string what = std::string(CallName(c)) + "(" + o.faulted->args +
+                             ") = " + ErrnoName(err) + " gave " + Describe(out) +
+                             ", without the fault " + Describe(base);
     const bool retried = c == Call::kSocket || c == Call::kSetsockopt || c == Call::kBind ||
                          c == Call::kListen || c == Call::kLstat || c == Call::kUnlink ||
                          c == Call::kChmod || c == Call::kConnect || c == Call::kOpenat ||
@@ -330,8 +330,7 @@ void CheckAcceptDrive(const Observation& o, Violations& v) {
   // -017); the loop's own epoll fd may be open while the loop lives.
   for (int fd : fds) {
     if (std::find(before.begin(), before.end(), fd) == before.end() && !o.kernel.is_epoll(fd)) {
-      v.push_back("ACCEPT-017: fd " + std::to_string(fd) + " left open: " +
-                  o.kernel.DescribeFds());
+      v.push_back("ACCEPT-017: fd " + std::to_string(fd) + " left open: " + o.kernel.DescribeFds());
     }
   }
   if (out.spun) v.push_back("ACCEPT-011: the drive needed more than 1000 events");
@@ -384,8 +383,8 @@ void CheckAcceptFault(const Observation& o, Violations& v) {
   const Outcome& base = o.baseline->outcome;
   const Call c = o.fault->call;
   const int err = o.fault->outcome.code;
-  const std::string what = std::string(CallName(c)) + "(" + o.faulted->args + ") = " +
-                           ErrnoName(err) + ": accepted " + std::to_string(out.accepted) +
+  const std::string what = std::string(CallName(c)) + "(" + o.faulted->args +
+                           ") = " + ErrnoName(err) + ": accepted " + std::to_string(out.accepted) +
                            " (without the fault " + std::to_string(base.accepted) + "), " +
                            std::to_string(out.reports.size()) + " reports, handler " +
                            (out.handler_active ? "active" : "removed");
@@ -469,7 +468,7 @@ void CheckWhileHeld(const Observation& o, Violations& v) {
 void CheckAfterRelease(const Observation& o, Violations& v) {
   const std::vector<int> fds = o.kernel.open_fds();
   if (fds != o.before.fds) {
-    const char* rule = o.scenario.op == Scenario::Op::kBindSockets   ? "BIND-018"
+    const char* rule = o.scenario.op == Scenario::Op::kBindSockets      ? "BIND-018"
                        : o.scenario.op == Scenario::Op::kBindUnixSocket ? "UNIX-011"
                                                                         : "ACCEPT-017";
     v.push_back(std::string(rule) + ": open fds " + Fds(fds) + ", before the call " +

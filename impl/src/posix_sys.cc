@@ -27,8 +27,8 @@ SysInt FromRc(int rc) { return {rc, rc == -1 ? errno : 0}; }
 }  // namespace
 
 // Returns the list as values and frees it here, so no caller ever sees an addrinfo*.
-GaiResult PosixSys::getaddrinfo(const std::optional<std::string>& host,
-                                const std::string& service, const AddrInfoHints& hints) {
+GaiResult PosixSys::getaddrinfo(const std::optional<std::string>& host, const std::string& service,
+                                const AddrInfoHints& hints) {
   addrinfo h{};
   h.ai_family = hints.family;
   h.ai_socktype = hints.socktype;
@@ -103,13 +103,13 @@ SysInt PosixSys::fcntl(int fd, int cmd, int arg) { return FromRc(::fcntl(fd, cmd
 SysInt PosixSys::unlink(const std::string& path) { return FromRc(::unlink(path.c_str())); }
 
 SysResult<FileStat> PosixSys::lstat(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) == -1) return {FileStat{}, errno};
   return {ToFileStat(st), 0};
 }
 
 SysResult<FileStat> PosixSys::stat(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == -1) return {FileStat{}, errno};
   return {ToFileStat(st), 0};
 }
@@ -131,7 +131,7 @@ SysInt PosixSys::mkdirat(int dirfd, const std::string& path, mode_t mode) {
 }
 
 SysResult<FileStat> PosixSys::fstatat(int dirfd, const std::string& path, int flags) {
-  struct stat st{};
+  struct stat st {};
   if (::fstatat(dirfd, path.c_str(), &st, flags) == -1) return {FileStat{}, errno};
   return {ToFileStat(st), 0};
 }

@@ -2,13 +2,13 @@
 // exactly one JSON reply, a malformed one a protocol error naming the problem,
 // and the session keeps serving. Runs the session in-process over PosixSys;
 // none of the bad requests reaches a syscall.
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "netutil/posix_sys.h"
 #include "protocol.h"

@@ -1,6 +1,7 @@
 // add_accept_handler on real sockets and a real EpollLoop: fd exhaustion
 // (EMFILE) and a burst of ten thousand connections.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -13,8 +14,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "integration_util.h"
 #include "netns_sandbox.h"
@@ -43,7 +42,8 @@ double Millis(std::chrono::nanoseconds d) {
 // Scenario 7. The process runs out of fds with connections pending: the handler
 // must pause (no busy loop on the still-readable listener), report once per
 // back-off, and accept every pending connection once fds are back.
-TEST(AcceptIntegration, ACCEPT_011_ACCEPT_012_ACCEPT_013_EmfileBacksOffWithoutSpinningAndLosesNothing) {
+TEST(AcceptIntegration,
+     ACCEPT_011_ACCEPT_012_ACCEPT_013_EmfileBacksOffWithoutSpinningAndLosesNothing) {
   SandboxOptions options;
   options.netns_required = false;  // the low fd limit lives in the forked child
   RUN_IN_SANDBOX(options, [] {
@@ -76,9 +76,11 @@ TEST(AcceptIntegration, ACCEPT_011_ACCEPT_012_ACCEPT_013_EmfileBacksOffWithoutSp
       ScopedFd warm = ConnectTcp(listener.addr, /*nonblocking=*/false, &err);
       ASSERT_TRUE(warm.valid()) << Errno(err);
       sys.accept4_fails_with = EMFILE;
-      ASSERT_TRUE(RunLoopUntil(loop, [&] { return handle.value().stats().backoffs > 0; }, 3s));
+      ASSERT_TRUE(RunLoopUntil(
+          loop, [&] { return handle.value().stats().backoffs > 0; }, 3s));
       sys.accept4_fails_with = 0;
-      ASSERT_TRUE(RunLoopUntil(loop, [&] { return accepted.size() == 1; }, 3s));
+      ASSERT_TRUE(RunLoopUntil(
+          loop, [&] { return accepted.size() == 1; }, 3s));
       accepted.clear();
       errors.clear();
     }
@@ -145,7 +147,8 @@ TEST(AcceptIntegration, ACCEPT_011_ACCEPT_012_ACCEPT_013_EmfileBacksOffWithoutSp
     EXPECT_TRUE(handle.value().active()) << "a resource error must not remove the handler";
 
     // Every queued connection is accepted once the back-off ends.
-    EXPECT_TRUE(RunLoopUntil(loop, [&] { return accepted.size() == kPending; }, 3s))
+    EXPECT_TRUE(RunLoopUntil(
+        loop, [&] { return accepted.size() == kPending; }, 3s))
         << accepted.size() << " of " << kPending << " pending connections accepted";
     std::vector<SockAddr> peers;
     for (auto& [conn, peer] : accepted) peers.push_back(peer);
@@ -193,11 +196,14 @@ TEST(AcceptIntegration, ACCEPT_002_ACCEPT_006_TenThousandConnectionsAllAcceptedI
     long long total_accepted = 0;
     AcceptOptions ao;
     ao.batch = kBatch;
-    auto handle = add_accept_handler(loop, sys, listener, [&](Fd, const SockAddr& peer) {
-      // The connection closes when `Fd` goes (ACCEPT-017).
-      peer_ports.push_back(peer.port());
-      ++total_accepted;
-    }, ao);
+    auto handle = add_accept_handler(
+        loop, sys, listener,
+        [&](Fd, const SockAddr& peer) {
+          // The connection closes when `Fd` goes (ACCEPT-017).
+          peer_ports.push_back(peer.port());
+          ++total_accepted;
+        },
+        ao);
     IT_ASSERT_OK(handle);
 
     const auto t0 = Clock::now();
@@ -213,7 +219,8 @@ TEST(AcceptIntegration, ACCEPT_002_ACCEPT_006_TenThousandConnectionsAllAcceptedI
         client_ports.push_back(LocalAddr(clients.back().get()).port());
       }
       peer_ports.clear();
-      ASSERT_TRUE(RunLoopUntil(loop, [&] { return static_cast<int>(peer_ports.size()) == n; }, 20s))
+      ASSERT_TRUE(RunLoopUntil(
+          loop, [&] { return static_cast<int>(peer_ports.size()) == n; }, 20s))
           << "chunk at " << done << ": " << peer_ports.size() << " of " << n << " accepted";
       std::sort(peer_ports.begin(), peer_ports.end());
       std::sort(client_ports.begin(), client_ports.end());

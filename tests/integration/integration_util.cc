@@ -34,9 +34,7 @@ int CountOpenFds() {
   return n;
 }
 
-std::string Errno(int err) {
-  return std::string(ErrnoName(err)) + " (" + std::strerror(err) + ")";
-}
+std::string Errno(int err) { return std::string(ErrnoName(err)) + " (" + std::strerror(err) + ")"; }
 
 ScopedFd ConnectTcp(const SockAddr& addr, bool nonblocking, int* err) {
   int type = SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);

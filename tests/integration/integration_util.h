@@ -3,6 +3,7 @@
 // running an EpollLoop until a condition holds.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -12,8 +13,6 @@
 #include <string>
 #include <utility>
 
-#include <gtest/gtest.h>
-
 #include "netutil/epoll_loop.h"
 #include "netutil/fakes/forwarding_sys.h"
 #include "netutil/posix_sys.h"
@@ -21,10 +20,8 @@
 #include "netutil/sock_addr.h"
 
 // Asserts that a netutil::Result is ok, printing its Error when it is not.
-#define IT_ASSERT_OK(result) \
-  ASSERT_TRUE((result).ok()) << "error: " << (result).error().ToString()
-#define IT_EXPECT_OK(result) \
-  EXPECT_TRUE((result).ok()) << "error: " << (result).error().ToString()
+#define IT_ASSERT_OK(result) ASSERT_TRUE((result).ok()) << "error: " << (result).error().ToString()
+#define IT_EXPECT_OK(result) EXPECT_TRUE((result).ok()) << "error: " << (result).error().ToString()
 
 namespace netutil::integration {
 

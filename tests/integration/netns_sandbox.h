@@ -25,13 +25,13 @@
 // set report_failures = false and read SandboxOutcome::failures instead.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace netutil::integration {
 

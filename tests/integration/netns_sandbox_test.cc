@@ -4,6 +4,7 @@
 // settings really apply in the child and never leak to the host.
 #include "netns_sandbox.h"
 
+#include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -18,8 +19,6 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "integration_util.h"
 

@@ -8,6 +8,7 @@
 // socket gets 40001 or 40003, both taken on IPv6. Tornado's algorithm (no
 // retry) then fails with EADDRINUSE; the reference starts over on a new port,
 // holding the failed ones, until it reaches 40009.
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,8 +22,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "integration_util.h"
 #include "netns_sandbox.h"
@@ -184,8 +183,7 @@ TEST(PortRetryIntegration, BIND_023_TornadoBindSocketsFailsInTheSameNamespace) {
   RUN_IN_SANDBOX(NarrowRange(), [&] {
     std::vector<ScopedFd> held = HoldIpv6Ports(kLow, kHigh - 1);
     ASSERT_FALSE(::testing::Test::HasFailure());
-    const std::string cmd =
-        "'" + python + "' '" + script + "' " + std::to_string(kTries) + " 2>&1";
+    const std::string cmd = "'" + python + "' '" + script + "' " + std::to_string(kTries) + " 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     ASSERT_NE(p, nullptr) << Errno(errno);
     std::string out;

@@ -2,6 +2,7 @@
 // stale sockets, live listeners, regular files, symlinks, modes and umask,
 // abstract names.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -17,8 +18,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "integration_util.h"
 #include "netns_sandbox.h"
@@ -277,8 +276,8 @@ TEST(UnixSocketIntegration, UNIX_005_UNIX_010_UNIX_015_FinalModeIsTheRequestedMo
   int n = 0;
   for (mode_t umask_value : {mode_t{022}, mode_t{077}, mode_t{0}}) {
     for (mode_t mode : {mode_t{0600}, mode_t{0660}, mode_t{0666}, mode_t{0700}}) {
-      SCOPED_TRACE(testing::Message() << "umask 0" << std::oct << umask_value << ", mode 0"
-                                      << mode);
+      SCOPED_TRACE(testing::Message()
+                   << "umask 0" << std::oct << umask_value << ", mode 0" << mode);
       const std::string path = dir.Join("m" + std::to_string(n++) + ".sock");
       ScopedUmask mask(umask_value);
       auto r = bind_unix_socket(sys, {.path = path, .mode = mode});
@@ -315,8 +314,8 @@ TEST(UnixSocketIntegration, UNIX_010_UNIX_015_SocketFileIsCreatedWithNoWiderMode
     int n = 0;
     for (mode_t umask_value : {mode_t{022}, mode_t{0}}) {
       for (mode_t mode : {mode_t{0600}, mode_t{0660}, mode_t{0640}}) {
-        SCOPED_TRACE(testing::Message() << "umask 0" << std::oct << umask_value << ", mode 0"
-                                        << mode);
+        SCOPED_TRACE(testing::Message()
+                     << "umask 0" << std::oct << umask_value << ", mode 0" << mode);
         const std::string path = dir.Join("c" + std::to_string(n++) + ".sock");
         ScopedUmask mask(umask_value);
         auto r = bind_unix_socket(sys, {.path = path, .mode = mode});

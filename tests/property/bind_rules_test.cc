@@ -2,9 +2,9 @@
 // Linux's rows are the ones the fidelity table checks against the real
 // kernel; darwin's and Windows' cannot be run here, so they are pinned down
 // as the documented BSD and Winsock behaviour.
-#include <gtest/gtest.h>
-
 #include "netutil/fakes/bind_rules.h"
+
+#include <gtest/gtest.h>
 
 namespace netutil::property {
 namespace {

@@ -1,9 +1,10 @@
 // How a plan's rules fire (fakes/fault_injector.h) and how the injecting Sys
 // applies them (fakes/injecting_sys.h): the counting the sweep and the
 // property tests rely on when they aim a fault at "the 3rd accept4".
-#include <gtest/gtest.h>
+#include "netutil/fakes/fault_injector.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -13,7 +14,6 @@
 
 #include "netutil/errno_name.h"
 #include "netutil/fakes/fake_kernel.h"
-#include "netutil/fakes/fault_injector.h"
 
 namespace netutil::property {
 namespace {

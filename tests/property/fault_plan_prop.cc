@@ -3,9 +3,8 @@
 // are inverse; no input crashes the parser or leaves an error without a line
 // and column; layout (blanks, comments, CRLF) does not change the meaning.
 #include <gtest/gtest.h>
-#include <rapidcheck/gtest.h>
-
 #include <netdb.h>
+#include <rapidcheck/gtest.h>
 
 #include <cerrno>
 #include <string>
@@ -55,7 +54,9 @@ RC_GTEST_PROP(FaultPlanFormat, LayoutAndCommentsDoNotChangeTheMeaning, ()) {
     if (*rc::gen::inRange(0, 4) == 0) text += *rc::gen::element<std::string>("\n", "   \n", "\t\n");
     std::string line = fakes::PrintRule(rule);
     std::string spaced;
-    for (char c : line) spaced += c == ' ' ? *rc::gen::element<std::string>(" ", "  ", "\t", " \t ") : std::string(1, c);
+    for (char c : line)
+      spaced +=
+          c == ' ' ? *rc::gen::element<std::string>(" ", "  ", "\t", " \t ") : std::string(1, c);
     text += *rc::gen::element<std::string>("", " ", "\t") + spaced;
     if (*rc::gen::inRange(0, 3) == 0) text += "   # trailing " + DrawToken();
     text += *rc::gen::element<std::string>("\n", "\r\n");
@@ -72,10 +73,10 @@ RC_GTEST_PROP(FaultPlanFormat, LayoutAndCommentsDoNotChangeTheMeaning, ()) {
 RC_GTEST_PROP(FaultPlanFormat, AnyTextParsesOrNamesALineAndColumn, ()) {
   // Fragments of real rules make the parser go deep; raw bytes cover the rest.
   const auto piece = rc::gen::oneOf(
-      rc::gen::element<std::string>("accept4", "bind", "getaddrinfo", "umask", "socket", " ",
-                                    "\t", "\n", "\r\n", "=", " = ", "#", "#3", "# c", "x2",
-                                    "always", "family=inet6", "port=0", "fd=", "=EAGAIN",
-                                    "EAGAIN", "EADDRINUSE", "EAI_SYSTEM", "EMFILE", "7", "-1",
+      rc::gen::element<std::string>("accept4", "bind", "getaddrinfo", "umask", "socket", " ", "\t",
+                                    "\n", "\r\n", "=", " = ", "#", "#3", "# c", "x2", "always",
+                                    "family=inet6", "port=0", "fd=", "=EAGAIN", "EAGAIN",
+                                    "EADDRINUSE", "EAI_SYSTEM", "EMFILE", "7", "-1",
                                     "99999999999999", "host=(null)", std::string(1, '\0')),
       rc::gen::exec(DrawToken),
       rc::gen::container<std::string>(*rc::gen::inRange(1, 4), rc::gen::arbitrary<char>()));

@@ -87,10 +87,10 @@ FaultRule DrawRule() {
   }
   FaultRule r;
   r.call = *rc::gen::elementOf(calls);
-  r.first = *rc::gen::weightedOneOf<long long>(
-      {{4, rc::gen::just(1LL)},
-       {4, rc::gen::inRange(2LL, 20LL)},
-       {1, rc::gen::inRange(1LL, FaultRule::kMaxIndex + 1)}});
+  r.first =
+      *rc::gen::weightedOneOf<long long>({{4, rc::gen::just(1LL)},
+                                          {4, rc::gen::inRange(2LL, 20LL)},
+                                          {1, rc::gen::inRange(1LL, FaultRule::kMaxIndex + 1)}});
   r.count = *rc::gen::weightedOneOf<long long>({{4, rc::gen::just(1LL)},
                                                 {2, rc::gen::just(FaultRule::kAlways)},
                                                 {2, rc::gen::inRange(2LL, 1000LL)}});
@@ -100,15 +100,16 @@ FaultRule DrawRule() {
     }
   }
   if (r.call == Call::kGetaddrinfo) {
-    const int code = *rc::gen::elementOf(std::vector<int>(fakes::LegalGaiErrors().begin(),
-                                                          fakes::LegalGaiErrors().end()));
+    const int code = *rc::gen::elementOf(
+        std::vector<int>(fakes::LegalGaiErrors().begin(), fakes::LegalGaiErrors().end()));
     const int sys = code == EAI_SYSTEM ? *rc::gen::element(EMFILE, ENOMEM, EINTR, EIO) : 0;
     r.outcome = FaultOutcome::Gai(code, sys);
   } else if (fakes::ReturnsInt(r.call) && *rc::gen::inRange(0, 4) == 0) {
     r.outcome = FaultOutcome::Value(*rc::gen::inRange(0, INT_MAX));
   } else {
     const auto legal = fakes::LegalErrnos(r.call);
-    r.outcome = FaultOutcome::Errno(*rc::gen::elementOf(std::vector<int>(legal.begin(), legal.end())));
+    r.outcome =
+        FaultOutcome::Errno(*rc::gen::elementOf(std::vector<int>(legal.begin(), legal.end())));
   }
   return r;
 }

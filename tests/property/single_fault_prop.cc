@@ -7,7 +7,6 @@
 // (fakes/spec_invariants.h) meets set-ups no catalogue lists.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
 #include <sys/socket.h>
 
 #include "generators.h"
@@ -46,9 +45,9 @@ Scenario DrawBindScenario() {
   s.config.resolver.Set("multi.test",
                         DrawAddrMix({Addr("127.0.0.1"), Addr("127.0.0.2"), Addr("::1")}, 1, 4));
   s.bind.port = *rc::gen::element(0, 0, 8080);
-  s.bind.address = *rc::gen::element(std::optional<std::string>(),
-                                     std::optional<std::string>("localhost"),
-                                     std::optional<std::string>("multi.test"));
+  s.bind.address =
+      *rc::gen::element(std::optional<std::string>(), std::optional<std::string>("localhost"),
+                        std::optional<std::string>("multi.test"));
   s.bind.platform = os == Platform::Os::kLinux    ? Platform::Linux()
                     : os == Platform::Os::kDarwin ? Platform::Darwin()
                                                   : Platform::Windows();
@@ -60,7 +59,8 @@ Scenario DrawBindScenario() {
   const int held = *rc::gen::inRange(0, 3);
   std::vector<uint16_t> ports;
   for (int i = 0; i < held; ++i) {
-    ports.push_back(static_cast<uint16_t>(*rc::gen::inRange<int>(s.config.port_low, s.config.port_high + 1)));
+    ports.push_back(
+        static_cast<uint16_t>(*rc::gen::inRange<int>(s.config.port_low, s.config.port_high + 1)));
   }
   s.setup = [ports](fakes::FakeKernel& k) {
     fakes::FakeKernel::ForeignOptions o;

@@ -3,7 +3,6 @@
 // a symlink; any mode and umask; abstract names.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -49,9 +48,9 @@ const char* Name(AtPath a) {
 RC_GTEST_PROP(UnixSocket,
               UNIX_001_UNIX_003_UNIX_004_UNIX_005_UNIX_006_UNIX_008_UNIX_009_UNIX_010_PathStates,
               ()) {
-  const AtPath at = *rc::gen::element(AtPath::kNothing, AtPath::kStale, AtPath::kLive,
-                                      AtPath::kFile, AtPath::kDir, AtPath::kSymlinkToLive,
-                                      AtPath::kSymlinkToStale);
+  const AtPath at =
+      *rc::gen::element(AtPath::kNothing, AtPath::kStale, AtPath::kLive, AtPath::kFile,
+                        AtPath::kDir, AtPath::kSymlinkToLive, AtPath::kSymlinkToStale);
   RC_TAG(Name(at));
   const mode_t mode = static_cast<mode_t>(*rc::gen::inRange(0, 07777 + 1));
   const mode_t umask = static_cast<mode_t>(*rc::gen::inRange(0, 0777 + 1));
@@ -135,7 +134,8 @@ RC_GTEST_PROP(UnixSocket,
       RC_ASSERT(result.error().message.find(path) != std::string::npos);
       RC_ASSERT(after != nullptr && after->ino == ino_before);
       RC_ASSERT(after->type == FakeFs::Type::kSymlink);
-      if (at == AtPath::kSymlinkToLive) RC_ASSERT(kernel.Listens(*SockAddr::Unix("/run/real.sock")));
+      if (at == AtPath::kSymlinkToLive)
+        RC_ASSERT(kernel.Listens(*SockAddr::Unix("/run/real.sock")));
       break;
   }
   if (!result.ok()) RC_ASSERT(kernel.fd_count() == 0u);  // UNIX-011
@@ -262,7 +262,8 @@ SwapRun RunWithSwap(const SwapCase& c, const fakes::FaultRule* rule, bool parent
     if (InPrivateDir(was.path)) continue;
     auto it = after.find(ino);
     if (was.type != FakeFs::Type::kSocket) {
-      if (it == after.end()) v.push_back("UNIX-019: a non-socket was removed: " + was.path);
+      if (it == after.end())
+        v.push_back("UNIX-019: a non-socket was removed: " + was.path);
       else if (it->second.perm != was.perm) {
         v.push_back("UNIX-018: " + it->second.path + " changed mode to " +
                     std::to_string(it->second.perm));
@@ -305,7 +306,8 @@ SwapRun RunWithSwap(const SwapCase& c, const fakes::FaultRule* rule, bool parent
     if (!found) v.push_back("UNIX-005: success without our 0666 socket in the real parent");
   }
   const size_t open = kernel.fd_count();
-  if (open != (result.ok() ? 1u : 0u)) v.push_back("UNIX-011: " + std::to_string(open) + " fds open");
+  if (open != (result.ok() ? 1u : 0u))
+    v.push_back("UNIX-011: " + std::to_string(open) + " fds open");
   return run;
 }
 
@@ -313,7 +315,8 @@ TEST(UnixSocketSwaps, UNIX_017_UNIX_018_UNIX_019_UNIX_020_SwapAfterEveryCall) {
   int runs = 0, swaps = 0;
   for (const SwapCase& c : SwapCases()) {
     const SwapRun base = RunWithSwap(c, nullptr, true);
-    ASSERT_TRUE(base.violations.empty()) << c.name << ": " << base.violations[0] << "\n" << base.trace;
+    ASSERT_TRUE(base.violations.empty()) << c.name << ": " << base.violations[0] << "\n"
+                                         << base.trace;
     // The k-th call of each kind in the undisturbed run, as "#n" of its call.
     FakeKernel probe;
     SetUpVictims(probe, c.stale_first);
@@ -330,8 +333,9 @@ TEST(UnixSocketSwaps, UNIX_017_UNIX_018_UNIX_019_UNIX_020_SwapAfterEveryCall) {
       ++runs;
       swaps += run.swapped ? 1 : 0;
       EXPECT_TRUE(run.violations.empty())
-          << c.name << (c.stale_first ? " (stale first)" : "") << ", "
-          << fakes::PrintRule(rule) << ":\n  " << run.violations[0] << "\n" << run.trace;
+          << c.name << (c.stale_first ? " (stale first)" : "") << ", " << fakes::PrintRule(rule)
+          << ":\n  " << run.violations[0] << "\n"
+          << run.trace;
     }
   }
   EXPECT_GT(runs, 200);  // every window of every case was tried

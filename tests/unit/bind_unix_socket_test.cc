@@ -5,8 +5,8 @@
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
-#include <stdio.h>  // RENAME_NOREPLACE
 #include <gtest/gtest.h>
+#include <stdio.h>  // RENAME_NOREPLACE
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -356,8 +356,7 @@ TEST(BindUnixSocket, UNIX_011_BindFailureRemovesNoFileOfOthers) {
 TEST(BindUnixSocket, UNIX_011_FstatatFailureClosesSocketAndDirectories) {
   NiceMock<MockSys> sys;
   HealthyKernel kernel(sys);
-  EXPECT_CALL(sys, fstatat(kParentFd, kName, kNoFollow))
-      .WillOnce(Return(SysErr<FileStat>(EACCES)));
+  EXPECT_CALL(sys, fstatat(kParentFd, kName, kNoFollow)).WillOnce(Return(SysErr<FileStat>(EACCES)));
   EXPECT_THAT(bind_unix_socket(sys, {.path = kPath}), IsError(kOs, EACCES, "fstatat"));
   EXPECT_THAT(kernel.open_fds(), IsEmpty());
 }
@@ -447,7 +446,9 @@ TEST(BindUnixSocket, UNIX_014_InterruptedCallsAreRetried) {
     EXPECT_CALL(sys, openat(AT_FDCWD, "/", _, _))
         .WillOnce(Return(SysErr(EINTR)))
         .WillOnce(Return(SysOk(4)));
-    EXPECT_CALL(sys, openat(4, "run", _, _)).WillOnce(Return(SysErr(EINTR))).WillOnce(Return(SysOk(5)));
+    EXPECT_CALL(sys, openat(4, "run", _, _))
+        .WillOnce(Return(SysErr(EINTR)))
+        .WillOnce(Return(SysOk(5)));
     EXPECT_CALL(sys, close(4));
     EXPECT_CALL(sys, fstatat(5, kName, kNoFollow))
         .WillOnce(Return(SysErr<FileStat>(EINTR)))

@@ -1,13 +1,12 @@
 // ErrnoName / GaiErrorName: errors and test output name codes (BIND-025).
 #include "netutil/errno_name.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netdb.h>
 
 #include <cerrno>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace netutil {
 namespace {

@@ -3,12 +3,12 @@
 // would), those tests would prove nothing.
 #include "netutil/fakes/manual_loop.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "netutil/fakes/sys_matchers.h"
 

@@ -2,6 +2,8 @@
 // step, address and errno).
 #include "netutil/result.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netdb.h>
 
 #include <cerrno>
@@ -9,9 +11,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace netutil {
 namespace {

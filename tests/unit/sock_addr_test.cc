@@ -2,17 +2,15 @@
 // (BIND-027) print and compare.
 #include "netutil/sock_addr.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
 #include <string>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 namespace netutil {
 namespace {
-
 
 TEST(SockAddr, ParsesIpv4) {
   auto a = SockAddr::FromIp("127.0.0.1", 8888);

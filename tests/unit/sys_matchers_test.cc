@@ -2,6 +2,9 @@
 // header says, with the failure text the header shows.
 #include "netutil/fakes/sys_matchers.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -9,10 +12,6 @@
 #include <cerrno>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest-spi.h>
-#include <gtest/gtest.h>
 
 #include "netutil/fakes/addr_builders.h"
 #include "netutil/fakes/mock_sys.h"

@@ -115,7 +115,8 @@ std::optional<AcceptSample> MeasureAccept(Server& s, int n, bool queued, const A
                         (cpu1 ? "" : ", server gone"));
     return std::nullopt;
   }
-  return AcceptSample{Micros(*cpu1 - *cpu0) / n, n / std::chrono::duration<double>(total.wall).count(),
+  return AcceptSample{Micros(*cpu1 - *cpu0) / n,
+                      n / std::chrono::duration<double>(total.wall).count(),
                       Micros(self1 - self0) / n};
 }
 

@@ -44,12 +44,12 @@ using AcceptErrorCallback = std::function<void(const Error& error)>;
 
 // What the handler did, for tests, the adapter and benchmarks.
 struct AcceptStats {
-  long long events = 0;      // readiness events handled
-  long long accepted = 0;    // connections handed to the callback
-  long long skipped = 0;     // per-connection errors skipped (ECONNABORTED, EPROTO, ...)
-  long long backoffs = 0;    // times accepting was paused for a resource error
+  long long events = 0;    // readiness events handled
+  long long accepted = 0;  // connections handed to the callback
+  long long skipped = 0;   // per-connection errors skipped (ECONNABORTED, EPROTO, ...)
+  long long backoffs = 0;  // times accepting was paused for a resource error
   long long accept_calls = 0;
-  int last_batch = 0;        // connections accepted in the last event
+  int last_batch = 0;  // connections accepted in the last event
   int largest_batch = 0;
 };
 

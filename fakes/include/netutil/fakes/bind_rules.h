@@ -15,7 +15,7 @@ struct Binding {
   SockAddr addr;  // family, address, port; the scope id of a link-local address
   bool reuseaddr = false;
   bool reuseport = false;
-  bool v6only = false;    // AF_INET6 only
+  bool v6only = false;  // AF_INET6 only
   bool listening = false;
 };
 

@@ -39,7 +39,7 @@ std::string DirFdText(int dirfd);  // "AT_FDCWD" or the number
 // The spellings shared by traces, plans and error messages.
 // FamilyShortName (sock_addr.h), and "af42" for a family it does not name.
 std::string FamilyToken(int family);
-std::string SockTypeText(int type);         // "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
+std::string SockTypeText(int type);               // "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
 std::string SockOptName(int level, int optname);  // "SO_REUSEADDR", "IPV6_V6ONLY", "41:99"
 std::string SockLevelName(int level);             // "SOL_SOCKET", "IPPROTO_IPV6"
 std::string AiFlagsText(int flags);               // "AI_PASSIVE|AI_NUMERICHOST", "0"

@@ -43,7 +43,7 @@ class FakeFs {
   // --- what the syscalls do
   SysResult<FileStat> Lstat(const std::string& path) const;
   SysResult<FileStat> Stat(const std::string& path) const;
-  int Unlink(const std::string& path);       // 0 or an errno
+  int Unlink(const std::string& path);  // 0 or an errno
   int Chmod(const std::string& path, mode_t mode);
   // bind(): creates a socket file; EADDRINUSE when anything (even a dangling
   // symlink) is at the path, ENOENT/ENOTDIR when the directory is missing.

@@ -80,7 +80,9 @@ struct FaultOutcome {
 
   static FaultOutcome Errno(int err) { return {Kind::kErrno, err, 0}; }
   static FaultOutcome Value(int v) { return {Kind::kValue, v, 0}; }
-  static FaultOutcome Gai(int gai_err, int sys_errno = 0) { return {Kind::kGai, gai_err, sys_errno}; }
+  static FaultOutcome Gai(int gai_err, int sys_errno = 0) {
+    return {Kind::kGai, gai_err, sys_errno};
+  }
 
   friend bool operator==(const FaultOutcome&, const FaultOutcome&) = default;
 };
@@ -101,8 +103,8 @@ struct FaultRule {
   static constexpr long long kMaxIndex = 1'000'000'000;
 
   Call call = Call::kSocket;
-  long long first = 1;  // #N, from 1
-  long long count = 1;  // xN; kAlways = every call from `first` on
+  long long first = 1;                                // #N, from 1
+  long long count = 1;                                // xN; kAlways = every call from `first` on
   std::vector<std::pair<ArgKey, std::string>> where;  // in the order written
   FaultOutcome outcome;
   // Set for an "after ... swap" rule: the call is not failed; the swap is

@@ -29,11 +29,11 @@ namespace netutil::fakes {
 
 // How an accept scenario drives the handler.
 struct AcceptDrive {
-  int pending = 5;            // connections queued before the first event
-  AcceptOptions options;      // batch and back-off
-  bool epoll_loop = false;    // EpollLoop over the fake's epoll; ManualLoop otherwise
-  int abort_at = 0;           // this queued connection (1-based) is reset; 0: none
-  int throw_at = 0;           // the callback throws on this connection (1-based); 0: never
+  int pending = 5;          // connections queued before the first event
+  AcceptOptions options;    // batch and back-off
+  bool epoll_loop = false;  // EpollLoop over the fake's epoll; ManualLoop otherwise
+  int abort_at = 0;         // this queued connection (1-based) is reset; 0: none
+  int throw_at = 0;         // the callback throws on this connection (1-based); 0: never
 };
 
 struct Scenario {
@@ -56,15 +56,15 @@ struct Outcome {
   std::vector<SockAddr> listeners;  // bind_sockets / bind_unix_socket: what was returned
   std::string crash;                // non-empty: an exception escaped the call
   // kAcceptDrain
-  long long queued = 0;              // connections the listener's queue took
+  long long queued = 0;  // connections the listener's queue took
   long long accepted = 0;
-  std::vector<int> reports;          // errnos passed to the error callback, in order
-  bool handler_active = false;       // at the end of the drive
+  std::vector<int> reports;     // errnos passed to the error callback, in order
+  bool handler_active = false;  // at the end of the drive
   bool callback_threw = false;
   size_t queued_at_end = 0;
   int largest_batch = 0;
   long long backoffs = 0;
-  bool spun = false;                 // the drive hit its iteration bound
+  bool spun = false;  // the drive hit its iteration bound
 };
 
 // The state the invariants compare with, taken after set-up, before the call.

@@ -22,11 +22,11 @@ struct Observation {
   FakeKernel& kernel;
   const Before& before;
   const Outcome& outcome;
-  const std::vector<TraceEntry>& calls;     // the call's trace
-  const std::vector<Listener>* listeners;   // bind ops on success, still open
-  const ScenarioRun* baseline;              // the run without faults, or null
-  const FaultRule* fault;                   // the single fault, or null
-  const TraceEntry* faulted;                // the baseline call it aimed at, or null
+  const std::vector<TraceEntry>& calls;    // the call's trace
+  const std::vector<Listener>* listeners;  // bind ops on success, still open
+  const ScenarioRun* baseline;             // the run without faults, or null
+  const FaultRule* fault;                  // the single fault, or null
+  const TraceEntry* faulted;               // the baseline call it aimed at, or null
 };
 
 // While the call's results are still held: their options and states.

@@ -93,14 +93,14 @@
 // failures show values instead of byte dumps.
 #pragma once
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <ostream>
 #include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "netutil/accept_handler.h"
 #include "netutil/errno_name.h"
