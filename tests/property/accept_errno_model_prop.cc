@@ -34,8 +34,9 @@ using fakes::SpecAcceptClass;
 using fakes::SpecClassOf;
 using std::chrono::milliseconds;
 
-constexpr int kMaxEintr = 1000;             // BIND-024's bound, which ACCEPT-009 shares
-constexpr uint16_t kFirstPeerPort = 50000;  // the fake numbers remote clients from here
+constexpr int kMaxEintr = 1000;  // BIND-024's bound, which ACCEPT-009 shares
+// The fake numbers its remote clients' ports from here.
+constexpr uint16_t kFirstPeerPort = fakes::KernelModel::kFirstPeerPort;
 
 struct DrainModel {
   std::deque<std::pair<int, bool>> queue;  // connection ordinal, reset while queued

@@ -54,6 +54,10 @@ namespace netutil::fakes {
 
 class KernelModel final : public Sys {
  public:
+  // The source port of the first client the model connects (Connect, the
+  // fake peers of an accept); each next one counts up from it.
+  static constexpr uint16_t kFirstPeerPort = 50000;
+
   explicit KernelModel(KernelConfig config = KernelConfig::For());
   ~KernelModel() override;
   KernelModel(const KernelModel&) = delete;
@@ -210,7 +214,7 @@ class KernelModel final : public Sys {
   std::map<std::string, uint64_t> abstract_names_;  // "\0name" -> socket id
   uint64_t next_id_ = 1;
   uint64_t next_connection_ = 1;
-  uint16_t next_peer_port_ = 50000;
+  uint16_t next_peer_port_ = kFirstPeerPort;
   uint64_t next_autobind_ = 0;
   std::vector<uint16_t> ports_handed_out_;
   std::mt19937_64 port_rng_;
