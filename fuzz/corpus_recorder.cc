@@ -25,6 +25,7 @@
 // body again: it must take the same answers and read the input to its end.
 // FUZZ_DIR is the source's fuzz/, for each target's max_len (<target>.options):
 // a longer seed would be cut short by libFuzzer.
+#include <sys/epoll.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -101,19 +102,6 @@ bool WriterMatchesReader() {
 
 // --- answers from a FakeKernel trace --------------------------------------------
 
-// "0.0.0.0:40000", "[::1]:0", "[fe80::1%2]:0" -> the address (nullopt for anything else).
-std::optional<SockAddr> ParseAddr(std::string_view text) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  const long port = std::strtol(std::string(text.substr(colon + 1)).c_str(), nullptr, 10);
-  if (port < 0 || port > 65535) return std::nullopt;
-  return SockAddr::FromIp(host, static_cast<uint16_t>(port));
-}
-
 // A run's trace, answered in order. FuzzedSys asks for the outcome of each
 // call that reads input; the trace's entries must come in the same order,
 // except those FuzzedSys answers without input: umask, epoll_ctl DEL (from
@@ -121,12 +109,20 @@ std::optional<SockAddr> ParseAddr(std::string_view text) {
 // set-up). A trace without any epoll_ctl or epoll_wait (a ManualLoop drive)
 // gets them made up: registration succeeds, and the listener is readable
 // while the trace's next call is an accept4.
+// The stat result of a lstat, stat or fstatat entry; null for another call.
+const SysResult<FileStat>* StatResult(const TraceEntry& e) {
+  if (const auto* r = e.As<Call::kLstat>()) return &r->result;
+  if (const auto* r = e.As<Call::kStat>()) return &r->result;
+  if (const auto* r = e.As<Call::kFstatat>()) return &r->result;
+  return nullptr;
+}
+
 class TraceScript final : public AnswerScript {
  public:
   explicit TraceScript(const std::vector<TraceEntry>& calls) : calls_(calls) {
     for (const auto& e : calls_) {
-      if (e.call == Call::kEpollCtl) has_epoll_ctl_ = true;
-      if (e.call == Call::kEpollWait) has_epoll_wait_ = true;
+      if (e.call() == Call::kEpollCtl) has_epoll_ctl_ = true;
+      if (e.call() == Call::kEpollWait) has_epoll_wait_ = true;
     }
   }
 
@@ -143,7 +139,7 @@ class TraceScript final : public AnswerScript {
       if (call == Call::kEpollWait) ++epoll_waits;
       return 0;
     }
-    if (pos_ >= calls_.size() || calls_[pos_].call != call) {
+    if (pos_ >= calls_.size() || calls_[pos_].call() != call) {
       if (problem.empty()) {
         problem = std::string("asked ") + netutil::fakes::CallName(call) + ", trace has " +
                   (pos_ < calls_.size() ? calls_[pos_].ToString() : std::string("nothing"));
@@ -154,50 +150,36 @@ class TraceScript final : public AnswerScript {
     current_ = &calls_[pos_++];
     ready_given_ = 0;
     if (call == Call::kEpollWait) ++epoll_waits;
-    return current_->err;
+    return current_->err();
   }
 
   std::vector<SockAddr> Addresses(const std::optional<std::string>&, int) override {
     std::vector<SockAddr> out;
-    if (current_ == nullptr) return out;
-    std::string_view list = current_->result;  // "[0.0.0.0:0, [::]:0]"
-    if (list.size() < 2) return out;
-    list = list.substr(1, list.size() - 2);
-    while (!list.empty()) {
-      const size_t comma = list.find(", ");
-      auto a = ParseAddr(list.substr(0, comma));
-      if (!a) {
-        problem = "unreadable address list " + current_->result;
-        return {};
-      }
-      out.push_back(*a);
-      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 2);
-    }
+    const auto* resolve = current_ != nullptr ? current_->As<Call::kGetaddrinfo>() : nullptr;
+    if (resolve == nullptr) return out;
+    for (const AddrInfo& a : resolve->result.addrs) out.push_back(a.addr);
     return out;
   }
 
   uint16_t Port() override {
-    auto a = current_ != nullptr ? ParseAddr(current_->result) : std::nullopt;
-    return a ? a->port() : 0;  // 0: outside 1024..65535, a problem
+    const auto* name = current_ != nullptr ? current_->As<Call::kGetsockname>() : nullptr;
+    return name != nullptr ? name->result.value.port() : 0;  // 0: outside 1024..65535, a problem
   }
 
   uint32_t FileType(const std::string&) override {
     if (current_ == nullptr) return 0;
-    static const std::pair<const char*, uint32_t> kNames[] = {
-        {"S_IFSOCK", S_IFSOCK}, {"S_IFREG", S_IFREG}, {"S_IFLNK", S_IFLNK}, {"S_IFDIR", S_IFDIR}};
-    for (const auto& [name, type] : kNames) {
-      if (current_->result.find(name) != std::string::npos) return type;
-    }
-    return 0;
+    const SysResult<FileStat>* st = StatResult(*current_);
+    return st != nullptr ? st->value.mode & S_IFMT : 0;
   }
 
   bool Ready(int) override {
     if (current_ == nullptr) {  // made up: readable while an accept4 comes next
       Skip();
-      return pos_ < calls_.size() && calls_[pos_].call == Call::kAccept4;
+      return pos_ < calls_.size() && calls_[pos_].call() == Call::kAccept4;
     }
-    // "1 [{5, EPOLLIN}]": the count; the accept target registers one fd.
-    return ready_given_++ < std::atoi(current_->result.c_str());
+    // The count; the accept target registers one fd.
+    const auto* wait = current_->As<Call::kEpollWait>();
+    return wait != nullptr && ready_given_++ < wait->result.value;
   }
 
   int ElapsedMs(int) override { return 0; }
@@ -209,9 +191,9 @@ class TraceScript final : public AnswerScript {
   void Skip() {
     while (pos_ < calls_.size()) {
       const TraceEntry& e = calls_[pos_];
-      const bool del =
-          e.call == Call::kEpollCtl && e.args.find("EPOLL_CTL_DEL") != std::string::npos;
-      if (e.call != Call::kUmask && e.call != Call::kEpollCreate1 && !del) break;
+      const auto* ctl = e.As<Call::kEpollCtl>();
+      const bool del = ctl != nullptr && std::get<1>(ctl->args) == EPOLL_CTL_DEL;
+      if (e.call() != Call::kUmask && e.call() != Call::kEpollCreate1 && !del) break;
       ++pos_;
     }
   }

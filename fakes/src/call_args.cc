@@ -225,6 +225,37 @@ std::string EpollEventsText(uint32_t events) {
 
 std::string AddrToken(const SockAddr& addr) { return addr.host(); }
 
+std::string CallFlagsText(Call call, int flags) {
+  static constexpr std::pair<unsigned, const char*> kSockFlags[] = {
+      {SOCK_NONBLOCK, "SOCK_NONBLOCK"}, {SOCK_CLOEXEC, "SOCK_CLOEXEC"}};
+  static constexpr std::pair<unsigned, const char*> kOpenFlags[] = {
+      {O_PATH, "O_PATH"},         {O_DIRECTORY, "O_DIRECTORY"},
+      {O_NOFOLLOW, "O_NOFOLLOW"}, {O_CLOEXEC, "O_CLOEXEC"},
+      {O_CREAT, "O_CREAT"},       {O_EXCL, "O_EXCL"},
+      {O_WRONLY, "O_WRONLY"},     {O_RDWR, "O_RDWR"}};
+  static constexpr std::pair<unsigned, const char*> kAtFlags[] = {
+      {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"},
+      {AT_EMPTY_PATH, "AT_EMPTY_PATH"},
+      {AT_REMOVEDIR, "AT_REMOVEDIR"}};
+  const auto bits = static_cast<unsigned>(flags);
+  switch (call) {
+    case Call::kAccept4:
+      return Flags(bits, kSockFlags);
+    case Call::kEpollCreate1:
+      return flags == EPOLL_CLOEXEC ? "EPOLL_CLOEXEC" : std::to_string(flags);
+    case Call::kOpenat:
+      return Flags(bits, kOpenFlags);
+    case Call::kFstatat:
+    case Call::kUnlinkat:
+    case Call::kFchmodat:
+      return Flags(bits, kAtFlags);
+    case Call::kGetaddrinfo:
+      return AiFlagsText(flags);
+    default:
+      return std::to_string(flags);
+  }
+}
+
 CallArgs GetaddrinfoArgs(const std::optional<std::string>& host, const std::string& service,
                          const AddrInfoHints& hints) {
   CallArgs a = Base(Call::kGetaddrinfo,
@@ -281,10 +312,8 @@ CallArgs GetsocknameArgs(int fd) {
 }
 
 CallArgs Accept4Args(int fd, SockAddr* /*peer*/, int flags) {
-  static const std::pair<unsigned, const char*> kNames[] = {{SOCK_NONBLOCK, "SOCK_NONBLOCK"},
-                                                            {SOCK_CLOEXEC, "SOCK_CLOEXEC"}};
-  CallArgs a = Base(Call::kAccept4,
-                    std::to_string(fd) + ", ..., " + Flags(static_cast<unsigned>(flags), kNames));
+  CallArgs a =
+      Base(Call::kAccept4, std::to_string(fd) + ", ..., " + CallFlagsText(Call::kAccept4, flags));
   a.fd = std::to_string(fd);
   return a;
 }
@@ -343,8 +372,7 @@ CallArgs FchmodArgs(int fd, mode_t mode) {
 CallArgs UmaskArgs(mode_t mask) { return Base(Call::kUmask, ModeText(mask)); }
 
 CallArgs EpollCreate1Args(int flags) {
-  return Base(Call::kEpollCreate1,
-              flags == EPOLL_CLOEXEC ? "EPOLL_CLOEXEC" : std::to_string(flags));
+  return Base(Call::kEpollCreate1, CallFlagsText(Call::kEpollCreate1, flags));
 }
 
 CallArgs EpollCtlArgs(int epfd, int op, int fd, uint32_t events) {
@@ -370,25 +398,12 @@ CallArgs AtBase(Call call, int dirfd, const std::string& path, const std::string
   return a;
 }
 
-std::string AtFlagsText(int flags) {
-  static constexpr std::pair<unsigned, const char*> kNames[] = {
-      {AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW"},
-      {AT_EMPTY_PATH, "AT_EMPTY_PATH"},
-      {AT_REMOVEDIR, "AT_REMOVEDIR"}};
-  return Flags(static_cast<unsigned>(flags), kNames);
-}
-
 }  // namespace
 
 CallArgs OpenatArgs(int dirfd, const std::string& path, int flags, mode_t mode) {
-  static constexpr std::pair<unsigned, const char*> kNames[] = {
-      {O_PATH, "O_PATH"},         {O_DIRECTORY, "O_DIRECTORY"},
-      {O_NOFOLLOW, "O_NOFOLLOW"}, {O_CLOEXEC, "O_CLOEXEC"},
-      {O_CREAT, "O_CREAT"},       {O_EXCL, "O_EXCL"},
-      {O_WRONLY, "O_WRONLY"},     {O_RDWR, "O_RDWR"}};
-  return AtBase(Call::kOpenat, dirfd, path,
-                Flags(static_cast<unsigned>(flags), kNames) +
-                    ((flags & O_CREAT) != 0 ? ", " + ModeText(mode) : ""));
+  return AtBase(
+      Call::kOpenat, dirfd, path,
+      CallFlagsText(Call::kOpenat, flags) + ((flags & O_CREAT) != 0 ? ", " + ModeText(mode) : ""));
 }
 
 CallArgs MkdiratArgs(int dirfd, const std::string& path, mode_t mode) {
@@ -396,7 +411,7 @@ CallArgs MkdiratArgs(int dirfd, const std::string& path, mode_t mode) {
 }
 
 CallArgs FstatatArgs(int dirfd, const std::string& path, int flags) {
-  return AtBase(Call::kFstatat, dirfd, path, AtFlagsText(flags));
+  return AtBase(Call::kFstatat, dirfd, path, CallFlagsText(Call::kFstatat, flags));
 }
 
 CallArgs Renameat2Args(int olddirfd, const std::string& oldpath, int newdirfd,
@@ -408,11 +423,12 @@ CallArgs Renameat2Args(int olddirfd, const std::string& oldpath, int newdirfd,
 }
 
 CallArgs UnlinkatArgs(int dirfd, const std::string& path, int flags) {
-  return AtBase(Call::kUnlinkat, dirfd, path, AtFlagsText(flags));
+  return AtBase(Call::kUnlinkat, dirfd, path, CallFlagsText(Call::kUnlinkat, flags));
 }
 
 CallArgs FchmodatArgs(int dirfd, const std::string& path, mode_t mode, int flags) {
-  return AtBase(Call::kFchmodat, dirfd, path, ModeText(mode) + ", " + AtFlagsText(flags));
+  return AtBase(Call::kFchmodat, dirfd, path,
+                ModeText(mode) + ", " + CallFlagsText(Call::kFchmodat, flags));
 }
 
 CallArgs ReadlinkatArgs(int dirfd, const std::string& path) {

@@ -6,43 +6,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <tuple>
 #include <type_traits>
 
 namespace netutil::fakes {
 namespace {
 
-std::string AddrListText(const std::vector<AddrInfo>& addrs) {
-  std::string s = "[";
-  for (size_t i = 0; i < addrs.size(); ++i) {
-    if (i != 0) s += ", ";
-    s += addrs[i].addr.ToString();
-  }
-  return s + "]";
+// What a trace keeps of a parameter (trace_entry.h): the value itself, or what
+// the call wrote to an out-parameter.
+template <typename T>
+const T& Keep(const T& value, bool /*outs_written*/) {
+  return value;
+}
+SockAddr Keep(SockAddr* peer, bool outs_written) {
+  return outs_written && peer != nullptr ? *peer : SockAddr{};
+}
+std::vector<EpollEvent> Keep(EpollEvent* /*events*/, bool /*outs_written*/) {
+  return {};  // filled by Record, which knows how many the call wrote
 }
 
 }  // namespace
-
-std::string FileStatText(const FileStat& st) {
-  std::string type;
-  switch (st.mode & S_IFMT) {
-    case S_IFSOCK:
-      type = "S_IFSOCK";
-      break;
-    case S_IFREG:
-      type = "S_IFREG";
-      break;
-    case S_IFDIR:
-      type = "S_IFDIR";
-      break;
-    case S_IFLNK:
-      type = "S_IFLNK";
-      break;
-    default:
-      type = "S_IF?";
-  }
-  return "{" + type + "|" + ModeText(st.mode & 07777) + "}";
-}
 
 InjectingSys::InjectingSys(Sys& inner, FaultPlan plan)
     : ForwardingSys(inner), faults_(std::move(plan)) {}
@@ -89,115 +74,77 @@ int RealFsSwap(const FsSwap& s) {
   return EINVAL;
 }
 
-void InjectingSys::Record(const CallArgs& args, std::string result, int err, int sys_err,
-                          bool injected) {
+template <Call C, typename R, typename... Params>
+void InjectingSys::Record(const R& result, bool injected, bool outs_written,
+                          const Params&... params) {
   if (!tracing_) return;
-  trace_.Add(TraceEntry{args.call, args.text, std::move(result), err, sys_err, injected});
-}
-
-template <typename Real, typename Describe>
-SysInt InjectingSys::IntCall(const CallArgs& args, Real&& real, Describe&& describe) {
-  SysInt r;
-  const std::optional<FaultOutcome> o = faults_.Decide(args);
-  if (!o) {
-    r = real();
-  } else if (o->kind == FaultOutcome::Kind::kValue) {
-    r = SysOk(o->code);
-  } else {
-    if (TakesEffectDespite(args.call, o->code)) (void)real();
-    r = SysErr(o->code);
-  }
-  // A chosen value left the out-parameters as they were: print the value only.
-  std::string text;
-  if (r.ok()) text = o ? std::to_string(r.value) : describe(r);
-  Record(args, std::move(text), r.err, 0, o.has_value());
-  RunSwaps();
-  return r;
-}
-
-template <typename T, typename Real, typename Describe>
-SysResult<T> InjectingSys::ValueCall(const CallArgs& args, Real&& real, Describe&& describe) {
-  SysResult<T> r;
-  // Validate() admits only errno outcomes for calls that do not return an int.
-  const std::optional<FaultOutcome> o = faults_.Decide(args);
-  if (!o) {
-    r = real();
-  } else {
-    r = SysErr<T>(o->code);
-  }
-  Record(args, r.ok() ? describe(r.value) : std::string(), r.err, 0, o.has_value());
-  RunSwaps();
-  return r;
-}
-
-// --- the per-call part: how a result prints -----------------------------------
-
-namespace {
-
-// An int result prints as its value. accept4 and epoll_wait also print what
-// they wrote to their out-parameters; overload resolution picks those two by
-// their pointer parameters (no other call has them), the template the rest.
-template <typename... Params>
-std::string IntResultText(const SysInt& r, const Params&...) {
-  return std::to_string(r.value);
-}
-
-std::string IntResultText(const SysInt& r, int /*fd*/, SockAddr* peer, int /*flags*/) {
-  std::string s = std::to_string(r.value);
-  if (peer != nullptr && !peer->empty()) s += " (peer " + peer->ToString() + ")";
-  return s;
-}
-
-std::string IntResultText(const SysInt& r, int /*epfd*/, EpollEvent* events, int max_events,
-                          int /*timeout_ms*/) {
-  std::string s = std::to_string(r.value);
-  if (r.value > 0 && events != nullptr) {
-    s += " [";
-    for (int i = 0; i < r.value && i < max_events; ++i) {
-      if (i != 0) s += ", ";
-      s += "{" + std::to_string(events[i].fd) + ", " + EpollEventsText(events[i].events) + "}";
+  CallRecord<C> record{{Keep(params, outs_written)...}, result};
+  if constexpr (C == Call::kEpollWait) {
+    const auto& [epfd, events, max_events, timeout_ms] = std::tie(params...);
+    if (outs_written && events != nullptr && result.ok()) {
+      const int n = std::min(result.value, max_events);
+      std::get<1>(record.args).assign(events, events + std::max(n, 0));
     }
-    s += "]";
   }
-  return s;
+  trace_.Add(TraceEntry{CallValues(std::in_place_index<static_cast<size_t>(C)>, std::move(record)),
+                        injected});
 }
 
-// A value result (SysResult<T>) prints by its type.
-std::string ValueText(const SockAddr& a) { return a.ToString(); }
-std::string ValueText(const FileStat& st) { return FileStatText(st); }
-std::string ValueText(const std::string& link_target) { return "\"" + link_target + "\""; }
-
-}  // namespace
+// An int call: no fault runs it; an errno fault fails it (running it all the
+// same where the kernel would have done its work before the error); a value
+// fault answers for it.
+template <typename Real>
+SysInt InjectingSys::IntCall(const CallArgs& args, const std::optional<FaultOutcome>& o,
+                             Real&& real) {
+  if (!o) return real();
+  if (o->kind == FaultOutcome::Kind::kValue) return SysOk(o->code);
+  if (TakesEffectDespite(args.call, o->code)) (void)real();
+  return SysErr(o->code);
+}
 
 // Every call of the seam goes through here, chosen by what it returns: an
 // int (faults may fail it or pick its value), a value (faults may fail it),
 // getaddrinfo's list (faults speak EAI_* codes; the resolver table answers
 // first), umask (cannot fail; traced only).
-template <typename Real, typename... Params>
+template <Call C, typename Real, typename... Params>
 auto InjectingSys::Intercept(const CallArgs& args, [[maybe_unused]] Real&& real,
-                             [[maybe_unused]] const Params&... params) -> decltype(real()) {
+                             const Params&... params) -> decltype(real()) {
   using R = decltype(real());
   if constexpr (std::is_same_v<R, SysInt>) {
-    if (ipv6_missing_ && args.call == Call::kSocket && args.family == "inet6") {
-      Record(args, std::string(), EAFNOSUPPORT, 0, true);
-      return SysErr(EAFNOSUPPORT);
+    if (ipv6_missing_ && C == Call::kSocket && args.family == "inet6") {
+      const SysInt r = SysErr(EAFNOSUPPORT);
+      Record<C>(r, /*injected=*/true, /*outs_written=*/false, params...);
+      return r;
     }
-    return IntCall(args, real, [&](const SysInt& r) { return IntResultText(r, params...); });
+    const std::optional<FaultOutcome> o = faults_.Decide(args);
+    const SysInt r = IntCall(args, o, real);
+    // A chosen value left the out-parameters as they were.
+    Record<C>(r, o.has_value(), !o.has_value(), params...);
+    RunSwaps();
+    return r;
   } else if constexpr (std::is_same_v<R, GaiResult>) {
-    return Resolve(args, params...);
+    bool injected = false;
+    GaiResult r = Resolve(args, params..., &injected);
+    Record<C>(r, injected, true, params...);
+    return r;
   } else if constexpr (std::is_same_v<R, mode_t>) {
     // No rule may name umask (fault_plan.h).
     const mode_t old = real();
-    Record(args, ModeText(old), 0, 0, false);
+    Record<C>(old, false, true, params...);
     return old;
   } else {
-    return ValueCall<decltype(R::value)>(args, real,
-                                         [](const auto& value) { return ValueText(value); });
+    // Validate() admits only errno outcomes for calls that do not return an int.
+    const std::optional<FaultOutcome> o = faults_.Decide(args);
+    const R r = o ? SysErr<decltype(R::value)>(o->code) : real();
+    Record<C>(r, o.has_value(), true, params...);
+    RunSwaps();
+    return r;
   }
 }
 
 GaiResult InjectingSys::Resolve(const CallArgs& args, const std::optional<std::string>& host,
-                                const std::string& service, const AddrInfoHints& hints) {
+                                const std::string& service, const AddrInfoHints& hints,
+                                bool* injected) {
   GaiResult r;
   const std::optional<FaultOutcome> o = faults_.Decide(args);
   const bool in_table = host && resolver_.hosts().count(*host) != 0;
@@ -210,8 +157,7 @@ GaiResult InjectingSys::Resolve(const CallArgs& args, const std::optional<std::s
   } else {
     r = inner().getaddrinfo(host, service, hints);
   }
-  Record(args, r.ok() ? AddrListText(r.addrs) : std::string(), r.gai_err, r.sys_err,
-         o.has_value() || in_table);
+  *injected = o.has_value() || in_table;
   return r;
 }
 
@@ -219,7 +165,7 @@ GaiResult InjectingSys::Resolve(const CallArgs& args, const std::optional<std::s
 // its arguments for the result's text.
 #define NETUTIL_SYS_CALL(Ret, name, Camel, params, args)                             \
   Ret InjectingSys::name params {                                                    \
-    return Intercept(                                                                \
+    return Intercept<Call::k##Camel>(                                                \
         Camel##Args args, [&] { return inner().name args; }, NETUTIL_SYS_ARGS args); \
   }
 #define NETUTIL_SYS_ARGS(...) __VA_ARGS__

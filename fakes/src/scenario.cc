@@ -314,7 +314,7 @@ const TraceEntry* FindFaulted(const ScenarioRun* baseline, const FaultRule* faul
   if (baseline == nullptr || fault == nullptr) return nullptr;
   long long n = 0;
   for (const auto& e : baseline->calls) {
-    if (e.call == fault->call && ++n == fault->first) return &e;
+    if (e.call() == fault->call && ++n == fault->first) return &e;
   }
   return nullptr;
 }
@@ -464,19 +464,19 @@ std::vector<FaultRule> SingleFaults(const ScenarioRun& baseline) {
   std::vector<FaultRule> out;
   std::vector<long long> seen(kAllCalls.size(), 0);
   for (const auto& e : baseline.calls) {
-    const long long nth = ++seen[static_cast<size_t>(e.call)];
-    if (e.call == Call::kUmask) continue;
-    if (e.call == Call::kGetaddrinfo) {
+    const long long nth = ++seen[static_cast<size_t>(e.call())];
+    if (e.call() == Call::kUmask) continue;
+    if (e.call() == Call::kGetaddrinfo) {
       for (int code : LegalGaiErrors()) {
         FaultRule r;
-        r.call = e.call;
+        r.call = e.call();
         r.first = nth;
         r.outcome = FaultOutcome::Gai(code, code == EAI_SYSTEM ? EMFILE : 0);
         out.push_back(r);
       }
       continue;
     }
-    for (int err : LegalErrnos(e.call)) out.push_back(FaultRule::Fail(e.call, err, nth));
+    for (int err : LegalErrnos(e.call())) out.push_back(FaultRule::Fail(e.call(), err, nth));
   }
   return out;
 }
@@ -497,9 +497,9 @@ std::vector<FaultRule> SwapFaults(const Scenario& s, const ScenarioRun& baseline
   };
   std::vector<long long> seen(kAllCalls.size(), 0);
   for (const auto& e : baseline.calls) {
-    const long long nth = ++seen[static_cast<size_t>(e.call)];
-    if (e.call == Call::kUmask) continue;
-    for (const FsSwap& w : swaps) out.push_back(FaultRule::SwapAfter(e.call, nth, w));
+    const long long nth = ++seen[static_cast<size_t>(e.call())];
+    if (e.call() == Call::kUmask) continue;
+    for (const FsSwap& w : swaps) out.push_back(FaultRule::SwapAfter(e.call(), nth, w));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "netutil/fakes/spec_invariants.h"
 
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -53,21 +54,27 @@ std::string Describe(const Outcome& o) {
   return "error (" + (o.error ? o.error->ToString() : std::string("?")) + ")";
 }
 
-// The option a faulted setsockopt named: "3, SOL_SOCKET, SO_REUSEADDR, 1" -> SO_REUSEADDR.
+// The option a setsockopt entry named: SO_REUSEADDR.
 std::string OptOf(const TraceEntry& e) {
-  size_t a = e.args.find(", ");
-  a = e.args.find(", ", a + 2);
-  const size_t b = e.args.find(", ", a + 2);
-  return e.args.substr(a + 2, b - a - 2);
+  const auto* call = e.As<Call::kSetsockopt>();
+  if (call == nullptr) return {};
+  const auto& [fd, level, optname, value] = call->args;
+  return SockOptName(level, optname);
 }
 
-// The port a faulted bind asked for: "4, [::]:40000" -> 40000.
-long PortOf(const TraceEntry& e) {
-  const size_t colon = e.args.rfind(':');
-  return colon == std::string::npos ? -1 : std::strtol(e.args.c_str() + colon + 1, nullptr, 10);
+// The address a bind entry asked for; null for another call.
+const SockAddr* BindAddrOf(const TraceEntry& e) {
+  const auto* bind = e.As<Call::kBind>();
+  return bind == nullptr ? nullptr : &std::get<1>(bind->args);
 }
 
-bool IsV6Bind(const TraceEntry& e) { return e.args.find('[') != std::string::npos; }
+// Whether a call asked for these SOCK_* flags (socket's type, accept4's flags).
+bool HasFlags(int value, int flags) { return (value & flags) == flags; }
+
+// A call as an error message shows it: "bind(4, [::]:40000)".
+std::string CallText(const TraceEntry& e) {
+  return std::string(CallName(e.call())) + "(" + ArgsOf(e).text + ")";
+}
 
 void CheckBindListeners(const Observation& o, Violations& v) {
   const BindOptions& opts = o.scenario.bind;
@@ -116,9 +123,10 @@ void CheckBindListeners(const Observation& o, Violations& v) {
     }
   }
   for (const auto& e : o.calls) {
-    if (e.call == Call::kSocket && e.args.find("SOCK_NONBLOCK|SOCK_CLOEXEC") == std::string::npos) {
-      v.push_back("BIND-009/BIND-014: socket(" + e.args +
-                  ") is not atomically non-blocking and close-on-exec");
+    const auto* socket = e.As<Call::kSocket>();
+    if (socket != nullptr && !HasFlags(std::get<1>(socket->args), SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+      v.push_back("BIND-009/BIND-014: " + CallText(e) +
+                  " is not atomically non-blocking and close-on-exec");
     }
   }
 }
@@ -138,8 +146,8 @@ void CheckBindFault(const Observation& o, Violations& v) {
   const FaultOutcome& f = o.fault->outcome;
   if (f.kind != FaultOutcome::Kind::kErrno && c != Call::kGetaddrinfo) return;
   const int err = f.code;
-  const std::string what = std::string(CallName(c)) + "(" + o.faulted->args +
-                           ") = " + (c == Call::kGetaddrinfo ? "EAI" : ErrnoName(err)) + " gave " +
+  const std::string what = CallText(*o.faulted) + " = " +
+                           (c == Call::kGetaddrinfo ? "EAI" : ErrnoName(err)) + " gave " +
                            Describe(out) + ", without the fault " + Describe(base);
   const bool retried = c == Call::kSocket || c == Call::kSetsockopt || c == Call::kBind ||
                        c == Call::kListen || c == Call::kGetsockname;
@@ -170,12 +178,12 @@ void CheckBindFault(const Observation& o, Violations& v) {
     return;
   }
   if (c == Call::kBind && err == EADDRNOTAVAIL && o.scenario.bind.address == "localhost" &&
-      IsV6Bind(*o.faulted)) {
+      BindAddrOf(*o.faulted)->family() == AF_INET6) {
     if (base.ok && !SkippedOne(out, base)) v.push_back("BIND-015: " + what);
     return;
   }
   if (c == Call::kBind && err == EADDRINUSE && o.scenario.bind.port == 0 &&
-      PortOf(*o.faulted) != 0) {
+      BindAddrOf(*o.faulted)->port() != 0) {
     // An inherited port taken: start over on a new one (BIND-023), unless the
     // restarts ran out (port_retries + 1 passes failed that way) or the range
     // did (the kernel had no port left for a first address).
@@ -183,8 +191,9 @@ void CheckBindFault(const Observation& o, Violations& v) {
     long long inherited_failures = 0;
     bool range_out = false;
     for (const auto& e : o.calls) {
-      if (e.call != Call::kBind || e.err != EADDRINUSE) continue;
-      if (PortOf(e) != 0) {
+      const SockAddr* asked = BindAddrOf(e);
+      if (asked == nullptr || e.err() != EADDRINUSE) continue;
+      if (asked->port() != 0) {
         ++inherited_failures;
       } else {
         range_out = true;
@@ -275,9 +284,9 @@ void CheckUnix(const Observation& o, Violations& v) {
   }
   if (abstract) {
     for (const auto& e : o.calls) {
-      if (e.call == Call::kLstat || e.call == Call::kStat || e.call == Call::kUnlink ||
-          e.call == Call::kChmod) {
-        v.push_back("UNIX-007: an abstract name got " + std::string(CallName(e.call)));
+      if (e.call() == Call::kLstat || e.call() == Call::kStat || e.call() == Call::kUnlink ||
+          e.call() == Call::kChmod) {
+        v.push_back("UNIX-007: an abstract name got " + std::string(CallName(e.call())));
       }
     }
   }
@@ -295,9 +304,8 @@ void CheckUnix(const Observation& o, Violations& v) {
     const Call c = o.fault->call;
     const int err = o.fault->outcome.code;
     const Outcome& base = o.baseline->outcome;
-    const std::string what = std::string(CallName(c)) + "(" + o.faulted->args +
-                             ") = " + ErrnoName(err) + " gave " + Describe(out) +
-                             ", without the fault " + Describe(base);
+    const std::string what = CallText(*o.faulted) + " = " + ErrnoName(err) + " gave " +
+                             Describe(out) + ", without the fault " + Describe(base);
     const bool retried = c == Call::kSocket || c == Call::kSetsockopt || c == Call::kBind ||
                          c == Call::kListen || c == Call::kLstat || c == Call::kUnlink ||
                          c == Call::kChmod || c == Call::kConnect || c == Call::kOpenat ||
@@ -320,8 +328,9 @@ void CheckAcceptDrive(const Observation& o, Violations& v) {
                 " with batch " + std::to_string(d.options.batch));
   }
   for (const auto& e : o.calls) {
-    if (e.call == Call::kAccept4 && !e.args.ends_with("SOCK_NONBLOCK|SOCK_CLOEXEC")) {
-      v.push_back("ACCEPT-008: accept4(" + e.args + ")");
+    const auto* accept = e.As<Call::kAccept4>();
+    if (accept != nullptr && !HasFlags(std::get<2>(accept->args), SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+      v.push_back("ACCEPT-008: " + CallText(e));
     }
   }
   const auto fds = o.kernel.open_fds();
@@ -383,9 +392,9 @@ void CheckAcceptFault(const Observation& o, Violations& v) {
   const Outcome& base = o.baseline->outcome;
   const Call c = o.fault->call;
   const int err = o.fault->outcome.code;
-  const std::string what = std::string(CallName(c)) + "(" + o.faulted->args +
-                           ") = " + ErrnoName(err) + ": accepted " + std::to_string(out.accepted) +
-                           " (without the fault " + std::to_string(base.accepted) + "), " +
+  const std::string what = CallText(*o.faulted) + " = " + ErrnoName(err) + ": accepted " +
+                           std::to_string(out.accepted) + " (without the fault " +
+                           std::to_string(base.accepted) + "), " +
                            std::to_string(out.reports.size()) + " reports, handler " +
                            (out.handler_active ? "active" : "removed");
   if (c == Call::kAccept4) {
@@ -394,7 +403,8 @@ void CheckAcceptFault(const Observation& o, Violations& v) {
     if (out.accepted != base.accepted || !out.ok) v.push_back("LOOP-003: " + what);
   } else if (c == Call::kClose) {
     if (out.accepted != base.accepted) v.push_back("ACCEPT-017: " + what);
-  } else if (c == Call::kEpollCtl && o.faulted->args.find("EPOLL_CTL_ADD") != std::string::npos) {
+  } else if (c == Call::kEpollCtl &&
+             std::get<1>(o.faulted->As<Call::kEpollCtl>()->args) == EPOLL_CTL_ADD) {
     if (out.ok) v.push_back("ACCEPT-001: registration failed but the handler reports ok");
   }
 }
@@ -476,9 +486,10 @@ void CheckAfterRelease(const Observation& o, Violations& v) {
   }
   // close() is never retried: on Linux the fd is gone whatever it returned.
   for (size_t i = 0; i + 1 < o.calls.size(); ++i) {
-    if (o.calls[i].call == Call::kClose && o.calls[i].err != 0 &&
-        o.calls[i + 1].call == Call::kClose && o.calls[i + 1].args == o.calls[i].args) {
-      v.push_back("BIND-024: close(" + o.calls[i].args + ") retried");
+    const auto* close = o.calls[i].As<Call::kClose>();
+    const auto* next = o.calls[i + 1].As<Call::kClose>();
+    if (close != nullptr && !close->result.ok() && next != nullptr && next->args == close->args) {
+      v.push_back("BIND-024: " + CallText(o.calls[i]) + " retried");
     }
   }
   if (o.scenario.op != Scenario::Op::kBindUnixSocket) return;

@@ -106,6 +106,36 @@ TEST(JsonMatch, Operators) {
   EXPECT_FALSE(CheckPattern(json::parse(R"({"a":{"$ge":1},"b":[{"$glob":"x"}]})")));
 }
 
+// A trace's entries are matched by field: "$subseq" and "$none" take
+// patterns as well as globs.
+TEST(JsonMatch, SubseqAndNoneMatchEntriesByField) {
+  const json entries = json::parse(R"([
+      {"call":"socket","family":"inet6","result":3},
+      {"call":"setsockopt","fd":3,"opt":"IPV6_V6ONLY","value":1,"result":0},
+      {"call":"bind","fd":3,"addr":"::","port":0,"result":0}])");
+  EXPECT_FALSE(Match(json::parse(R"({"$subseq":[{"call":"setsockopt","opt":"IPV6_V6ONLY"},
+                                                 {"call":"bind","addr":"::"}]})"),
+                     entries));
+  const auto out_of_order = Match(json::parse(R"({"$subseq":[{"call":"bind"},
+                                                             {"call":"setsockopt"}]})"),
+                                  entries);
+  ASSERT_TRUE(out_of_order);
+  EXPECT_NE(out_of_order->expected.find("in order"), std::string::npos);
+  EXPECT_TRUE(
+      Match(json::parse(R"({"$subseq":[{"call":"bind","err":{"$type":"string"}}]})"), entries));
+  EXPECT_FALSE(Match(json::parse(R"({"$none":{"call":"listen"}})"), entries));
+  const auto found = Match(json::parse(R"({"$none":{"call":"bind","port":0}})"), entries);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->where, "/2");
+  // A glob never matches an object, and a pattern never a line.
+  EXPECT_TRUE(Match(json::parse(R"({"$subseq":["bind*"]})"), entries));
+  EXPECT_TRUE(
+      Match(json::parse(R"({"$subseq":[{"call":"bind"}]})"), json::parse(R"j(["bind(3)"])j")));
+  EXPECT_FALSE(CheckPattern(json::parse(R"({"$subseq":[{"call":"bind","port":{"$ge":1}}]})")));
+  EXPECT_TRUE(CheckPattern(json::parse(R"({"$subseq":[{"port":{"$frob":1}}]})")));
+  EXPECT_TRUE(CheckPattern(json::parse(R"({"$none":{"$frob":1}})")));
+}
+
 TEST(JsonMatch, SubstituteKeepsTypesAndRefusesUnknownNames) {
   const Vars vars = {{"port", 40001}, {"TMP", "/t"}};
   std::string error;
@@ -116,6 +146,21 @@ TEST(JsonMatch, SubstituteKeepsTypesAndRefusesUnknownNames) {
   EXPECT_EQ((*j)["path"], "/t/s.sock");
   EXPECT_FALSE(Substitute(json("${nope}"), vars, &error));
   EXPECT_NE(error.find("nope"), std::string::npos);
+}
+
+// A glob is text: a variable in it is too, so a number can be matched in a
+// string field (getaddrinfo's service "40001").
+TEST(JsonMatch, SubstituteGivesGlobsText) {
+  const Vars vars = {{"port", 40001}};
+  std::string error;
+  std::optional<json> j =
+      Substitute(json::parse(R"({"service":{"$glob":"${port}"}})"), vars, &error);
+  ASSERT_TRUE(j) << error;
+  EXPECT_EQ((*j)["service"]["$glob"], "40001");
+  EXPECT_FALSE(Match(*j, json::parse(R"({"service":"40001"})")));
+  EXPECT_TRUE(Match(*j, json::parse(R"({"service":"40002"})")));
+  // A glob that is no string (a hand-made pattern) is a mismatch, not a throw.
+  EXPECT_TRUE(Match(json::parse(R"({"$glob":7})"), json("7")));
 }
 
 // --- the catalog ---
@@ -455,7 +500,7 @@ TEST(Environment, NthTimesAndFamilySelectCalls) {
   EXPECT_EQ(sys.trace().Count(fakes::Call::kSocket), 8u);
   int injected = 0;
   for (const fakes::TraceEntry& e : sys.trace().entries()) {
-    if (e.call == fakes::Call::kSocket && e.injected && e.err == EMFILE) ++injected;
+    if (e.call() == fakes::Call::kSocket && e.injected && e.err() == EMFILE) ++injected;
   }
   EXPECT_EQ(injected, 2);
 }

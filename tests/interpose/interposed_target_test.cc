@@ -6,6 +6,7 @@
 #include "interposed_target.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <memory>
 #include <string>
@@ -13,6 +14,8 @@
 
 #include "../conformance/case_test_util.h"
 #include "catalog.h"
+#include "netutil/fakes/fake_kernel.h"
+#include "netutil/fakes/trace_fields.h"
 #include "runner.h"
 #include "target.h"
 
@@ -63,6 +66,47 @@ TEST_F(HostileAdapter, ScribblingTheRegionFailsTheCaseAndTheNextCaseRuns) {
   // And so does a third, after a scribble in the same run of cases again.
   EXPECT_EQ(RunRequest(R"({"op":"hello","do":"scribble"})").verdict, Verdict::kFailed);
   EXPECT_EQ(RunRequest(R"({"op":"hello"})").verdict, Verdict::kOk);
+}
+
+// What the traced process writes is checked before it reaches a pattern: the
+// fields of a record are a small JSON object naming the record's call.
+TEST(TraceRecord, FieldsRoundTripThroughTheRegion) {
+  fakes::FakeKernel kernel;
+  (void)kernel.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const fakes::TraceEntry& entry = kernel.trace().entries().front();
+  std::string error;
+  std::unique_ptr<netfault::ControlFile> region =
+      netfault::ControlFile::CreateSealed({}, {}, &error);
+  ASSERT_TRUE(region) << error;
+  const netfault::TraceMark start = region->Mark();
+  ASSERT_TRUE(
+      region->Append(static_cast<uint16_t>(entry.call()), netfault::TraceRecordText(entry)));
+  const netfault::TraceSince since = region->ReadSince(start);
+  ASSERT_EQ(since.lines.size(), 1u) << since.corrupted;
+  EXPECT_EQ(since.lines[0].text, fakes::FormatTraceLine(entry));
+  const std::optional<nlohmann::json> fields = TraceRecordFields(since.lines[0], &error);
+  ASSERT_TRUE(fields) << error;
+  EXPECT_EQ(*fields, fakes::TraceFields(entry));
+}
+
+TEST(TraceRecord, ForgedFieldsAreRefusedWithTheReason) {
+  const uint16_t bind = static_cast<uint16_t>(fakes::Call::kBind);
+  const struct {
+    std::string fields;
+    std::string why;
+  } kForged[] = {
+      {"", "trace record of bind: its fields are "},
+      {"[1]", "trace record of bind: its fields are not an object"},
+      {R"({"call":"socket"})", "trace record of bind: its fields name another call"},
+      {R"({"port":1})", "trace record of bind: its fields name another call"},
+      {std::string(10, '[') + std::string(10, ']'), "nested deeper than 4 levels"},
+      {R"({"call":"bind","path":")" + std::string(70000, 'x') + R"("})", "bytes"},
+  };
+  for (const auto& f : kForged) {
+    std::string why;
+    EXPECT_FALSE(TraceRecordFields({bind, "bind(3, 0.0.0.0:0) = 0", f.fields}, &why)) << f.fields;
+    EXPECT_NE(why.find(f.why), std::string::npos) << why;
+  }
 }
 
 }  // namespace

@@ -75,8 +75,9 @@ RC_GTEST_PROP(
   // before bind (the fake refuses it after with EINVAL, so a listener that
   // has it got it in time).
   for (const auto& e : kernel.trace().entries()) {
-    if (e.call == Call::kSocket) {
-      RC_ASSERT(e.args.find("SOCK_NONBLOCK|SOCK_CLOEXEC") != std::string::npos);
+    if (const auto* socket = e.As<Call::kSocket>()) {
+      const int type = std::get<1>(socket->args);
+      RC_ASSERT((type & (SOCK_NONBLOCK | SOCK_CLOEXEC)) == (SOCK_NONBLOCK | SOCK_CLOEXEC));
     }
   }
 }
@@ -112,8 +113,13 @@ RC_GTEST_PROP(BindOptions, BIND_002_BIND_004_BIND_005_TheResolverGetsTheAskedQue
   const AddrInfoHints hints{o.family, SOCK_STREAM, 0, flags.value_or(AI_PASSIVE)};
   const auto& calls = kernel.trace().entries();
   RC_ASSERT(!calls.empty());
-  RC_ASSERT(calls[0].call == Call::kGetaddrinfo);
-  RC_ASSERT(calls[0].args == fakes::GetaddrinfoArgs(node, std::to_string(o.port), hints).text);
+  const auto* resolve = calls[0].As<Call::kGetaddrinfo>();
+  RC_ASSERT(resolve != nullptr);
+  const auto& [asked_node, asked_service, asked] = resolve->args;
+  RC_ASSERT(asked_node == node);
+  RC_ASSERT(asked_service == std::to_string(o.port));
+  RC_ASSERT(asked.family == hints.family && asked.socktype == hints.socktype &&
+            asked.protocol == hints.protocol && asked.flags == hints.flags);
   RC_ASSERT(kernel.trace().Count(Call::kGetaddrinfo) == 1u);  // BIND-005: once
   if (fail) {
     // BIND-005: a resolve error with the EAI code (and errno for EAI_SYSTEM),

@@ -156,8 +156,8 @@ RC_GTEST_PROP(UnixSocket, UNIX_007_AbstractNamesTouchNoFile, ()) {
   auto result = bind_unix_socket(kernel, o);
   LogContext(kernel);
   for (const auto& e : kernel.trace().entries()) {
-    RC_ASSERT(e.call != Call::kLstat && e.call != Call::kStat && e.call != Call::kUnlink &&
-              e.call != Call::kChmod && e.call != Call::kUmask);
+    RC_ASSERT(e.call() != Call::kLstat && e.call() != Call::kStat && e.call() != Call::kUnlink &&
+              e.call() != Call::kChmod && e.call() != Call::kUmask);
   }
   RC_ASSERT(kernel.fs().nodes().size() == nodes_before);
   RC_ASSERT(result.ok() == !taken);
@@ -324,11 +324,10 @@ TEST(UnixSocketSwaps, UNIX_017_UNIX_018_UNIX_019_UNIX_020_SwapAfterEveryCall) {
     std::map<Call, long long> nth;
     bool parent_opened = false;
     for (const auto& e : probe.trace().entries()) {
-      if (e.call == Call::kOpenat && e.args.find("\"d\"") != std::string::npos) {
-        parent_opened = true;
-      }
-      if (e.call == Call::kUmask) continue;  // not a call a rule may name
-      const fakes::FaultRule rule = fakes::FaultRule::SwapAfter(e.call, ++nth[e.call], c.swap);
+      const auto* open = e.As<Call::kOpenat>();
+      if (open != nullptr && std::get<1>(open->args) == "d") parent_opened = true;
+      if (e.call() == Call::kUmask) continue;  // not a call a rule may name
+      const fakes::FaultRule rule = fakes::FaultRule::SwapAfter(e.call(), ++nth[e.call()], c.swap);
       const SwapRun run = RunWithSwap(c, &rule, parent_opened);
       ++runs;
       swaps += run.swapped ? 1 : 0;
@@ -385,8 +384,8 @@ TEST(UnixSocketFallbacks, UNIX_021_MissingKernelPiecesAreClearErrorsThatLeaveNot
         return all;
       }();
       for (const auto& e : kernel.trace().entries()) {
-        EXPECT_NE(e.call, Call::kUnlink) << "a by-path fallback: " << e.ToString();
-        EXPECT_NE(e.call, Call::kChmod) << "a by-path fallback: " << e.ToString();
+        EXPECT_NE(e.call(), Call::kUnlink) << "a by-path fallback: " << e.ToString();
+        EXPECT_NE(e.call(), Call::kChmod) << "a by-path fallback: " << e.ToString();
       }
     }
   }

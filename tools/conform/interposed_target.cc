@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "bounded_json.h"
 #include "netfault_control.h"
 
 namespace netutil::conform {
@@ -55,6 +56,7 @@ class ControlInstrument final : public InterposerInstrument {
       if (std::optional<std::string> why = Collect()) throw std::runtime_error(*why);
     }
     netfault::TraceSince since = std::move(*pending_);
+    json entries = std::move(pending_entries_);
     pending_.reset();
     json log = json::array();
     for (const netfault::TraceLine& l : since.lines) log.push_back(l.text);
@@ -74,6 +76,7 @@ class ControlInstrument final : public InterposerInstrument {
     return {{"calls", std::move(calls)},
             {"total", total},
             {"log", std::move(log)},
+            {"entries", std::move(entries)},
             {"dropped", dropped}};
   }
   std::vector<int> OpenSockets() const override {
@@ -91,7 +94,15 @@ class ControlInstrument final : public InterposerInstrument {
     netfault::TraceSince since = file_->ReadSince(mark_, kMaxTraceLogLines);
     if (!since.corrupted.empty()) return kCorrupted + since.corrupted;
     mark_ = since.end;
+    json entries = json::array();
+    for (const netfault::TraceLine& l : since.lines) {
+      std::string why;
+      std::optional<json> fields = TraceRecordFields(l, &why);
+      if (!fields) return kCorrupted + why;
+      entries.push_back(std::move(*fields));
+    }
     pending_ = std::move(since);
+    pending_entries_ = std::move(entries);
     return std::nullopt;
   }
   std::optional<std::string> CheckOnly() {
@@ -105,6 +116,7 @@ class ControlInstrument final : public InterposerInstrument {
   netfault::Config config_;
   netfault::TraceMark mark_;
   std::optional<netfault::TraceSince> pending_;  // read by Collect, given by TakeTrace
+  json pending_entries_;                         // their fields, likewise
 };
 
 class InterposedSession final : public Session {
@@ -236,6 +248,23 @@ std::optional<std::string> FindInterposer() {
   const std::filesystem::path lib = exe.parent_path() / "libnetfault.so";
   if (::access(lib.c_str(), R_OK) != 0) return std::nullopt;
   return lib.string();
+}
+
+std::optional<json> TraceRecordFields(const netfault::TraceLine& l, std::string* why) {
+  const char* name = fakes::CallName(fakes::Call(l.call));
+  const std::string where = "trace record of " + std::string(name);
+  JsonProblem problem;
+  std::optional<json> fields = ParseJsonBounded(l.fields, kTraceRecordLimits, &problem);
+  if (!fields || !fields->is_object()) {
+    *why = where + ": its fields are " + (fields ? "not an object" : problem.message);
+    return std::nullopt;
+  }
+  const auto call = fields->find("call");
+  if (call == fields->end() || *call != name) {
+    *why = where + ": its fields name another call";
+    return std::nullopt;
+  }
+  return fields;
 }
 
 }  // namespace netutil::conform

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "bounded_json.h"
+#include "netfault_control.h"
 #include "target.h"
 
 namespace netutil::conform {
@@ -28,6 +30,13 @@ std::optional<std::string> FindInterposer();
 
 // What an interposed session's instrument() is, for a runner that wants more
 // than the Instrument interface: the sockets the implementation has open.
+// A trace record's fields as the traced process wrote them
+// (netfault_control.h TraceRecordText), checked: a JSON object within
+// kTraceRecordLimits that names the record's call. nullopt with what is wrong
+// otherwise; the case then fails as a corrupted control file.
+inline constexpr JsonLimits kTraceRecordLimits{1 << 16, 4, 1 << 14, false};
+std::optional<nlohmann::json> TraceRecordFields(const netfault::TraceLine& line, std::string* why);
+
 class InterposerInstrument : public Instrument {
  public:
   // Socket fds the implementation opened (socket, accept, accept4) and has not

@@ -189,7 +189,8 @@ std::optional<Mismatch> MatchContains(const json& arg, const json& actual,
 
 // "$glob": a string like the glob `arg`.
 std::optional<Mismatch> MatchGlob(const json& arg, const json& actual, const std::string& where) {
-  if (arg.is_string() && arg.get_ref<const std::string&>().size() > kMaxGlobAtRun) {
+  if (!arg.is_string()) return Fail(where, "a glob that is a string", arg);
+  if (arg.get_ref<const std::string&>().size() > kMaxGlobAtRun) {
     return Fail(where, "a glob of at most " + std::to_string(kMaxGlobAtRun) + " bytes", arg);
   }
   return actual.is_string() &&
@@ -198,31 +199,35 @@ std::optional<Mismatch> MatchGlob(const json& arg, const json& actual, const std
              : Fail(where, "a string like " + Brief(arg), actual);
 }
 
-// "$subseq": lines of which some match the globs of `arg`, in order.
+// An element of "$subseq" or "$none": a string is a glob on a line (a
+// trace's log), anything else a pattern on an element (a trace's entries).
+bool ItemMatches(const json& p, const json& element) {
+  if (!p.is_string()) return Matches(p, element);
+  return element.is_string() &&
+         Glob(p.get_ref<const std::string&>(), element.get_ref<const std::string&>());
+}
+
+// "$subseq": elements of which some match the items of `arg`, in order.
 std::optional<Mismatch> MatchSubsequence(const json& arg, const json& actual,
                                          const std::string& where) {
-  if (!actual.is_array()) return Fail(where, "an array of strings", actual);
+  if (!actual.is_array()) return Fail(where, "an array", actual);
   size_t next = 0;
   for (const json& e : actual) {
-    if (next < arg.size() && e.is_string() &&
-        Glob(arg[next].get_ref<const std::string&>(), e.get_ref<const std::string&>())) {
-      ++next;
-    }
+    if (next < arg.size() && ItemMatches(arg[next], e)) ++next;
   }
   if (next == arg.size()) return std::nullopt;
   return Fail(where,
-              "lines matching, in order, " + Brief(arg) + " (none after " +
+              "elements matching, in order, " + Brief(arg) + " (none after " +
                   (next == 0 ? std::string("the start") : Brief(arg[next - 1])) + ")",
               actual);
 }
 
-// "$none": lines none of which matches the glob `arg`.
+// "$none": elements none of which matches `arg` (a glob, or a pattern).
 std::optional<Mismatch> MatchNoLine(const json& arg, const json& actual, const std::string& where) {
-  if (!actual.is_array()) return Fail(where, "an array of strings", actual);
+  if (!actual.is_array()) return Fail(where, "an array", actual);
   for (size_t i = 0; i < actual.size(); ++i) {
-    if (actual[i].is_string() &&
-        Glob(arg.get_ref<const std::string&>(), actual[i].get_ref<const std::string&>())) {
-      return Fail(Child(where, std::to_string(i)), "no line like " + Brief(arg), actual[i]);
+    if (ItemMatches(arg, actual[i])) {
+      return Fail(Child(where, std::to_string(i)), "no element like " + Brief(arg), actual[i]);
     }
   }
   return std::nullopt;
@@ -323,11 +328,11 @@ std::optional<std::string> CheckOperator(const std::string& op, const json& arg)
   if (op == "$ge" || op == "$gt" || op == "$le" || op == "$lt") {
     return need(arg.is_number() || arg.is_string(), "a number");  // strings: "${var}"
   }
-  if (op == "$glob" || op == "$none" || op == "$type") return need(arg.is_string(), "a string");
+  if (op == "$glob" || op == "$type") return need(arg.is_string(), "a string");
+  if (op == "$none") return arg.is_string() ? std::nullopt : CheckPattern(arg);
   if (op == "$any" || op == "$unordered" || op == "$subseq") {
     if (!arg.is_array()) return need(false, "an array");
     for (const json& p : arg) {
-      if (op == "$subseq" && !p.is_string()) return need(false, "an array of globs");
       if (auto e = CheckPattern(p)) return e;
     }
     return std::nullopt;
@@ -357,7 +362,12 @@ std::optional<std::string> CheckPattern(const json& pattern) {
   return std::nullopt;
 }
 
-std::optional<json> Substitute(const json& j, const Vars& vars, std::string* error) {
+namespace {
+
+// `as_text`: inside the operand of "$glob", which is a string, "${name}"
+// alone is the variable as text too ({"$glob": "${port}"} is "40001").
+std::optional<json> SubstituteIn(const json& j, const Vars& vars, std::string* error,
+                                 bool as_text) {
   if (j.is_string()) {
     const std::string& s = j.get_ref<const std::string&>();
     std::string out;
@@ -373,7 +383,7 @@ std::optional<json> Substitute(const json& j, const Vars& vars, std::string* err
         *error = "unknown variable ${" + name + "}";
         return std::nullopt;
       }
-      if (open == 0 && close == s.size() - 1) return it->second;  // keeps the value's type
+      if (open == 0 && close == s.size() - 1 && !as_text) return it->second;  // keeps its type
       out += s.substr(pos, open - pos);
       out += it->second.is_string() ? it->second.get<std::string>() : it->second.dump();
       pos = close + 1;
@@ -384,7 +394,7 @@ std::optional<json> Substitute(const json& j, const Vars& vars, std::string* err
   if (j.is_object()) {
     json out = json::object();
     for (const auto& [key, value] : j.items()) {
-      auto v = Substitute(value, vars, error);
+      auto v = SubstituteIn(value, vars, error, as_text || key == "$glob");
       if (!v) return std::nullopt;
       out[key] = std::move(*v);
     }
@@ -393,13 +403,19 @@ std::optional<json> Substitute(const json& j, const Vars& vars, std::string* err
   if (j.is_array()) {
     json out = json::array();
     for (const json& value : j) {
-      auto v = Substitute(value, vars, error);
+      auto v = SubstituteIn(value, vars, error, as_text);
       if (!v) return std::nullopt;
       out.push_back(std::move(*v));
     }
     return out;
   }
   return j;
+}
+
+}  // namespace
+
+std::optional<json> Substitute(const json& j, const Vars& vars, std::string* error) {
+  return SubstituteIn(j, vars, error, /*as_text=*/false);
 }
 
 namespace {

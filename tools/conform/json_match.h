@@ -28,7 +28,8 @@
 //
 // Variables: "${name}" inside any string is replaced by the variable's value;
 // a string that is exactly "${name}" becomes the variable's JSON value (so
-// "${port}" stays a number).
+// "${port}" stays a number), except inside "$glob", whose operand is text
+// ({"$glob": "${port}"} matches the string "40001").
 #pragma once
 
 #include <map>

@@ -19,6 +19,7 @@
 #include "netutil/errno_name.h"
 #include "netutil/fakes/fault_injector.h"
 #include "netutil/fakes/injecting_sys.h"
+#include "netutil/fakes/trace_fields.h"
 #include "netutil/posix_sys.h"
 #include "protocol.h"
 
@@ -370,10 +371,15 @@ json TraceJson(const fakes::Trace& t) {
   json calls = json::object();
   for (fakes::Call c : fakes::kAllCalls) calls[fakes::CallName(c)] = t.Count(c);
   json log = json::array();
-  for (const fakes::TraceEntry& e : t.entries()) log.push_back(fakes::FormatTraceLine(e));
+  json entries = json::array();
+  for (const fakes::TraceEntry& e : t.entries()) {
+    log.push_back(fakes::FormatTraceLine(e));
+    entries.push_back(fakes::TraceFields(e));
+  }
   return {{"calls", std::move(calls)},
           {"total", t.size()},
           {"log", std::move(log)},
+          {"entries", std::move(entries)},
           {"dropped", t.dropped()}};
 }
 

@@ -533,9 +533,9 @@ struct Engine {
     if (t.empty()) return;
     for (const fakes::TraceEntry& e : t.entries()) {
       if (ctl->TraceFull()) {
-        ctl->Append(static_cast<uint16_t>(e.call), {});  // counted as dropped
+        ctl->Append(static_cast<uint16_t>(e.call()), {});  // counted as dropped
       } else {
-        ctl->Append(static_cast<uint16_t>(e.call), fakes::FormatTraceLine(e));
+        ctl->Append(static_cast<uint16_t>(e.call()), TraceRecordText(e));
       }
     }
     t.Clear();

@@ -13,6 +13,8 @@
 
 #include "netutil/errno_name.h"
 #include "netutil/fakes/syscall_table.h"
+#include "netutil/fakes/trace.h"
+#include "netutil/fakes/trace_fields.h"
 #include "netutil/sock_addr.h"
 
 namespace netutil::netfault {
@@ -349,6 +351,13 @@ bool ControlFile::TraceFull() const {
   return header()->trace_used.load(std::memory_order_relaxed) >= layout_.trace_bytes;
 }
 
+std::string TraceRecordText(const fakes::TraceEntry& entry) {
+  // Paths may hold any bytes: invalid UTF-8 becomes U+FFFD instead of an
+  // exception in the traced process.
+  return fakes::FormatTraceLine(entry) + "\n" +
+         fakes::TraceFields(entry).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 bool ControlFile::Append(uint16_t call, std::string_view line) {
   Header* h = header();
   const uint64_t need = RecordBytes(line.size());
@@ -419,7 +428,13 @@ TraceSince ControlFile::ReadSince(const TraceMark& mark, size_t max_lines) const
       return corrupted(where + "call " + Decimal(call) + " is no call");
     if (call_and_reserved[1] != 0) return corrupted(where + "its reserved field is not 0");
     if (out.lines.size() < max_lines) {
-      out.lines.push_back({call, Utf8Safe(rec + sizeof(RecordHead), len)});
+      // The line, then the fields (TraceRecordText); a record without a
+      // newline has no fields, which the runner reports.
+      std::string text = Utf8Safe(rec + sizeof(RecordHead), len);
+      const size_t newline = text.find('\n');
+      std::string fields = newline == std::string::npos ? std::string() : text.substr(newline + 1);
+      if (newline != std::string::npos) text.resize(newline);
+      out.lines.push_back({call, std::move(text), std::move(fields)});
     } else {
       ++out.unkept[call];
     }

@@ -46,8 +46,9 @@
 //                        fault plan text (fakes/fault_plan.h's format, as
 //                        FaultPlan::Print() writes it), the resolver text
 //                        (PrintResolver() below)
-//   trace area           records: TraceRecord head (length, call), the line,
-//                        padded to 8 bytes; appended by the traced process
+//   trace area           records: TraceRecord head (length, call), the record
+//                        text (TraceRecordText below), padded to 8 bytes;
+//                        appended by the traced process
 //   fd table             one byte per fd (0 closed/unknown, 1 socket, 2 epoll),
 //                        kept by the traced process
 //
@@ -77,6 +78,7 @@
 #include <vector>
 
 #include "netutil/fakes/resolver_table.h"
+#include "netutil/fakes/trace_entry.h"
 
 namespace netutil::netfault {
 
@@ -110,10 +112,17 @@ struct Sizes {
 
 enum class FdKind : uint8_t { kNone = 0, kSocket = 1, kEpoll = 2 };
 
-// One trace line and the call it is of (a fakes::Call, as a number).
+// A traced call as a record's text: its line (fakes::FormatTraceLine), a
+// newline, and its fields as one JSON object (fakes::TraceFields). The line
+// is for people and text patterns, the fields for patterns by field; the
+// reader checks both like everything else in the region.
+std::string TraceRecordText(const fakes::TraceEntry& entry);
+
+// One trace record and the call it is of (a fakes::Call, as a number).
 struct TraceLine {
   uint16_t call = 0;
-  std::string text;
+  std::string text;    // the line
+  std::string fields;  // the fields, JSON text as the traced process wrote it
 };
 
 // Where a reader starts: the write offset and the dropped counts at that time.

@@ -50,5 +50,8 @@ std::string EpollEventsText(uint32_t events);     // "EPOLLIN|EPOLLOUT", "0"
 // The address part a rule's addr= compares with: "0.0.0.0", "::", "fe80::1%3",
 // a unix path, "@name" for an abstract name.
 std::string AddrToken(const SockAddr& addr);
+// A call's `flags` argument by its call: accept4's SOCK_*, openat's O_*, the
+// *at calls' AT_*, getaddrinfo's AI_*; a number where the call has no names.
+std::string CallFlagsText(Call call, int flags);
 
 }  // namespace netutil::fakes

@@ -64,15 +64,18 @@ class InjectingSys final : public ForwardingSys {
   // and loops read the clock constantly.
 
  private:
-  template <typename Real, typename... Params>
+  template <Call C, typename Real, typename... Params>
   auto Intercept(const CallArgs& args, Real&& real, const Params&... params) -> decltype(real());
+  // getaddrinfo: a fault, else the resolver table, else the inner Sys;
+  // `injected` says whether the answer was not the inner Sys's.
   GaiResult Resolve(const CallArgs& args, const std::optional<std::string>& host,
-                    const std::string& service, const AddrInfoHints& hints);
-  template <typename Real, typename Describe>
-  SysInt IntCall(const CallArgs& args, Real&& real, Describe&& describe);
-  template <typename T, typename Real, typename Describe>
-  SysResult<T> ValueCall(const CallArgs& args, Real&& real, Describe&& describe);
-  void Record(const CallArgs& args, std::string result, int err, int sys_err, bool injected);
+                    const std::string& service, const AddrInfoHints& hints, bool* injected);
+  template <typename Real>
+  SysInt IntCall(const CallArgs& args, const std::optional<FaultOutcome>& outcome, Real&& real);
+  // Keeps the call in the trace: its arguments as the method took them, and
+  // what the call wrote to its out-parameters when `outs_written`.
+  template <Call C, typename R, typename... Params>
+  void Record(const R& result, bool injected, bool outs_written, const Params&... params);
   void RunSwaps();
 
   FaultInjector faults_;
@@ -87,8 +90,5 @@ class InjectingSys final : public ForwardingSys {
 // The swap on the real filesystem, with the C library: what the plan's
 // "after ... swap" rules do by default (fault_plan.h). Returns 0 or an errno.
 int RealFsSwap(const FsSwap& swap);
-
-// "S_IFSOCK|0600": a FileStat as traces print it.
-std::string FileStatText(const FileStat& st);
 
 }  // namespace netutil::fakes

@@ -15,21 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "netutil/fakes/call_args.h"
 #include "netutil/fakes/syscall_table.h"
+#include "netutil/fakes/trace_entry.h"
 
 namespace netutil::fakes {
-
-struct TraceEntry {
-  Call call = Call::kSocket;
-  std::string args;    // as CallArgs::text
-  std::string result;  // on success: "3", "0", "0.0.0.0:40000", "[0.0.0.0:0, [::]:0]"
-  int err = 0;         // the errno, or getaddrinfo's EAI code; 0 on success
-  int sys_err = 0;     // getaddrinfo EAI_SYSTEM: its errno
-  bool injected = false;
-
-  // One line, without a newline.
-  std::string ToString() const;
-};
 
 class Trace {
  public:
@@ -64,5 +54,16 @@ std::ostream& operator<<(std::ostream& os, const Trace& trace);
 // in-process trace and the LD_PRELOAD interposer's, so the catalog's trace
 // patterns match both.
 std::string FormatTraceLine(const TraceEntry& entry);
+
+// The entry's arguments as the injector saw them: the printed list
+// ("5, 127.0.0.1:0") and the keyed values a fault rule selects on (family=,
+// port=, ...), from the same CallArgs builders.
+// "{S_IFSOCK|0600}": a FileStat as traces print it.
+std::string FileStatText(const FileStat& st);
+
+CallArgs ArgsOf(const TraceEntry& entry);
+// What the call answered on success, as a trace prints it: "3",
+// "0.0.0.0:40000", "[0.0.0.0:0, [::]:0]", "5 (peer 127.0.0.1:40001)".
+std::string ResultText(const TraceEntry& entry);
 
 }  // namespace netutil::fakes
