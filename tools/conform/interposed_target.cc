@@ -138,6 +138,7 @@ class InterposedSession final : public Session {
   }
   Instrument* instrument() override { return instrument_.get(); }
   host::Host* host() override { return inner_->host(); }
+  std::optional<pid_t> ProcessId() const override { return inner_->ProcessId(); }
   std::string Close(std::chrono::milliseconds timeout) override {
     std::string closing = inner_->Close(timeout);
     // Written over after the last request: the case fails all the same.

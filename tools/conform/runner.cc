@@ -20,6 +20,7 @@
 #include "confined_path.h"
 #include "environment.h"
 #include "json_match.h"
+#include "kernel_view.h"
 #include "netns.h"
 #include "netutil/errno_name.h"
 
@@ -212,6 +213,7 @@ struct Runner::Worker {
 
 struct Runner::Context {
   Session* session = nullptr;
+  std::unique_ptr<KernelView> view;  // the implementation's process, opened on first use
   host::Host* host = nullptr;
   Vars vars;
   Clock::time_point deadline;  // the case's; see RunOptions::case_timeout
@@ -248,6 +250,7 @@ std::optional<std::string> Runner::Prepare() {
   std::unique_ptr<Session> s = target_.Open(dir, Environment{}, &error);
   if (!s) return "cannot start the implementation: " + error;
   Exchange ex = s->Send({{"op", "hello"}}, options_.request_timeout);
+  ProbeKernelView(*s);
   const std::string closing = s->Close(options_.request_timeout);
   if (!ex.reply) return "hello got no reply: " + ex.failure;
   if (ex.reply->value("ok", json()) != true) return "hello failed: " + Brief(*ex.reply);
@@ -279,6 +282,8 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
       if (!probe_.loopback2) return "the host cannot listen on 127.0.0.2";
       continue;
     }
+    // What the runner reads from the kernel itself needs no adapter feature.
+    if ((need == "listener_props" || need == "fds_delta") && kernel_view_) continue;
     if (std::find(features_.begin(), features_.end(), need) == features_.end()) {
       return "the implementation (" + StringField(hello_, "impl", "unknown") +
              ") does not offer \"" + need + "\"";
@@ -775,6 +780,7 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
                                            ? SendRequest(step, *arg, label, left, ctx, &output)
                                            : UseHost(verb, *arg, ctx, &output);
   if (failure) return FailStep(result, label, std::move(*failure));
+  for (std::string& note : output.notes) result->notes.push_back(label + ": " + note);
   if (output.trace) {
     // Kept with the result in case this step fails: reports show it.
     result->trace.clear();
@@ -808,6 +814,11 @@ std::optional<Runner::StepFailure> Runner::SendRequest(const json& step, const j
   const std::chrono::milliseconds timeout =
       RequestTimeout(step, arg, options_.request_timeout, left);
   if (ctx.progress) ctx.progress(label, timeout);
+  const json* op = arg.is_object() && arg.contains("op") ? &arg["op"] : nullptr;
+  const bool bind_op =
+      kernel_view_ && op != nullptr && (*op == "bind_sockets" || *op == "bind_unix_socket");
+  const std::vector<int> sockets_before =
+      bind_op ? SocketsNow(ctx, &output->notes) : std::vector<int>();
   Exchange ex = ctx.session->Send(arg, timeout);
   if (!ex.reply) {
     const std::string first = ex.failure.substr(0, ex.failure.find('\n'));
@@ -817,7 +828,35 @@ std::optional<Runner::StepFailure> Runner::SendRequest(const json& step, const j
   }
   output->out = std::move(*ex.reply);
   if (inst != nullptr) output->trace = inst->TakeTrace();
+  if (bind_op && ctx.view && output->out.is_object()) {
+    ObserveBindReply(*ctx.view, sockets_before, &output->out, &output->notes);
+  }
   return std::nullopt;
+}
+
+std::vector<int> Runner::SocketsNow(Context& ctx, std::vector<std::string>* notes) const {
+  std::string why;
+  if (!ctx.view) {
+    const std::optional<pid_t> pid = ctx.session->ProcessId();
+    if (pid) ctx.view = KernelView::Open(*pid, &why);
+    if (!ctx.view) {
+      notes->push_back("kernel view: " + (pid ? why : "no process to look at"));
+      return {};
+    }
+  }
+  std::optional<std::vector<int>> fds = ctx.view->ListenerCandidates(&why);
+  if (!fds) notes->push_back("kernel view: " + why);
+  return fds.value_or(std::vector<int>());
+}
+
+void Runner::ProbeKernelView(const Session& hello_session) {
+  const std::optional<pid_t> pid = hello_session.ProcessId();
+  if (!pid) {
+    no_kernel_view_ = "the implementation has no process of its own";
+    return;
+  }
+  std::unique_ptr<KernelView> view = KernelView::Open(*pid, &no_kernel_view_);
+  kernel_view_ = view != nullptr && view->CanCopy(STDIN_FILENO, &no_kernel_view_);
 }
 
 std::optional<Runner::StepFailure> Runner::UseHost(const std::string& verb, const json& arg,

@@ -131,6 +131,10 @@ class Runner {
   void ReturnWorker(std::unique_ptr<Worker> w);
   void DropWorker(std::unique_ptr<Worker> w);
   std::optional<std::string> Unmet(const Case& c) const;
+  void ProbeKernelView(const Session& hello_session);
+  // The implementation's socket fds now, opening ctx.view on first use; empty
+  // (with a note) when they cannot be listed.
+  std::vector<int> SocketsNow(Context& ctx, std::vector<std::string>* notes) const;
   // The case's steps until one fails, then the session's close; true when
   // all passed and it closed cleanly.
   bool RunSteps(const Case& c, Context& ctx, CaseResult* result);
@@ -139,6 +143,7 @@ class Runner {
   struct StepOutput {
     nlohmann::json out;                   // what expect and save look at
     std::optional<nlohmann::json> trace;  // a send's calls, when the target has an instrument
+    std::vector<std::string> notes;       // what the kernel showed against what the adapter said
   };
   struct StepFailure {
     StepFailure(std::string headline, std::vector<std::string> more = {}, bool explained = false)
@@ -165,6 +170,11 @@ class Runner {
   RunOptions options_;
   nlohmann::json hello_;
   std::vector<std::string> features_;
+  // Whether the runner can look at the implementation's process itself
+  // (kernel_view.h): then it gives listener props and fds_delta, whatever
+  // the adapter offers. Why not, when not.
+  bool kernel_view_ = false;
+  std::string no_kernel_view_;
   host::Probe probe_;
   std::string tmp_root_;
   std::once_flag tmp_root_once_;

@@ -143,6 +143,8 @@ class ProcessSession final : public Session {
     SaveStderr();
   }
 
+  std::optional<pid_t> ProcessId() const override { return pgid_; }
+
   Exchange Send(const json& request, std::chrono::milliseconds timeout) override {
     if (!dead_.empty()) return {std::nullopt, dead_};
     // One deadline covers writing the request and reading the whole reply

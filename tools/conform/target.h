@@ -72,6 +72,9 @@ class Session {
   virtual Exchange Send(const nlohmann::json& request, std::chrono::milliseconds timeout) = 0;
   // Faults and trace, when the target offers them (Target::CanInject()).
   virtual Instrument* instrument() { return nullptr; }
+  // The implementation's own process, when it runs in one on the real kernel
+  // (so the runner can look at it: kernel_view.h).
+  virtual std::optional<pid_t> ProcessId() const { return std::nullopt; }
   // The host the case's own actions go to; nullptr: the real one.
   virtual host::Host* host() { return nullptr; }
   // Ends the session, waiting at most `timeout` for the implementation to go.
