@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace netutil::tools {
@@ -84,6 +85,50 @@ TEST(ChildProcess, TheEnvironmentGetsTheExtraVariables) {
     ASSERT_EQ(child.Start(spec), "");
     EXPECT_EQ(child.ReadLine(5s), "set") << (fork_path ? "fork + exec" : "posix_spawn");
   }
+}
+
+TEST(ChildProcess, TheEnvironmentLosesTheUnsetVariables) {
+  ::setenv("NETUTIL_CHILD_UNSET", "inherited", 1);
+  for (bool fork_path : {false, true}) {
+    ChildSpec spec = Shell("echo \"[$NETUTIL_CHILD_UNSET]\"");
+    spec.unset_env = {"NETUTIL_CHILD_UNSET"};
+    spec.die_with_parent = fork_path;
+    ChildProcess child;
+    ASSERT_EQ(child.Start(spec), "");
+    EXPECT_EQ(child.ReadLine(5s), "[]") << (fork_path ? "fork + exec" : "posix_spawn");
+  }
+  ::unsetenv("NETUTIL_CHILD_UNSET");
+}
+
+TEST(ChildProcess, StderrGoesToAFileThatOutlivesTheChild) {
+  char dir[] = "/tmp/netutil-child-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/stderr";
+  for (bool fork_path : {false, true}) {
+    {
+      std::FILE* old = std::fopen(path.c_str(), "w");  // truncated by Start
+      ASSERT_NE(old, nullptr);
+      std::fputs("left over from before\n", old);
+      std::fclose(old);
+    }
+    ChildSpec spec = Shell("printf 'to the file' >&2");
+    spec.stderr_to = ChildSpec::Stderr::kFile;
+    spec.stderr_file = path;
+    spec.die_with_parent = fork_path;
+    {
+      ChildProcess child;
+      ASSERT_EQ(child.Start(spec), "");
+      ASSERT_TRUE(child.WaitForExit(Clock::now() + 10s).has_value());
+    }
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char buf[64] = {};
+    const size_t got = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    EXPECT_EQ(std::string(buf, got), "to the file") << (fork_path ? "fork + exec" : "posix_spawn");
+  }
+  std::remove(path.c_str());
+  ::rmdir(dir);
 }
 
 TEST(ChildProcess, AMissingProgramIsAnErrorNamingIt) {
