@@ -5,9 +5,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netdb.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,115 +20,53 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "netfault_control.h"
 #include "netutil/fakes/syscall_table.h"
-
-extern char** environ;
 
 namespace netutil::netfault {
 namespace {
 
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPython = "/usr/bin/python3";  // Debian's, as the adapters use
 
 // A child on pipes, with the interposer preloaded; `control` is the
-// NETFAULT_CONTROL_FD=n or NETFAULT_CONTROL=path it gets, or empty.
+// NETFAULT_CONTROL_FD=n or NETFAULT_CONTROL=path it gets, or empty (then it
+// gets neither, whatever this process has).
 class Child {
  public:
   Child(const std::vector<std::string>& argv, const std::string& control,
         const std::string& stderr_path) {
-    std::vector<std::string> vars;
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string v = *e;
-      if (v.rfind("LD_PRELOAD=", 0) == 0 || v.rfind("NETFAULT_CONTROL", 0) == 0 ||
-          v.rfind("ASAN_OPTIONS=", 0) == 0) {
-        continue;
-      }
-      vars.push_back(v);
-    }
-    vars.push_back(std::string("LD_PRELOAD=") + NETFAULT_LIBRARY);
-    if (!control.empty()) vars.push_back(control);
+    tools::ChildSpec spec;
+    spec.argv = argv;
+    spec.extra_env = {std::string("LD_PRELOAD=") + NETFAULT_LIBRARY};
+    if (!control.empty()) spec.extra_env.push_back(control);
     // The probe is an ASan build in the asan preset; the runtime must accept a
     // library preloaded before it.
     const char* asan = std::getenv("ASAN_OPTIONS");
-    vars.push_back(std::string("ASAN_OPTIONS=verify_asan_link_order=0") +
-                   (asan != nullptr && *asan != '\0' ? std::string(":") + asan : ""));
-    std::vector<char*> envp;
-    for (std::string& v : vars) envp.push_back(v.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = argv;
-    std::vector<char*> cargv;
-    for (std::string& a : args) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-
-    int in[2];
-    int out[2];
-    EXPECT_EQ(::pipe2(in, O_CLOEXEC), 0);
-    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err, 2);
-    EXPECT_EQ(::posix_spawn(&pid_, cargv[0], &fa, nullptr, cargv.data(), envp.data()), 0)
-        << argv[0];
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(in[0]);
-    ::close(out[1]);
-    ::close(err);
-    to_ = in[1];
-    from_ = out[0];
-  }
-  ~Child() {
-    if (to_ >= 0) ::close(to_);
-    if (from_ >= 0) ::close(from_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    spec.extra_env.push_back(std::string("ASAN_OPTIONS=verify_asan_link_order=0") +
+                             (asan != nullptr && *asan != '\0' ? std::string(":") + asan : ""));
+    spec.unset_env = {"NETFAULT_CONTROL", "NETFAULT_CONTROL_FD"};
+    spec.stderr_to = tools::ChildSpec::Stderr::kFile;
+    spec.stderr_file = stderr_path;
+    EXPECT_EQ(child_.Start(spec), "") << argv[0];
   }
 
   std::optional<std::string> ReadLine(milliseconds timeout = milliseconds(20000)) {
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-      if (const size_t nl = buf_.find('\n'); nl != std::string::npos) {
-        std::string line = buf_.substr(0, nl);
-        buf_.erase(0, nl + 1);
-        return line;
-      }
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return std::nullopt;
-      pollfd p{from_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char b[4096];
-      const ssize_t n = ::read(from_, b, sizeof b);
-      if (n <= 0) return std::nullopt;
-      buf_.append(b, static_cast<size_t>(n));
-    }
+    return child_.ReadLine(timeout);
   }
-  void WriteLine(const std::string& line) {
-    const std::string l = line + "\n";
-    EXPECT_EQ(::write(to_, l.data(), l.size()), static_cast<ssize_t>(l.size()));
-  }
-  // Closes stdin, reads the rest of stdout, waits; the exit status.
+  void WriteLine(const std::string& line) { EXPECT_TRUE(child_.WriteLine(line)); }
+  // Closes stdin, reads the rest of stdout, waits; the exit status (-1 when
+  // it had to be killed).
   int Finish(std::vector<std::string>* rest) {
-    ::close(to_);
-    to_ = -1;
+    child_.CloseStdin();
     while (std::optional<std::string> l = ReadLine()) rest->push_back(*l);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
+    return child_.Stop(milliseconds(20000));
   }
 
  private:
-  pid_t pid_ = -1;
-  int to_ = -1;
-  int from_ = -1;
-  std::string buf_;
+  tools::ChildProcess child_;
 };
 
 std::string ReadFile(const std::string& path) {

@@ -29,6 +29,7 @@
 #include "netutil/io_loop.h"
 #include "netutil/platform.h"
 #include "netutil/sock_addr.h"
+#include "observing_loop.h"
 #include "spec_rules.h"
 
 namespace netutil::adapter {
@@ -227,40 +228,6 @@ double CpuMillis() {
   auto ms = [](const timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0; };
   return ms(ru.ru_utime) + ms(ru.ru_stime);
 }
-
-// Wraps the loop so the adapter sees each readiness event the accept handler
-// gets, independently of the handler's own statistics: a batch is the number
-// of callbacks made during one handler call.
-class ObservingLoop final : public IoLoop {
- public:
-  ObservingLoop(IoLoop& inner, std::function<void()> begin, std::function<void()> end)
-      : inner_(inner), begin_(std::move(begin)), end_(std::move(end)) {}
-
-  Status AddHandler(int fd, uint32_t events, Handler handler) override {
-    return inner_.AddHandler(fd, events, [this, h = std::move(handler)](int f, uint32_t ev) {
-      begin_();
-      struct EndEvent {  // also when the callback throws (ACCEPT-007)
-        ObservingLoop* self;
-        ~EndEvent() { self->end_(); }
-      } end{this};
-      h(f, ev);
-    });
-  }
-  Status UpdateHandler(int fd, uint32_t events) override {
-    return inner_.UpdateHandler(fd, events);
-  }
-  void RemoveHandler(int fd) override { inner_.RemoveHandler(fd); }
-  TimerId CallLater(std::chrono::nanoseconds delay, std::function<void()> fn) override {
-    return inner_.CallLater(delay, std::move(fn));
-  }
-  void CancelTimer(TimerId id) override { inner_.CancelTimer(id); }
-  std::chrono::nanoseconds Now() override { return inner_.Now(); }
-
- private:
-  IoLoop& inner_;
-  std::function<void()> begin_;
-  std::function<void()> end_;
-};
 
 // Thrown by a serve callback told to throw (throw_at), to check ACCEPT-007.
 struct CallbackThrew : std::runtime_error {
@@ -702,8 +669,10 @@ std::string AdapterSession::Serve(const Request& req) {
   // point here) go first.
   ServeRecord rec;
   AcceptHandle handle;
-  ObservingLoop observed(
-      *loop_, [&] { rec.in_event = 0; }, [&] { rec.batches.push_back(rec.in_event); });
+  // Each readiness event the accept handler gets is a batch: the callbacks
+  // made during it, seen apart from the handler's own statistics.
+  tools::ObservingLoop observed(
+      *loop_, [&](int) { rec.in_event = 0; }, [&](int) { rec.batches.push_back(rec.in_event); });
   auto on_conn = [&](Fd conn, const SockAddr& peer) {
     rec.AddConnection(observer_, conn.get(), peer);
     if (rec.callbacks == limits.remove_at) handle.remove();  // ACCEPT-003

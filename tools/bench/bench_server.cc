@@ -151,6 +151,77 @@ class WarmupSys final : public netutil::fakes::ForwardingSys {
   }
 };
 
+// What emfile mode's warm-up counted: left out of the report.
+struct WarmCounts {
+  netutil::AcceptStats stats;
+  long long errors = 0;
+};
+
+// Emfile mode: one back-off (accept4's EMFILE injected) and one accept
+// before the driver's clients arrive, on a connection to ourselves. It makes
+// every call of the storm once while fds are still free: under UBSan the
+// first member call on each polymorphic type is checked with a pipe(),
+// which fails once the process is out of fds and reads as "invalid vptr".
+// False when either did not happen within 10 s.
+bool WarmUp(netutil::EpollLoop& loop, WarmupSys& warmup, const netutil::AcceptHandle& handle,
+            const netutil::Listener& listener) {
+  const int self = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool connected =
+      self >= 0 && ::connect(self, listener.addr.data(), listener.addr.len()) == 0;
+  auto run_until = [&](const std::function<bool()>& done) {
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    while (!done() && Clock::now() < until) (void)loop.RunOnce(std::chrono::milliseconds(50));
+    return done();
+  };
+  warmup.fail_accept_with_emfile = true;
+  const bool warmed = connected && run_until([&] { return handle.stats().backoffs >= 1; });
+  warmup.fail_accept_with_emfile = false;
+  const bool accepted = warmed && run_until([&] { return handle.stats().accepted >= 1; });
+  if (self >= 0) ::close(self);
+  return accepted;
+}
+
+// The control protocol (see the top of this file) until QUIT, the end of
+// stdin or --max-seconds; the exit status. `errors` is what the accept
+// handler's error callback counted so far.
+int Serve(const Args& a, netutil::EpollLoop& loop, const netutil::AcceptHandle& handle,
+          const netutil::Listener& listener, const long long& errors, const WarmCounts& warm) {
+  StdinLines in;
+  FdStarvation starve;
+  bool quit = false;
+  auto on_line = [&](const std::string& line) {
+    if (line == "END") {
+      starve.End();
+    } else if (line == "REPORT") {
+      const netutil::AcceptStats s = handle.stats();
+      Say("DONE accepted=" + std::to_string(s.accepted - warm.stats.accepted) +
+          " errors=" + std::to_string(errors - warm.errors) +
+          " accept_calls=" + std::to_string(s.accept_calls - warm.stats.accept_calls) +
+          " backoffs=" + std::to_string(s.backoffs - warm.stats.backoffs));
+    } else if (line == "QUIT") {
+      quit = true;
+    }
+  };
+  Say("READY " + std::to_string(listener.addr.port()));
+  if (a.mode == "emfile") {
+    if (!in.WaitFor("GO")) return 0;
+    if (!starve.Start()) {
+      std::cerr << "cannot lower RLIMIT_NOFILE: " << std::strerror(errno) << "\n";
+      return 1;
+    }
+    Say("STORM");
+  }
+  // Registered after GO: in emfile mode the blocking read above owned stdin.
+  if (!loop.AddHandler(0, netutil::IoLoop::kRead, [&](int, uint32_t) { in.Read(on_line); }).ok()) {
+    return 1;
+  }
+  const auto end = Clock::now() + std::chrono::seconds(a.max_seconds);
+  while (!quit && !in.eof && Clock::now() < end) {
+    if (!loop.RunOnce(std::chrono::seconds(1)).ok()) return 1;
+  }
+  return 0;
+}
+
 // Accept mode measures the reference on PosixSys itself; emfile mode on
 // WarmupSys, whose forwarding costs one more virtual call per syscall (a few
 // calls a second while paused).
@@ -186,70 +257,15 @@ int RunReference(const Args& a) {
     std::cerr << handle.error().message << "\n";
     return 1;
   }
-
-  StdinLines in;
-  FdStarvation starve;
-  bool quit = false;
-  // Emfile mode: one back-off (accept4's EMFILE injected) and one accept
-  // before the driver's clients arrive, on a connection to ourselves. It makes
-  // every call of the storm once while fds are still free: under UBSan the
-  // first member call on each polymorphic type is checked with a pipe(),
-  // which fails once the process is out of fds and reads as "invalid vptr".
-  // Its counts are left out of the report.
-  netutil::AcceptStats warm;
-  long long warm_errors = 0;
+  WarmCounts warm;
   if (a.mode == "emfile") {
-    const auto& st = handle.value();
-    const int self = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool connected =
-        self >= 0 && ::connect(self, listener.addr.data(), listener.addr.len()) == 0;
-    auto run_until = [&](const std::function<bool()>& done) {
-      const auto until = Clock::now() + std::chrono::seconds(10);
-      while (!done() && Clock::now() < until) (void)loop.RunOnce(std::chrono::milliseconds(50));
-      return done();
-    };
-    warmup.fail_accept_with_emfile = true;
-    const bool warmed = connected && run_until([&] { return st.stats().backoffs >= 1; });
-    warmup.fail_accept_with_emfile = false;
-    if (!warmed || !run_until([&] { return st.stats().accepted >= 1; })) {
+    if (!WarmUp(loop, warmup, handle.value(), listener)) {
       std::cerr << "emfile warm-up failed\n";
       return 1;
     }
-    ::close(self);
-    warm = st.stats();
-    warm_errors = errors;
+    warm = {handle.value().stats(), errors};
   }
-  auto on_line = [&](const std::string& line) {
-    if (line == "END") {
-      starve.End();
-    } else if (line == "REPORT") {
-      const netutil::AcceptStats s = handle.value().stats();
-      Say("DONE accepted=" + std::to_string(s.accepted - warm.accepted) +
-          " errors=" + std::to_string(errors - warm_errors) +
-          " accept_calls=" + std::to_string(s.accept_calls - warm.accept_calls) +
-          " backoffs=" + std::to_string(s.backoffs - warm.backoffs));
-    } else if (line == "QUIT") {
-      quit = true;
-    }
-  };
-  Say("READY " + std::to_string(listener.addr.port()));
-  if (a.mode == "emfile") {
-    if (!in.WaitFor("GO")) return 0;
-    if (!starve.Start()) {
-      std::cerr << "cannot lower RLIMIT_NOFILE: " << std::strerror(errno) << "\n";
-      return 1;
-    }
-    Say("STORM");
-  }
-  // Registered after GO: in emfile mode the blocking read above owned stdin.
-  if (!loop.AddHandler(0, netutil::IoLoop::kRead, [&](int, uint32_t) { in.Read(on_line); }).ok()) {
-    return 1;
-  }
-  const auto end = Clock::now() + std::chrono::seconds(a.max_seconds);
-  while (!quit && !in.eof && Clock::now() < end) {
-    if (!loop.RunOnce(std::chrono::seconds(1)).ok()) return 1;
-  }
-  return 0;
+  return Serve(a, loop, handle.value(), listener, errors, warm);
 }
 
 int RunRaw(const Args& a) {

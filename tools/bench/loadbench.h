@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,10 @@ inline constexpr double kTargetRatio = 1.05;
 std::string MedianCell(const std::vector<double>& values);
 // The same for ratios, the median with three decimals.
 std::string RatioCell(const std::vector<double>& ratios);
+// "<heading>: a; b; " on a line of its own after a blank one; nothing when
+// every round ran.
+void WriteFailedRounds(std::ostream& md, const std::string& heading,
+                       const std::vector<std::string>& failures);
 // "met", "MISSED by N points" or "NOT MEASURED" for a median ratio against `target`.
 std::string Verdict(const Summary& ratios, double target);
 

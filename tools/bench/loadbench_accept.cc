@@ -85,11 +85,7 @@ int RunAccept(const AcceptFlags& flags) {
   md << "\nTarget: reference <= 1.05x raw. Closed loop: " << Fixed(closed.median, 3) << "x, "
      << Verdict(closed, kTargetRatio) << "; queued: " << Fixed(queued.median, 3) << "x, "
      << Verdict(queued, kTargetRatio) << ".\n";
-  if (!failures.empty()) {
-    md << "\nFailed rounds (left out): ";
-    for (const auto& x : failures) md << x << "; ";
-    md << "\n";
-  }
+  WriteFailedRounds(md, "Failed rounds (left out)", failures);
   std::cout << md.str() << std::flush;
   return failures.empty() && closed.n > 0 ? 0 : 1;
 }

@@ -23,44 +23,12 @@
 #include "netutil/accept_handler.h"
 #include "netutil/epoll_loop.h"
 #include "netutil/posix_sys.h"
+#include "observing_loop.h"
 
 namespace netutil::bench {
 namespace {
 
 using namespace std::chrono_literals;
-
-// An IoLoop that forwards to an EpollLoop and brackets every handler call, so
-// the burst can record which listener each readiness event served and how
-// many connections that event accepted.
-class RecordingLoop final : public IoLoop {
- public:
-  explicit RecordingLoop(EpollLoop& inner) : inner_(inner) {}
-
-  struct Event {
-    int fd;
-    int accepted;
-  };
-  std::vector<Event> events;
-  int in_event = 0;  // accept callbacks of the event running now
-
-  Status AddHandler(int fd, uint32_t ev, Handler h) override {
-    return inner_.AddHandler(fd, ev, [this, h = std::move(h)](int f, uint32_t e) {
-      in_event = 0;
-      h(f, e);
-      events.push_back({f, in_event});
-    });
-  }
-  Status UpdateHandler(int fd, uint32_t ev) override { return inner_.UpdateHandler(fd, ev); }
-  void RemoveHandler(int fd) override { inner_.RemoveHandler(fd); }
-  TimerId CallLater(std::chrono::nanoseconds d, std::function<void()> fn) override {
-    return inner_.CallLater(d, std::move(fn));
-  }
-  void CancelTimer(TimerId id) override { inner_.CancelTimer(id); }
-  std::chrono::nanoseconds Now() override { return inner_.Now(); }
-
- private:
-  EpollLoop& inner_;
-};
 
 // The accept queue length of a listening TCP socket (Linux reports it as
 // tcpi_unacked for listeners), or -1.
@@ -167,6 +135,121 @@ class BurstClients {
   std::vector<ChildProc> children_;
 };
 
+// Two listeners on 127.0.0.1 with `backlog` each; "" or why not.
+std::string BindPair(Sys& sys, int backlog, std::vector<Listener>* listeners) {
+  for (int i = 0; i < 2; ++i) {
+    BindOptions bo;
+    bo.address = "127.0.0.1";
+    bo.backlog = backlog;
+    auto b = bind_sockets(sys, bo);
+    if (!b.ok() || b.value().size() != 1) {
+      return "bind_sockets: " + (b.ok() ? std::string("not one listener") : b.error().message);
+    }
+    listeners->push_back(std::move(b.value()[0]));
+  }
+  return "";
+}
+
+// Every client connects before the server runs at all: N queued at once.
+// Sets the clients', the queues' and the connect time's parts of `r`.
+void QueueBurst(const std::vector<Listener>& listeners, int n, int per_child, BurstClients* clients,
+                BurstResult* r) {
+  const auto c0 = Clock::now();
+  r->error = clients->Start({listeners[0].addr, listeners[1].addr}, n, per_child);
+  r->clients = (n + per_child - 1) / per_child;
+  // Loopback handshakes finish in softirq right after connect; wait (bounded)
+  // until both queues hold their share, so the drain starts from a full burst.
+  const auto queued_by = Clock::now() + 30s;
+  while (
+      r->error.empty() && Clock::now() < queued_by &&
+      (QueueLength(listeners[0].fd.get()) < n / 2 || QueueLength(listeners[1].fd.get()) < n / 2)) {
+    std::this_thread::sleep_for(1ms);
+  }
+  r->connect_ms = Millis(Clock::now() - c0);
+  r->queued_at_start = QueueLength(listeners[0].fd.get()) + QueueLength(listeners[1].fd.get());
+}
+
+// One readiness event of the drain: the listener it served, and how many
+// connections it accepted.
+struct BurstEvent {
+  int fd;
+  int accepted;
+};
+
+// Fairness: while a listener still had connections queued, how many batches
+// of the other listener ran between two of its own (or before its first)?
+// `accepted` is each listener's total, `fd0` the first one's fd.
+int MaxWait(const std::vector<BurstEvent>& events, int fd0, const long long accepted[2]) {
+  int max_wait = 0;
+  long long got[2] = {0, 0};
+  int other_run[2] = {0, 0};
+  for (const BurstEvent& ev : events) {
+    const int me = ev.fd == fd0 ? 0 : 1;
+    got[me] += ev.accepted;
+    other_run[me] = 0;
+    const int other = 1 - me;
+    if (got[other] < accepted[other]) {
+      ++other_run[other];
+      max_wait = std::max(max_wait, other_run[other]);
+    }
+  }
+  return max_wait;
+}
+
+// The drain: one EpollLoop, add_accept_handler on both listeners (batch
+// `batch`), run until all `n` are accepted or 60 s pass. Fills the drain's
+// parts of `r`.
+void DrainBurst(Sys& sys, std::vector<Listener>& listeners, int n, int batch, BurstResult* r) {
+  auto created = EpollLoop::Create(sys);
+  if (!created.ok()) {
+    r->error = created.error().message;
+    return;
+  }
+  EpollLoop& epoll = *created.value();
+  std::vector<BurstEvent> events;
+  int in_event = 0;  // accept callbacks of the event running now
+  tools::ObservingLoop loop(
+      epoll, [&](int) { in_event = 0; },
+      [&](int fd) {
+        events.push_back({fd, in_event});
+      });
+  AcceptOptions ao;
+  ao.batch = batch;
+  std::vector<AcceptHandle> handles;
+  for (int i = 0; i < 2; ++i) {
+    long long* count = &r->accepted[i];
+    auto h = add_accept_handler(
+        loop, sys, listeners[static_cast<size_t>(i)],
+        [count, &in_event](Fd, const SockAddr&) {
+          ++*count;
+          ++in_event;
+        },
+        ao);
+    if (!h.ok()) {
+      r->error = h.error().message;
+      break;
+    }
+    handles.push_back(std::move(h.value()));
+  }
+  const auto cpu0 = SelfCpu();
+  const auto d0 = Clock::now();
+  const auto deadline = d0 + 60s;
+  while (r->error.empty() && r->accepted[0] + r->accepted[1] < n && Clock::now() < deadline) {
+    auto ran = epoll.RunOnce(100ms);
+    if (!ran.ok()) r->error = ran.error().message;
+  }
+  r->drain_ms = Millis(Clock::now() - d0);
+  r->drain_cpu_us_per_conn = Micros(SelfCpu() - cpu0) / std::max(1, n);
+  for (const AcceptHandle& h : handles) {
+    const AcceptStats s = h.stats();
+    r->events += s.events;
+    r->largest_batch = std::max(r->largest_batch, s.largest_batch);
+    r->backoffs += s.backoffs;
+    r->skipped_conns += s.skipped;
+  }
+  r->max_wait = MaxWait(events, listeners[0].fd.get(), r->accepted);
+}
+
 BurstResult RunOneBurst(int n, int batch) {
   BurstResult r;
   r.n = n;
@@ -180,93 +263,13 @@ BurstResult RunOneBurst(int n, int batch) {
                 std::to_string(per_listener) + " (needs a private network namespace)";
     return r;
   }
-
   PosixSys sys;
   std::vector<Listener> listeners;
-  for (int i = 0; i < 2; ++i) {
-    BindOptions bo;
-    bo.address = "127.0.0.1";
-    bo.backlog = per_listener;
-    auto b = bind_sockets(sys, bo);
-    if (!b.ok() || b.value().size() != 1) {
-      r.error = "bind_sockets: " + (b.ok() ? std::string("not one listener") : b.error().message);
-      return r;
-    }
-    listeners.push_back(std::move(b.value()[0]));
-  }
-
-  // Every client connects before the server runs at all: N queued at once.
+  r.error = BindPair(sys, per_listener, &listeners);
+  if (!r.error.empty()) return r;
   BurstClients clients;
-  const auto c0 = Clock::now();
-  r.error = clients.Start({listeners[0].addr, listeners[1].addr}, n, per_child);
-  r.clients = (n + per_child - 1) / per_child;
-  // Loopback handshakes finish in softirq right after connect; wait (bounded)
-  // until both queues hold their share, so the drain starts from a full burst.
-  const auto queued_by = Clock::now() + 30s;
-  while (
-      r.error.empty() && Clock::now() < queued_by &&
-      (QueueLength(listeners[0].fd.get()) < n / 2 || QueueLength(listeners[1].fd.get()) < n / 2)) {
-    std::this_thread::sleep_for(1ms);
-  }
-  r.connect_ms = Millis(Clock::now() - c0);
-  r.queued_at_start = QueueLength(listeners[0].fd.get()) + QueueLength(listeners[1].fd.get());
-
-  auto created = EpollLoop::Create(sys);
-  if (r.error.empty() && !created.ok()) r.error = created.error().message;
-  if (r.error.empty()) {
-    EpollLoop& epoll = *created.value();
-    RecordingLoop loop(epoll);
-    AcceptOptions ao;
-    ao.batch = batch;
-    std::vector<AcceptHandle> handles;
-    for (int i = 0; i < 2; ++i) {
-      long long* count = &r.accepted[i];
-      auto h = add_accept_handler(
-          loop, sys, listeners[static_cast<size_t>(i)],
-          [count, &loop](Fd, const SockAddr&) {
-            ++*count;
-            ++loop.in_event;
-          },
-          ao);
-      if (!h.ok()) {
-        r.error = h.error().message;
-        break;
-      }
-      handles.push_back(std::move(h.value()));
-    }
-    const auto cpu0 = SelfCpu();
-    const auto d0 = Clock::now();
-    const auto deadline = d0 + 60s;
-    while (r.error.empty() && r.accepted[0] + r.accepted[1] < n && Clock::now() < deadline) {
-      auto ran = epoll.RunOnce(100ms);
-      if (!ran.ok()) r.error = ran.error().message;
-    }
-    r.drain_ms = Millis(Clock::now() - d0);
-    r.drain_cpu_us_per_conn = Micros(SelfCpu() - cpu0) / std::max(1, n);
-    for (const AcceptHandle& h : handles) {
-      const AcceptStats s = h.stats();
-      r.events += s.events;
-      r.largest_batch = std::max(r.largest_batch, s.largest_batch);
-      r.backoffs += s.backoffs;
-      r.skipped_conns += s.skipped;
-    }
-    // Fairness: while a listener still had connections queued, how many
-    // batches of the other listener ran between two of its own (or before its first)?
-    const int fd0 = listeners[0].fd.get();
-    long long got[2] = {0, 0};
-    const long long total[2] = {r.accepted[0], r.accepted[1]};
-    int other_run[2] = {0, 0};
-    for (const auto& ev : loop.events) {
-      const int me = ev.fd == fd0 ? 0 : 1;
-      got[me] += ev.accepted;
-      other_run[me] = 0;
-      const int other = 1 - me;
-      if (got[other] < total[other]) {
-        ++other_run[other];
-        r.max_wait = std::max(r.max_wait, other_run[other]);
-      }
-    }
-  }
+  QueueBurst(listeners, n, per_child, &clients, &r);
+  if (r.error.empty()) DrainBurst(sys, listeners, n, batch, &r);
   clients.Release();
   return r;
 }

@@ -182,6 +182,14 @@ std::string RatioCell(const std::vector<double>& ratios) {
   return Fixed(q.median, 3) + " (" + Fixed(q.min, 2) + " / " + Fixed(q.max, 2) + ")";
 }
 
+void WriteFailedRounds(std::ostream& md, const std::string& heading,
+                       const std::vector<std::string>& failures) {
+  if (failures.empty()) return;
+  md << "\n" << heading << ": ";
+  for (const std::string& x : failures) md << x << "; ";
+  md << "\n";
+}
+
 std::string Verdict(const Summary& ratios, double target) {
   if (ratios.n == 0) return "NOT MEASURED";
   if (ratios.median <= target) return "met";

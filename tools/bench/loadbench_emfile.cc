@@ -73,78 +73,86 @@ int WaitAllClosed(std::vector<int>& fds, milliseconds timeout) {
   return closed;
 }
 
-}  // namespace
+// One server's round: its CPU during the storm and what came after.
+struct Sample {
+  double cpu_pct = 0;        // of one core, during the storm
+  double errors = 0;         // reported to the loop / error callback
+  int accepted_after = 0;    // clients that read EOF
+  int server_accepted = -1;  // the server's own count
+  double drain_ms = 0;       // from the limit's return to the last client accepted
+};
 
-int RunEmfile(const EmfileFlags& flags) {
-  const int rounds = flags.rounds;
-  const int pending = flags.pending;
-  const int storm_ms = flags.storm_ms;
-  SetUpNetwork(false);
-  std::string python_note;
-  std::vector<ServerSpec> specs =
-      Specs(!flags.no_python, {"reference", "tornado", "asyncio"}, &python_note);
-
-  struct Sample {
-    double cpu_pct = 0;        // of one core, during the storm
-    double errors = 0;         // reported to the loop / error callback
-    int accepted_after = 0;    // clients that read EOF
-    int server_accepted = -1;  // the server's own count
-    double drain_ms = 0;       // from the limit's return to the last client accepted
-  };
-  std::map<std::string, std::vector<Sample>> samples;
-  std::vector<std::string> failures;
-  for (int round = 0; round < rounds; ++round) {
-    for (size_t k = 0; k < specs.size(); ++k) {
-      const ServerSpec& spec = specs[(k + static_cast<size_t>(round)) % specs.size()];
-      Server s{spec, {}, {}};
-      std::string err = StartServer(s, "emfile", {"--backlog", "128"});
-      std::vector<int> clients;
-      if (err.empty()) clients = ConnectPending(s.addr, pending, &err);
-      if (err.empty() && !s.child.WriteLine("GO")) err = "server gone before GO";
-      std::optional<std::string> line;
-      if (err.empty() && ((line = s.child.ReadLine(10s)) != std::optional<std::string>("STORM"))) {
-        err = "no STORM line";
-      }
-      if (!err.empty()) {
-        failures.push_back(spec.name + ": " + err);
-        for (int fd : clients) CloseWithReset(fd);
-        continue;
-      }
-      const auto cpu0 = ProcessCpu(s.child.pid());
-      const auto t0 = Clock::now();
-      std::this_thread::sleep_for(milliseconds(storm_ms));
-      const auto cpu1 = ProcessCpu(s.child.pid());
-      const auto t1 = Clock::now();
-      s.child.WriteLine("END");
-      const int closed = WaitAllClosed(clients, 10s);
-      const auto t2 = Clock::now();
-      s.child.WriteLine("REPORT");
-      line = s.child.ReadLine(10s);
-      Sample x;
-      if (cpu0 && cpu1) x.cpu_pct = 100.0 * Millis(*cpu1 - *cpu0) / Millis(t1 - t0);
-      x.accepted_after = closed;
-      x.drain_ms = Millis(t2 - t1);
-      if (line) {
-        const size_t e = line->find("errors=");
-        if (e != std::string::npos) x.errors = std::atof(line->c_str() + e + 7);
-        const size_t a = line->find("accepted=");
-        if (a != std::string::npos) x.server_accepted = std::atoi(line->c_str() + a + 9);
-      }
-      samples[spec.name].push_back(x);
-      for (int fd : clients) CloseWithReset(fd);
-      s.child.Stop(5s);
-      std::cerr << "loadbench emfile: " << spec.name << " round " << round + 1 << ": CPU "
-                << Fixed(x.cpu_pct, 1) << "%, " << closed << "/" << pending << " accepted after\n";
-    }
+// Starts `spec` in emfile mode with `pending` clients queued, and tells it
+// GO: once it says STORM it is out of fds. "" or why not; the clients made
+// are in `clients` either way.
+std::string StartStorm(Server& s, int pending, std::vector<int>* clients) {
+  std::string err = StartServer(s, "emfile", {"--backlog", "128"});
+  if (err.empty()) *clients = ConnectPending(s.addr, pending, &err);
+  if (err.empty() && !s.child.WriteLine("GO")) err = "server gone before GO";
+  if (err.empty() && s.child.ReadLine(10s) != std::optional<std::string>("STORM")) {
+    err = "no STORM line";
   }
+  return err;
+}
 
-  std::ostringstream md;
+// The server's "DONE accepted=N errors=E ..." line into `x`.
+void ReadDoneLine(const std::optional<std::string>& line, Sample* x) {
+  if (!line) return;
+  const size_t e = line->find("errors=");
+  if (e != std::string::npos) x->errors = std::atof(line->c_str() + e + 7);
+  const size_t a = line->find("accepted=");
+  if (a != std::string::npos) x->server_accepted = std::atoi(line->c_str() + a + 9);
+}
+
+// The storm of a started server: its CPU over `storm_ms`, then the limit
+// restored (END) and the time until every pending client is accepted.
+Sample MeasureStorm(Server& s, std::vector<int>& clients, int storm_ms) {
+  const auto cpu0 = ProcessCpu(s.child.pid());
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(milliseconds(storm_ms));
+  const auto cpu1 = ProcessCpu(s.child.pid());
+  const auto t1 = Clock::now();
+  s.child.WriteLine("END");
+  const int closed = WaitAllClosed(clients, 10s);
+  const auto t2 = Clock::now();
+  s.child.WriteLine("REPORT");
+  Sample x;
+  if (cpu0 && cpu1) x.cpu_pct = 100.0 * Millis(*cpu1 - *cpu0) / Millis(t1 - t0);
+  x.accepted_after = closed;
+  x.drain_ms = Millis(t2 - t1);
+  ReadDoneLine(s.child.ReadLine(10s), &x);
+  return x;
+}
+
+// One round of one server: its sample, or nullopt with the reason added to
+// `failures`.
+std::optional<Sample> RunRound(const ServerSpec& spec, const EmfileFlags& flags,
+                               std::vector<std::string>* failures) {
+  Server s{spec, {}, {}};
+  std::vector<int> clients;
+  if (std::string err = StartStorm(s, flags.pending, &clients); !err.empty()) {
+    failures->push_back(spec.name + ": " + err);
+    for (int fd : clients) CloseWithReset(fd);
+    return std::nullopt;
+  }
+  const Sample x = MeasureStorm(s, clients, flags.storm_ms);
+  for (int fd : clients) CloseWithReset(fd);
+  s.child.Stop(5s);
+  return x;
+}
+
+// The section: how the storm runs, one row a server, and whether the
+// reference met its target; true when it did.
+bool WriteEmfileSection(const EmfileFlags& flags, const std::vector<ServerSpec>& specs,
+                        std::map<std::string, std::vector<Sample>>& samples,
+                        const std::string& python_note, std::ostream& md) {
+  const int pending = flags.pending;
   md << "### EMFILE storm\n\n"
      << "On " << NetnsNote() << ". Each server (its own process) gets " << pending
      << " established connections pending, then lowers RLIMIT_NOFILE to its lowest free fd, "
      << "so every accept fails with EMFILE; the driver reads the server's CPU clock over "
-     << storm_ms << " ms of that, then the server restores the limit and the driver waits for "
-     << "every pending client to be accepted (it reads EOF). " << rounds
+     << flags.storm_ms << " ms of that, then the server restores the limit and the driver waits "
+     << "for every pending client to be accepted (it reads EOF). " << flags.rounds
      << " rounds, interleaved. Errors: what reached the error callback (reference) or the "
      << "event loop's exception handler (Python), during the whole run. A server that spins "
      << "gets only the share of a core the shared machine leaves it (see the load average at "
@@ -178,11 +186,32 @@ int RunEmfile(const EmfileFlags& flags) {
   md << "\nTarget: the reference <= 5% of a core in every round and every pending connection "
      << "accepted after: " << (ref_ok ? "met" : "MISSED") << " (worst round " << Fixed(ref_cpu, 2)
      << "%).\n";
-  if (!failures.empty()) {
-    md << "\nFailed rounds: ";
-    for (const auto& x : failures) md << x << "; ";
-    md << "\n";
+  return ref_ok;
+}
+
+}  // namespace
+
+int RunEmfile(const EmfileFlags& flags) {
+  SetUpNetwork(false);
+  std::string python_note;
+  std::vector<ServerSpec> specs =
+      Specs(!flags.no_python, {"reference", "tornado", "asyncio"}, &python_note);
+  std::map<std::string, std::vector<Sample>> samples;
+  std::vector<std::string> failures;
+  for (int round = 0; round < flags.rounds; ++round) {
+    for (size_t k = 0; k < specs.size(); ++k) {
+      const ServerSpec& spec = specs[(k + static_cast<size_t>(round)) % specs.size()];
+      const std::optional<Sample> x = RunRound(spec, flags, &failures);
+      if (!x) continue;
+      samples[spec.name].push_back(*x);
+      std::cerr << "loadbench emfile: " << spec.name << " round " << round + 1 << ": CPU "
+                << Fixed(x->cpu_pct, 1) << "%, " << x->accepted_after << "/" << flags.pending
+                << " accepted after\n";
+    }
   }
+  std::ostringstream md;
+  const bool ref_ok = WriteEmfileSection(flags, specs, samples, python_note, md);
+  WriteFailedRounds(md, "Failed rounds", failures);
   std::cout << md.str() << std::flush;
   return ref_ok && failures.empty() ? 0 : 1;
 }

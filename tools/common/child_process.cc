@@ -43,18 +43,24 @@ void SetNonBlocking(int fd, bool on) {
   ::fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
 }
 
-// This process's environment with `extra` ("NAME=value") over it.
-std::vector<std::string> MergedEnv(const std::vector<std::string>& extra) {
+// This process's environment without the names of `unset`, with `extra`
+// ("NAME=value") over it.
+std::vector<std::string> MergedEnv(const std::vector<std::string>& extra,
+                                   const std::vector<std::string>& unset) {
   std::vector<std::string> vars = extra;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string v = *e;
     const std::string name = v.substr(0, v.find('='));
-    bool overridden = false;
+    bool overridden = std::find(unset.begin(), unset.end(), name) != unset.end();
     for (const std::string& x : extra) overridden = overridden || x.rfind(name + "=", 0) == 0;
     if (!overridden) vars.push_back(v);
   }
   return vars;
 }
+
+// How a stderr file is opened: written from its start, made private.
+constexpr int kStderrFileFlags = O_WRONLY | O_CREAT | O_TRUNC;
+constexpr mode_t kStderrFileMode = 0600;
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -115,6 +121,9 @@ std::string ForkExec(const ChildSpec& spec, const Pipes& p, char* const* argv, c
     } else if (spec.stderr_to == ChildSpec::Stderr::kDevNull) {
       const int null = ::open("/dev/null", O_WRONLY);
       if (null >= 0) ::dup2(null, 2);
+    } else if (spec.stderr_to == ChildSpec::Stderr::kFile) {
+      const int file = ::open(spec.stderr_file.c_str(), kStderrFileFlags, kStderrFileMode);
+      if (file >= 0) ::dup2(file, 2);
     }
     ::execvpe(file, argv, envp);
     ::_exit(127);
@@ -133,6 +142,9 @@ std::string Spawn(const ChildSpec& spec, const Pipes& p, char* const* argv, char
     posix_spawn_file_actions_adddup2(&actions, p.child_err, 2);
   } else if (spec.stderr_to == ChildSpec::Stderr::kDevNull) {
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  } else if (spec.stderr_to == ChildSpec::Stderr::kFile) {
+    posix_spawn_file_actions_addopen(&actions, 2, spec.stderr_file.c_str(), kStderrFileFlags,
+                                     kStderrFileMode);
   }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -190,7 +202,7 @@ std::string ChildProcess::Start(const ChildSpec& spec) {
     return why;
   }
   std::vector<std::string> args = spec.argv;
-  std::vector<std::string> vars = MergedEnv(spec.extra_env);
+  std::vector<std::string> vars = MergedEnv(spec.extra_env, spec.unset_env);
   std::vector<char*> argv = CStrings(args);
   std::vector<char*> envp = CStrings(vars);
   pid_t pid = -1;

@@ -1,9 +1,10 @@
 // A child process on pipes: its stdin and stdout are ours, its stderr goes to
-// /dev/null, to ours, or into a bounded tail we keep. Reads and writes hold a
+// /dev/null, to ours, into a bounded tail we keep, or to a file. Reads and writes hold a
 // deadline whatever the child does (a byte at a time, a flood without a
 // newline, nothing at all); the child is killed (its process group with
 // own_process_group) and reaped at the latest on destruction. Shared by
-// netconform (adapter sessions) and the benchmark drivers (servers under load).
+// netconform (adapter sessions), the benchmark drivers (servers under load)
+// and the interposer's tests (programs under LD_PRELOAD).
 #pragma once
 
 #include <sys/types.h>
@@ -41,10 +42,16 @@ struct ChildSpec {
   std::string file;
   // "NAME=value", over this process's environment (a name here wins).
   std::vector<std::string> extra_env;
-  enum class Stderr { kDevNull, kInherit, kTail };
+  // Names of this process's environment the child does not get (unless
+  // extra_env sets them).
+  std::vector<std::string> unset_env;
+  // kFile: written to `stderr_file`, made (0600) or truncated, so it can be
+  // read after the child is gone.
+  enum class Stderr { kDevNull, kInherit, kTail, kFile };
   Stderr stderr_to = Stderr::kDevNull;
   // With kTail: how much of the end of the child's stderr is kept.
   size_t stderr_tail_bytes = 64 << 10;
+  std::string stderr_file;
   // A process group of its own: Kill() then ends the child's children too.
   bool own_process_group = false;
   // SIGKILL when this process dies (PR_SET_PDEATHSIG), so a crashed driver

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace netutil::tools {
@@ -75,15 +76,63 @@ TEST(ChildProcess, KeepsOnlyTheTailOfStderr) {
   EXPECT_EQ(child.stderr_tail().dropped(), 16u);
 }
 
+// The first line `spec` prints, started by fork + exec or by posix_spawn.
+std::optional<std::string> FirstLine(ChildSpec spec, bool fork_path) {
+  spec.die_with_parent = fork_path;
+  ChildProcess child;
+  EXPECT_EQ(child.Start(spec), "");
+  return child.ReadLine(5s);
+}
+
+const char* PathName(bool fork_path) { return fork_path ? "fork + exec" : "posix_spawn"; }
+
 TEST(ChildProcess, TheEnvironmentGetsTheExtraVariables) {
+  ChildSpec spec = Shell("echo \"$NETUTIL_CHILD_TEST\"");
+  spec.extra_env = {"NETUTIL_CHILD_TEST=set"};
   for (bool fork_path : {false, true}) {
-    ChildSpec spec = Shell("echo \"$NETUTIL_CHILD_TEST\"");
-    spec.extra_env = {"NETUTIL_CHILD_TEST=set"};
-    spec.die_with_parent = fork_path;
-    ChildProcess child;
-    ASSERT_EQ(child.Start(spec), "");
-    EXPECT_EQ(child.ReadLine(5s), "set") << (fork_path ? "fork + exec" : "posix_spawn");
+    EXPECT_EQ(FirstLine(spec, fork_path), "set") << PathName(fork_path);
   }
+}
+
+TEST(ChildProcess, TheEnvironmentLosesTheUnsetVariables) {
+  ::setenv("NETUTIL_CHILD_UNSET", "inherited", 1);
+  ChildSpec spec = Shell("echo \"[$NETUTIL_CHILD_UNSET]\"");
+  spec.unset_env = {"NETUTIL_CHILD_UNSET"};
+  for (bool fork_path : {false, true}) {
+    EXPECT_EQ(FirstLine(spec, fork_path), "[]") << PathName(fork_path);
+  }
+  ::unsetenv("NETUTIL_CHILD_UNSET");
+}
+
+TEST(ChildProcess, StderrGoesToAFileThatOutlivesTheChild) {
+  char dir[] = "/tmp/netutil-child-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/stderr";
+  for (bool fork_path : {false, true}) {
+    {
+      std::FILE* old = std::fopen(path.c_str(), "w");  // truncated by Start
+      ASSERT_NE(old, nullptr);
+      std::fputs("left over from before\n", old);
+      std::fclose(old);
+    }
+    ChildSpec spec = Shell("printf 'to the file' >&2");
+    spec.stderr_to = ChildSpec::Stderr::kFile;
+    spec.stderr_file = path;
+    spec.die_with_parent = fork_path;
+    {
+      ChildProcess child;
+      ASSERT_EQ(child.Start(spec), "");
+      ASSERT_TRUE(child.WaitForExit(Clock::now() + 10s).has_value());
+    }
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char buf[64] = {};
+    const size_t got = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    EXPECT_EQ(std::string(buf, got), "to the file") << PathName(fork_path);
+  }
+  std::remove(path.c_str());
+  ::rmdir(dir);
 }
 
 TEST(ChildProcess, AMissingProgramIsAnErrorNamingIt) {

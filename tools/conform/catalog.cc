@@ -158,16 +158,15 @@ std::optional<std::string> RequestPathProblem(const json& request, std::string* 
   return std::nullopt;
 }
 
-// The checks of one step beyond CheckStep's (runner.cc): the limits of
-// docs/CONFORMANCE.md "Limits" and paths kept in the case's temp dir.
-// `totals` adds up what is bounded per case. `where` gets the pointer, below
-// the step's, of the part at fault.
+// What is bounded per case, added up over its steps.
 struct Totals {
   long long sleep_ms = 0;
   long long clients = 0;
 };
 
-std::optional<std::string> StepLimitProblem(const json& step, Totals* totals, std::string* where) {
+// What every step may carry: its sleep, its timeout, its fault rules, its
+// saves, and the globs of its patterns.
+std::optional<std::string> StepBoundsProblem(const json& step, Totals* totals, std::string* where) {
   if (step.contains("sleep_ms")) {
     totals->sleep_ms += step["sleep_ms"].get<long long>();  // 0..10000, CheckStep says
     if (totals->sleep_ms > kMaxSleepTotalMs) {
@@ -199,92 +198,130 @@ std::optional<std::string> StepLimitProblem(const json& step, Totals* totals, st
       }
     }
   }
+  return std::nullopt;
+}
+
+// A "send" step's request.
+std::optional<std::string> SendProblem(const json& request, std::string* where) {
+  // A serve's own timeout sets how long netconform waits (runner.cc adds
+  // to it): bounded so the sum cannot overflow.
+  const std::optional<long long> serve_ms = LiteralInt(request, "timeout_ms");
+  if (serve_ms && (*serve_ms < 0 || *serve_ms > kMaxStepTimeoutMs)) {
+    *where = "/send/timeout_ms";
+    return "send: timeout_ms takes 0.." + std::to_string(kMaxStepTimeoutMs);
+  }
+  if (auto e = RequestPathProblem(request, where)) {
+    *where = "/send" + *where;
+    return "send: " + *e;
+  }
+  return std::nullopt;
+}
+
+// The keys of the `verb` step's spec: all among `known`.
+std::optional<std::string> UnknownKeyProblem(const std::string& verb, const json& spec,
+                                             std::initializer_list<std::string_view> known,
+                                             std::string* where) {
+  for (const auto& [key, value] : spec.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      *where = "/" + verb + "/" + key;
+      return verb + ": unknown key \"" + key + "\"";
+    }
+  }
+  return std::nullopt;
+}
+
+// A "connect" step's spec; `totals` adds its clients.
+std::optional<std::string> ConnectProblem(const json& spec, Totals* totals, std::string* where) {
+  if (auto e =
+          UnknownKeyProblem("connect", spec, {"host", "address", "port", "path", "count"}, where)) {
+    return e;
+  }
+  if (spec.contains("path") && spec["path"].is_string()) {
+    if (auto e = SocketPathProblem(spec["path"].get_ref<const std::string&>())) {
+      *where = "/connect/path";
+      return "connect: path " + *e;
+    }
+  }
+  // A count from a variable is checked when the step runs (host.h kMaxClients).
+  const std::optional<long long> count = LiteralInt(spec, "count");
+  if (count && (*count < 1 || *count > host::kMaxClients)) {
+    *where = "/connect/count";
+    return "connect: count takes 1.." + std::to_string(host::kMaxClients);
+  }
+  totals->clients += count.value_or(1);
+  if (totals->clients > kMaxClientsPerCase) {
+    *where = "/connect/count";
+    return "the case connects over " + std::to_string(kMaxClientsPerCase) + " clients in all";
+  }
+  return std::nullopt;
+}
+
+// The keys of a "make" step's spec: known, each a string.
+std::optional<std::string> MakeKeysProblem(const json& spec, std::string* where) {
+  for (const auto& [key, value] : spec.items()) {
+    if (key != "path" && key != "kind" && key != "content" && key != "target") {
+      *where = "/make/" + key;
+      return "make: unknown key \"" + key + "\"";
+    }
+    if (!value.is_string()) {
+      *where = "/make/" + key;
+      return "make: " + key + " must be a string";
+    }
+  }
+  if (!spec.contains("path") || !spec.contains("kind")) {
+    *where = "/make";
+    return "make needs a path and a kind";
+  }
+  return std::nullopt;
+}
+
+// A "make" step's spec: what it makes and where, all in the case's temp dir.
+std::optional<std::string> MakeProblem(const json& spec, std::string* where) {
+  if (auto e = MakeKeysProblem(spec, where)) return e;
+  if (auto e = CasePathProblem(spec["path"].get_ref<const std::string&>())) {
+    *where = "/make/path";
+    return "make: path " + Brief(spec["path"], 120) + " " + *e;
+  }
+  const std::string& kind = spec["kind"].get_ref<const std::string&>();
+  if (kind != "regular" && kind != "dir" && kind != "symlink" && kind != "stale_socket" &&
+      kind != "live_socket") {
+    *where = "/make/kind";
+    return "make: unknown kind \"" + kind + "\" (regular, dir, symlink, stale_socket, live_socket)";
+  }
+  if (kind == "symlink") {
+    // What the link points to is the implementation's to follow: in ${TMP}
+    // as well, so a case cannot lead it to a file outside.
+    if (!spec.contains("target")) {
+      *where = "/make";
+      return "make: a symlink needs a target";
+    }
+    if (auto e = CasePathProblem(spec["target"].get_ref<const std::string&>())) {
+      *where = "/make/target";
+      return "make: target " + Brief(spec["target"], 120) + " " + *e;
+    }
+  }
+  return std::nullopt;
+}
+
+// The checks of one step beyond CheckStep's (runner.cc): the limits of
+// docs/CONFORMANCE.md "Limits" and paths kept in the case's temp dir.
+// `totals` adds up what is bounded per case. `where` gets the pointer, below
+// the step's, of the part at fault. The parts above each set it the same way.
+std::optional<std::string> StepLimitProblem(const json& step, Totals* totals, std::string* where) {
+  if (auto e = StepBoundsProblem(step, totals, where)) return e;
   if (step.contains("send")) {
-    // A serve's own timeout sets how long netconform waits (runner.cc adds
-    // to it): bounded so the sum cannot overflow.
-    const std::optional<long long> serve_ms = LiteralInt(step["send"], "timeout_ms");
-    if (serve_ms && (*serve_ms < 0 || *serve_ms > kMaxStepTimeoutMs)) {
-      *where = "/send/timeout_ms";
-      return "send: timeout_ms takes 0.." + std::to_string(kMaxStepTimeoutMs);
-    }
-    if (auto e = RequestPathProblem(step["send"], where)) {
-      *where = "/send" + *where;
-      return "send: " + *e;
-    }
+    if (auto e = SendProblem(step["send"], where)) return e;
   }
   if (step.contains("connect")) {
-    const json& spec = step["connect"];
-    for (const auto& [key, value] : spec.items()) {
-      if (key != "host" && key != "address" && key != "port" && key != "path" && key != "count") {
-        *where = "/connect/" + key;
-        return "connect: unknown key \"" + key + "\"";
-      }
-    }
-    if (spec.contains("path") && spec["path"].is_string()) {
-      if (auto e = SocketPathProblem(spec["path"].get_ref<const std::string&>())) {
-        *where = "/connect/path";
-        return "connect: path " + *e;
-      }
-    }
-    // A count from a variable is checked when the step runs (host.h kMaxClients).
-    const std::optional<long long> count = LiteralInt(spec, "count");
-    if (count && (*count < 1 || *count > host::kMaxClients)) {
-      *where = "/connect/count";
-      return "connect: count takes 1.." + std::to_string(host::kMaxClients);
-    }
-    totals->clients += count.value_or(1);
-    if (totals->clients > kMaxClientsPerCase) {
-      *where = "/connect/count";
-      return "the case connects over " + std::to_string(kMaxClientsPerCase) + " clients in all";
-    }
+    if (auto e = ConnectProblem(step["connect"], totals, where)) return e;
   }
   if (step.contains("hold")) {
-    for (const auto& [key, value] : step["hold"].items()) {
-      if (key != "host" && key != "address" && key != "port") {
-        *where = "/hold/" + key;
-        return "hold: unknown key \"" + key + "\"";
-      }
+    if (auto e = UnknownKeyProblem("hold", step["hold"], {"host", "address", "port"}, where)) {
+      return e;
     }
   }
   if (step.contains("make")) {
-    const json& spec = step["make"];
-    for (const auto& [key, value] : spec.items()) {
-      if (key != "path" && key != "kind" && key != "content" && key != "target") {
-        *where = "/make/" + key;
-        return "make: unknown key \"" + key + "\"";
-      }
-      if (!value.is_string()) {
-        *where = "/make/" + key;
-        return "make: " + key + " must be a string";
-      }
-    }
-    if (!spec.contains("path") || !spec.contains("kind")) {
-      *where = "/make";
-      return "make needs a path and a kind";
-    }
-    if (auto e = CasePathProblem(spec["path"].get_ref<const std::string&>())) {
-      *where = "/make/path";
-      return "make: path " + Brief(spec["path"], 120) + " " + *e;
-    }
-    const std::string& kind = spec["kind"].get_ref<const std::string&>();
-    if (kind != "regular" && kind != "dir" && kind != "symlink" && kind != "stale_socket" &&
-        kind != "live_socket") {
-      *where = "/make/kind";
-      return "make: unknown kind \"" + kind +
-             "\" (regular, dir, symlink, stale_socket, live_socket)";
-    }
-    if (kind == "symlink") {
-      // What the link points to is the implementation's to follow: in ${TMP}
-      // as well, so a case cannot lead it to a file outside.
-      if (!spec.contains("target")) {
-        *where = "/make";
-        return "make: a symlink needs a target";
-      }
-      if (auto e = CasePathProblem(spec["target"].get_ref<const std::string&>())) {
-        *where = "/make/target";
-        return "make: target " + Brief(spec["target"], 120) + " " + *e;
-      }
-    }
+    if (auto e = MakeProblem(step["make"], where)) return e;
   }
   if (step.contains("check")) {
     if (auto e = CasePathProblem(step["check"].get_ref<const std::string&>())) {

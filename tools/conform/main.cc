@@ -463,33 +463,35 @@ int Run(const std::vector<Case>& all, RunArgs a) {
   return Conclude(a, *target, tally, expected.has_value(), !not_ready);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::signal(SIGPIPE, SIG_IGN);  // a dead adapter's pipe must not kill the runner
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, OnFatalSignal);
-  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-
-  CLI::App app{"netconform: conformance cases for netutil implementations (docs/SPEC.md)"};
-  app.require_subcommand(1);
-  std::string cases_dir = netutil::conform::DefaultCaseDir();
-  app.add_option("--cases", cases_dir, "The directory of scenario files (tests/conformance/cases)");
-  RunArgs a;
+// What the command line says beyond the run's own arguments.
+struct CommandLine {
+  std::string cases_dir = DefaultCaseDir();
+  RunArgs run;
   std::string list_format = "text";
   std::string list_rule;
-
-  CLI::App* list = app.add_subcommand("list", "List the cases: ID, rules, level, title");
-  list->add_option("--filter", a.filter, "Only cases whose ID or a rule ID matches this glob");
-  list->add_option("--rule", list_rule,
-                   "Only the cases that check this rule of docs/SPEC.md (primary rule first)");
-  list->add_option("--format", list_format, "text or json")->check(CLI::IsMember({"text", "json"}));
-
-  app.add_subcommand("coverage", "For every rule of docs/SPEC.md, the cases that check it");
-  app.add_subcommand("rules-index", "Print tests/conformance/cases/RULES.md, the cases by rule");
-
-  CLI::App* run = app.add_subcommand("run", "Run the cases and give each a verdict");
   long long timeout_ms = 10000;
   long long case_timeout_ms = 60000;
+};
+
+// The subcommands that read the catalog without running it: list, coverage,
+// rules-index.
+CLI::App* AddListingCommands(CLI::App& app, CommandLine* cl) {
+  CLI::App* list = app.add_subcommand("list", "List the cases: ID, rules, level, title");
+  list->add_option("--filter", cl->run.filter,
+                   "Only cases whose ID or a rule ID matches this glob");
+  list->add_option("--rule", cl->list_rule,
+                   "Only the cases that check this rule of docs/SPEC.md (primary rule first)");
+  list->add_option("--format", cl->list_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_subcommand("coverage", "For every rule of docs/SPEC.md, the cases that check it");
+  app.add_subcommand("rules-index", "Print tests/conformance/cases/RULES.md, the cases by rule");
+  return list;
+}
+
+// `run`: which implementation, how to reach it, and what the report is.
+void AddRunCommand(CLI::App& app, CommandLine* cl) {
+  RunArgs& a = cl->run;
+  CLI::App* run = app.add_subcommand("run", "Run the cases and give each a verdict");
   run->add_option("--filter", a.filter, "Only cases whose ID or a rule ID matches this glob");
   run->add_option("--impl", a.impl, "The implementation: reference, tornado, asyncio, pysocket")
       ->check(CLI::IsMember({"reference", "tornado", "asyncio", "pysocket"}));
@@ -508,9 +510,9 @@ int main(int argc, char** argv) {
   run->add_option("--expect", a.expect_path,
                   "Known verdicts (docs/CONFORMANCE.md): exit 0 when every verdict is as listed");
   run->add_option("--jobs,-j", a.jobs, "Cases run at once")->check(CLI::Range(1, 64));
-  run->add_option("--timeout-ms", timeout_ms, "Per-request timeout")
+  run->add_option("--timeout-ms", cl->timeout_ms, "Per-request timeout")
       ->check(CLI::Range(1LL, 3600000LL));
-  run->add_option("--case-timeout-ms", case_timeout_ms, "Per-case timeout, all steps together")
+  run->add_option("--case-timeout-ms", cl->case_timeout_ms, "Per-case timeout, all steps together")
       ->check(CLI::Range(1LL, 3600000LL));
   run->add_option("--interposer", a.interposer,
                   "libnetfault.so for --mode process (default: the one beside netconform)");
@@ -522,30 +524,48 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000));
   run->add_flag("--keep-tmp", a.options.keep_tmp, "Keep each case's temp dir");
   run->add_flag("-v,--verbose", a.options.verbose, "Show the syscall trace of a failed step");
+}
 
+// The subcommand the command line names, on the loaded catalog.
+int Dispatch(const CLI::App& app, const CLI::App& list, CommandLine cl) {
+  std::vector<std::string> problems;
+  const std::vector<Case> cases = LoadCatalog(ReadCaseDir(cl.cases_dir, &problems), &problems);
+  if (!problems.empty()) {
+    for (const std::string& p : problems) std::fprintf(stderr, "netconform: %s\n", p.c_str());
+    return 2;
+  }
+  if (list) return List(cases, cl.run.filter, cl.list_rule, cl.list_format);
+  if (app.got_subcommand("coverage")) return Coverage(cases);
+  if (app.got_subcommand("rules-index")) {
+    std::cout << RulesIndexMarkdown(cases);
+    return std::cout.flush() ? 0 : 2;
+  }
+  cl.run.options.request_timeout = std::chrono::milliseconds(cl.timeout_ms);
+  cl.run.options.case_timeout = std::chrono::milliseconds(cl.case_timeout_ms);
+  const int rc = Run(cases, std::move(cl.run));
+  KillOrphans();  // after the runner and its sessions are gone
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a dead adapter's pipe must not kill the runner
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, OnFatalSignal);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  CLI::App app{"netconform: conformance cases for netutil implementations (docs/SPEC.md)"};
+  app.require_subcommand(1);
+  CommandLine cl;
+  app.add_option("--cases", cl.cases_dir,
+                 "The directory of scenario files (tests/conformance/cases)");
+  const CLI::App* list = AddListingCommands(app, &cl);
+  AddRunCommand(app, &cl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);  // prints the usage or the error
     return rc == 0 ? 0 : 2;
   }
-
-  std::vector<std::string> problems;
-  const std::vector<Case> cases =
-      netutil::conform::LoadCatalog(netutil::conform::ReadCaseDir(cases_dir, &problems), &problems);
-  if (!problems.empty()) {
-    for (const std::string& p : problems) std::fprintf(stderr, "netconform: %s\n", p.c_str());
-    return 2;
-  }
-  if (*list) return List(cases, a.filter, list_rule, list_format);
-  if (app.got_subcommand("coverage")) return Coverage(cases);
-  if (app.got_subcommand("rules-index")) {
-    std::cout << netutil::conform::RulesIndexMarkdown(cases);
-    return std::cout.flush() ? 0 : 2;
-  }
-  a.options.request_timeout = std::chrono::milliseconds(timeout_ms);
-  a.options.case_timeout = std::chrono::milliseconds(case_timeout_ms);
-  const int rc = Run(cases, std::move(a));
-  KillOrphans();  // after the runner and its sessions are gone
-  return rc;
+  return Dispatch(app, *list, std::move(cl));
 }

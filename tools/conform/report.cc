@@ -169,24 +169,6 @@ json HelloForReport(const json& hello) {
   return kept;
 }
 
-void Summary::Count(Verdict v) {
-  switch (v) {
-    case Verdict::kOk:
-      ++passed;
-      break;
-    case Verdict::kNonStrict:
-      ++passed;
-      ++non_strict;
-      break;
-    case Verdict::kFailed:
-      ++failed;
-      break;
-    case Verdict::kSkipped:
-      ++skipped;
-      break;
-  }
-}
-
 std::string SummaryLine(const Summary& s) {
   std::string line = std::to_string(s.passed) + " passed, " + std::to_string(s.failed) +
                      " failed, " + std::to_string(s.skipped) + " skipped";

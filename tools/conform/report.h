@@ -23,14 +23,11 @@ struct RunInfo {
   size_t cases = 0;      // cases selected
 };
 
-struct Summary {
-  int passed = 0;      // OK and NON-STRICT
-  int non_strict = 0;  // of the passed
-  int failed = 0;
-  int skipped = 0;
+// The run's counts: NON-STRICT among the passed (it passed under the run's
+// profile), and `non_strict` says how many of the passed it was.
+struct Summary : VerdictCounts {
+  Summary() : VerdictCounts(NonStrictCounts::kAmongPassed) {}
   double seconds = 0;
-
-  void Count(Verdict v);
 };
 
 class Reporter {

@@ -209,6 +209,30 @@ struct Runner::Worker {
       *fd = -1;
     }
   }
+
+  // What the worker said of the case it was given.
+  struct Report {
+    std::optional<json> result;  // the case's result, when it came
+    bool gone = false;           // the worker ended (crashed) without a result
+    std::string step_label;      // the request it was in, when any
+    std::chrono::milliseconds step_timeout{0};
+    bool step_cut = false;  // the request's deadline, not the case's, was the nearer
+
+    // A request began: the deadline it sets, never past the case's.
+    Clock::time_point StartStep(json& msg, Clock::time_point case_deadline);
+    // The failure of a case whose worker was killed at the deadline.
+    void DescribeTimeout(std::chrono::milliseconds case_timeout, CaseResult* result) const;
+    // The failure of a case whose worker ended with wait status `status`.
+    void DescribeEnd(int status, CaseResult* result) const;
+  };
+  // Reads the worker's messages until its result, its end, or the deadline:
+  // the case's, or the current request's when nearer.
+  Report Await(Clock::time_point case_deadline);
+  // What one wait for the worker's output (WaitForOutput) saw.
+  enum class Wait { kOutput, kNothing, kGone, kFailed };
+  Wait WaitForOutput(Clock::duration left);
+  // Reaps a worker that ended on its own; its wait status.
+  int Reap();
 };
 
 struct Runner::Context {
@@ -506,6 +530,95 @@ void Runner::ReturnWorker(std::unique_ptr<Worker> w) {
   idle_workers_.push_back(std::move(w));
 }
 
+namespace {
+
+// Nothing waits in `fd` now (what a gone worker wrote before it went is
+// still in the pipe when something does).
+bool NothingToRead(int fd) {
+  pollfd q{fd, POLLIN, 0};
+  return ::poll(&q, 1, 0) == 0;
+}
+
+}  // namespace
+
+Clock::time_point Runner::Worker::Report::StartStep(json& msg, Clock::time_point case_deadline) {
+  step_label = msg["step"].get<std::string>();
+  step_timeout = std::chrono::milliseconds(msg["timeout_ms"].get<long long>());
+  const auto step_deadline = Clock::now() + step_timeout;
+  step_cut = step_deadline < case_deadline;
+  return std::min(step_deadline, case_deadline);
+}
+
+void Runner::Worker::Report::DescribeTimeout(std::chrono::milliseconds case_timeout,
+                                             CaseResult* result) const {
+  const auto ms = step_cut ? step_timeout : case_timeout;
+  const std::string headline =
+      "timeout after " + std::to_string(ms.count()) + " ms" +
+      (step_cut ? "" : " (the case's timeout)") +
+      ": the in-process implementation did not return; its process was killed";
+  result->reason = step_label.empty() ? headline : step_label + ": " + headline;
+  result->failure = headline;
+  if (!step_label.empty()) result->details.push_back(step_label);
+  result->details.push_back("  " + headline);
+}
+
+void Runner::Worker::Report::DescribeEnd(int status, CaseResult* result) const {
+  result->reason = "the in-process case's process " + DescribeWaitStatus(status) +
+                   " without a result" + (step_label.empty() ? "" : " (in " + step_label + ")");
+  result->failure = result->reason;
+  result->details.push_back("  " + result->reason);
+}
+
+Runner::Worker::Report Runner::Worker::Await(Clock::time_point case_deadline) {
+  // A little grace past each deadline for the worker's own bookkeeping.
+  constexpr auto kGrace = std::chrono::milliseconds(200);
+  Report report;
+  auto deadline = case_deadline;
+  while (!report.result && !report.gone) {
+    if (std::optional<json> msg = TakeLine(&buffer)) {
+      if (msg->is_object() && msg->contains("result")) {
+        report.result = std::move((*msg)["result"]);
+      } else if (msg->is_object() && msg->contains("step")) {
+        deadline = report.StartStep(*msg, case_deadline);
+      }
+      continue;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline + kGrace) break;
+    const Wait wait = WaitForOutput(deadline + kGrace - now);
+    if (wait == Wait::kFailed) break;
+    report.gone = wait == Wait::kGone;
+  }
+  return report;
+}
+
+Runner::Worker::Wait Runner::Worker::WaitForOutput(Clock::duration left) {
+  const long long wait = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  // Without a pidfd, a worker that died shows at the next short poll.
+  const int wait_ms = static_cast<int>(std::min<long long>(wait, pidfd >= 0 ? 1 << 30 : 10));
+  pollfd p[2] = {{from, POLLIN, 0}, {pidfd, POLLIN, 0}};
+  const int rc = ::poll(p, pidfd >= 0 ? 2 : 1, wait_ms);
+  if (rc < 0 && errno != EINTR) return Wait::kFailed;
+  if (rc > 0 && p[0].revents != 0) return ReadMore(from, &buffer) ? Wait::kOutput : Wait::kGone;
+  bool exited = rc > 0 && pidfd >= 0 && p[1].revents != 0;
+  if (pidfd < 0) {
+    siginfo_t info{};
+    exited = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+             info.si_pid == pid;
+  }
+  return exited && NothingToRead(from) ? Wait::kGone : Wait::kNothing;
+}
+
+int Runner::Worker::Reap() {
+  int status = 0;
+  UnregisterGroup(pid);
+  ::kill(-pid, SIGKILL);  // the worker is a zombie still: its group ID is not reused yet
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid = -1;
+  return status;
+}
+
 CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
   CaseResult result;
   result.verdict =
@@ -519,97 +632,30 @@ CaseResult Runner::RunIsolated(const Case& c, int n, Clock::time_point start) {
   WriteFully(w->to, Line({{"case", CaseJson(c)},
                           {"n", n},
                           {"start_ns", static_cast<long long>(start.time_since_epoch().count())}}));
-
-  // The deadline: the case's, or the current request's when nearer, each
-  // with a little grace for the worker's own bookkeeping. Past it the worker
-  // is killed.
-  constexpr auto kGrace = std::chrono::milliseconds(200);
-  const auto case_deadline = start + options_.case_timeout;
-  auto deadline = case_deadline;
-  std::string step_label;
-  std::chrono::milliseconds step_timeout{0};
-  bool step_cut = false;  // the request's deadline, not the case's, is the nearer
-  std::optional<json> final;
-  bool gone = false;  // the worker ended (crashed) without a result
-  while (!final && !gone) {
-    if (std::optional<json> msg = TakeLine(&w->buffer)) {
-      if (msg->is_object() && msg->contains("result")) {
-        final = std::move((*msg)["result"]);
-      } else if (msg->is_object() && msg->contains("step")) {
-        step_label = (*msg)["step"].get<std::string>();
-        step_timeout = std::chrono::milliseconds((*msg)["timeout_ms"].get<long long>());
-        const auto step_deadline = Clock::now() + step_timeout;
-        step_cut = step_deadline < case_deadline;
-        deadline = std::min(step_deadline, case_deadline);
-      }
-      continue;
-    }
-    const auto now = Clock::now();
-    if (now >= deadline + kGrace) break;
-    const long long wait =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline + kGrace - now).count();
-    // Without a pidfd, a worker that died shows at the next short poll.
-    const int wait_ms = static_cast<int>(std::min<long long>(wait, w->pidfd >= 0 ? 1 << 30 : 10));
-    pollfd p[2] = {{w->from, POLLIN, 0}, {w->pidfd, POLLIN, 0}};
-    const int rc = ::poll(p, w->pidfd >= 0 ? 2 : 1, wait_ms);
-    if (rc < 0 && errno != EINTR) break;
-    if (rc > 0 && p[0].revents != 0) {
-      gone = !ReadMore(w->from, &w->buffer);
-      continue;
-    }
-    bool exited = rc > 0 && w->pidfd >= 0 && p[1].revents != 0;
-    if (w->pidfd < 0) {
-      siginfo_t info{};
-      exited =
-          ::waitid(P_PID, static_cast<id_t>(w->pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-          info.si_pid == w->pid;
-    }
-    if (exited) {
-      // Whatever it wrote before it went is still in the pipe.
-      pollfd q{w->from, POLLIN, 0};
-      if (::poll(&q, 1, 0) == 0) gone = true;
-    }
-  }
-  if (final) {
+  const Worker::Report report = w->Await(start + options_.case_timeout);
+  if (report.result) {
     ReturnWorker(std::move(w));
     try {
-      return ResultFromJson(*final);
+      return ResultFromJson(*report.result);
     } catch (const json::exception& e) {
       result.reason = std::string("netconform error: the case's result: ") + e.what();
       return result;
     }
   }
-  int status = 0;
-  if (gone) {
-    // Reap it to say how it ended, then let DropWorker close its fds.
-    UnregisterGroup(w->pid);
-    ::kill(-w->pid, SIGKILL);  // the worker is a zombie still: its group ID is not reused yet
-    while (::waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    w->pid = -1;
-  }
+  // Reaped first to say how it ended; DropWorker then closes its fds (and
+  // kills one that still runs, past the deadline).
+  const int status = report.gone ? w->Reap() : 0;
   DropWorker(std::move(w));
   // The worker never finished the case: its temp dir is left to us.
   if (!options_.keep_tmp) {
     std::error_code ec;
     std::filesystem::remove_all(tmp_root_ + "/" + std::to_string(n), ec);
   }
-  if (!gone) {
-    const auto ms = step_cut ? step_timeout : options_.case_timeout;
-    const std::string headline =
-        "timeout after " + std::to_string(ms.count()) + " ms" +
-        (step_cut ? "" : " (the case's timeout)") +
-        ": the in-process implementation did not return; its process was killed";
-    result.reason = step_label.empty() ? headline : step_label + ": " + headline;
-    result.failure = headline;
-    if (!step_label.empty()) result.details.push_back(step_label);
-    result.details.push_back("  " + headline);
-    return result;
+  if (report.gone) {
+    report.DescribeEnd(status, &result);
+  } else {
+    report.DescribeTimeout(options_.case_timeout, &result);
   }
-  result.reason = "the in-process case's process " + DescribeWaitStatus(status) +
-                  " without a result" + (step_label.empty() ? "" : " (in " + step_label + ")");
-  result.failure = result.reason;
-  result.details.push_back("  " + result.reason);
   return result;
 }
 

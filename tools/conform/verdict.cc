@@ -23,4 +23,26 @@ std::optional<Verdict> ParseVerdict(std::string_view word) {
   return std::nullopt;
 }
 
+void VerdictCounts::Count(Verdict v) {
+  switch (v) {
+    case Verdict::kOk:
+      ++passed;
+      break;
+    case Verdict::kNonStrict:
+      if (how == NonStrictCounts::kAmongPassed) ++passed;
+      ++non_strict;
+      break;
+    case Verdict::kFailed:
+      ++failed;
+      break;
+    case Verdict::kSkipped:
+      ++skipped;
+      break;
+  }
+}
+
+int VerdictCounts::total() const {
+  return passed + failed + skipped + (how == NonStrictCounts::kApart ? non_strict : 0);
+}
+
 }  // namespace netutil::conform

@@ -25,4 +25,27 @@ const char* VerdictName(Verdict v);
 // The verdict a word names (exactly as VerdictName writes it), or nullopt.
 std::optional<Verdict> ParseVerdict(std::string_view word);
 
+// Whether a count's `passed` takes in the NON-STRICT cases as well (they are
+// counted in `non_strict` either way). The runner's summary does: under the
+// run's profile a NON-STRICT case passed, and the closing line and the exit
+// status say so. The report formats do not: each verdict is a column, a TAP
+// directive or a JUnit attribute of its own.
+enum class NonStrictCounts { kAmongPassed, kApart };
+
+// The cases of each verdict: the one counter of the runner's summary and of
+// the report formats' tallies, which differ only in `how`.
+struct VerdictCounts {
+  explicit VerdictCounts(NonStrictCounts how) : how(how) {}
+
+  NonStrictCounts how;
+  int passed = 0;      // OK, and NON-STRICT when `how` is kAmongPassed
+  int non_strict = 0;  // NON-STRICT
+  int failed = 0;
+  int skipped = 0;
+
+  void Count(Verdict v);
+  // Every case counted, each once.
+  int total() const;
+};
+
 }  // namespace netutil::conform

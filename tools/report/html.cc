@@ -189,7 +189,7 @@ std::string RuleRow(const std::string& rule, const std::vector<const MatrixRow*>
     int missing = 0;
     for (const MatrixRow* r : group) {
       if (r->at[k]) {
-        n.Add(r->at[k]->verdict);
+        n.Count(r->at[k]->verdict);
       } else {
         ++missing;
       }

@@ -98,29 +98,12 @@ CaseEntry ReadCase(const json& c) {
   return e;
 }
 
-void Tally::Add(Verdict v) {
-  switch (v) {
-    case Verdict::kOk:
-      ++passed;
-      break;
-    case Verdict::kNonStrict:
-      ++non_strict;
-      break;
-    case Verdict::kFailed:
-      ++failed;
-      break;
-    case Verdict::kSkipped:
-      ++skipped;
-      break;
-  }
-}
-
 Tally CountRun(const json& run) {
   Tally n;
   double case_seconds = 0;
   for (const json& c : CasesOf(run)) {
     const CaseEntry e = ReadCase(c);
-    n.Add(e.verdict);
+    n.Count(e.verdict);
     case_seconds += e.seconds;
   }
   const json summary = run.is_object() && run.contains("summary") ? run["summary"] : json();

@@ -86,15 +86,11 @@ std::string TextAt(const nlohmann::json& obj, const char* key);
 // The hello reply's "version", or "".
 std::string VersionOf(const nlohmann::json& run);
 
-// The cases of each verdict, and the run's wall time.
-struct Tally {
-  int passed = 0;  // OK only (NON-STRICT is counted apart)
-  int non_strict = 0;
-  int failed = 0;
-  int skipped = 0;
+// The cases of each verdict, NON-STRICT apart from the OK (a column of its
+// own in every format), and the run's wall time.
+struct Tally : VerdictCounts {
+  Tally() : VerdictCounts(NonStrictCounts::kApart) {}
   double seconds = 0;
-  int total() const { return passed + non_strict + failed + skipped; }
-  void Add(Verdict v);
 };
 
 // Counted from the cases, so a summary always matches the rows shown with it;
