@@ -874,8 +874,8 @@ extern "C" {
 
 __attribute__((visibility("hidden"))) void netfault_stdin_read();
 
-// The calls whose C function takes the Sys method's own arguments: listen,
-// unlink, chmod, fchmod, umask, mkdirat, renameat2, unlinkat, fchmodat.
+// The NETFAULT_SIMPLE lines of netfault_calls.def (listen, unlink, ...), whose
+// C function takes the Sys method's own arguments.
 #define NETFAULT_ARGS(...) __VA_ARGS__
 #define NETFAULT_SIMPLE(name, Camel, Ret, params, args)                                 \
   Ret name params {                                                                     \
