@@ -32,6 +32,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bench_util.h"
@@ -148,26 +149,39 @@ void BM_BindFake_Reference(benchmark::State& state) {
   }
 }
 
+// What a Sys with no kernel answers to a call it does not model: ENOSYS (a
+// resolver failure for getaddrinfo; for umask, which cannot fail, a 0 mask).
+template <typename R, typename... Args>
+R NoKernel(const Args&...) {
+  if constexpr (std::is_same_v<R, GaiResult>) {
+    return GaiResult{EAI_FAIL, 0, {}};
+  } else if constexpr (std::is_same_v<R, mode_t>) {
+    return 0;
+  } else {
+    return SysErr<decltype(R::value)>(ENOSYS);
+  }
+}
+
+// Every call of sys_calls.def answered by NoKernel, the clock at 0: the base
+// of a Sys that models only the calls a benchmark makes.
+class NoKernelSys : public Sys {
+ public:
+#define NETUTIL_SYS_CALL(Ret, name, Camel, params, args) \
+  Ret name params override { return NoKernel<Ret> args; }
+#include "netutil/sys_calls.def"
+  std::chrono::nanoseconds monotonic_now() override { return {}; }
+};
+
 // A Sys with a listener whose queue is a counter: accept4 hands out fds from
 // a counter while connections are pending, then EAGAIN; epoll_wait reports the
 // listener readable while any are. No kernel, so what is timed is the code
 // above the seam.
-class CountingSys final : public Sys {
+class CountingSys final : public NoKernelSys {
  public:
   static constexpr int kListenFd = 10;
   static constexpr int kEpollFd = 11;
   long long pending = 0;
 
-  GaiResult getaddrinfo(const std::optional<std::string>&, const std::string&,
-                        const AddrInfoHints&) override {
-    return GaiResult{EAI_FAIL, 0, {}};
-  }
-  SysInt socket(int, int, int) override { return SysErr(ENOSYS); }
-  SysInt setsockopt(int, int, int, int) override { return SysErr(ENOSYS); }
-  SysInt getsockopt(int, int, int) override { return SysErr(ENOSYS); }
-  SysInt bind(int, const SockAddr&) override { return SysErr(ENOSYS); }
-  SysInt listen(int, int) override { return SysErr(ENOSYS); }
-  SysResult<SockAddr> getsockname(int) override { return SysErr<SockAddr>(ENOSYS); }
   SysInt accept4(int fd, SockAddr* peer, int) override {
     if (fd != kListenFd) return SysErr(EBADF);
     if (pending <= 0) return SysErr(EAGAIN);
@@ -176,28 +190,7 @@ class CountingSys final : public Sys {
     next_fd_ = next_fd_ >= 1 << 20 ? 100 : next_fd_ + 1;
     return SysOk(next_fd_);
   }
-  SysInt connect(int, const SockAddr&) override { return SysErr(ENOSYS); }
   SysInt close(int) override { return SysOk(); }
-  SysInt fcntl(int, int, int) override { return SysErr(ENOSYS); }
-  SysInt unlink(const std::string&) override { return SysErr(ENOSYS); }
-  SysResult<FileStat> lstat(const std::string&) override { return SysErr<FileStat>(ENOSYS); }
-  SysResult<FileStat> stat(const std::string&) override { return SysErr<FileStat>(ENOSYS); }
-  SysInt chmod(const std::string&, mode_t) override { return SysErr(ENOSYS); }
-  SysInt fchmod(int, mode_t) override { return SysErr(ENOSYS); }
-  SysInt openat(int, const std::string&, int, mode_t) override { return SysErr(ENOSYS); }
-  SysInt mkdirat(int, const std::string&, mode_t) override { return SysErr(ENOSYS); }
-  SysResult<FileStat> fstatat(int, const std::string&, int) override {
-    return SysErr<FileStat>(ENOSYS);
-  }
-  SysInt renameat2(int, const std::string&, int, const std::string&, unsigned int) override {
-    return SysErr(ENOSYS);
-  }
-  SysInt unlinkat(int, const std::string&, int) override { return SysErr(ENOSYS); }
-  SysInt fchmodat(int, const std::string&, mode_t, int) override { return SysErr(ENOSYS); }
-  SysResult<std::string> readlinkat(int, const std::string&) override {
-    return SysErr<std::string>(ENOSYS);
-  }
-  mode_t umask(mode_t m) override { return m; }
   SysInt epoll_create1(int) override { return SysOk(kEpollFd); }
   SysInt epoll_ctl(int, int op, int fd, uint32_t events) override {
     if (fd == kListenFd) interest_ = op == EPOLL_CTL_DEL ? 0 : events;

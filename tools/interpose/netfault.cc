@@ -7,6 +7,11 @@
 // or a trace line means the same in both modes, by construction: there is no
 // second implementation of them to drift.
 //
+// The C functions are listed once, in netfault_calls.def: the table of the
+// real ones comes from it, and so do the exported function and the Sys
+// method of each call whose C function takes the method's own arguments
+// (NETFAULT_SIMPLE). The others convert by hand, below.
+//
 // The environment and the control file are described in netfault_control.h
 // and docs/INTERPOSER.md.
 //
@@ -79,6 +84,13 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+// Their declarations too, for the real-function table. Not in every C
+// library this may load into either: ENOSYS from RealFn when absent, as a
+// program calling them there would get.
+#if !__GLIBC_PREREQ(2, 34)
+extern "C" int close_range(unsigned int, unsigned int, int) noexcept;
+extern "C" void closefrom(int) noexcept;
+#endif
 
 namespace netutil::netfault {
 namespace {
@@ -87,17 +99,19 @@ using fakes::Call;
 
 // ---- the C library's functions --------------------------------------------------
 
-// Looked up on first use, not in a constructor: a call may come before ours runs.
-template <typename Sig>
-class RealFn;
-template <typename R, typename... A>
-class RealFn<R(A...)> {
+// Looked up on first use, not in a constructor: a call may come before ours
+// runs. `Fn` is a pointer to the function as the C library declares it,
+// variadic ones included: the arguments are passed on as given.
+template <typename Fn>
+class RealFn {
  public:
   constexpr explicit RealFn(const char* name) : name_(name) {}
-  R operator()(A... args) {
-    auto* f = fn_.load(std::memory_order_acquire);
+  template <typename... A>
+  auto operator()(A... args) {
+    using R = decltype(std::declval<Fn>()(args...));
+    Fn f = fn_.load(std::memory_order_acquire);
     if (f == nullptr) {
-      f = reinterpret_cast<R (*)(A...)>(::dlsym(RTLD_NEXT, name_));
+      f = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name_));
       fn_.store(f, std::memory_order_release);
     }
     if (f == nullptr) {  // no C library below us: nothing sensible to do but fail
@@ -113,66 +127,38 @@ class RealFn<R(A...)> {
 
  private:
   const char* name_;
-  std::atomic<R (*)(A...)> fn_{nullptr};
+  std::atomic<Fn> fn_{nullptr};
 };
 
-RealFn<int(const char*, const char*, const addrinfo*, addrinfo**)> real_getaddrinfo{"getaddrinfo"};
-RealFn<void(addrinfo*)> real_freeaddrinfo{"freeaddrinfo"};
-RealFn<int(int, int, int)> real_socket{"socket"};
-RealFn<int(int, int, int, const void*, socklen_t)> real_setsockopt{"setsockopt"};
-RealFn<int(int, int, int, void*, socklen_t*)> real_getsockopt{"getsockopt"};
-RealFn<int(int, const sockaddr*, socklen_t)> real_bind{"bind"};
-RealFn<int(int, int)> real_listen{"listen"};
-RealFn<int(int, sockaddr*, socklen_t*)> real_getsockname{"getsockname"};
-RealFn<int(int, sockaddr*, socklen_t*)> real_accept{"accept"};
-RealFn<int(int, sockaddr*, socklen_t*, int)> real_accept4{"accept4"};
-RealFn<int(int, const sockaddr*, socklen_t)> real_connect{"connect"};
-RealFn<int(int)> real_close{"close"};
-// fcntl is variadic, so called through a variadic pointer (RealFn takes fixed
-// arguments only).
-using FcntlFn = int (*)(int, int, ...);
-std::atomic<FcntlFn> g_fcntl{nullptr};
-std::atomic<FcntlFn> g_fcntl64{nullptr};
-int CallFcntl(bool is64, int fd, int cmd, void* arg) {
-  std::atomic<FcntlFn>& slot = is64 ? g_fcntl64 : g_fcntl;
-  FcntlFn f = slot.load(std::memory_order_acquire);
-  if (f == nullptr) {
-    f = reinterpret_cast<FcntlFn>(::dlsym(RTLD_NEXT, is64 ? "fcntl64" : "fcntl"));
-    slot.store(f, std::memory_order_release);
-  }
-  if (f == nullptr) {
-    errno = ENOSYS;
-    return -1;
-  }
-  return f(fd, cmd, arg);
+// The pointer type of a C library function without the attributes its
+// declaration carries (nonnull, warn_unused_result), which a template
+// argument would drop with a warning. Declared only, for decltype.
+template <typename R, typename... A>
+auto PlainPointer(R (*)(A...)) -> R (*)(A...);
+template <typename R, typename... A>
+auto PlainPointer(R (*)(A...) noexcept) -> R (*)(A...) noexcept;
+template <typename R, typename... A>
+auto PlainPointer(R (*)(A..., ...)) -> R (*)(A..., ...);
+template <typename R, typename... A>
+auto PlainPointer(R (*)(A..., ...) noexcept) -> R (*)(A..., ...) noexcept;
+
+// real_bind, real_fcntl, ...: one per line of netfault_calls.def.
+#define NETFAULT_LIBC(name) RealFn<decltype(PlainPointer(&::name))> real_##name{#name};
+#include "netfault_calls.def"
+
+// Every call of the seam has its C function in netfault_calls.def.
+constexpr bool InterposedCall(Call call) {
+  constexpr Call kListed[] = {
+#define NETFAULT_SIMPLE(name, Camel, Ret, params, args) Call::k##Camel,
+#define NETFAULT_CONVERTED(name, Camel) Call::k##Camel,
+#include "netfault_calls.def"
+  };
+  return std::find(std::begin(kListed), std::end(kListed), call) != std::end(kListed);
 }
-RealFn<int(const char*)> real_unlink{"unlink"};
-RealFn<int(const char*, struct stat*)> real_stat{"stat"};
-RealFn<int(const char*, struct stat*)> real_lstat{"lstat"};
-RealFn<int(const char*, struct stat64*)> real_stat64{"stat64"};
-RealFn<int(const char*, struct stat64*)> real_lstat64{"lstat64"};
-RealFn<int(const char*, mode_t)> real_chmod{"chmod"};
-RealFn<int(int, mode_t)> real_fchmod{"fchmod"};
-RealFn<mode_t(mode_t)> real_umask{"umask"};
-// bind_unix_socket's directory calls (UNIX-017 to UNIX-020).
-RealFn<int(int, const char*, int, mode_t)> real_openat{"openat"};
-RealFn<int(int, const char*, mode_t)> real_mkdirat{"mkdirat"};
-RealFn<int(int, const char*, struct stat*, int)> real_fstatat{"fstatat"};
-RealFn<int(int, const char*, int, const char*, unsigned int)> real_renameat2{"renameat2"};
-RealFn<int(int, const char*, int)> real_unlinkat{"unlinkat"};
-RealFn<int(int, const char*, mode_t, int)> real_fchmodat{"fchmodat"};
-RealFn<ssize_t(int, const char*, char*, size_t)> real_readlinkat{"readlinkat"};
-RealFn<int(int)> real_epoll_create1{"epoll_create1"};
-RealFn<int(int, int, int, epoll_event*)> real_epoll_ctl{"epoll_ctl"};
-RealFn<ssize_t(int, void*, size_t)> real_read{"read"};
-RealFn<int(int)> real_dup{"dup"};
-RealFn<int(int, int)> real_dup2{"dup2"};
-RealFn<int(int, int, int)> real_dup3{"dup3"};
-// Not in every C library this may load into (glibc 2.34 and later): ENOSYS
-// from RealFn when absent, as a program calling them there would get.
-RealFn<int(unsigned, unsigned, int)> real_close_range{"close_range"};
-RealFn<void(int)> real_closefrom{"closefrom"};
-RealFn<int(int, epoll_event*, int, int)> real_epoll_wait{"epoll_wait"};
+constexpr bool EveryCallInterposed() {
+  return std::all_of(fakes::kAllCalls.begin(), fakes::kAllCalls.end(), InterposedCall);
+}
+static_assert(EveryCallInterposed(), "a call of sys_calls.def has no line in netfault_calls.def");
 
 // ---- per-thread state --------------------------------------------------------------
 
@@ -243,7 +229,19 @@ FileStat ToFileStat(uint32_t mode, uint64_t dev, uint64_t ino, uint32_t uid) {
   return FileStat{mode, dev, ino, uid};
 }
 
+// A C function's answer as the seam's: -1 and errno, or the value; umask's
+// mask, which cannot fail, as it is.
 SysInt FromRc(int rc) { return {rc, rc == -1 ? errno : 0}; }
+mode_t FromRc(mode_t mask) { return mask; }
+
+// A Sys method's argument as the C function takes it: a path as a C string,
+// numbers as they are.
+const char* CArg(const std::string& path) { return path.c_str(); }
+template <typename T>
+T CArg(T value) {
+  static_assert(std::is_arithmetic_v<T>, "a Sys argument a C function takes as it is");
+  return value;
+}
 
 class RealSys final : public Sys {
  public:
@@ -258,8 +256,35 @@ class RealSys final : public Sys {
     if (fds_ != nullptr) fds_->ClearFds(first, last);
   }
 
-  GaiResult getaddrinfo(const std::optional<std::string>&, const std::string&,
-                        const AddrInfoHints&) override {
+  // netutil::Sys: each call of sys_calls.def made by its Libc<Camel> below
+  // (LibcListen, LibcBind, ...), the engine's lock released around the C
+  // function.
+#define NETUTIL_SYS_CALL(Ret, name, Camel, params, args) \
+  Ret name params override { return Libc##Camel args; }
+#include "netutil/sys_calls.def"
+
+  std::chrono::nanoseconds monotonic_now() override {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  }
+
+ private:
+  // The calls whose C function takes the method's own arguments
+  // (NETFAULT_SIMPLE in netfault_calls.def).
+#define NETFAULT_SIMPLE(name, Camel, Ret, params, args)                        \
+  template <typename... A>                                                     \
+  auto Libc##Camel(const A&... a)->decltype(FromRc(real_##name(CArg(a)...))) { \
+    Unlocked u;                                                                \
+    return FromRc(real_##name(CArg(a)...));                                    \
+  }
+#include "netfault_calls.def"
+
+  // The others (NETFAULT_CONVERTED). The caller's own arguments, where the
+  // method has only their values, are in tl_raw (set by the interposed
+  // function): the C function gets those.
+  GaiResult LibcGetaddrinfo(const std::optional<std::string>&, const std::string&,
+                            const AddrInfoHints&) {
     addrinfo* res = nullptr;
     int rc;
     int err;
@@ -283,7 +308,7 @@ class RealSys final : public Sys {
     real_freeaddrinfo(res);
     return out;
   }
-  SysInt socket(int domain, int type, int protocol) override {
+  SysInt LibcSocket(int domain, int type, int protocol) {
     SysInt r;
     {
       Unlocked u;
@@ -292,26 +317,22 @@ class RealSys final : public Sys {
     if (r.ok()) Track(r.value, FdKind::kSocket);
     return r;
   }
-  SysInt setsockopt(int fd, int level, int optname, int value) override {
+  SysInt LibcSetsockopt(int fd, int level, int optname, int value) {
     Unlocked u;
     return FromRc(real_setsockopt(fd, level, optname, &value, sizeof value));
   }
-  SysInt getsockopt(int fd, int level, int optname) override {
+  SysInt LibcGetsockopt(int fd, int level, int optname) {
     Unlocked u;
     int value = 0;
     socklen_t len = sizeof value;
     if (real_getsockopt(fd, level, optname, &value, &len) == -1) return {-1, errno};
     return {value, 0};
   }
-  SysInt bind(int fd, const SockAddr&) override {
+  SysInt LibcBind(int fd, const SockAddr&) {
     Unlocked u;
     return FromRc(real_bind(fd, tl_raw.addr, tl_raw.addrlen));
   }
-  SysInt listen(int fd, int backlog) override {
-    Unlocked u;
-    return FromRc(real_listen(fd, backlog));
-  }
-  SysResult<SockAddr> getsockname(int fd) override {
+  SysResult<SockAddr> LibcGetsockname(int fd) {
     Unlocked u;
     SockAddr a;
     socklen_t len = sizeof(sockaddr_storage);
@@ -319,7 +340,7 @@ class RealSys final : public Sys {
     a.set_len(len);
     return {a, 0};
   }
-  SysInt accept4(int fd, SockAddr* peer, int flags) override {
+  SysInt LibcAccept4(int fd, SockAddr* peer, int flags) {
     SysInt r;
     {
       Unlocked u;
@@ -334,40 +355,25 @@ class RealSys final : public Sys {
     if (r.ok()) Track(r.value, FdKind::kSocket);
     return r;
   }
-  SysInt connect(int fd, const SockAddr&) override {
+  SysInt LibcConnect(int fd, const SockAddr&) {
     Unlocked u;
     return FromRc(real_connect(fd, tl_raw.addr, tl_raw.addrlen));
   }
-  SysInt close(int fd) override {
+  SysInt LibcClose(int fd) {
     // Forgotten before the real close: once it returns, another thread may be
     // handed the same number, and its socket must stay tracked.
     Track(fd, FdKind::kNone);
     Unlocked u;
     return FromRc(real_close(fd));
   }
-  SysInt fcntl(int fd, int cmd, int arg) override {
+  SysInt LibcFcntl(int fd, int cmd, int arg) {
     Unlocked u;
-    return FromRc(CallFcntl(false, fd, cmd, reinterpret_cast<void*>(static_cast<intptr_t>(arg))));
+    // One pointer-sized argument, as the C library reads it.
+    return FromRc(real_fcntl(fd, cmd, reinterpret_cast<void*>(static_cast<intptr_t>(arg))));
   }
-  SysInt unlink(const std::string& path) override {
-    Unlocked u;
-    return FromRc(real_unlink(path.c_str()));
-  }
-  SysResult<FileStat> lstat(const std::string& path) override { return Stat(path, true); }
-  SysResult<FileStat> stat(const std::string& path) override { return Stat(path, false); }
-  SysInt chmod(const std::string& path, mode_t mode) override {
-    Unlocked u;
-    return FromRc(real_chmod(path.c_str(), mode));
-  }
-  SysInt fchmod(int fd, mode_t mode) override {
-    Unlocked u;
-    return FromRc(real_fchmod(fd, mode));
-  }
-  mode_t umask(mode_t mask) override {
-    Unlocked u;
-    return real_umask(mask);
-  }
-  SysInt epoll_create1(int flags) override {
+  SysResult<FileStat> LibcLstat(const std::string& path) { return Stat(path, true); }
+  SysResult<FileStat> LibcStat(const std::string& path) { return Stat(path, false); }
+  SysInt LibcEpollCreate1(int flags) {
     SysInt r;
     {
       Unlocked u;
@@ -376,11 +382,11 @@ class RealSys final : public Sys {
     if (r.ok()) Track(r.value, FdKind::kEpoll);
     return r;
   }
-  SysInt epoll_ctl(int epfd, int op, int fd, uint32_t) override {
+  SysInt LibcEpollCtl(int epfd, int op, int fd, uint32_t) {
     Unlocked u;
     return FromRc(real_epoll_ctl(epfd, op, fd, tl_raw.ctl_event));
   }
-  SysInt epoll_wait(int epfd, EpollEvent* events, int max_events, int timeout_ms) override {
+  SysInt LibcEpollWait(int epfd, EpollEvent* events, int max_events, int timeout_ms) {
     int n;
     {
       Unlocked u;
@@ -393,24 +399,14 @@ class RealSys final : public Sys {
     }
     return {n, 0};
   }
-  std::chrono::nanoseconds monotonic_now() override {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
-  }
-
- private:
-  // bind_unix_socket's directory calls. fstatat fills the caller's buffer
-  // (tl_raw.stat_buf, set by the interposed fstatat) when there is one.
-  SysInt openat(int dirfd, const std::string& path, int flags, mode_t mode) override {
+  // bind_unix_socket's directory calls. openat's mode goes as a variadic
+  // argument; fstatat fills the caller's buffer (tl_raw.stat_buf, set by the
+  // interposed fstatat) when there is one.
+  SysInt LibcOpenat(int dirfd, const std::string& path, int flags, mode_t mode) {
     Unlocked u;
     return FromRc(real_openat(dirfd, path.c_str(), flags, mode));
   }
-  SysInt mkdirat(int dirfd, const std::string& path, mode_t mode) override {
-    Unlocked u;
-    return FromRc(real_mkdirat(dirfd, path.c_str(), mode));
-  }
-  SysResult<FileStat> fstatat(int dirfd, const std::string& path, int flags) override {
+  SysResult<FileStat> LibcFstatat(int dirfd, const std::string& path, int flags) {
     Unlocked u;
     struct stat local {};
     auto* st = tl_raw.stat_buf != nullptr && !tl_raw.stat64
@@ -419,20 +415,7 @@ class RealSys final : public Sys {
     if (real_fstatat(dirfd, path.c_str(), st, flags) == -1) return {FileStat{}, errno};
     return {ToFileStat(st->st_mode, st->st_dev, st->st_ino, st->st_uid), 0};
   }
-  SysInt renameat2(int olddirfd, const std::string& oldpath, int newdirfd,
-                   const std::string& newpath, unsigned int flags) override {
-    Unlocked u;
-    return FromRc(real_renameat2(olddirfd, oldpath.c_str(), newdirfd, newpath.c_str(), flags));
-  }
-  SysInt unlinkat(int dirfd, const std::string& path, int flags) override {
-    Unlocked u;
-    return FromRc(real_unlinkat(dirfd, path.c_str(), flags));
-  }
-  SysInt fchmodat(int dirfd, const std::string& path, mode_t mode, int flags) override {
-    Unlocked u;
-    return FromRc(real_fchmodat(dirfd, path.c_str(), mode, flags));
-  }
-  SysResult<std::string> readlinkat(int dirfd, const std::string& path) override {
+  SysResult<std::string> LibcReadlinkat(int dirfd, const std::string& path) {
     Unlocked u;
     char buf[4096];
     const ssize_t n = real_readlinkat(dirfd, path.c_str(), buf, sizeof buf);
@@ -468,6 +451,8 @@ class RealSys final : public Sys {
 
 // ---- the engine ----------------------------------------------------------------
 
+// Engine::needs has a bit per call.
+static_assert(fakes::kAllCalls.size() <= 32, "more calls than Engine::needs has bits: widen it");
 constexpr uint32_t Bit(Call c) { return 1u << static_cast<unsigned>(c); }
 
 struct Engine {
@@ -709,6 +694,33 @@ int Answer(const SysInt& r, int saved_errno) {
 // answers EFAULT); compared out of line so the compiler keeps the check.
 __attribute__((noinline)) bool IsNull(const void* p) { return p == nullptr; }
 
+// umask's answer: it cannot fail.
+mode_t Answer(mode_t mask, int saved_errno) {
+  errno = saved_errno;
+  return mask;
+}
+
+// A C function's argument that would make it fail with EFAULT: a null path.
+bool NullPath(const char* path) { return IsNull(path); }
+template <typename T>
+bool NullPath(T) {
+  static_assert(std::is_arithmetic_v<T>, "a C argument the Sys method takes as it is");
+  return false;
+}
+
+// The interposed function of a call whose C function takes the Sys method's
+// own arguments (NETFAULT_SIMPLE in netfault_calls.def): the C library's
+// answer unless a rule or the trace needs the call; `seam(s)` makes it on the
+// InjectingSys, a path converted to the method's std::string.
+template <Call call, typename Real, typename Seam, typename... A>
+auto SimpleCall(Real& real, Seam&& seam, A... args) {
+  Route route = RouteOf(call);
+  if ((NullPath(args) || ...)) route = Route::kPass;
+  if (route != Route::kInject) return real(args...);
+  const int saved = errno;
+  return Answer(Injected(seam), saved);
+}
+
 // Copies an address out as the kernel does: truncated to the caller's
 // buffer, the full length reported.
 void CopyOut(const SockAddr& a, sockaddr* addr, socklen_t* len) {
@@ -796,10 +808,14 @@ void TrackCopy(RealSys* table, int fd, int copy) {
   if (table != nullptr && copy >= 0 && copy != fd) table->Track(copy, table->Kind(fd));
 }
 
+int RealFcntl(bool is64, int fd, int cmd, void* arg) {
+  return is64 ? real_fcntl64(fd, cmd, arg) : real_fcntl(fd, cmd, arg);
+}
+
 int FcntlCall(bool is64, int fd, int cmd, void* arg) {
   if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
     RealSys* table = FdTable();
-    const int r = CallFcntl(is64, fd, cmd, arg);
+    const int r = RealFcntl(is64, fd, cmd, arg);
     TrackCopy(table, fd, r);
     return r;
   }
@@ -809,7 +825,7 @@ int FcntlCall(bool is64, int fd, int cmd, void* arg) {
     route = RouteOf(Call::kFcntl);
     if (route == Route::kInject && !g_engine->real.Tracked(fd)) route = Route::kPass;
   }
-  if (route != Route::kInject) return CallFcntl(is64, fd, cmd, arg);
+  if (route != Route::kInject) return RealFcntl(is64, fd, cmd, arg);
   const int saved = errno;
   // The getters take no argument: what the caller left in the register is noise.
   const int value =
@@ -857,6 +873,17 @@ using namespace netutil::netfault;
 extern "C" {
 
 __attribute__((visibility("hidden"))) void netfault_stdin_read();
+
+// The NETFAULT_SIMPLE lines of netfault_calls.def (listen, unlink, ...), whose
+// C function takes the Sys method's own arguments.
+#define NETFAULT_ARGS(...) __VA_ARGS__
+#define NETFAULT_SIMPLE(name, Camel, Ret, params, args)                                 \
+  Ret name params {                                                                     \
+    return SimpleCall<Call::k##Camel>(                                                  \
+        real_##name, [&](InjectingSys& s) { return s.name args; }, NETFAULT_ARGS args); \
+  }
+#include "netfault_calls.def"
+#undef NETFAULT_ARGS
 
 int getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** res) {
   Route route = RouteOf(Call::kGetaddrinfo);
@@ -940,12 +967,6 @@ int bind(int fd, const sockaddr* addr, socklen_t len) noexcept {
   return Answer(Injected([&](InjectingSys& s) { return s.bind(fd, a); }), saved);
 }
 
-int listen(int fd, int backlog) noexcept {
-  if (RouteOf(Call::kListen) != Route::kInject) return real_listen(fd, backlog);
-  const int saved = errno;
-  return Answer(Injected([&](InjectingSys& s) { return s.listen(fd, backlog); }), saved);
-}
-
 int getsockname(int fd, sockaddr* addr, socklen_t* len) noexcept {
   Route route = RouteOf(Call::kGetsockname);
   if (IsNull(addr) || IsNull(len)) route = Route::kPass;
@@ -1003,14 +1024,6 @@ int fcntl64(int fd, int cmd, ...) {
   return FcntlCall(true, fd, cmd, arg);
 }
 
-int unlink(const char* path) noexcept {
-  Route route = RouteOf(Call::kUnlink);
-  if (IsNull(path)) route = Route::kPass;
-  if (route != Route::kInject) return real_unlink(path);
-  const int saved = errno;
-  return Answer(Injected([&](InjectingSys& s) { return s.unlink(path); }), saved);
-}
-
 int stat(const char* path, struct stat* buf) noexcept { return StatCall(path, buf, false, false); }
 int lstat(const char* path, struct stat* buf) noexcept { return StatCall(path, buf, true, false); }
 int stat64(const char* path, struct stat64* buf) noexcept {
@@ -1018,20 +1031,6 @@ int stat64(const char* path, struct stat64* buf) noexcept {
 }
 int lstat64(const char* path, struct stat64* buf) noexcept {
   return StatCall(path, buf, true, true);
-}
-
-int chmod(const char* path, mode_t mode) noexcept {
-  Route route = RouteOf(Call::kChmod);
-  if (IsNull(path)) route = Route::kPass;
-  if (route != Route::kInject) return real_chmod(path, mode);
-  const int saved = errno;
-  return Answer(Injected([&](InjectingSys& s) { return s.chmod(path, mode); }), saved);
-}
-
-int fchmod(int fd, mode_t mode) noexcept {
-  if (RouteOf(Call::kFchmod) != Route::kInject) return real_fchmod(fd, mode);
-  const int saved = errno;
-  return Answer(Injected([&](InjectingSys& s) { return s.fchmod(fd, mode); }), saved);
 }
 
 // Not a call of the seam: watched only for the first request an adapter reads
@@ -1129,14 +1128,6 @@ int openat(int dirfd, const char* path, int flags, ...) {
                 saved);
 }
 
-int mkdirat(int dirfd, const char* path, mode_t mode) noexcept {
-  Route route = RouteOf(Call::kMkdirat);
-  if (IsNull(path)) route = Route::kPass;
-  if (route != Route::kInject) return real_mkdirat(dirfd, path, mode);
-  const int saved = errno;
-  return Answer(Injected([&](InjectingSys& s) { return s.mkdirat(dirfd, path, mode); }), saved);
-}
-
 int fstatat(int dirfd, const char* path, struct stat* buf, int flags) noexcept {
   Route route = RouteOf(Call::kFstatat);
   if (IsNull(path) || IsNull(buf)) route = Route::kPass;
@@ -1148,35 +1139,6 @@ int fstatat(int dirfd, const char* path, struct stat* buf, int flags) noexcept {
       Injected([&](InjectingSys& s) { return s.fstatat(dirfd, path, flags); });
   tl_raw.stat_buf = nullptr;
   return Answer(SysInt{r.ok() ? 0 : -1, r.err}, saved);
-}
-
-int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
-              unsigned int flags) noexcept {
-  Route route = RouteOf(Call::kRenameat2);
-  if (IsNull(oldpath) || IsNull(newpath)) route = Route::kPass;
-  if (route != Route::kInject) return real_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
-  const int saved = errno;
-  return Answer(Injected([&](InjectingSys& s) {
-                  return s.renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
-                }),
-                saved);
-}
-
-int unlinkat(int dirfd, const char* path, int flags) noexcept {
-  Route route = RouteOf(Call::kUnlinkat);
-  if (IsNull(path)) route = Route::kPass;
-  if (route != Route::kInject) return real_unlinkat(dirfd, path, flags);
-  const int saved = errno;
-  return Answer(Injected([&](InjectingSys& s) { return s.unlinkat(dirfd, path, flags); }), saved);
-}
-
-int fchmodat(int dirfd, const char* path, mode_t mode, int flags) noexcept {
-  Route route = RouteOf(Call::kFchmodat);
-  if (IsNull(path)) route = Route::kPass;
-  if (route != Route::kInject) return real_fchmodat(dirfd, path, mode, flags);
-  const int saved = errno;
-  return Answer(Injected([&](InjectingSys& s) { return s.fchmodat(dirfd, path, mode, flags); }),
-                saved);
 }
 
 ssize_t readlinkat(int dirfd, const char* path, char* buf, size_t size) noexcept {
@@ -1194,11 +1156,6 @@ ssize_t readlinkat(int dirfd, const char* path, char* buf, size_t size) noexcept
   std::memcpy(buf, r.value.data(), n);
   errno = saved;
   return static_cast<ssize_t>(n);
-}
-
-mode_t umask(mode_t mask) noexcept {
-  if (RouteOf(Call::kUmask) != Route::kInject) return real_umask(mask);
-  return Injected([&](InjectingSys& s) { return s.umask(mask); });
 }
 
 int epoll_create1(int flags) noexcept {
