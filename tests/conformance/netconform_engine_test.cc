@@ -283,7 +283,9 @@ TEST(Runner, TraceMismatchFailsInProcess) {
   EXPECT_NE(Details(r).find("bind("), std::string::npos) << "the trace is shown: " << Details(r);
 }
 
-TEST(Runner, InjectionCaseSkippedOutOfProcess) {
+// Out of process without an instrument, a case that needs injection cannot be
+// judged: BLIND, not SKIPPED (the host lacks nothing) and never OK.
+TEST(Runner, InjectionCaseBlindWithoutAnInstrument) {
   std::unique_ptr<Target> target = MakeProcessTarget(NETUTIL_ADAPTER_PATH);
   Runner runner(*target, {});
   ASSERT_FALSE(runner.Prepare());
@@ -292,8 +294,25 @@ TEST(Runner, InjectionCaseSkippedOutOfProcess) {
       "env":{"faults":["bind = EINTR"]},
       "steps":[{"send":{"op":"hello"}}]})");
   CaseResult r = runner.Run(c);
-  EXPECT_EQ(r.verdict, Verdict::kSkipped);
-  EXPECT_NE(r.reason.find("fault injection"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.verdict, Verdict::kBlind);
+  EXPECT_EQ(r.reason.rfind("harness blind: needs fault injection", 0), 0u) << r.reason;
+}
+
+// A trace pattern no instrument could check makes an otherwise passing case
+// BLIND; a failure the runner did see stays FAILED.
+TEST(Runner, UnseenTraceIsBlindButASeenFailureStands) {
+  std::unique_ptr<Target> target = MakeProcessTarget(NETUTIL_ADAPTER_PATH);
+  Runner runner(*target, {});
+  ASSERT_FALSE(runner.Prepare());
+  const CaseResult blind = runner.Run(MakeCase(R"({"id":"t/unseen","rules":["BIND-016"],
+      "title":"t","steps":[{"send":{"op":"bind_sockets","port":0,"address":"127.0.0.1"},
+                            "expect":{"ok":true},"trace":{"calls":{"listen":1}}}]})"));
+  EXPECT_EQ(blind.verdict, Verdict::kBlind) << Details(blind);
+  EXPECT_EQ(blind.reason.rfind("harness blind: the trace of step 1", 0), 0u) << blind.reason;
+  const CaseResult failed = runner.Run(MakeCase(R"({"id":"t/seen","rules":["BIND-016"],
+      "title":"t","steps":[{"send":{"op":"bind_sockets","port":0,"address":"127.0.0.1"},
+                            "expect":{"ok":false},"trace":{"calls":{"listen":1}}}]})"));
+  EXPECT_EQ(failed.verdict, Verdict::kFailed) << Details(failed);
 }
 
 TEST(Runner, CrashedAdapterFailsItsCaseAndTheRunGoesOn) {

@@ -68,6 +68,26 @@ TEST_F(HostileAdapter, ScribblingTheRegionFailsTheCaseAndTheNextCaseRuns) {
   EXPECT_EQ(RunRequest(R"({"op":"hello"})").verdict, Verdict::kOk);
 }
 
+// An implementation whose calls the interposer cannot see (raw system calls,
+// as Go makes them) gets BLIND for a case that needs its trace, never OK or
+// FAILED, found by the canary before the case's steps.
+TEST(HarnessBlind, RawSyscallsGiveBlindNotFailed) {
+  std::unique_ptr<Target> target =
+      MakeInterposedTarget(std::string(NETFAULT_PROBE) + " rawadapter", NETFAULT_LIBRARY);
+  RunOptions options;
+  options.request_timeout = std::chrono::milliseconds(20000);
+  Runner runner(*target, options);
+  ASSERT_FALSE(runner.Prepare());
+  const CaseResult r = runner.Run(MakeCase(R"({"id":"t/blind","rules":["BIND-019"],"title":"t",
+      "steps":[{"send":{"op":"hello"},"trace":{"calls":{"socket":1}}}]})"));
+  EXPECT_EQ(r.verdict, Verdict::kBlind) << Details(r);
+  EXPECT_EQ(r.reason.rfind("harness blind: the instrument saw no socket()", 0), 0u) << r.reason;
+  // A case that needs nothing of the trace runs as usual.
+  const CaseResult plain = runner.Run(MakeCase(R"({"id":"t/plain","rules":["BIND-019"],
+      "title":"t","steps":[{"send":{"op":"hello"},"expect":{"ok":true}}]})"));
+  EXPECT_EQ(plain.verdict, Verdict::kOk) << Details(plain);
+}
+
 // What the traced process writes is checked before it reaches a pattern: the
 // fields of a record are a small JSON object naming the record's call.
 TEST(TraceRecord, FieldsRoundTripThroughTheRegion) {

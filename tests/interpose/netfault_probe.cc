@@ -37,6 +37,9 @@
 //                                  (read with fgets) with {"ok":true,...}; a
 //                                  request holding "scribble" or "truncate"
 //                                  does that to the control region first
+//   rawadapter                     the same, making its socket and close as raw
+//                                  system calls, which no LD_PRELOAD sees (as Go
+//                                  does)
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -45,6 +48,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,8 +174,9 @@ bool ReadLineWith(const std::string& how) {
   std::exit(2);
 }
 
-// A hostile adapter of the line protocol (docs/ADAPTER.md), enough for netconform.
-int Adapter() {
+// A hostile adapter of the line protocol (docs/ADAPTER.md), enough for
+// netconform; `raw`: its calls bypass the C library's functions.
+int Adapter(bool raw) {
   char line[65536];
   while (std::fgets(line, sizeof line, stdin) != nullptr) {
     const std::string request = line;
@@ -188,8 +193,13 @@ int Adapter() {
       reply += R"(,"truncate":")" + Truncate() + "\"";
     }
     // One call of the seam, so a request has a trace.
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) ::close(fd);
+    if (raw) {
+      const long fd = ::syscall(SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0) ::syscall(SYS_close, fd);
+    } else {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0) ::close(fd);
+    }
     std::cout << reply << "}" << std::endl;
   }
   return 0;
@@ -361,7 +371,9 @@ int main(int argc, char** argv) {
     } else if (cmd == "scribble") {
       Say("scribble=" + Scribble(static_cast<unsigned>(std::atoi(arg().c_str()))));
     } else if (cmd == "adapter") {
-      return Adapter();
+      return Adapter(/*raw=*/false);
+    } else if (cmd == "rawadapter") {
+      return Adapter(/*raw=*/true);
     } else {
       std::cerr << "netfault_probe: unknown command " << cmd << "\n";
       return 2;

@@ -110,6 +110,31 @@ TEST(ReportFormats, JunitIsWellFormedWithCounts) {
                "listened on 4464");
 }
 
+// BLIND is counted apart in every format: a JUnit error (the harness could
+// not judge it), a TAP TODO, a colour and a count of its own in the page.
+TEST(ReportFormats, BlindIsNeitherPassNorFailure) {
+  const json run = RunDoc("go", {CaseDoc("bind/a", "OK"),
+                                 CaseDoc("bind/t", "BLIND", "harness blind: no socket() seen")});
+  const auto xml = ParseXml(ToJunit(run));
+  const pugi::xml_node suite = Suite(*xml);
+  EXPECT_EQ(suite.attribute("tests").as_int(), 2);
+  EXPECT_EQ(suite.attribute("failures").as_int(), 0);
+  EXPECT_EQ(suite.attribute("errors").as_int(), 1);
+  const pugi::xml_node error = Testcases(*xml)[1].child("error");
+  EXPECT_STREQ(error.attribute("type").value(), "BLIND");
+  EXPECT_STREQ(error.attribute("message").value(), "harness blind: no socket() seen");
+  const std::string tap = ToTap(run);
+  EXPECT_NE(
+      tap.find("not ok 2 - bind/t [BIND-019] # TODO harness blind: harness blind: no socket()"),
+      std::string::npos)
+      << tap;
+  EXPECT_NE(tap.find("# 1 passed, 0 non-strict, 0 failed, 0 skipped, 1 blind"), std::string::npos)
+      << tap;
+  const std::string html = ToHtml({run});
+  EXPECT_NE(html.find("var(--blind)"), std::string::npos);
+  EXPECT_NE(html.find("<b>1</b>blind"), std::string::npos);
+}
+
 TEST(ReportFormats, JunitReplacesWhatXmlForbids) {
   // NUL (an abstract unix path), other C0 controls, a lone continuation byte,
   // a truncated sequence, a noncharacter, a C1 control, markup and quotes, in
@@ -241,9 +266,12 @@ TEST(ReportFormats, MergeIndexHoldsEveryImplementationAndCase) {
   ASSERT_EQ(index["implementations"].size(), 3u);
   EXPECT_EQ(index["implementations"][0]["impl"], "tornado");
   EXPECT_EQ(index["implementations"][1]["impl"], "tornado-2");  // one name, one column
-  EXPECT_EQ(
-      index["implementations"][0]["summary"],
-      json({{"passed", 1}, {"non_strict", 1}, {"failed", 1}, {"skipped", 1}, {"seconds", 2.0}}));
+  EXPECT_EQ(index["implementations"][0]["summary"], json({{"passed", 1},
+                                                          {"non_strict", 1},
+                                                          {"failed", 1},
+                                                          {"skipped", 1},
+                                                          {"blind", 0},
+                                                          {"seconds", 2.0}}));
   EXPECT_EQ(index["implementations"][0]["version"], "1.0");
   EXPECT_EQ(index["implementations"][0]["profile"], "tornado");
   ASSERT_EQ(index["cases"].size(), 5u);

@@ -192,6 +192,7 @@ class InterposedTarget final : public Target {
   InterposedTarget(std::string command, std::string library)
       : command_(std::move(command)), library_(std::move(library)) {}
 
+  bool MayBeBlind() const override { return true; }
   std::string Describe() const override {
     return "adapter: " + command_ + " (interposed: " + library_ + ")";
   }

@@ -384,6 +384,10 @@ std::optional<std::string> RunCases(Runner& runner, const std::vector<const Case
   return std::nullopt;
 }
 
+// The exit status of a run whose only verdicts not OK are BLIND ones: the
+// harness could not judge them (docs/CONFORMANCE.md, "Exit status").
+constexpr int kExitBlind = 3;
+
 // Tells the terminal the count, the skips and the surprises; the exit status.
 int Conclude(const RunArgs& a, const Target& target, const Tally& tally, bool with_expectations,
              bool ready) {
@@ -403,7 +407,8 @@ int Conclude(const RunArgs& a, const Target& target, const Tally& tally, bool wi
               << a.expect_path << "\n";
     return surprises.empty() && ready && !skips ? 0 : 1;
   }
-  return s.failed == 0 && ready && !skips ? 0 : 1;
+  if (s.failed != 0 || !ready || skips) return 1;
+  return s.blind == 0 ? 0 : kExitBlind;
 }
 
 int Run(const std::vector<Case>& all, RunArgs a) {

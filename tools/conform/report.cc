@@ -120,11 +120,9 @@ class DocumentReporter final : public Reporter {
   }
 
   void End(const Summary& s) override {
-    doc_["summary"] = {{"passed", s.passed},
-                       {"non_strict", s.non_strict},
-                       {"failed", s.failed},
-                       {"skipped", s.skipped},
-                       {"seconds", s.seconds}};
+    doc_["summary"] = {{"passed", s.passed}, {"non_strict", s.non_strict},
+                       {"failed", s.failed}, {"skipped", s.skipped},
+                       {"blind", s.blind},   {"seconds", s.seconds}};
     if (render_) {
       out_ << render_(doc_);
     } else {
@@ -173,6 +171,8 @@ std::string SummaryLine(const Summary& s) {
   std::string line = std::to_string(s.passed) + " passed, " + std::to_string(s.failed) +
                      " failed, " + std::to_string(s.skipped) + " skipped";
   if (s.non_strict > 0) line += "; " + std::to_string(s.non_strict) + " of the passed NON-STRICT";
+  // Apart from the rest: the harness could not judge these (verdict.h).
+  if (s.blind > 0) line += "; " + std::to_string(s.blind) + " BLIND (harness blind)";
   return line;
 }
 

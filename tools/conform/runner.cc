@@ -34,6 +34,8 @@ constexpr const char* kVerbs[] = {"send", "connect", "hold", "make", "check", "s
 // Why a target has no fault injection or trace.
 const char* kNoInterposer =
     "this target has no instrument (--mode inprocess, --mode fake, or the interposer)";
+// The start of a BLIND verdict's reason.
+const char* kHarnessBlind = "harness blind: ";
 
 std::optional<std::string> VerbOf(const json& step) {
   std::optional<std::string> verb;
@@ -237,6 +239,7 @@ struct Runner::Worker {
 
 struct Runner::Context {
   Session* session = nullptr;
+  std::string blind;                 // what the case needed and the harness could not see
   std::unique_ptr<KernelView> view;  // the implementation's process, opened on first use
   host::Host* host = nullptr;
   Vars vars;
@@ -293,11 +296,7 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   std::optional<Environment> env = ParseEnvironment(c.env, &error);
   if (!env) return "bad env: " + error;  // LoadCatalog makes this unreachable
   for (const std::string& need : NeedsOf(c, *env)) {
-    if (need == "injection" && !target_.CanInject())
-      return "needs fault injection; " + std::string(kNoInterposer);
-    if (need == "trace" && !target_.CanInject())
-      return "needs a syscall trace; " + std::string(kNoInterposer);
-    if (need == "injection" || need == "trace") continue;
+    if (need == "injection" || need == "trace") continue;  // BlindBefore's
     if (need == "ipv6") {
       if (!probe_.ipv6) return "the host cannot listen on [::1] (no IPv6)";
       continue;
@@ -320,12 +319,58 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   return std::nullopt;
 }
 
+bool Runner::NeedsToSee(const Case& c, const Environment& env) {
+  if (env.injects()) return true;
+  for (const std::string& need : env.needs) {
+    if (need == "trace" || need == "injection") return true;
+  }
+  for (const json& step : c.steps) {
+    if (step.contains("inject") || step.contains("trace")) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> Runner::BlindBefore(const Case& c) const {
+  if (target_.CanInject()) return std::nullopt;
+  std::string error;
+  std::optional<Environment> env = ParseEnvironment(c.env, &error);
+  if (!env) return std::nullopt;  // LoadCatalog makes this unreachable
+  const std::set<std::string> needs = NeedsOf(c, *env);
+  if (needs.count("injection") != 0) return "needs fault injection; " + std::string(kNoInterposer);
+  if (needs.count("trace") != 0) return "needs a syscall trace; " + std::string(kNoInterposer);
+  return std::nullopt;
+}
+
+std::optional<std::string> Runner::Canary(Context& ctx, const Environment& env) const {
+  Instrument* inst = ctx.session->instrument();
+  if (inst == nullptr) return std::string(kNoInterposer);
+  inst->SetFaults({});  // the canary must not spend the case's fault counts
+  inst->ClearTrace();
+  const json probe = {{"op", "bind_sockets"}, {"port", 0}, {"address", "127.0.0.1"}};
+  const Exchange ex = ctx.session->Send(probe, options_.request_timeout);
+  const json trace = inst->TakeTrace();
+  if (ex.reply) (void)ctx.session->Send({{"op", "close_all"}}, options_.request_timeout);
+  inst->SetFaults(env.faults);  // as the case set it up, its counts at 0
+  // socket() is seen even when it fails (an fd limit): the one call any
+  // listener starts with.
+  const json sockets = trace.contains("calls") ? trace["calls"].value("socket", json(0)) : json(0);
+  if (sockets.is_number() && sockets.get<double>() > 0) return std::nullopt;
+  return "the instrument saw no socket() of the implementation during a canary bind_sockets on "
+         "127.0.0.1 (" +
+         (ex.reply ? Brief(*ex.reply, 160) : ex.failure.substr(0, 160)) +
+         "): it reaches the kernel without the C library's functions (raw system calls, a "
+         "static binary), which the interposer cannot see";
+}
+
 CaseResult Runner::Run(const Case& c) {
   const auto start = Clock::now();
   CaseResult result;
   if (std::optional<std::string> why = Unmet(c)) {
     result.verdict = Verdict::kSkipped;
     result.reason = *why;
+  } else if (std::optional<std::string> blind = BlindBefore(c)) {
+    result.verdict = Verdict::kBlind;
+    result.reason = kHarnessBlind + *blind;
   } else {
     MakeTmpRoot();  // normally made by Prepare()
     const int n = ++case_counter_;
@@ -711,12 +756,22 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   ctx.progress = progress;
 
   CaseResult result;
-  const bool ok = RunSteps(c, ctx, &result);
+  // An instrument that may miss the implementation's calls proves it sees
+  // them before a case that needs it; one that does not makes the case BLIND.
+  std::optional<std::string> blind;
+  if (target_.MayBeBlind() && NeedsToSee(c, env)) blind = Canary(ctx, env);
+  const bool ok = !blind && RunSteps(c, ctx, &result);
+  if (blind) (void)ctx.session->Close(options_.request_timeout);
   session.reset();
   ctx.host = nullptr;
   real_host = host::RealHost();
   if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
-  if (ok) {
+  if (!blind && ok && !ctx.blind.empty()) blind = ctx.blind;
+  if (blind) {
+    // Whatever the steps found: what the case is about went unseen.
+    result.verdict = Verdict::kBlind;
+    result.reason = kHarnessBlind + *blind;
+  } else if (ok) {
     result.verdict = Verdict::kOk;
   } else {
     // A strict rule missed is no failure for an implementation held to Tornado's.
@@ -784,13 +839,6 @@ std::vector<std::string> WithReply(std::vector<std::string> lines, const std::st
   return lines;
 }
 
-void NoteTraceUnchecked(CaseResult* result) {
-  const std::string note = "trace unchecked: " + std::string(kNoInterposer);
-  if (std::find(result->notes.begin(), result->notes.end(), note) == result->notes.end()) {
-    result->notes.push_back(note);
-  }
-}
-
 }  // namespace
 
 bool Runner::FailStep(CaseResult* result, const std::string& label, StepFailure failure) {
@@ -835,7 +883,9 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
   failure = SaveVars(step, verb, ctx, output);
   if (!failure) failure = CheckExpect(step, verb, *arg, ctx, output);
   if (failure) return FailStep(result, label, std::move(*failure));
-  if (step.contains("trace") && !output.trace) NoteTraceUnchecked(result);
+  if (step.contains("trace") && !output.trace && ctx.blind.empty()) {
+    ctx.blind = "the trace of " + label + " could not be seen: " + kNoInterposer;
+  }
   failure = CheckTrace(step, verb, ctx, output);
   if (failure) return FailStep(result, label, std::move(*failure));
   result->trace.clear();  // only a failing step's trace is kept

@@ -131,6 +131,14 @@ class Runner {
   void ReturnWorker(std::unique_ptr<Worker> w);
   void DropWorker(std::unique_ptr<Worker> w);
   std::optional<std::string> Unmet(const Case& c) const;
+  // Why the harness cannot see what the case needs (a trace, injection) on
+  // this target: the case is BLIND before it runs.
+  std::optional<std::string> BlindBefore(const Case& c) const;
+  // Whether the case needs to see the implementation's syscalls at all.
+  static bool NeedsToSee(const Case& c, const Environment& env);
+  // The canary: whether the instrument sees the implementation's calls; why
+  // not, when it does not.
+  std::optional<std::string> Canary(Context& ctx, const Environment& env) const;
   void ProbeKernelView(const Session& hello_session);
   // The implementation's socket fds now, opening ctx.view on first use; empty
   // (with a note) when they cannot be listed.

@@ -90,6 +90,10 @@ class Target {
   virtual std::string Describe() const = 0;
   // Whether sessions have an Instrument (fault injection and syscall traces).
   virtual bool CanInject() const = 0;
+  // Whether that instrument may miss the implementation's syscalls (an
+  // LD_PRELOAD interposer does when they bypass the C library), so the
+  // runner checks it sees them before a case that needs it (the canary).
+  virtual bool MayBeBlind() const { return false; }
   // Whether the implementation runs inside netconform (so the runner isolates
   // each case in a child process the case's deadline can kill).
   virtual bool InProcess() const { return false; }

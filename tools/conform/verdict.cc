@@ -12,6 +12,8 @@ const char* VerdictName(Verdict v) {
       return "FAILED";
     case Verdict::kSkipped:
       return "SKIPPED";
+    case Verdict::kBlind:
+      return "BLIND";
   }
   return "FAILED";  // not reached: an out-of-range value never reads as a pass
 }
@@ -38,11 +40,14 @@ void VerdictCounts::Count(Verdict v) {
     case Verdict::kSkipped:
       ++skipped;
       break;
+    case Verdict::kBlind:
+      ++blind;
+      break;
   }
 }
 
 int VerdictCounts::total() const {
-  return passed + failed + skipped + (how == NonStrictCounts::kApart ? non_strict : 0);
+  return passed + failed + skipped + blind + (how == NonStrictCounts::kApart ? non_strict : 0);
 }
 
 }  // namespace netutil::conform

@@ -13,13 +13,16 @@ namespace netutil::conform {
 // with the reason. NON-STRICT: the case checks a strict rule, the
 // implementation failed it, and the run's profile is "tornado" (it claims
 // Tornado's behaviour, not the strict rules); under the strict profile the
-// same result is FAILED.
-enum class Verdict { kOk, kNonStrict, kFailed, kSkipped };
+// same result is FAILED. BLIND: the case needs to see the implementation's
+// syscalls (a trace, an injected fault) and the harness saw none of them, so
+// it can say nothing of the implementation: never a pass, never a failure,
+// counted apart (docs/CONFORMANCE.md, "Verdicts").
+enum class Verdict { kOk, kNonStrict, kFailed, kSkipped, kBlind };
 
 inline constexpr Verdict kAllVerdicts[] = {Verdict::kOk, Verdict::kNonStrict, Verdict::kFailed,
-                                           Verdict::kSkipped};
+                                           Verdict::kSkipped, Verdict::kBlind};
 
-// "OK", "NON-STRICT", "FAILED", "SKIPPED".
+// "OK", "NON-STRICT", "FAILED", "SKIPPED", "BLIND".
 const char* VerdictName(Verdict v);
 
 // The verdict a word names (exactly as VerdictName writes it), or nullopt.
@@ -42,6 +45,7 @@ struct VerdictCounts {
   int non_strict = 0;  // NON-STRICT
   int failed = 0;
   int skipped = 0;
+  int blind = 0;
 
   void Count(Verdict v);
   // Every case counted, each once.

@@ -74,6 +74,8 @@ const char* VerdictClass(Verdict v) {
       return "failed";
     case Verdict::kSkipped:
       return "skipped";
+    case Verdict::kBlind:
+      return "blind";
   }
   return "failed";
 }
@@ -158,7 +160,8 @@ std::string SummaryCell(const json& run) {
   const std::pair<Verdict, int> parts[] = {{Verdict::kOk, n.passed},
                                            {Verdict::kNonStrict, n.non_strict},
                                            {Verdict::kFailed, n.failed},
-                                           {Verdict::kSkipped, n.skipped}};
+                                           {Verdict::kSkipped, n.skipped},
+                                           {Verdict::kBlind, n.blind}};
   for (const auto& [v, count] : parts) {
     if (count > 0) {
       out += "<span style=\"flex:" + std::to_string(count) + ";background:var(--" +
@@ -169,7 +172,8 @@ std::string SummaryCell(const json& run) {
   const std::pair<int, const char*> lines[] = {{n.passed, "passed"},
                                                {n.non_strict, "non-strict"},
                                                {n.failed, "failed"},
-                                               {n.skipped, "skipped"}};
+                                               {n.skipped, "skipped"},
+                                               {n.blind, "blind"}};
   for (const auto& [count, word] : lines) {
     out += "<span class=\"n\"><b>" + std::to_string(count) + "</b>" + word + "</span>";
   }
@@ -201,9 +205,12 @@ std::string RuleRow(const std::string& rule, const std::vector<const MatrixRow*>
     add(n.failed, "failed");
     add(n.non_strict, "non-strict");
     add(n.skipped, "skipped");
+    add(n.blind, "blind");
     add(missing, "not run");
     if (what.empty()) what = "all " + std::to_string(n.passed) + " OK";
-    if (n.failed > 0 || n.non_strict > 0 || n.skipped > 0 || missing > 0) all_ok = false;
+    if (n.failed > 0 || n.non_strict > 0 || n.skipped > 0 || n.blind > 0 || missing > 0) {
+      all_ok = false;
+    }
     cells +=
         std::string("<td") + (n.failed > 0 ? " class=\"bad\"" : "") + ">" + Text(what) + "</td>";
   }

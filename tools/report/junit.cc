@@ -78,6 +78,13 @@ void AddTestcase(pugi::xml_node suite, const CaseEntry& c) {
     case Verdict::kSkipped:
       SetAttr(tc.append_child("skipped"), "message", c.reason);
       break;
+    case Verdict::kBlind: {
+      // JUnit's error: the test could not be judged, which is no failure.
+      pugi::xml_node error = tc.append_child("error");
+      SetAttr(error, "message", c.reason);
+      SetAttr(error, "type", VerdictName(c.verdict));
+      break;
+    }
     case Verdict::kNonStrict:
       AddTextChild(tc, "system-out", NonStrictText(c));
       break;
@@ -87,11 +94,12 @@ void AddTestcase(pugi::xml_node suite, const CaseEntry& c) {
   }
 }
 
-// errors="0": a case that could not run is FAILED or SKIPPED, never an error.
+// errors: the BLIND cases, which the harness could not judge; a case that
+// could not run for the implementation's fault is FAILED.
 void SetCounts(pugi::xml_node node, const report::Tally& n) {
   SetAttr(node, "tests", std::to_string(n.total()));
   SetAttr(node, "failures", std::to_string(n.failed));
-  SetAttr(node, "errors", "0");
+  SetAttr(node, "errors", std::to_string(n.blind));
   SetAttr(node, "skipped", std::to_string(n.skipped));
   SetAttr(node, "time", Seconds(n.seconds));
 }

@@ -40,6 +40,7 @@ json Implementation(const json& run, const std::string& name) {
             {"non_strict", n.non_strict},
             {"failed", n.failed},
             {"skipped", n.skipped},
+            {"blind", n.blind},
             {"seconds", n.seconds}}}};
 }
 
