@@ -54,6 +54,7 @@ class TextReporter final : public Reporter {
     char verdict[16];
     std::snprintf(verdict, sizeof verdict, "%-10s", VerdictName(r.verdict));
     out_ << verdict << " [" << Line(r.c->id) << "] " << Line(Rules(*r.c));
+    if (r.injected) out_ << " (injected)";
     if (r.verdict == Verdict::kSkipped) out_ << " (" << Line(r.reason) << ")";
     for (const std::string& n : BoundedLines(r.notes, kReportMaxNotes, kReportMaxText)) {
       out_ << " (" << Line(n) << ")";
@@ -107,6 +108,7 @@ class DocumentReporter final : public Reporter {
               {"level", r.c->level},
               {"verdict", VerdictName(r.verdict)},
               {"seconds", r.seconds}};
+    if (r.injected) c["injected"] = true;
     // Bounded: these hold the adapter's words (report.h kReportMax*).
     if (!r.reason.empty()) c["reason"] = BoundedString(r.reason, kReportMaxText);
     if (!r.failure.empty()) c["failure"] = BoundedString(r.failure, kReportMaxText);

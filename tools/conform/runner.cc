@@ -319,6 +319,15 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   return std::nullopt;
 }
 
+// Whether the case's verdict rests on faults the harness injects.
+bool InjectsFaults(const Case& c, const Environment& env) {
+  if (!env.faults.empty() || env.ipv6_missing) return true;
+  for (const json& step : c.steps) {
+    if (step.contains("inject")) return true;
+  }
+  return false;
+}
+
 bool Runner::NeedsToSee(const Case& c, const Environment& env) {
   if (env.injects()) return true;
   for (const std::string& need : env.needs) {
@@ -391,7 +400,8 @@ json ResultJson(const CaseResult& r) {
           {"failure", r.failure},
           {"details", r.details},
           {"notes", r.notes},
-          {"trace", r.trace}};
+          {"trace", r.trace},
+          {"injected", r.injected}};
 }
 
 CaseResult ResultFromJson(const json& j) {
@@ -403,6 +413,7 @@ CaseResult ResultFromJson(const json& j) {
   r.details = j.at("details").get<std::vector<std::string>>();
   r.notes = j.at("notes").get<std::vector<std::string>>();
   r.trace = j.at("trace").get<std::vector<std::string>>();
+  r.injected = j.at("injected").get<bool>();
   return r;
 }
 
@@ -756,6 +767,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   ctx.progress = progress;
 
   CaseResult result;
+  result.injected = InjectsFaults(c, env);
   // An instrument that may miss the implementation's calls proves it sees
   // them before a case that needs it; one that does not makes the case BLIND.
   std::optional<std::string> blind;

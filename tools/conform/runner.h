@@ -62,6 +62,9 @@ struct CaseResult {
   std::vector<std::string> details;  // the failure: step, expected, actual, reply
   std::vector<std::string> notes;    // what could not be checked here (an OK is partial)
   std::vector<std::string> trace;    // the failing request's syscalls, when traced
+  // The verdict rests on injected faults (a fault plan, a missing IPv6), not
+  // on states the kernel made itself: reports say "injected" beside it.
+  bool injected = false;
   double seconds = 0;
 };
 

@@ -268,7 +268,8 @@ std::string CaseRows(const MatrixRow& r, const std::vector<std::string>& names, 
       cells += " data-d=\"" + id + "\" tabindex=\"0\" role=\"button\" aria-expanded=\"false\"";
       details += DetailRow(id, columns, names[k], c);
     }
-    cells += std::string(">") + VerdictName(c.verdict) + "</td>";
+    cells += std::string(">") + VerdictName(c.verdict) +
+             (c.injected ? "<span class=\"chip\">injected</span>" : "") + "</td>";
   }
   std::string out = std::string("<tr class=\"case") + (row_ok ? " allok" : "") +
                     "\"><th scope=\"row\"><code>" + Text(r.c.id) + "</code>";

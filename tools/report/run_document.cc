@@ -84,6 +84,7 @@ CaseEntry ReadCase(const json& c) {
   e.details = TextsAt(c, "details");
   e.trace = TextsAt(c, "trace");
   e.notes = TextsAt(c, "notes");
+  e.injected = c.is_object() && c.value("injected", json()) == true;
   const std::optional<double> seconds = NumberAt(c, "seconds");
   e.has_seconds = seconds.has_value();
   e.seconds = std::max(0.0, seconds.value_or(0));

@@ -69,6 +69,7 @@ struct CaseEntry {
   std::vector<std::string> details;
   std::vector<std::string> trace;
   std::vector<std::string> notes;
+  bool injected = false;  // the verdict rests on injected faults
   double seconds = 0;
   bool has_seconds = false;
 };
