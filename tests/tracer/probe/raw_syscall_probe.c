@@ -1,0 +1,100 @@
+/* The syscall tracer's test program: every call the tracer should see is a
+ * raw syscall(SYS_...), so no C library function could be interposed on
+ * them; built dynamic and -static. Prints "<call> <return> <errno>" a line,
+ * for the test to compare with what the tracer recorded and injected.
+ *
+ *   raw_syscall_probe net        the socket calls, and a thread's socket
+ *   raw_syscall_probe exit       exits 3 at once (makes no traced call)
+ *   raw_syscall_probe sleep      sleeps 60 s (for Stop)
+ *   raw_syscall_probe fork       a child process makes a socket
+ *   raw_syscall_probe loop N     N socket+close pairs (the overhead figure)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long Report(const char* name, long ret) {
+  printf("%s %ld %d\n", name, ret, ret < 0 ? errno : 0);
+  fflush(stdout);
+  return ret;
+}
+
+static void* ThreadMain(void* arg) {
+  (void)arg;
+  long fd = Report("thread_socket", syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+  if (fd >= 0) syscall(SYS_close, fd);
+  return NULL;
+}
+
+static int Net(void) {
+  long fd =
+      Report("socket", syscall(SYS_socket, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  int one = 1;
+  Report("setsockopt", syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  Report("bind", syscall(SYS_bind, fd, &a, sizeof a));
+  Report("listen", syscall(SYS_listen, fd, 16));
+  socklen_t len = sizeof a;
+  if (Report("getsockname", syscall(SYS_getsockname, fd, &a, &len)) == 0) {
+    printf("port %d 0\n", ntohs(a.sin_port));
+  }
+  struct sockaddr_in peer;
+  len = sizeof peer;
+  Report("accept4", syscall(SYS_accept4, fd, &peer, &len, SOCK_CLOEXEC));
+  pthread_t t;
+  if (pthread_create(&t, NULL, ThreadMain, NULL) == 0) pthread_join(t, NULL);
+  Report("close", syscall(SYS_close, fd));
+  /* EBADF here proves the fd was really closed, whatever close said. */
+  Report("fcntl_after_close", syscall(SYS_fcntl, fd, F_GETFD));
+  return 0;
+}
+
+static int Fork(void) {
+  long pid = syscall(SYS_fork);
+  if (pid == 0) {
+    long fd = syscall(SYS_socket, AF_INET6, SOCK_STREAM, 0);
+    syscall(SYS_exit_group, fd >= 0 ? 0 : 1);
+  }
+  int status = 0;
+  waitpid((pid_t)pid, &status, 0);
+  Report("child_exit", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  return 0;
+}
+
+static int Loop(long n) {
+  for (long i = 0; i < n; ++i) {
+    long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 1;
+    syscall(SYS_close, fd);
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  const char* mode = argc > 1 ? argv[1] : "net";
+  if (strcmp(mode, "net") == 0) return Net();
+  if (strcmp(mode, "fork") == 0) return Fork();
+  if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
+  if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
+  if (strcmp(mode, "sleep") == 0) {
+    struct timespec ts = {60, 0};
+    syscall(SYS_nanosleep, &ts, NULL);
+    return 0;
+  }
+  fprintf(stderr, "unknown mode %s\n", mode);
+  return 2;
+}

@@ -1,0 +1,268 @@
+// netutil_tracer on a program that makes every call with raw syscall(), built
+// dynamic and -static: what it traces (typed, as the in-process trace), what
+// its faults make the program see, and how it ends (docs/TRACER.md).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "netutil/fakes/fault_plan.h"
+#include "netutil/fakes/trace.h"
+#include "netutil/tracer/syscall_tracer.h"
+
+namespace netutil::tracer {
+namespace {
+
+using fakes::Call;
+using Clock = std::chrono::steady_clock;
+
+struct TracedRun {
+  int status = -1;
+  std::string out;
+  fakes::Trace trace;
+  uint64_t seen = 0;
+  // "bind" -> {return, errno}, from the program's own report.
+  std::map<std::string, std::pair<long, int>> said;
+};
+
+fakes::FaultPlan Plan(const std::string& text) {
+  auto parsed = fakes::FaultPlan::Parse(text);
+  EXPECT_TRUE(parsed.ok()) << text;
+  return parsed.plan.value_or(fakes::FaultPlan{});
+}
+
+// Reads the pipe until EOF or the deadline: a test never waits longer.
+std::string ReadAll(int fd, Clock::time_point deadline) {
+  std::string out;
+  char buf[4096];
+  while (Clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::map<std::string, std::pair<long, int>> Parse(const std::string& out) {
+  std::map<std::string, std::pair<long, int>> said;
+  std::istringstream in(out);
+  std::string name;
+  long ret = 0;
+  int err = 0;
+  while (in >> name >> ret >> err) said[name] = {ret, err};
+  return said;
+}
+
+TracedRun RunTraced(const std::string& probe, const std::vector<std::string>& args,
+                    const std::string& plan = "") {
+  int pipe_fds[2];
+  EXPECT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  SyscallTracer::Options o;
+  o.argv = {probe};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.stdout_fd = pipe_fds[1];
+  o.plan = Plan(plan);
+  std::string error;
+  auto tracer = SyscallTracer::Start(std::move(o), &error);
+  ::close(pipe_fds[1]);
+  TracedRun run;
+  if (!tracer) {
+    ADD_FAILURE() << error;
+    ::close(pipe_fds[0]);
+    return run;
+  }
+  run.out = ReadAll(pipe_fds[0], Clock::now() + std::chrono::seconds(4));
+  ::close(pipe_fds[0]);
+  run.status = tracer->Wait(std::chrono::seconds(4)).value_or(-1);
+  run.trace = tracer->TakeTrace();
+  run.seen = tracer->SyscallsSeen();
+  run.said = Parse(run.out);
+  return run;
+}
+
+template <Call C>
+std::vector<const fakes::CallRecord<C>*> All(const fakes::Trace& trace) {
+  std::vector<const fakes::CallRecord<C>*> out;
+  for (const auto& e : trace.entries()) {
+    if (const auto* r = e.template As<C>()) out.push_back(r);
+  }
+  return out;
+}
+
+const fakes::TraceEntry* First(const fakes::Trace& trace, Call call) {
+  for (const auto& e : trace.entries()) {
+    if (e.call() == call) return &e;
+  }
+  return nullptr;
+}
+
+class TracerProbe : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TracerProbe, TracesRawSyscallsWithTypedArgs) {
+  const TracedRun run = RunTraced(GetParam(), {"net"});
+  ASSERT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.out;
+  EXPECT_GT(run.seen, 0U);
+  const auto binds = All<Call::kBind>(run.trace);
+  ASSERT_EQ(binds.size(), 1U) << run.trace;
+  const auto& [bind_fd, bind_addr] = binds[0]->args;
+  EXPECT_EQ(bind_fd, run.said.at("socket").first);
+  EXPECT_EQ(bind_addr.family(), AF_INET);
+  EXPECT_EQ(bind_addr.port(), 0);
+  EXPECT_TRUE(binds[0]->result.ok());
+
+  const auto names = All<Call::kGetsockname>(run.trace);
+  ASSERT_EQ(names.size(), 1U);
+  ASSERT_TRUE(names[0]->result.ok());
+  EXPECT_NE(names[0]->result.value.port(), 0);
+  EXPECT_EQ(names[0]->result.value.port(), run.said.at("port").first);
+
+  const auto accepts = All<Call::kAccept4>(run.trace);
+  ASSERT_EQ(accepts.size(), 1U);
+  EXPECT_EQ(accepts[0]->result.err, EAGAIN);
+  EXPECT_EQ(std::get<2>(accepts[0]->args), SOCK_CLOEXEC);
+
+  const auto opts = All<Call::kSetsockopt>(run.trace);
+  ASSERT_EQ(opts.size(), 1U);
+  EXPECT_EQ(opts[0]->args, std::make_tuple(bind_fd, SOL_SOCKET, SO_REUSEADDR, 1));
+  const auto listens = All<Call::kListen>(run.trace);
+  ASSERT_EQ(listens.size(), 1U);
+  EXPECT_EQ(std::get<1>(listens[0]->args), 16);
+}
+
+TEST_P(TracerProbe, FollowsTheProgramsThread) {
+  const TracedRun run = RunTraced(GetParam(), {"net"});
+  bool thread_socket = false;
+  for (const auto* s : All<Call::kSocket>(run.trace)) {
+    thread_socket |=
+        std::get<1>(s->args) == SOCK_DGRAM && s->result.value == run.said.at("thread_socket").first;
+  }
+  EXPECT_TRUE(thread_socket) << run.trace;
+}
+
+TEST_P(TracerProbe, PrintsAsTheInProcessTrace) {
+  const TracedRun run = RunTraced(GetParam(), {"net"});
+  const fakes::TraceEntry* bind = First(run.trace, Call::kBind);
+  ASSERT_NE(bind, nullptr);
+  const std::string fd = std::to_string(run.said.at("socket").first);
+  EXPECT_EQ(fakes::FormatTraceLine(*bind), "bind(" + fd + ", 127.0.0.1:0) = 0");
+  const fakes::TraceEntry* accept = First(run.trace, Call::kAccept4);
+  ASSERT_NE(accept, nullptr);
+  EXPECT_EQ(fakes::FormatTraceLine(*accept), "accept4(" + fd + ", ..., SOCK_CLOEXEC) = -1 EAGAIN");
+}
+
+TEST_P(TracerProbe, ErrnoFaultReachesTheProgram) {
+  const TracedRun run = RunTraced(GetParam(), {"net"}, "bind = EADDRINUSE");
+  EXPECT_EQ(run.said.at("bind"), std::make_pair(-1L, EADDRINUSE)) << run.out;
+  const fakes::TraceEntry* bind = First(run.trace, Call::kBind);
+  ASSERT_NE(bind, nullptr);
+  EXPECT_TRUE(bind->injected);
+  EXPECT_EQ(bind->err(), EADDRINUSE);
+}
+
+TEST_P(TracerProbe, ValueFaultReachesTheProgram) {
+  const TracedRun run = RunTraced(GetParam(), {"net"}, "listen = 7");
+  EXPECT_EQ(run.said.at("listen"), std::make_pair(7L, 0)) << run.out;
+  const auto listens = All<Call::kListen>(run.trace);
+  ASSERT_EQ(listens.size(), 1U);
+  EXPECT_EQ(listens[0]->result.value, 7);
+}
+
+// close = EINTR: the program sees EINTR, and the fd is gone all the same
+// (fakes::TakesEffectDespite), as the kernel does. The thread's close of its
+// own socket comes first (the program joins it), so the rule names the second.
+TEST_P(TracerProbe, CloseFaultTakesEffectDespite) {
+  const TracedRun run = RunTraced(GetParam(), {"net"}, "close #2 = EINTR");
+  EXPECT_EQ(run.said.at("close"), std::make_pair(-1L, EINTR)) << run.out;
+  EXPECT_EQ(run.said.at("fcntl_after_close"), std::make_pair(-1L, EBADF)) << run.out;
+  const auto closes = All<Call::kClose>(run.trace);
+  ASSERT_EQ(closes.size(), 2U) << run.trace;
+  EXPECT_TRUE(closes[0]->result.ok());
+  EXPECT_EQ(std::get<0>(closes[1]->args), run.said.at("socket").first);
+  EXPECT_EQ(closes[1]->result.err, EINTR);
+}
+
+TEST_P(TracerProbe, FollowsForkedChildren) {
+  const TracedRun run = RunTraced(GetParam(), {"fork"}, "socket family=inet6 = EAFNOSUPPORT");
+  // The child's socket was failed by the plan: it exited 1, and said so.
+  EXPECT_EQ(run.said.at("child_exit").first, 1) << run.out;
+  const auto sockets = All<Call::kSocket>(run.trace);
+  ASSERT_EQ(sockets.size(), 1U);
+  EXPECT_EQ(sockets[0]->result.err, EAFNOSUPPORT);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tracer, TracerProbe, ::testing::Values(RAW_PROBE, RAW_PROBE_STATIC),
+                         [](const auto& info) { return info.index == 0 ? "Dynamic" : "Static"; });
+
+TEST(Tracer, MissingCommandFailsClearly) {
+  SyscallTracer::Options o;
+  o.argv = {"/nonexistent/netutil-no-such-command"};
+  std::string error;
+  const auto start = Clock::now();
+  EXPECT_EQ(SyscallTracer::Start(std::move(o), &error), nullptr);
+  EXPECT_NE(error.find("cannot execute '/nonexistent/netutil-no-such-command'"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find(std::strerror(ENOENT)), std::string::npos) << error;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(Tracer, EmptyCommandIsRefused) {
+  std::string error;
+  EXPECT_EQ(SyscallTracer::Start(SyscallTracer::Options{}, &error), nullptr);
+  EXPECT_EQ(error, "no command to run");
+}
+
+// A program that ignores everything and exits: its status comes back; only
+// the C library's start-up calls were seen (static glibc reads
+// /proc/self/exe), none of the socket calls.
+TEST(Tracer, CommandThatExitsAtOnce) {
+  const TracedRun run = RunTraced(RAW_PROBE_STATIC, {"exit"});
+  ASSERT_TRUE(WIFEXITED(run.status)) << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 3);
+  for (const auto& e : run.trace.entries()) {
+    EXPECT_EQ(e.call(), Call::kReadlinkat) << run.trace;
+  }
+}
+
+TEST(Tracer, StopOnASleepingTraceeIsPrompt) {
+  SyscallTracer::Options o;
+  o.argv = {RAW_PROBE, "sleep"};
+  std::string error;
+  auto tracer = SyscallTracer::Start(std::move(o), &error);
+  ASSERT_NE(tracer, nullptr) << error;
+  EXPECT_FALSE(tracer->Wait(std::chrono::milliseconds(100)).has_value());
+  const auto start = Clock::now();
+  const int status = tracer->Stop();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_EQ(tracer->Stop(), status);  // idempotent
+}
+
+TEST(Tracer, PlanChangesWhileRunning) {
+  SyscallTracer::Options o;
+  o.argv = {RAW_PROBE, "sleep"};
+  std::string error;
+  auto tracer = SyscallTracer::Start(std::move(o), &error);
+  ASSERT_NE(tracer, nullptr) << error;
+  tracer->SetPlan(Plan("bind = EACCES"));
+  EXPECT_THROW(tracer->SetPlan(fakes::FaultPlan({fakes::FaultRule::Fail(Call::kUmask, EINVAL)})),
+               std::invalid_argument);
+  tracer->Stop();
+}
+
+}  // namespace
+}  // namespace netutil::tracer
