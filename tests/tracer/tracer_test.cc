@@ -6,12 +6,15 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -203,6 +206,100 @@ TEST_P(TracerProbe, FollowsForkedChildren) {
   const auto sockets = All<Call::kSocket>(run.trace);
   ASSERT_EQ(sockets.size(), 1U);
   EXPECT_EQ(sockets[0]->result.err, EAFNOSUPPORT);
+}
+
+TEST_P(TracerProbe, TracesTheDirectoryCalls) {
+  char dir[] = "/tmp/netutil-tracer-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const TracedRun run = RunTraced(GetParam(), {"files", dir});
+  ::rmdir(dir);
+  EXPECT_EQ(run.said.at("unlinkat_dir"), std::make_pair(0L, 0)) << run.out;
+  const int dfd = static_cast<int>(run.said.at("openat").first);
+  const auto renames = All<Call::kRenameat2>(run.trace);
+  ASSERT_EQ(renames.size(), 1U) << run.trace;
+  EXPECT_EQ(renames[0]->args, std::make_tuple(dfd, std::string("f"), dfd, std::string("g"), 1U));
+  // newfstatat and statx on a directory fd are the seam's fstatat; both see
+  // the mode fchmodat set. (The C library's own fstat of stdout is one too.)
+  int stats = 0;
+  for (const auto* st : All<Call::kFstatat>(run.trace)) {
+    if (std::get<1>(st->args) != "g") continue;
+    ++stats;
+    ASSERT_TRUE(st->result.ok());
+    EXPECT_EQ(st->result.value.mode, static_cast<uint32_t>(S_IFREG | 0640));
+    EXPECT_EQ(std::get<2>(st->args), AT_SYMLINK_NOFOLLOW);
+  }
+  EXPECT_EQ(stats, 2) << run.trace;
+  EXPECT_EQ(All<Call::kMkdirat>(run.trace).size(), 1U);
+  EXPECT_EQ(All<Call::kFchmodat>(run.trace).size(), 1U);
+  EXPECT_EQ(All<Call::kUnlinkat>(run.trace).size(), 2U);
+  const auto umasks = All<Call::kUmask>(run.trace);
+  ASSERT_EQ(umasks.size(), 1U);
+  EXPECT_EQ(std::get<0>(umasks[0]->args), 022U);
+  EXPECT_EQ(static_cast<long>(umasks[0]->result), run.said.at("umask").first);
+}
+
+TEST_P(TracerProbe, PathFaultReachesTheProgram) {
+  char dir[] = "/tmp/netutil-tracer-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const TracedRun run = RunTraced(GetParam(), {"files", dir}, "mkdirat path=sub = EACCES");
+  ::rmdir(dir);
+  EXPECT_EQ(run.said.at("mkdirat"), std::make_pair(-1L, EACCES)) << run.out;
+  // Skipped, not run: the directory was never made, so removing it fails.
+  EXPECT_EQ(run.said.at("unlinkat_dir"), std::make_pair(-1L, ENOENT)) << run.out;
+}
+
+TEST_P(TracerProbe, TracesEpollWithItsReadyList) {
+  const TracedRun run = RunTraced(GetParam(), {"epoll"});
+  const int fd = static_cast<int>(run.said.at("socket").first);
+  const auto ctls = All<Call::kEpollCtl>(run.trace);
+  ASSERT_EQ(ctls.size(), 1U) << run.trace;
+  EXPECT_EQ(std::get<3>(ctls[0]->args), static_cast<uint32_t>(EPOLLOUT));
+  const auto waits = All<Call::kEpollWait>(run.trace);
+  ASSERT_EQ(waits.size(), 1U) << run.trace;
+  EXPECT_EQ(waits[0]->result.value, run.said.at("epoll_pwait").first);
+  const auto& ready = std::get<1>(waits[0]->args);
+  ASSERT_EQ(ready.size(), 1U);
+  EXPECT_EQ(ready[0].fd, fd);
+  EXPECT_TRUE(ready[0].events & EPOLLOUT);
+  EXPECT_EQ(std::get<3>(waits[0]->args), 0);  // timeout_ms
+}
+
+// Pointers to nowhere: the kernel says EFAULT, the tracer records what it
+// could read (an empty address, an empty path) and goes on.
+TEST_P(TracerProbe, OddPointersAreRecordedNotFollowed) {
+  const TracedRun run = RunTraced(GetParam(), {"badptr"});
+  ASSERT_TRUE(WIFEXITED(run.status)) << run.out;
+  const auto binds = All<Call::kBind>(run.trace);
+  ASSERT_EQ(binds.size(), 1U) << run.trace;
+  EXPECT_EQ(std::get<1>(binds[0]->args).len(), 0U);
+  EXPECT_EQ(binds[0]->result.err, EFAULT);
+  const auto names = All<Call::kGetsockname>(run.trace);
+  ASSERT_EQ(names.size(), 1U);
+  EXPECT_EQ(names[0]->result.err, EFAULT);
+  const auto unlinks = All<Call::kUnlink>(run.trace);
+  ASSERT_EQ(unlinks.size(), 1U);
+  EXPECT_EQ(std::get<0>(unlinks[0]->args), "");
+  EXPECT_EQ(unlinks[0]->result.err, EFAULT);
+}
+
+// The program run by a shell: exec'd in place, and forked then exec'd.
+TEST_P(TracerProbe, FollowsExecAndForkExec) {
+  for (const std::string script : {"exec \"$0\" net", "\"$0\" net; exit 0"}) {
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+    SyscallTracer::Options o;
+    o.argv = {"/bin/sh", "-c", script, GetParam()};
+    o.stdout_fd = pipe_fds[1];
+    o.plan = Plan("bind = EADDRINUSE");
+    std::string error;
+    auto tracer = SyscallTracer::Start(std::move(o), &error);
+    ::close(pipe_fds[1]);
+    ASSERT_NE(tracer, nullptr) << error;
+    const std::string out = ReadAll(pipe_fds[0], Clock::now() + std::chrono::seconds(4));
+    ::close(pipe_fds[0]);
+    EXPECT_EQ(Parse(out)["bind"], std::make_pair(-1L, EADDRINUSE)) << script << "\n" << out;
+    EXPECT_EQ(All<Call::kBind>(tracer->TakeTrace()).size(), 1U) << script;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Tracer, TracerProbe, ::testing::Values(RAW_PROBE, RAW_PROBE_STATIC),

@@ -8,6 +8,9 @@
  *   raw_syscall_probe sleep      sleeps 60 s (for Stop)
  *   raw_syscall_probe fork       a child process makes a socket
  *   raw_syscall_probe loop N     N socket+close pairs (the overhead figure)
+ *   raw_syscall_probe files DIR  the *at calls, stat and statx in DIR
+ *   raw_syscall_probe epoll      epoll_create1, epoll_ctl, epoll_pwait
+ *   raw_syscall_probe badptr     calls with pointers to nowhere (EFAULT)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -18,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -75,6 +80,47 @@ static int Fork(void) {
   return 0;
 }
 
+static int Files(const char* dir) {
+  long dfd =
+      Report("openat", syscall(SYS_openat, AT_FDCWD, dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  Report("mkdirat", syscall(SYS_mkdirat, dfd, "sub", 0700));
+  Report("umask", syscall(SYS_umask, 022));
+  long f =
+      Report("openat_file", syscall(SYS_openat, dfd, "f", O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+  syscall(SYS_close, f);
+  Report("fchmodat", syscall(SYS_fchmodat, dfd, "f", 0640));
+  Report("renameat2", syscall(SYS_renameat2, dfd, "f", dfd, "g", 1 /* RENAME_NOREPLACE */));
+  struct stat st;
+  Report("newfstatat", syscall(SYS_newfstatat, dfd, "g", &st, AT_SYMLINK_NOFOLLOW));
+  struct statx sx;
+  Report("statx", syscall(SYS_statx, dfd, "g", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx));
+  Report("unlinkat", syscall(SYS_unlinkat, dfd, "g", 0));
+  Report("unlinkat_dir", syscall(SYS_unlinkat, dfd, "sub", AT_REMOVEDIR));
+  return 0;
+}
+
+static int Epoll(void) {
+  long ep = Report("epoll_create1", syscall(SYS_epoll_create1, EPOLL_CLOEXEC));
+  long fd = Report("socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = EPOLLOUT;
+  ev.data.fd = (int)fd;
+  Report("epoll_ctl", syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, fd, &ev));
+  struct epoll_event ready[4];
+  Report("epoll_pwait", syscall(SYS_epoll_pwait, ep, ready, 4, 0, NULL, 8));
+  return 0;
+}
+
+/* The tracer reads what it can of odd pointers and never crashes. */
+static int BadPointers(void) {
+  long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+  Report("bind_bad", syscall(SYS_bind, fd, (void*)8, 16));
+  Report("getsockname_bad", syscall(SYS_getsockname, fd, (void*)8, (void*)16));
+  Report("unlink_bad", syscall(SYS_unlink, (void*)8));
+  return 0;
+}
+
 static int Loop(long n) {
   for (long i = 0; i < n; ++i) {
     long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
@@ -88,6 +134,9 @@ int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "net";
   if (strcmp(mode, "net") == 0) return Net();
   if (strcmp(mode, "fork") == 0) return Fork();
+  if (strcmp(mode, "files") == 0 && argc > 2) return Files(argv[2]);
+  if (strcmp(mode, "epoll") == 0) return Epoll();
+  if (strcmp(mode, "badptr") == 0) return BadPointers();
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
   if (strcmp(mode, "sleep") == 0) {
