@@ -248,6 +248,21 @@ TEST_P(TracerProbe, PathFaultReachesTheProgram) {
   EXPECT_EQ(run.said.at("unlinkat_dir"), std::make_pair(-1L, ENOENT)) << run.out;
 }
 
+// An "after" rule: the swap happens once mkdirat has returned, before the
+// program goes on, so its unlinkat(AT_REMOVEDIR) finds a file there.
+TEST_P(TracerProbe, AfterRuleSwapsBeforeTheProgramGoesOn) {
+  char dir[] = "/tmp/netutil-tracer-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string sub = std::string(dir) + "/sub";
+  const TracedRun run =
+      RunTraced(GetParam(), {"files", dir}, "after mkdirat path=sub swap " + sub + " with file");
+  EXPECT_EQ(::unlink(sub.c_str()), 0);
+  EXPECT_EQ(::rmdir((sub + ".orig").c_str()), 0);  // the directory mkdirat made
+  ::rmdir(dir);
+  EXPECT_EQ(run.said.at("mkdirat"), std::make_pair(0L, 0)) << run.out;
+  EXPECT_EQ(run.said.at("unlinkat_dir"), std::make_pair(-1L, ENOTDIR)) << run.out;
+}
+
 TEST_P(TracerProbe, TracesEpollWithItsReadyList) {
   const TracedRun run = RunTraced(GetParam(), {"epoll"});
   const int fd = static_cast<int>(run.said.at("socket").first);

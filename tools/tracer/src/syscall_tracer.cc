@@ -24,6 +24,7 @@
 
 #include "decode_x86_64.h"
 #include "netutil/fakes/fault_injector.h"
+#include "netutil/fakes/injecting_sys.h"  // RealFsSwap
 #include "seccomp_filter.h"
 #include "tracee_memory.h"
 
@@ -419,10 +420,15 @@ void SyscallTracer::Impl::OnSyscallExit(pid_t tid) {
   fakes::TraceEntry entry = f.call.finish(seen, !f.outcome);
   entry.injected = f.outcome.has_value();
   ApplyFdEffect(t, f, ret);
+  std::vector<fakes::FsSwap> swaps;
   {
     std::lock_guard<std::mutex> lock(mu_);
     trace_.Add(std::move(entry));
+    swaps = faults_.TakeSwaps();
   }
+  // "after ... swap" rules: another process changes the filesystem once the
+  // call has returned and before the tracee goes on (fault_plan.h).
+  for (const fakes::FsSwap& swap : swaps) (void)fakes::RealFsSwap(swap);
   Resume(tid, 0);
 }
 
