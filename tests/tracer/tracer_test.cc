@@ -72,10 +72,9 @@ std::map<std::string, std::pair<long, int>> Parse(const std::string& out) {
 }
 
 TracedRun RunTraced(const std::string& probe, const std::vector<std::string>& args,
-                    const std::string& plan = "") {
+                    const std::string& plan = "", SyscallTracer::Options o = {}) {
   int pipe_fds[2];
   EXPECT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
-  SyscallTracer::Options o;
   o.argv = {probe};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.stdout_fd = pipe_fds[1];
@@ -317,6 +316,34 @@ TEST_P(TracerProbe, FollowsExecAndForkExec) {
   }
 }
 
+// Four threads making sockets at once: every call is seen, each once.
+TEST_P(TracerProbe, ThreadsAtOnceAreAllTraced) {
+  const TracedRun run = RunTraced(GetParam(), {"threads", "200"});
+  ASSERT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.status;
+  EXPECT_EQ(run.trace.Count(Call::kSocket), 800U);
+  EXPECT_EQ(run.trace.Count(Call::kClose), 800U);
+  for (const auto* s : All<Call::kSocket>(run.trace)) EXPECT_TRUE(s->result.ok());
+}
+
+TEST_P(TracerProbe, KeepsAtMostTheLimit) {
+  SyscallTracer::Options o;
+  o.trace_limit = 5;
+  const TracedRun run = RunTraced(GetParam(), {"threads", "10"}, "", std::move(o));
+  EXPECT_EQ(run.trace.entries().size(), 5U);
+  EXPECT_GE(run.trace.size(), 80U);  // the rest counted
+}
+
+// Without a trace the faults still apply, and nothing is recorded.
+TEST_P(TracerProbe, FaultsWithoutATrace) {
+  SyscallTracer::Options o;
+  o.record_trace = false;
+  const TracedRun run = RunTraced(GetParam(), {"net"}, "close #2 = EINTR", std::move(o));
+  EXPECT_EQ(run.said.at("close"), std::make_pair(-1L, EINTR)) << run.out;
+  EXPECT_EQ(run.said.at("fcntl_after_close"), std::make_pair(-1L, EBADF)) << run.out;
+  EXPECT_TRUE(run.trace.empty());
+  EXPECT_GT(run.seen, 0U);
+}
+
 INSTANTIATE_TEST_SUITE_P(Tracer, TracerProbe, ::testing::Values(RAW_PROBE, RAW_PROBE_STATIC),
                          [](const auto& info) { return info.index == 0 ? "Dynamic" : "Static"; });
 
@@ -362,6 +389,20 @@ TEST(Tracer, StopOnASleepingTraceeIsPrompt) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_EQ(tracer->Stop(), status);  // idempotent
+}
+
+TEST(Tracer, CommandKilledFromOutside) {
+  SyscallTracer::Options o;
+  o.argv = {RAW_PROBE, "sleep"};
+  std::string error;
+  auto tracer = SyscallTracer::Start(std::move(o), &error);
+  ASSERT_NE(tracer, nullptr) << error;
+  ASSERT_GT(tracer->pid(), 0);
+  ASSERT_EQ(::kill(tracer->pid(), SIGKILL), 0);
+  const std::optional<int> status = tracer->Wait(std::chrono::seconds(2));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << *status;
+  EXPECT_EQ(tracer->Stop(), *status);
 }
 
 TEST(Tracer, PlanChangesWhileRunning) {

@@ -8,6 +8,7 @@
  *   raw_syscall_probe sleep      sleeps 60 s (for Stop)
  *   raw_syscall_probe fork       a child process makes a socket
  *   raw_syscall_probe loop N     N socket+close pairs (the overhead figure)
+ *   raw_syscall_probe threads N  4 threads, N socket+close pairs each
  *   raw_syscall_probe files DIR  the *at calls, stat and statx in DIR
  *   raw_syscall_probe epoll      epoll_create1, epoll_ctl, epoll_pwait
  *   raw_syscall_probe badptr     calls with pointers to nowhere (EFAULT)
@@ -80,6 +81,31 @@ static int Fork(void) {
   return 0;
 }
 
+static long loops;
+
+static void* LoopThread(void* arg) {
+  (void)arg;
+  for (long i = 0; i < loops; ++i) {
+    long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return (void*)1;
+    syscall(SYS_close, fd);
+  }
+  return NULL;
+}
+
+static int Threads(long n) {
+  pthread_t t[4];
+  int bad = 0;
+  loops = n;
+  for (int i = 0; i < 4; ++i) pthread_create(&t[i], NULL, LoopThread, NULL);
+  for (int i = 0; i < 4; ++i) {
+    void* r = NULL;
+    pthread_join(t[i], &r);
+    bad += r != NULL;
+  }
+  return bad;
+}
+
 static int Files(const char* dir) {
   long dfd =
       Report("openat", syscall(SYS_openat, AT_FDCWD, dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC));
@@ -136,6 +162,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "fork") == 0) return Fork();
   if (strcmp(mode, "files") == 0 && argc > 2) return Files(argv[2]);
   if (strcmp(mode, "epoll") == 0) return Epoll();
+  if (strcmp(mode, "threads") == 0 && argc > 2) return Threads(atol(argv[2]));
   if (strcmp(mode, "badptr") == 0) return BadPointers();
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);

@@ -1,7 +1,7 @@
 // netutil-trace: runs a command under netutil_tracer and prints its trace, as
 // strace would but in the suite's own trace format and with a fault plan:
 //
-//   netutil-trace [--plan FILE] [--out FILE] -- COMMAND [ARG ...]
+//   netutil-trace [--plan FILE] [--out FILE] [--no-trace] -- COMMAND [ARG ...]
 //
 // The command keeps this process's stdin, stdout and stderr; the trace goes to
 // stderr (or --out) once it has ended, then "# N seccomp stops". Exits with
@@ -51,14 +51,17 @@ int main(int argc, char** argv) {
   CLI::App app{"netutil-trace: a command's calls of the seam, traced and faulted by ptrace"};
   std::string plan_file, out_file;
   std::vector<std::string> command;
+  bool no_trace = false;
   app.add_option("--plan", plan_file, "fault plan file (docs/SPEC.md's plan language)");
   app.add_option("--out", out_file, "write the trace here instead of stderr");
+  app.add_flag("--no-trace", no_trace, "fault only: record nothing (fewer stops)");
   app.add_option("command", command, "the command and its arguments")->required();
   app.allow_extras(false);
   CLI11_PARSE(app, argc, argv);
 
   netutil::tracer::SyscallTracer::Options options;
   options.argv = command;
+  options.record_trace = !no_trace;
   if (!ReadPlan(plan_file, &options.plan)) return kCannotRun;
   std::string error;
   auto tracer = netutil::tracer::SyscallTracer::Start(std::move(options), &error);

@@ -153,6 +153,10 @@ class SyscallTracer::Impl {
   void SetPlan(fakes::FaultPlan plan);
   fakes::Trace TakeTrace();
   uint64_t seen() const { return seen_.load(); }
+  pid_t pid() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return root_;
+  }
   std::optional<int> Wait(std::chrono::milliseconds timeout);
   int Stop();
 
@@ -167,7 +171,7 @@ class SyscallTracer::Impl {
   void OnFirstStop(pid_t tid);
   void OnSeccomp(pid_t tid);
   void OnSyscallExit(pid_t tid);
-  void ApplyFdEffect(Tracee& t, const InFlight& f, long ret);
+  void ApplyFdEffect(Tracee& t, const InFlight& f, long ret, bool at_entry);
   Tracee& Known(pid_t tid);
   void Forget(pid_t tid);
   void SetStarted(std::string error);
@@ -395,6 +399,11 @@ void SyscallTracer::Impl::OnSeccomp(pid_t tid) {
       SetRegs(tid, regs);
     }
   }
+  // Without a trace, only a fault or a new fd needs the call's exit.
+  const bool need_exit =
+      options_.record_trace || f.outcome || f.call.effect == DecodedCall::FdEffect::kOpens;
+  ApplyFdEffect(t, f, 0, /*at_entry=*/true);
+  if (!need_exit) return Resume(tid, 0);
   t.inflight = std::move(f);
   Resume(tid, 0, /*to_exit=*/true);
 }
@@ -419,11 +428,11 @@ void SyscallTracer::Impl::OnSyscallExit(pid_t tid) {
   }
   fakes::TraceEntry entry = f.call.finish(seen, !f.outcome);
   entry.injected = f.outcome.has_value();
-  ApplyFdEffect(t, f, ret);
+  ApplyFdEffect(t, f, ret, /*at_entry=*/false);
   std::vector<fakes::FsSwap> swaps;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    trace_.Add(std::move(entry));
+    if (options_.record_trace) trace_.Add(std::move(entry));
     swaps = faults_.TakeSwaps();
   }
   // "after ... swap" rules: another process changes the filesystem once the
@@ -432,12 +441,15 @@ void SyscallTracer::Impl::OnSyscallExit(pid_t tid) {
   Resume(tid, 0);
 }
 
-// The seam's fds: those the kernel really opened, until really closed.
-void SyscallTracer::Impl::ApplyFdEffect(Tracee& t, const InFlight& f, long ret) {
+// The seam's fds: those the kernel really opened, added at the exit stop
+// (the number exists from then on), until really closed, forgotten at the
+// entry stop: once the close runs, another thread may get the same number,
+// and its socket's exit stop may come before this close's.
+void SyscallTracer::Impl::ApplyFdEffect(Tracee& t, const InFlight& f, long ret, bool at_entry) {
   if (!t.fds || !f.ran) return;
-  if (f.call.effect == DecodedCall::FdEffect::kOpens && ret >= 0 && !f.outcome) {
+  if (!at_entry && f.call.effect == DecodedCall::FdEffect::kOpens && ret >= 0 && !f.outcome) {
     t.fds->insert(static_cast<int>(ret));
-  } else if (f.call.effect == DecodedCall::FdEffect::kCloses) {
+  } else if (at_entry && f.call.effect == DecodedCall::FdEffect::kCloses) {
     t.fds->erase(f.call.fd);
   }
 }
@@ -499,6 +511,7 @@ std::unique_ptr<SyscallTracer> SyscallTracer::Start(Options options, std::string
 void SyscallTracer::SetPlan(fakes::FaultPlan plan) { impl_->SetPlan(std::move(plan)); }
 fakes::Trace SyscallTracer::TakeTrace() { return impl_->TakeTrace(); }
 uint64_t SyscallTracer::SyscallsSeen() const { return impl_->seen(); }
+pid_t SyscallTracer::pid() const { return impl_->pid(); }
 std::optional<int> SyscallTracer::Wait(std::chrono::milliseconds timeout) {
   return impl_->Wait(timeout);
 }

@@ -22,6 +22,8 @@
 // other thread and exchange data with it under a mutex.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -45,7 +47,11 @@ class SyscallTracer {
     int stdout_fd = -1;
     int stderr_fd = -1;
     size_t trace_limit = 100000;  // entries kept; later calls are only counted
-    fakes::FaultPlan plan;        // in force from the first call
+    // Off: nothing is recorded, and a call no rule fired on goes on from its
+    // entry stop without an exit stop (half the stops), except the calls
+    // that open the seam's fds, whose result the fd set needs.
+    bool record_trace = true;
+    fakes::FaultPlan plan;  // in force from the first call
   };
 
   // Starts the command and returns once it has exec'd. nullptr with *error set
@@ -65,6 +71,8 @@ class SyscallTracer {
   // Seccomp stops so far, traced or not: 0 means the tracer saw nothing of the
   // command (a blind run), whatever the trace holds.
   uint64_t SyscallsSeen() const;
+  // The command's process id (for /proc/PID and pidfd observation).
+  pid_t pid() const;
 
   // The command's wait status (waitpid's) once it has ended, or nullopt when it
   // is still running after `timeout`. Children it leaves behind stay traced
