@@ -229,7 +229,7 @@ TEST_P(TracerProbe, TracesTheDirectoryCalls) {
   }
   EXPECT_EQ(stats, 2) << run.trace;
   EXPECT_EQ(All<Call::kMkdirat>(run.trace).size(), 1U);
-  EXPECT_EQ(All<Call::kFchmodat>(run.trace).size(), 1U);
+  EXPECT_EQ(All<Call::kFchmodat>(run.trace).size(), 2U);  // fchmodat and fchmodat2
   EXPECT_EQ(All<Call::kUnlinkat>(run.trace).size(), 2U);
   const auto umasks = All<Call::kUmask>(run.trace);
   ASSERT_EQ(umasks.size(), 1U);
@@ -357,6 +357,15 @@ TEST(Tracer, MissingCommandFailsClearly) {
       << error;
   EXPECT_NE(error.find(std::strerror(ENOENT)), std::string::npos) << error;
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(Tracer, InvalidPlanIsRefused) {
+  SyscallTracer::Options o;
+  o.argv = {RAW_PROBE, "exit"};
+  o.plan = fakes::FaultPlan({fakes::FaultRule::Fail(Call::kUmask, EINVAL)});
+  std::string error;
+  EXPECT_EQ(SyscallTracer::Start(std::move(o), &error), nullptr);
+  EXPECT_EQ(error.rfind("fault plan: umask", 0), 0U) << error;
 }
 
 TEST(Tracer, EmptyCommandIsRefused) {

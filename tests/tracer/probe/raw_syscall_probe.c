@@ -115,6 +115,8 @@ static int Files(const char* dir) {
       Report("openat_file", syscall(SYS_openat, dfd, "f", O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
   syscall(SYS_close, f);
   Report("fchmodat", syscall(SYS_fchmodat, dfd, "f", 0640));
+  /* fchmodat2 (Linux 6.6); ENOSYS on older kernels, traced either way. */
+  Report("fchmodat2", syscall(452, dfd, "f", 0640, 0));
   Report("renameat2", syscall(SYS_renameat2, dfd, "f", dfd, "g", 1 /* RENAME_NOREPLACE */));
   struct stat st;
   Report("newfstatat", syscall(SYS_newfstatat, dfd, "g", &st, AT_SYMLINK_NOFOLLOW));

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "seccomp_filter.h"  // kSysFchmodat2
+
 namespace netutil::tracer {
 
 #if defined(__x86_64__)
@@ -340,6 +342,9 @@ std::optional<DecodedCall> DecodePath(const SyscallRegs& r, const TraceeMemory& 
     case SYS_fchmodat:
       return IntCall<Call::kFchmodat>(fakes::FchmodatArgs(Int(r, 0), path(1), mode(2), 0),
                                       {Int(r, 0), path(1), mode(2), 0});
+    case kSysFchmodat2:
+      return IntCall<Call::kFchmodat>(fakes::FchmodatArgs(Int(r, 0), path(1), mode(2), Int(r, 3)),
+                                      {Int(r, 0), path(1), mode(2), Int(r, 3)});
     case SYS_open:
       return Openat(AT_FDCWD, path(0), Int(r, 1), mode(2));
     case SYS_openat:

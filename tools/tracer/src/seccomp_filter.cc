@@ -19,7 +19,7 @@ const std::vector<int>& TracedSyscalls() {
       SYS_fchmod,      SYS_fchmodat,     SYS_umask,         SYS_open,      SYS_openat,
       SYS_mkdir,       SYS_mkdirat,      SYS_rename,        SYS_renameat,  SYS_renameat2,
       SYS_readlink,    SYS_readlinkat,   SYS_stat,          SYS_lstat,     SYS_newfstatat,
-      SYS_statx,
+      SYS_statx,       kSysFchmodat2,
   };
   return kTraced;
 }

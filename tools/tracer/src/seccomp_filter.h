@@ -9,6 +9,10 @@
 
 namespace netutil::tracer {
 
+// fchmodat2 (Linux 6.6), newer than some C libraries' headers; glibc 2.39
+// makes fchmodat(AT_SYMLINK_NOFOLLOW) with it.
+inline constexpr int kSysFchmodat2 = 452;
+
 // The syscall numbers (x86_64) that stop at the tracer.
 const std::vector<int>& TracedSyscalls();
 // The filter; empty where the tracer does not run (not x86_64).

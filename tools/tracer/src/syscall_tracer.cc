@@ -497,6 +497,12 @@ std::unique_ptr<SyscallTracer> SyscallTracer::Start(Options options, std::string
     *error = "no command to run";
     return nullptr;
   }
+  for (const fakes::FaultRule& rule : options.plan.rules()) {
+    if (auto why = fakes::FaultPlan::Validate(rule, fakes::ErrnoCheck::kAny)) {
+      *error = "fault plan: " + fakes::PrintRule(rule) + ": " + *why;
+      return nullptr;
+    }
+  }
   auto impl = std::make_unique<Impl>(std::move(options));
   std::string failed = impl->Start();
   if (!failed.empty()) {

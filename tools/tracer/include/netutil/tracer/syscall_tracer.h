@@ -55,7 +55,8 @@ class SyscallTracer {
   };
 
   // Starts the command and returns once it has exec'd. nullptr with *error set
-  // when it cannot: not x86_64, ptrace or seccomp refused, no such command.
+  // when it cannot: not x86_64, a plan rule FaultPlan::Validate refuses,
+  // ptrace or seccomp refused, no such command.
   static std::unique_ptr<SyscallTracer> Start(Options options, std::string* error);
   ~SyscallTracer();  // Stop()s
 
