@@ -278,6 +278,19 @@ TEST_P(TracerProbe, TracesEpollWithItsReadyList) {
   EXPECT_EQ(std::get<3>(waits[0]->args), 0);  // timeout_ms
 }
 
+// A signal handled while the tracee waits: delivered through the tracer
+// (the handler ran), and epoll_wait's ERESTARTNOHAND recorded as the EINTR
+// the program got.
+TEST_P(TracerProbe, SignalsReachTheProgram) {
+  const TracedRun run = RunTraced(GetParam(), {"signal"});
+  EXPECT_EQ(run.said.at("epoll_wait"), std::make_pair(-1L, EINTR)) << run.out;
+  EXPECT_EQ(run.said.at("alarms").first, 1) << run.out;
+  const auto waits = All<Call::kEpollWait>(run.trace);
+  ASSERT_EQ(waits.size(), 1U) << run.trace;
+  EXPECT_EQ(waits[0]->result.err, EINTR);
+  EXPECT_EQ(std::get<3>(waits[0]->args), 3000);
+}
+
 // Pointers to nowhere: the kernel says EFAULT, the tracer records what it
 // could read (an empty address, an empty path) and goes on.
 TEST_P(TracerProbe, OddPointersAreRecordedNotFollowed) {

@@ -11,6 +11,7 @@
  *   raw_syscall_probe threads N  4 threads, N socket+close pairs each
  *   raw_syscall_probe files DIR  the *at calls, stat and statx in DIR
  *   raw_syscall_probe epoll      epoll_create1, epoll_ctl, epoll_pwait
+ *   raw_syscall_probe signal     a timer signal interrupts epoll_wait
  *   raw_syscall_probe badptr     calls with pointers to nowhere (EFAULT)
  */
 #define _GNU_SOURCE
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,6 +143,29 @@ static int Epoll(void) {
   return 0;
 }
 
+static volatile sig_atomic_t alarms;
+static void OnAlarm(int sig) {
+  (void)sig;
+  alarms++;
+}
+
+/* The signal must reach the program through the tracer, and epoll_wait
+ * (never restarted by the kernel) must say EINTR. */
+static int Signal(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = OnAlarm;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &sa, NULL);
+  long ep = syscall(SYS_epoll_create1, 0);
+  struct itimerval t = {{0, 0}, {0, 50000}};
+  setitimer(ITIMER_REAL, &t, NULL);
+  struct epoll_event ev[1];
+  Report("epoll_wait", syscall(SYS_epoll_wait, ep, ev, 1, 3000));
+  Report("alarms", alarms);
+  return 0;
+}
+
 /* The tracer reads what it can of odd pointers and never crashes. */
 static int BadPointers(void) {
   long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
@@ -165,6 +191,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "files") == 0 && argc > 2) return Files(argv[2]);
   if (strcmp(mode, "epoll") == 0) return Epoll();
   if (strcmp(mode, "threads") == 0 && argc > 2) return Threads(atol(argv[2]));
+  if (strcmp(mode, "signal") == 0) return Signal();
   if (strcmp(mode, "badptr") == 0) return BadPointers();
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
