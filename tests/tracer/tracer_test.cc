@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -425,6 +426,26 @@ TEST(Tracer, CommandKilledFromOutside) {
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << *status;
   EXPECT_EQ(tracer->Stop(), *status);
+}
+
+size_t OpenFds() {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) n += !e.path().empty();
+  return n;
+}
+
+// The tracer leaves nothing behind in the process that uses it: no fd, and
+// no child (the failed start included).
+TEST(Tracer, LeavesNoFdOrChildBehind) {
+  const size_t before = OpenFds();
+  (void)RunTraced(RAW_PROBE, {"net"});
+  SyscallTracer::Options o;
+  o.argv = {"/nonexistent/netutil-no-such-command"};
+  std::string error;
+  EXPECT_EQ(SyscallTracer::Start(std::move(o), &error), nullptr);
+  EXPECT_EQ(OpenFds(), before);
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 }
 
 TEST(Tracer, PlanChangesWhileRunning) {

@@ -214,13 +214,9 @@ void SyscallTracer::Impl::SetStarted(std::string error) {
 
 void SyscallTracer::Impl::Run() {
   const std::string error = Launch();
-  if (!error.empty()) {
-    SetStarted(error);
-    return;
-  }
-  Loop();
-  SetStarted("the command ended before it exec'd");
-  ::close(error_pipe_);
+  if (error.empty()) Loop();
+  SetStarted(error.empty() ? "the command ended before it exec'd" : error);
+  if (error_pipe_ >= 0) ::close(error_pipe_);
 }
 
 // Forks on this thread (the tracer), waits for the child's self-stop, seizes
@@ -228,15 +224,16 @@ void SyscallTracer::Impl::Run() {
 std::string SyscallTracer::Impl::Launch() {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return std::string("pipe2: ") + std::strerror(errno);
+  error_pipe_ = pipe_fds[0];
   const pid_t pid = ::fork();
-  if (pid < 0) return std::string("fork: ") + std::strerror(errno);
   if (pid == 0) ChildMain(exec_, pipe_fds[1]);
   ::close(pipe_fds[1]);
-  error_pipe_ = pipe_fds[0];
+  if (pid < 0) return std::string("fork: ") + std::strerror(errno);
   int status = 0;
-  if (::waitpid(pid, &status, WUNTRACED | __WNOTHREAD) != pid || !WIFSTOPPED(status)) {
-    return ChildError();
+  pid_t got;
+  while ((got = ::waitpid(pid, &status, WUNTRACED | __WNOTHREAD)) < 0 && errno == EINTR) {
   }
+  if (got != pid || !WIFSTOPPED(status)) return ChildError();
   if (::ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(kPtraceOptions)) != 0) {
     const std::string why = std::strerror(errno);
     ::kill(pid, SIGKILL);
