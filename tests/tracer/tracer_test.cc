@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -412,6 +413,44 @@ TEST(Tracer, StopOnASleepingTraceeIsPrompt) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_EQ(tracer->Stop(), status);  // idempotent
+}
+
+// Gone, or a zombie its new parent has yet to reap: either way not running.
+bool Ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, comm, state;
+  if (!(stat >> pid_field >> comm >> state)) return true;
+  return state == "Z" || state == "X";
+}
+
+// Stop kills what the command started too, even a child in its own session.
+TEST(Tracer, StopKillsTheWholeTree) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  SyscallTracer::Options o;
+  o.argv = {RAW_PROBE, "tree"};
+  o.stdout_fd = pipe_fds[1];
+  std::string error;
+  auto tracer = SyscallTracer::Start(std::move(o), &error);
+  ::close(pipe_fds[1]);
+  ASSERT_NE(tracer, nullptr) << error;
+  std::string out;
+  const auto deadline = Clock::now() + std::chrono::seconds(4);
+  while (out.find('\n') == std::string::npos && Clock::now() < deadline) {
+    char buf[256];
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  const auto child = static_cast<pid_t>(Parse(out)["child"].first);
+  ASSERT_GT(child, 0) << out;
+  const auto start = Clock::now();
+  tracer->Stop();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(Ended(child)) << child;
 }
 
 TEST(Tracer, CommandKilledFromOutside) {

@@ -12,6 +12,7 @@
  *   raw_syscall_probe files DIR  the *at calls, stat and statx in DIR
  *   raw_syscall_probe epoll      epoll_create1, epoll_ctl, epoll_pwait
  *   raw_syscall_probe signal     a timer signal interrupts epoll_wait
+ *   raw_syscall_probe tree       a child in its own session; both sleep 60 s
  *   raw_syscall_probe badptr     calls with pointers to nowhere (EFAULT)
  */
 #define _GNU_SOURCE
@@ -175,6 +176,20 @@ static int BadPointers(void) {
   return 0;
 }
 
+/* A child that left the process group: Stop must kill it all the same. */
+static int Tree(void) {
+  struct timespec ts = {60, 0};
+  long pid = syscall(SYS_fork);
+  if (pid == 0) {
+    syscall(SYS_setsid);
+    syscall(SYS_nanosleep, &ts, NULL);
+    syscall(SYS_exit_group, 0);
+  }
+  Report("child", pid);
+  syscall(SYS_nanosleep, &ts, NULL);
+  return 0;
+}
+
 static int Loop(long n) {
   for (long i = 0; i < n; ++i) {
     long fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
@@ -192,6 +207,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "epoll") == 0) return Epoll();
   if (strcmp(mode, "threads") == 0 && argc > 2) return Threads(atol(argv[2]));
   if (strcmp(mode, "signal") == 0) return Signal();
+  if (strcmp(mode, "tree") == 0) return Tree();
   if (strcmp(mode, "badptr") == 0) return BadPointers();
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
