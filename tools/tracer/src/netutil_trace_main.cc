@@ -1,0 +1,85 @@
+// netutil-trace: runs a command under netutil_tracer and prints its trace, as
+// strace would but in the suite's own trace format and with a fault plan:
+//
+//   netutil-trace [--plan FILE] [--out FILE] [--no-trace] -- COMMAND [ARG ...]
+//
+// The command keeps this process's stdin, stdout and stderr; the trace goes to
+// stderr (or --out) once it has ended, then "# N seccomp stops". Exits with
+// the command's exit code (128 + signal when killed), 125 when it cannot run.
+#include <sys/wait.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "netutil/fakes/fault_plan.h"
+#include "netutil/fakes/trace.h"
+#include "netutil/tracer/syscall_tracer.h"
+
+namespace {
+
+constexpr int kCannotRun = 125;
+
+// The plan file's text, parsed as the LD_PRELOAD interposer reads plans.
+bool ReadPlan(const std::string& path, netutil::fakes::FaultPlan* plan) {
+  if (path.empty()) return true;
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = netutil::fakes::FaultPlan::Parse(text.str(), netutil::fakes::ErrnoCheck::kAny);
+  if (!in || !parsed.ok()) {
+    std::cerr << "netutil-trace: " << path << ": "
+              << (parsed.error ? parsed.error->ToString() : "cannot read") << "\n";
+    return false;
+  }
+  *plan = *parsed.plan;
+  return true;
+}
+
+int ExitCode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : kCannotRun;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"netutil-trace: a command's calls of the seam, traced and faulted by ptrace"};
+  std::string plan_file, out_file;
+  std::vector<std::string> command;
+  bool no_trace = false;
+  app.add_option("--plan", plan_file, "fault plan file (docs/SPEC.md's plan language)");
+  app.add_option("--out", out_file, "write the trace here instead of stderr");
+  app.add_flag("--no-trace", no_trace, "fault only: record nothing (fewer stops)");
+  app.add_option("command", command, "the command and its arguments")->required();
+  app.allow_extras(false);
+  CLI11_PARSE(app, argc, argv);
+
+  netutil::tracer::SyscallTracer::Options options;
+  options.argv = command;
+  options.record_trace = !no_trace;
+  if (!ReadPlan(plan_file, &options.plan)) return kCannotRun;
+  std::string error;
+  auto tracer = netutil::tracer::SyscallTracer::Start(std::move(options), &error);
+  if (!tracer) {
+    std::cerr << "netutil-trace: " << error << "\n";
+    return kCannotRun;
+  }
+  std::optional<int> status;
+  while (!(status = tracer->Wait(std::chrono::hours(1)))) {
+  }
+  const int code = ExitCode(tracer->Stop());
+  std::ofstream file;
+  if (!out_file.empty()) file.open(out_file);
+  std::ostream& out = out_file.empty() ? std::cerr : file;
+  const netutil::fakes::Trace trace = tracer->TakeTrace();
+  for (const auto& entry : trace.entries()) {
+    out << netutil::fakes::FormatTraceLine(entry) << "\n";
+  }
+  out << "# " << tracer->SyscallsSeen() << " seccomp stops\n";
+  return code;
+}
