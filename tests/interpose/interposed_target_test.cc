@@ -82,6 +82,15 @@ TEST(HarnessBlind, RawSyscallsGiveBlindNotFailed) {
       "steps":[{"send":{"op":"hello"},"trace":{"calls":{"socket":1}}}]})"));
   EXPECT_EQ(r.verdict, Verdict::kBlind) << Details(r);
   EXPECT_EQ(r.reason.rfind("harness blind: the instrument saw no socket()", 0), 0u) << r.reason;
+  // Its traces unseen, a case still fails on what the runner does see...
+  const CaseResult seen = runner.Run(MakeCase(R"({"id":"t/seen","rules":["BIND-019"],"title":"t",
+      "steps":[{"send":{"op":"hello"},"expect":{"ok":false},"trace":{"calls":{"socket":1}}}]})"));
+  EXPECT_EQ(seen.verdict, Verdict::kFailed) << Details(seen);
+  // ... but a case resting on injected faults is BLIND whatever its steps do.
+  const CaseResult injected = runner.Run(MakeCase(R"({"id":"t/inj","rules":["BIND-019"],
+      "title":"t","env":{"faults":["socket = EMFILE"]},
+      "steps":[{"send":{"op":"hello"},"expect":{"ok":false}}]})"));
+  EXPECT_EQ(injected.verdict, Verdict::kBlind) << Details(injected);
   // A case that needs nothing of the trace runs as usual.
   const CaseResult plain = runner.Run(MakeCase(R"({"id":"t/plain","rules":["BIND-019"],
       "title":"t","steps":[{"send":{"op":"hello"},"expect":{"ok":true}}]})"));
