@@ -218,7 +218,9 @@ func peerText(a net.Addr) string {
 	case *net.TCPAddr:
 		return x.String()
 	case *net.UnixAddr:
-		if x == nil {
+		// Go writes an unnamed peer (a client that did not bind) as "@",
+		// like an empty abstract name; the reference writes "unix:".
+		if x == nil || x.Name == "@" {
 			return "unix:"
 		}
 		return unixText(x.Name)
