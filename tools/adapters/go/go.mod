@@ -1,0 +1,3 @@
+module netconform.local/goadapter
+
+go 1.19
