@@ -81,6 +81,11 @@ function errorObject(err, defaultStep = '') {
     // the errno it carries is libuv's, whose name is the EAI one.
     return {kind: 'resolve', errno: name, step: step || 'getaddrinfo', address, message};
   }
+  if (name && step === 'getaddrinfo') {
+    // libuv turns EAI_SYSTEM into the errno behind it (uv__getaddrinfo_translate_error):
+    // from getaddrinfo, a plain errno can only have come that way.
+    return {kind: 'resolve', errno: 'EAI_SYSTEM', sys_errno: name, step, address, message};
+  }
   if (name) return {kind: 'os', errno: name, step, address, message};
   // No errno: Node refused the value itself before any syscall (ERR_SOCKET_BAD_PORT,
   // ERR_INVALID_ARG_VALUE, ...), or any other exception of the implementation.
@@ -207,7 +212,11 @@ function sockaddrText(family, host, port) {
 
 function describeListener(id, server, unixPath) {
   if (unixPath !== null) {
-    const path = unixPath;  // what was bound; Node's address() gives it back as given
+    // Node's address() for a pipe is the name it was given, not getsockname(): a path that
+    // libuv truncated (too long for sun_path, or cut at a NUL) shows here untruncated, and
+    // netconform's own look at the kernel finds no socket bound there.
+    const a = server.address();
+    const path = typeof a === 'string' ? a : unixPath;
     const shown = path.startsWith('\0') ? '@' + path.slice(1) : path;
     return {id, family: 'unix', path, sockname: 'unix:' + shown};
   }
@@ -418,9 +427,18 @@ class Adapter {
       server.close(() => {});
       return {ok: false, error: errorObject(err)};
     }
+    let desc;
+    try {
+      desc = describeListener(id, server, unixPath);
+    } catch (e) {
+      // server.address() is getsockname(), and Node throws its error (EINTR included, not
+      // retried). A listener it cannot name is closed, as a caller of Node would have to.
+      server.close();
+      return {ok: false, error: errorObject(e)};
+    }
     server.on('error', (e) => this.onServerError(id, e));
     this.listeners.set(id, {server, path: unixPath});
-    return {ok: true, listeners: [describeListener(id, server, unixPath)]};
+    return {ok: true, listeners: [desc]};
   }
 
   onServerError(id, err) {
@@ -633,7 +651,19 @@ function writeLine(obj) {
   }
 }
 
+// libuv opens one fd for the life of the loop when it makes its first stream handle: the
+// reserve it closes to shed connections on EMFILE (loop->emfile_fd, on /dev/null). Opened
+// lazily, it would show as a leak of the first bind op in `open_fds`; a listener opened and
+// closed before the first request opens it up front.
+async function warmUp() {
+  const server = net.createServer();
+  const err = await listenOutcome(server, {port: 0, host: '127.0.0.1'});
+  if (err) note(`warm-up listen failed (harmless): ${err.message}`);
+  else server.close();
+}
+
 async function main() {
+  await warmUp();
   const adapter = new Adapter();
   const reader = new LineReader(0);
   for (;;) {
