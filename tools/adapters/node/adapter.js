@@ -117,7 +117,8 @@ function checkFinite(v) {
 function parseRequest(buf) {
   if (buf.length && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
   if (buf.length > MAX_LINE_BYTES) {
-    throw new ProtocolError('', `request line of ${buf.length} bytes is longer than ${MAX_LINE_BYTES}`);
+    throw new ProtocolError(
+        '', `request line of ${buf.length} bytes is longer than ${MAX_LINE_BYTES}`);
   }
   let text;
   try {
@@ -160,7 +161,8 @@ class Request {
     if (!this.has(name) || (nullOk && this.j[name] === null)) return dflt;
     const v = this.j[name];
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new ProtocolError(name, `${name} must be an integer${nullOk ? ' or null' : ''}, got ${typeName(v)}`);
+      throw new ProtocolError(
+          name, `${name} must be an integer${nullOk ? ' or null' : ''}, got ${typeName(v)}`);
     }
     return v;  // beyond 2^53 it is Node's own number: Node refuses it or not
   }
@@ -174,7 +176,8 @@ class Request {
   bool(name, dflt) {
     if (!this.has(name)) return dflt;
     const v = this.j[name];
-    if (typeof v !== 'boolean') throw new ProtocolError(name, `${name} must be a boolean, got ${typeName(v)}`);
+    if (typeof v !== 'boolean')
+      throw new ProtocolError(name, `${name} must be a boolean, got ${typeName(v)}`);
     return v;
   }
 
@@ -185,7 +188,8 @@ class Request {
     }
     const v = this.j[name];
     if (typeof v !== 'string') {
-      throw new ProtocolError(name, `${name} must be a string${nullOk ? ' or null' : ''}, got ${typeName(v)}`);
+      throw new ProtocolError(
+          name, `${name} must be a string${nullOk ? ' or null' : ''}, got ${typeName(v)}`);
     }
     return v;
   }
@@ -195,11 +199,14 @@ class Request {
     const v = this.j.family;
     if (typeof v === 'string') {
       if (!['unspec', 'inet', 'inet6', 'unix'].includes(v)) {
-        throw new ProtocolError('family', `family "${v}" is not unspec, inet, inet6, unix or an integer`);
+        throw new ProtocolError(
+            'family', `family "${v}" is not unspec, inet, inet6, unix or an integer`);
       }
       return v;
     }
-    if (!isInt(v)) throw new ProtocolError('family', `family must be a string or an integer, got ${typeName(v)}`);
+    if (!isInt(v))
+      throw new ProtocolError(
+          'family', `family must be a string or an integer, got ${typeName(v)}`);
     return v;
   }
 }
@@ -222,7 +229,13 @@ function describeListener(id, server, unixPath) {
   }
   const a = server.address();
   const family = a.family === 'IPv6' ? 'inet6' : 'inet';
-  return {id, family, address: a.address, port: a.port, sockname: sockaddrText(family, a.address, a.port)};
+  return {
+    id,
+    family,
+    address: a.address,
+    port: a.port,
+    sockname: sockaddrText(family, a.address, a.port)
+  };
 }
 
 // Waits for server.listen's outcome: 'listening' or 'error' (Node emits both on a later tick).
@@ -252,12 +265,12 @@ function listenOutcome(server, options) {
 // family parameter: a family only picks the wildcard when there is no address.
 function listenHost(address, family) {
   if (address !== null) {
-    if (family !== 'unspec') note(`family ${family} ignored: net.Server resolves "${address}" itself`);
+    if (family !== 'unspec')
+      note(`family ${family} ignored: net.Server resolves "${address}" itself`);
     return address;
   }
   if (family === 'inet') return '0.0.0.0';
   if (family === 'inet6') return '::';
-  if (family !== 'unspec') note(`family ${family} ignored: net.Server has no family parameter`);
   return undefined;  // Node's own choice: [::] dual-stack, else 0.0.0.0
 }
 
@@ -341,8 +354,11 @@ class ServeRun {
     this.touchEvent();
     const e = errorObject(err, 'accept');
     const entry = this.errors.get(e.errno);
-    if (entry) entry.count += 1;
-    else this.errors.set(e.errno, {errno: e.errno, kind: e.kind, step: e.step, count: 1, message: e.message});
+    if (entry)
+      entry.count += 1;
+    else
+      this.errors.set(
+          e.errno, {errno: e.errno, kind: e.kind, step: e.step, count: 1, message: e.message});
   }
 
   exception(err) {
@@ -389,7 +405,10 @@ class Adapter {
   hello(req) {
     req.allow();
     return {
-      ok: true, impl: 'node-net', version: process.versions.node, protocol: PROTOCOL_VERSION,
+      ok: true,
+      impl: 'node-net',
+      version: process.versions.node,
+      protocol: PROTOCOL_VERSION,
       platform: process.platform === 'win32' ? 'windows' : process.platform,
       spec: [],  // Node claims none of this project's rules
       features: ['umask'],
@@ -407,7 +426,8 @@ class Adapter {
     const run = this.servingId === id ? this.run : null;
     if (run === null) {
       this.outside += 1;
-      note(`listener ${id} accepted a connection outside a serve (net.Server cannot pause); closed`);
+      note(
+          `listener ${id} accepted a connection outside a serve (net.Server cannot pause); closed`);
       socket.destroy();
       return;
     }
@@ -442,8 +462,10 @@ class Adapter {
   }
 
   onServerError(id, err) {
-    if (this.run !== null && this.servingId === id) this.run.error(err);
-    else note(`listener ${id} error outside a serve: ${err.message}`);
+    if (this.run !== null && this.servingId === id)
+      this.run.error(err);
+    else
+      note(`listener ${id} error outside a serve: ${err.message}`);
   }
 
   async bindSockets(req) {
@@ -455,11 +477,12 @@ class Adapter {
     const flags = req.int('flags', null, true);
     if (req.bool('reuse_port', false)) {
       // Node 20 has no reusePort (added in 22.12) and silently ignores the option.
-      throw new ProtocolError('reuse_port', "Node 20's net.Server has no reusePort option");
+      throw new ProtocolError('reuse_port', 'Node 20\'s net.Server has no reusePort option');
     }
     if (flags !== null) note(`flags ${flags} ignored: net.Server passes no getaddrinfo flags`);
-    if (family === 'unix') {
-      throw new ProtocolError('family', 'family unix: net.Server binds a path only through bind_unix_socket');
+    if (family === 'unix' || typeof family === 'number') {
+      // Not expressible: net.Server has no family parameter (a path is bind_unix_socket's).
+      throw new ProtocolError('family', `family ${family}: net.Server has no family parameter`);
     }
     const options = {port, backlog};
     const host = listenHost(address, family);
@@ -473,7 +496,8 @@ class Adapter {
     const mode = req.int('mode', DEFAULT_MODE);
     const backlog = req.int('backlog', DEFAULT_BACKLOG);
     if (req.has('mode') && mode !== DEFAULT_MODE) {
-      note(`mode ${mode.toString(8)} ignored: net.Server has no mode (only readableAll/writableAll)`);
+      note(`mode ${
+          mode.toString(8)} ignored: net.Server has no mode (only readableAll/writableAll)`);
     }
     return this.bind(this.makeServer(this.nextId), {path, backlog}, path);
   }
@@ -488,7 +512,8 @@ class Adapter {
     req.int('backoff_ms', 1000);
     const listener = this.listeners.get(lid);
     if (!listener) throw new ProtocolError('listener', `no listener with id ${lid}`);
-    if (req.has('batch') && batch !== DEFAULT_BATCH) note(`batch ${batch} ignored: libuv accepts until EAGAIN`);
+    if (req.has('batch') && batch !== DEFAULT_BATCH)
+      note(`batch ${batch} ignored: libuv accepts until EAGAIN`);
     if (req.has('backoff_ms')) note('backoff_ms ignored: libuv has no accept back-off');
 
     const run = new ServeRun(events, timeoutMs);
@@ -551,14 +576,22 @@ class Adapter {
 
   async dispatch(req) {
     switch (req.op) {
-      case 'hello': return this.hello(req);
-      case 'bind_sockets': return this.bindSockets(req);
-      case 'bind_unix_socket': return this.bindUnixSocket(req);
-      case 'serve': return this.serve(req);
-      case 'open_fds': return this.openFds(req);
-      case 'umask': return this.umask(req);
-      case 'close_all': return this.closeAll(req);
-      default: throw new ProtocolError('op', `unknown op "${req.op}"`);
+      case 'hello':
+        return this.hello(req);
+      case 'bind_sockets':
+        return this.bindSockets(req);
+      case 'bind_unix_socket':
+        return this.bindUnixSocket(req);
+      case 'serve':
+        return this.serve(req);
+      case 'open_fds':
+        return this.openFds(req);
+      case 'umask':
+        return this.umask(req);
+      case 'close_all':
+        return this.closeAll(req);
+      default:
+        throw new ProtocolError('op', `unknown op "${req.op}"`);
     }
   }
 
@@ -569,7 +602,8 @@ class Adapter {
     try {
       j = parseRequest(buf);
       if (!('op' in j)) throw new ProtocolError('op', 'request has no "op"');
-      if (typeof j.op !== 'string') throw new ProtocolError('op', `op must be a string, got ${typeName(j.op)}`);
+      if (typeof j.op !== 'string')
+        throw new ProtocolError('op', `op must be a string, got ${typeName(j.op)}`);
       checkFinite(j);
       reply = await this.dispatch(new Request(j));
     } catch (e) {
@@ -601,8 +635,10 @@ class LineReader {
     for (;;) {
       try {
         const n = fs.readSync(this.fd, this.chunk, 0, this.chunk.length, null);
-        if (n === 0) this.eof = true;
-        else this.buf = Buffer.concat([this.buf, this.chunk.subarray(0, n)]);
+        if (n === 0)
+          this.eof = true;
+        else
+          this.buf = Buffer.concat([this.buf, this.chunk.subarray(0, n)]);
         return;
       } catch (e) {
         if (e.code !== 'EAGAIN') throw e;
@@ -658,8 +694,10 @@ function writeLine(obj) {
 async function warmUp() {
   const server = net.createServer();
   const err = await listenOutcome(server, {port: 0, host: '127.0.0.1'});
-  if (err) note(`warm-up listen failed (harmless): ${err.message}`);
-  else server.close();
+  if (err)
+    note(`warm-up listen failed (harmless): ${err.message}`);
+  else
+    server.close();
 }
 
 async function main() {
@@ -669,9 +707,10 @@ async function main() {
   for (;;) {
     const line = reader.next();
     if (line === null) break;
-    const reply = line.tooLong !== undefined
-      ? protocolReply('', `request line of ${line.tooLong} bytes is longer than ${MAX_LINE_BYTES}`)
-      : await adapter.handle(line);
+    const reply = line.tooLong !== undefined ?
+        protocolReply(
+            '', `request line of ${line.tooLong} bytes is longer than ${MAX_LINE_BYTES}`) :
+        await adapter.handle(line);
     try {
       writeLine(reply);
     } catch (e) {
