@@ -107,11 +107,18 @@ function isInt(v) {
 }
 
 // JSON.parse turns 1e400 into Infinity; the protocol refuses numbers JSON cannot hold.
-function checkFinite(v) {
-  if (typeof v === 'number' && !Number.isFinite(v)) {
-    throw new ProtocolError('', 'a number in the request does not fit in a double');
+// Walked with a stack of its own: a request nested 100000 deep must not overflow the call stack.
+function checkFinite(root) {
+  const pending = [root];
+  while (pending.length) {
+    const v = pending.pop();
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      throw new ProtocolError('', 'a number in the request does not fit in a double');
+    }
+    if (v !== null && typeof v === 'object') {
+      for (const x of Object.values(v)) pending.push(x);
+    }
   }
-  if (v !== null && typeof v === 'object') Object.values(v).forEach(checkFinite);
 }
 
 function parseRequest(buf) {
