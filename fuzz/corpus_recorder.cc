@@ -53,7 +53,10 @@
 #include "unix_socket_input.h"
 
 namespace fs = std::filesystem;
+using netutil::AddrInfo;
+using netutil::FileStat;
 using netutil::SockAddr;
+using netutil::SysResult;
 using netutil::fakes::Call;
 using netutil::fakes::FaultPlan;
 using netutil::fakes::FaultRule;
