@@ -113,25 +113,23 @@ std::string ResultText(const TraceEntry& e) {
   return std::visit([](const auto& r) { return SuccessText(r); }, e.values);
 }
 
-std::string FileStatText(const FileStat& st) {
-  std::string type;
-  switch (st.mode & S_IFMT) {
+const char* FileTypeName(uint32_t mode) {
+  switch (mode & S_IFMT) {
     case S_IFSOCK:
-      type = "S_IFSOCK";
-      break;
+      return "S_IFSOCK";
     case S_IFREG:
-      type = "S_IFREG";
-      break;
+      return "S_IFREG";
     case S_IFDIR:
-      type = "S_IFDIR";
-      break;
+      return "S_IFDIR";
     case S_IFLNK:
-      type = "S_IFLNK";
-      break;
+      return "S_IFLNK";
     default:
-      type = "S_IF?";
+      return "S_IF?";
   }
-  return "{" + type + "|" + ModeText(st.mode & 07777) + "}";
+}
+
+std::string FileStatText(const FileStat& st) {
+  return "{" + std::string(FileTypeName(st.mode)) + "|" + ModeText(st.mode & 07777) + "}";
 }
 
 std::string TraceEntry::ToString() const {

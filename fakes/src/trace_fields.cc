@@ -112,9 +112,7 @@ class FieldWriter {
 };
 
 json FileStatFields(const FileStat& st) {
-  const std::string text = FileStatText(st);  // "{S_IFSOCK|0600}"
-  const size_t bar = text.find('|');
-  return {{"type", text.substr(1, bar - 1)}, {"mode", ModeText(st.mode & 07777)}};
+  return {{"type", FileTypeName(st.mode)}, {"mode", ModeText(st.mode & 07777)}};
 }
 
 // What a successful call answered.

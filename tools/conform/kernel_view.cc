@@ -119,7 +119,8 @@ std::optional<std::vector<int>> KernelView::ListenerCandidates(std::string* why)
   PosixSys sys;
   std::vector<int> out;
   for (int fd : *fds) {
-    const int copy = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd_, fd, 0));
+    std::string closed;
+    const int copy = CopyFd(fd, &closed);
     if (copy < 0) continue;  // closed meanwhile
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
@@ -132,22 +133,22 @@ std::optional<std::vector<int>> KernelView::ListenerCandidates(std::string* why)
   return out;
 }
 
-bool KernelView::CanCopy(int fd, std::string* why) const {
+int KernelView::CopyFd(int fd, std::string* why) const {
   const int copy = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd_, fd, 0));
-  if (copy < 0) {
-    *why = "pidfd_getfd: " + std::string(ErrnoName(errno));
-    return false;
-  }
+  if (copy < 0) *why = "pidfd_getfd(" + std::to_string(fd) + "): " + ErrnoName(errno);
+  return copy;
+}
+
+bool KernelView::CanCopy(int fd, std::string* why) const {
+  const int copy = CopyFd(fd, why);
+  if (copy < 0) return false;
   ::close(copy);
   return true;
 }
 
 std::optional<ObservedSocket> KernelView::Socket(int fd, std::string* why) const {
-  const int copy = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd_, fd, 0));
-  if (copy < 0) {
-    *why = "pidfd_getfd(" + std::to_string(fd) + "): " + ErrnoName(errno);
-    return std::nullopt;
-  }
+  const int copy = CopyFd(fd, why);
+  if (copy < 0) return std::nullopt;
   PosixSys sys;
   ObservedSocket s;
   s.fd = fd;

@@ -62,6 +62,9 @@ class KernelView {
 
  private:
   KernelView(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
+  // A copy of the process's `fd` in this process (close-on-exec), or -1 with
+  // why: pidfd_getfd(2).
+  int CopyFd(int fd, std::string* why) const;
   pid_t pid_;
   int pidfd_;
 };

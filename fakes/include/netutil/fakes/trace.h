@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -58,6 +59,8 @@ std::string FormatTraceLine(const TraceEntry& entry);
 // The entry's arguments as the injector saw them: the printed list
 // ("5, 127.0.0.1:0") and the keyed values a fault rule selects on (family=,
 // port=, ...), from the same CallArgs builders.
+// "S_IFSOCK", "S_IFREG", "S_IFDIR", "S_IFLNK" or "S_IF?": a mode's file type.
+const char* FileTypeName(uint32_t mode);
 // "{S_IFSOCK|0600}": a FileStat as traces print it.
 std::string FileStatText(const FileStat& st);
 
