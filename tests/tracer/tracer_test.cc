@@ -22,6 +22,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "netutil/fakes/fault_plan.h"
@@ -359,6 +360,67 @@ TEST_P(TracerProbe, FaultsWithoutATrace) {
   EXPECT_GT(run.seen, 0U);
 }
 
+// A thread's calls between prctl(kQuietPrctl, 1) and prctl(kQuietPrctl, 0)
+// are neither faulted nor recorded; the marker is answered 0 by the tracer.
+TEST_P(TracerProbe, QuietMarkerHidesTheProgramsOwnCalls) {
+  const TracedRun run = RunTraced(GetParam(), {"quiet"}, "socket always = EMFILE");
+  ASSERT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.out;
+  EXPECT_EQ(run.said.at("query"), std::make_pair(0L, 0)) << run.out;
+  EXPECT_EQ(run.said.at("begin"), std::make_pair(0L, 0));
+  EXPECT_GE(run.said.at("quiet_socket").first, 0) << run.out;
+  EXPECT_EQ(run.said.at("socket"), std::make_pair(-1L, EMFILE));
+  ASSERT_EQ(All<Call::kSocket>(run.trace).size(), 1U) << run.trace;
+  EXPECT_TRUE(First(run.trace, Call::kSocket)->injected);
+}
+
+// With arm_at_stdin_read, the plan and the trace start with the first data
+// read from fd 0 (an adapter's first request), not before.
+TEST_P(TracerProbe, ArmsAtTheFirstDataReadFromStdin) {
+  for (const bool data : {true, false}) {
+    SCOPED_TRACE(data ? "data" : "EOF");
+    int in[2];
+    ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+    if (data) {
+      ASSERT_EQ(::write(in[1], "go\n", 3), 3);
+    }
+    ::close(in[1]);  // EOF after the data, or at once: read() = 0 arms nothing
+    SyscallTracer::Options o;
+    o.arm_at_stdin_read = true;
+    o.stdin_fd = in[0];
+    const TracedRun run = RunTraced(GetParam(), {"stdin"}, "socket always = EMFILE", std::move(o));
+    ::close(in[0]);
+    ASSERT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.out;
+    EXPECT_GE(run.said.at("early_socket").first, 0) << run.out;
+    EXPECT_EQ(run.said.at("read").first, data ? 3 : 0);
+    if (data) {
+      EXPECT_EQ(run.said.at("socket"), std::make_pair(-1L, EMFILE)) << run.out;
+      ASSERT_EQ(All<Call::kSocket>(run.trace).size(), 1U) << run.trace;
+    } else {
+      EXPECT_GE(run.said.at("socket").first, 0) << run.out;
+      EXPECT_TRUE(run.trace.empty()) << run.trace;
+    }
+  }
+}
+
+// A plan polled at each stop (another process's, through netutil-trace)
+// takes effect at once; a trace sink gets the entries instead of the trace.
+TEST_P(TracerProbe, PolledPlanAndTraceSink) {
+  SyscallTracer::Options o;
+  bool given = false;
+  o.poll_plan = [&given]() -> std::optional<fakes::FaultPlan> {
+    if (std::exchange(given, true)) return std::nullopt;
+    return Plan("bind = EADDRINUSE");
+  };
+  std::vector<std::string> sunk;
+  o.trace_sink = [&sunk](fakes::TraceEntry&& e) { sunk.push_back(fakes::FormatTraceLine(e)); };
+  const TracedRun run = RunTraced(GetParam(), {"net"}, "", std::move(o));
+  EXPECT_EQ(run.said.at("bind"), std::make_pair(-1L, EADDRINUSE)) << run.out;
+  EXPECT_TRUE(run.trace.empty());
+  bool bind_seen = false;
+  for (const std::string& line : sunk) bind_seen |= line.find("bind(") == 0;
+  EXPECT_TRUE(bind_seen) << ::testing::PrintToString(sunk);
+}
+
 INSTANTIATE_TEST_SUITE_P(Tracer, TracerProbe, ::testing::Values(RAW_PROBE, RAW_PROBE_STATIC),
                          [](const auto& info) { return info.index == 0 ? "Dynamic" : "Static"; });
 
@@ -485,6 +547,19 @@ TEST(Tracer, LeavesNoFdOrChildBehind) {
   EXPECT_EQ(OpenFds(), before);
   EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
   EXPECT_EQ(errno, ECHILD);
+}
+
+// Without the tracer the quiet marker is an unknown prctl: EINVAL, no effect.
+TEST(Tracer, QuietMarkerIsHarmlessUntraced) {
+  FILE* p = ::popen((std::string(RAW_PROBE) + " quiet").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[256];
+  while (::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  ASSERT_EQ(::pclose(p), 0) << out;
+  const auto said = Parse(out);
+  EXPECT_EQ(said.at("query"), std::make_pair(-1L, EINVAL)) << out;
+  EXPECT_GE(said.at("socket").first, 0) << out;
 }
 
 TEST(Tracer, PlanChangesWhileRunning) {

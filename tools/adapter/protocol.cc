@@ -29,6 +29,7 @@
 #include "netutil/io_loop.h"
 #include "netutil/platform.h"
 #include "netutil/sock_addr.h"
+#include "netutil/tracer/quiet_marker.h"
 #include "observing_loop.h"
 #include "spec_rules.h"
 
@@ -116,16 +117,19 @@ bool IsBindOp(const std::string& op) { return op == "bind_sockets" || op == "bin
 
 // --- what the adapter observes on the kernel directly (not through the Sys) ---
 
-// Under netconform's interposer (libnetfault.so, LD_PRELOAD), the adapter's
-// own observations must neither show in the implementation's syscall trace
-// nor meet its injected faults: netfault_quiet(1) .. netfault_quiet(0) marks
-// them. Without the library the symbol is absent and this does nothing.
+// Under netconform's interposer (libnetfault.so, LD_PRELOAD) or its syscall
+// tracer (netutil-trace), the adapter's own observations must neither show in
+// the implementation's syscall trace nor meet its injected faults:
+// netfault_quiet(1) .. netfault_quiet(0) marks them for the interposer, the
+// prctl quiet marker (quiet_marker.h) for the tracer. Without either, nothing.
 class Quiet {
  public:
   Quiet() {
     if (fn_ != nullptr) fn_(1);
+    if (traced_) tracer::QuietBegin();
   }
   ~Quiet() {
+    if (traced_) tracer::QuietEnd();
     if (fn_ != nullptr) fn_(0);
   }
   Quiet(const Quiet&) = delete;
@@ -134,6 +138,7 @@ class Quiet {
  private:
   using Fn = void (*)(int);
   static inline const Fn fn_ = reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, "netfault_quiet"));
+  static inline const bool traced_ = tracer::UnderTracer();
 };
 
 class KernelObserverImpl final : public Observer {

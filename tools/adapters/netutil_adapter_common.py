@@ -368,20 +368,42 @@ def _find_netfault_quiet():
 
 _NETFAULT_QUIET = _find_netfault_quiet()
 
+# The syscall tracer's quiet marker (netutil-trace, docs/TRACER.md):
+# prctl(QUIET_PRCTL, 1) .. prctl(QUIET_PRCTL, 0); prctl(QUIET_PRCTL, 2) is 0
+# only under the tracer (elsewhere the kernel says EINVAL).
+_QUIET_PRCTL = 0x4E555100
+
+
+def _find_tracer_quiet():
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                      ctypes.c_ulong]
+    return prctl if prctl(_QUIET_PRCTL, 2, 0, 0, 0) == 0 else None
+
+
+_TRACER_PRCTL = _find_tracer_quiet()
+
 
 @contextlib.contextmanager
 def quiet():
     """The adapter's own observations (fd flags, socket options, open fds,
-    umask) are not the implementation's calls: under the interposer they must
-    neither show in the syscall trace nor meet injected faults."""
-    if _NETFAULT_QUIET is None:
-        yield
-        return
-    _NETFAULT_QUIET(1)
+    umask) are not the implementation's calls: under the interposer or the
+    syscall tracer they must neither show in the trace nor meet injected
+    faults."""
+    if _NETFAULT_QUIET is not None:
+        _NETFAULT_QUIET(1)
+    if _TRACER_PRCTL is not None:
+        _TRACER_PRCTL(_QUIET_PRCTL, 1, 0, 0, 0)
     try:
         yield
     finally:
-        _NETFAULT_QUIET(0)
+        if _TRACER_PRCTL is not None:
+            _TRACER_PRCTL(_QUIET_PRCTL, 0, 0, 0, 0)
+        if _NETFAULT_QUIET is not None:
+            _NETFAULT_QUIET(0)
 
 
 def _socket_props(sock):

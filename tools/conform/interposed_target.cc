@@ -7,8 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "bounded_json.h"
@@ -27,6 +31,33 @@ std::string Prepended(const char* name, const std::string& ours, const char* sep
   if (theirs != nullptr && *theirs != '\0') v += sep + std::string(theirs);
   return v;
 }
+
+// The parent process id of `pid` from /proc/PID/stat; -1 when unreadable.
+pid_t ParentOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(stat.substr(close + 1));
+  char state = 0;
+  long ppid = -1;
+  rest >> state >> ppid;
+  return rest ? static_cast<pid_t>(ppid) : -1;
+}
+
+// Whether `pid` is running (not gone, not a zombie).
+bool Alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+// How long a traced session waits for netutil-trace to say the adapter's pid.
+constexpr std::chrono::seconds kOwnerWait(5);
 
 // What an adapter that wrote over its control region gets: the case fails
 // with this and what is wrong, and the next case has a region of its own.
@@ -105,6 +136,7 @@ class ControlInstrument final : public InterposerInstrument {
     pending_entries_ = std::move(entries);
     return std::nullopt;
   }
+  pid_t Owner() const { return file_->owner(); }
   std::optional<std::string> CheckOnly() {
     std::string error;
     if (!file_->Check(&error)) return kCorrupted + error;
@@ -121,8 +153,11 @@ class ControlInstrument final : public InterposerInstrument {
 
 class InterposedSession final : public Session {
  public:
-  InterposedSession(std::unique_ptr<Session> inner, std::unique_ptr<ControlInstrument> instrument)
-      : instrument_(std::move(instrument)), inner_(std::move(inner)) {}
+  // `traced`: the adapter runs under netutil-trace, whose process is the
+  // session's; the adapter's own is the region's owner (ProcessId()).
+  InterposedSession(std::unique_ptr<Session> inner, std::unique_ptr<ControlInstrument> instrument,
+                    bool traced)
+      : instrument_(std::move(instrument)), inner_(std::move(inner)), traced_(traced) {}
 
   // The request, then the region checked and the trace read at once: a
   // corrupted region fails this request, whatever the adapter answered.
@@ -138,7 +173,21 @@ class InterposedSession final : public Session {
   }
   Instrument* instrument() override { return instrument_.get(); }
   host::Host* host() override { return inner_->host(); }
-  std::optional<pid_t> ProcessId() const override { return inner_->ProcessId(); }
+  std::optional<pid_t> ProcessId() const override {
+    const std::optional<pid_t> inner = inner_->ProcessId();
+    if (!traced_ || !inner) return inner;
+    // netutil-trace publishes the adapter's pid once it has exec'd it, which
+    // may be just after the session opened: waited for, a bounded time.
+    const auto deadline = std::chrono::steady_clock::now() + kOwnerWait;
+    pid_t owner = instrument_->Owner();
+    while (owner <= 0 && std::chrono::steady_clock::now() < deadline && Alive(*inner)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      owner = instrument_->Owner();
+    }
+    // Believed only if it is netutil-trace's child.
+    if (owner <= 0 || ParentOf(owner) != *inner) return std::nullopt;
+    return owner;
+  }
   std::string Close(std::chrono::milliseconds timeout) override {
     std::string closing = inner_->Close(timeout);
     // Written over after the last request: the case fails all the same.
@@ -155,6 +204,7 @@ class InterposedSession final : public Session {
   // the mapping it wrote to.
   std::unique_ptr<ControlInstrument> instrument_;
   std::unique_ptr<Session> inner_;
+  bool traced_ = false;
   std::optional<std::string> corrupted_;
 };
 
@@ -167,10 +217,17 @@ class InterposedSession final : public Session {
 std::mutex g_spawn_mu;
 constexpr int kChildControlFd = 100;
 
-std::unique_ptr<Session> SpawnWithControl(const std::string& command,
+// How the adapter is started around the control region's fd number in the
+// child: the command line and the environment to add.
+struct Launch {
+  std::string command;
+  std::vector<std::string> extra_env;
+};
+using LaunchFor = std::function<Launch(int child_fd)>;
+
+std::unique_ptr<Session> SpawnWithControl(const LaunchFor& launch_for,
                                           const std::string& scratch_dir, const Environment& env,
-                                          std::vector<std::string> extra_env, int control_fd,
-                                          std::string* error) {
+                                          int control_fd, std::string* error) {
   std::lock_guard<std::mutex> lock(g_spawn_mu);
   int child_fd = ::fcntl(control_fd, F_DUPFD, kChildControlFd);
   if (child_fd < 0) child_fd = ::fcntl(control_fd, F_DUPFD, 3);  // a low RLIMIT_NOFILE
@@ -179,31 +236,53 @@ std::unique_ptr<Session> SpawnWithControl(const std::string& command,
         std::string("cannot pass the interposer's control region: dup: ") + std::strerror(errno);
     return nullptr;
   }
-  extra_env.push_back("NETFAULT_CONTROL_FD=" + std::to_string(child_fd));
+  Launch launch = launch_for(child_fd);
   // A NETFAULT_CONTROL of netconform's own environment must not reach the adapter.
-  extra_env.push_back("NETFAULT_CONTROL=");
-  std::unique_ptr<Session> s = SpawnAdapter(command, scratch_dir, env, extra_env, error);
+  launch.extra_env.push_back("NETFAULT_CONTROL=");
+  std::unique_ptr<Session> s =
+      SpawnAdapter(launch.command, scratch_dir, env, launch.extra_env, error);
   ::close(child_fd);
   return s;
 }
 
+// A word for /bin/sh: single-quoted, any ' closed, escaped and reopened.
+std::string ShellQuoted(const std::string& word) {
+  std::string q = "'";
+  for (char ch : word) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+// The instrument's mechanism: libnetfault.so preloaded, or the adapter run
+// under netutil-trace (ptrace + seccomp, docs/TRACER.md). Both speak through
+// the same control region, so the runner's side is one.
+enum class Mechanism { kPreload, kTracer };
+
 class InterposedTarget final : public Target {
  public:
-  InterposedTarget(std::string command, std::string library)
-      : command_(std::move(command)), library_(std::move(library)) {}
+  InterposedTarget(std::string command, std::string tool, Mechanism mechanism)
+      : command_(std::move(command)), tool_(std::move(tool)), mechanism_(mechanism) {}
 
   bool MayBeBlind() const override { return true; }
+  bool SeesLibcCalls() const override { return mechanism_ == Mechanism::kPreload; }
   std::string Describe() const override {
-    return "adapter: " + command_ + " (interposed: " + library_ + ")";
+    return "adapter: " + command_ +
+           (mechanism_ == Mechanism::kPreload ? " (interposed: " : " (traced: ") + tool_ + ")";
   }
   bool CanInject() const override { return true; }
+  std::optional<std::string> CannotMake(const Environment& env) const override {
+    if (mechanism_ == Mechanism::kTracer && !env.resolver.hosts().empty()) {
+      return std::string(
+          "resolver entries: getaddrinfo is a C library function, which the syscall tracer "
+          "does not see (run with the interposer)");
+    }
+    return Target::CannotMake(env);
+  }
 
   std::unique_ptr<Session> Open(const std::string& scratch_dir, const Environment& env,
                                 std::string* error) override {
-    std::error_code ec;
     netfault::Config config;
     config.plan = env.faults.Print();
-    config.resolver = netfault::PrintResolver(env.resolver);
+    if (mechanism_ == Mechanism::kPreload) config.resolver = netfault::PrintResolver(env.resolver);
     config.ipv6_missing = env.ipv6_missing;
     config.trace = true;
     // The shell that execs the adapter, its start-up and an interpreter's
@@ -219,38 +298,69 @@ class InterposedTarget final : public Target {
       *error = "cannot make the interposer's control file: " + why;
       return nullptr;
     }
-    std::vector<std::string> extra_env = {
-        Prepended("LD_PRELOAD", std::filesystem::absolute(library_, ec).string(), ":"),
-        // An ASan-built adapter refuses a library preloaded before its runtime.
-        Prepended("ASAN_OPTIONS", "verify_asan_link_order=0", ":"),
-    };
     const int control_fd = file->fd();
     auto instrument = std::make_unique<ControlInstrument>(std::move(file), std::move(config));
-    std::unique_ptr<Session> inner =
-        SpawnWithControl(command_, scratch_dir, env, std::move(extra_env), control_fd, error);
+    std::unique_ptr<Session> inner = SpawnWithControl(
+        [this](int child_fd) { return LaunchOf(child_fd); }, scratch_dir, env, control_fd, error);
     if (!inner) return nullptr;
-    return std::make_unique<InterposedSession>(std::move(inner), std::move(instrument));
+    return std::make_unique<InterposedSession>(std::move(inner), std::move(instrument),
+                                               mechanism_ == Mechanism::kTracer);
   }
 
  private:
+  Launch LaunchOf(int child_fd) const {
+    std::error_code ec;
+    const std::string tool = std::filesystem::absolute(tool_, ec).string();
+    if (mechanism_ == Mechanism::kTracer) {
+      // netutil-trace keeps the region's fd to itself (close-on-exec for the
+      // command) and runs the adapter's command line as SpawnAdapter would.
+      return {ShellQuoted(tool) + " --netfault-control-fd " + std::to_string(child_fd) +
+                  " -- /bin/sh -c " + ShellQuoted("exec " + command_),
+              {}};
+    }
+    return {command_,
+            {
+                Prepended("LD_PRELOAD", tool, ":"),
+                // An ASan-built adapter refuses a library preloaded before its runtime.
+                Prepended("ASAN_OPTIONS", "verify_asan_link_order=0", ":"),
+                "NETFAULT_CONTROL_FD=" + std::to_string(child_fd),
+            }};
+  }
+
   std::string command_;
-  std::string library_;
+  std::string tool_;  // libnetfault.so or netutil-trace
+  Mechanism mechanism_;
 };
 
 }  // namespace
 
 std::unique_ptr<Target> MakeInterposedTarget(std::string command, std::string library_path) {
-  return std::make_unique<InterposedTarget>(std::move(command), std::move(library_path));
+  return std::make_unique<InterposedTarget>(std::move(command), std::move(library_path),
+                                            Mechanism::kPreload);
 }
 
-std::optional<std::string> FindInterposer() {
+std::unique_ptr<Target> MakeTracedTarget(std::string command, std::string tracer_path) {
+  return std::make_unique<InterposedTarget>(std::move(command), std::move(tracer_path),
+                                            Mechanism::kTracer);
+}
+
+namespace {
+
+// `name` beside the running executable (the build puts libnetfault.so and
+// netutil-trace in build/bin, beside netconform), if it is there.
+std::optional<std::string> Beside(const char* name, int access_mode) {
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return std::nullopt;
-  const std::filesystem::path lib = exe.parent_path() / "libnetfault.so";
-  if (::access(lib.c_str(), R_OK) != 0) return std::nullopt;
-  return lib.string();
+  const std::filesystem::path path = exe.parent_path() / name;
+  if (::access(path.c_str(), access_mode) != 0) return std::nullopt;
+  return path.string();
 }
+
+}  // namespace
+
+std::optional<std::string> FindInterposer() { return Beside("libnetfault.so", R_OK); }
+std::optional<std::string> FindTracer() { return Beside("netutil-trace", X_OK); }
 
 std::optional<json> TraceRecordFields(const netfault::TraceLine& l, std::string* why) {
   const char* name = fakes::CallName(fakes::Call(l.call));

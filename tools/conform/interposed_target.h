@@ -24,9 +24,18 @@ namespace netutil::conform {
 // `command` as for MakeProcessTarget; `library_path` is libnetfault.so.
 std::unique_ptr<Target> MakeInterposedTarget(std::string command, std::string library_path);
 
+// An adapter run under netutil-trace (tools/tracer, docs/TRACER.md): the same
+// faults and typed trace at the syscall boundary, for any runtime (raw
+// syscalls, no C library, static binaries), through the same control region.
+// It does not see getaddrinfo (a C library function): resolver entries and
+// cases whose faults or traces name it are not made in this mode.
+std::unique_ptr<Target> MakeTracedTarget(std::string command, std::string tracer_path);
+
 // libnetfault.so next to the running executable (the build puts it in
 // build/bin, beside netconform); nullopt when it is not there.
 std::optional<std::string> FindInterposer();
+// netutil-trace next to the running executable, likewise.
+std::optional<std::string> FindTracer();
 
 // What an interposed session's instrument() is, for a runner that wants more
 // than the Instrument interface: the sockets the implementation has open.

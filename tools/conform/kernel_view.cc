@@ -57,14 +57,27 @@ bool SameAddress(const json& listener, const SockAddr& local) {
          listener.value("port", json()) == json(local.port());
 }
 
-// The observed socket bound where `listener` says, new sockets first.
+// The observed socket bound where `listener` says, new sockets first. A unix
+// socket the kernel names otherwise (the reference binds through a directory
+// fd, "/proc/self/fd/5/s", and renames the file into place) is the one new
+// unix socket of the request, when there is exactly one.
 const ObservedSocket* FindListener(const json& listener, const std::vector<ObservedSocket>& now,
                                    const std::set<int>& before) {
   const ObservedSocket* found = nullptr;
+  const ObservedSocket* new_unix = nullptr;
+  size_t new_unix_count = 0;
   for (const ObservedSocket& s : now) {
+    const bool is_new = before.count(s.fd) == 0;
+    if (is_new && s.local.family() == AF_UNIX) {
+      new_unix = &s;
+      ++new_unix_count;
+    }
     if (!SameAddress(listener, s.local)) continue;
-    if (before.count(s.fd) == 0) return &s;
+    if (is_new) return &s;
     if (found == nullptr) found = &s;
+  }
+  if (found == nullptr && listener.value("family", json()) == "unix" && new_unix_count == 1) {
+    return new_unix;
   }
   return found;
 }

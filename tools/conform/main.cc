@@ -7,13 +7,16 @@
 //                       [--profile tornado|strict] [--filter GLOB] [--jobs N]
 //                       [--format text|json|junit|tap|html] [--out FILE]
 //                       [--expect FILE] [--timeout-ms N] [--case-timeout-ms N]
-//                       [--interposer PATH | --no-interposer] [--max-skips N]
+//                       [--interposer PATH | --no-interposer] [--tracer PATH]
+//                       [--max-skips N]
 //                       [--keep-tmp] [-v]
 //
 // Modes (docs/CONFORMANCE.md): the reference runs in-process on the fake kernel
 // (fake), in-process on the real kernel (inprocess), or like every other
 // implementation in its own process on the real kernel (process), where the
-// interposer (libnetfault.so) makes the environment and records the trace.
+// interposer (libnetfault.so) makes the environment and records the trace,
+// or in its own process under the syscall tracer (traced: netutil-trace, for
+// runtimes that bypass the C library; docs/TRACER.md).
 // Exit status: 0 when no case failed (with --expect: when every verdict was
 // the expected one) and the skips are allowed (none in --mode fake, at most
 // --max-skips N elsewhere), 1 otherwise, 2 on a usage or catalog error or when
@@ -266,13 +269,14 @@ struct RunArgs {
   std::string filter;
   std::string impl = "reference";
   std::string adapter;
-  std::string mode;  // fake | inprocess | process; empty: the default for the impl
+  std::string mode;  // fake | inprocess | process | traced; empty: the default for the impl
   std::string profile = "strict";
   std::string format = "text";
   std::string out_path;
   std::string expect_path;
   std::string interposer;
   bool no_interposer = false;
+  std::string tracer;
   int jobs = 1;
   int max_skips = -1;  // SkipsFail (environment.h): -1 no limit; --mode fake allows none
   netutil::conform::RunOptions options;
@@ -286,10 +290,11 @@ bool ResolveMode(RunArgs* a) {
   if (a->mode.empty()) {
     a->mode = a->adapter.empty() && a->impl == "reference" ? "inprocess" : "process";
   }
-  if (a->mode != "process" && (!a->adapter.empty() || a->impl != "reference")) {
+  const bool own_process = a->mode == "process" || a->mode == "traced";
+  if (!own_process && (!a->adapter.empty() || a->impl != "reference")) {
     std::fprintf(stderr,
                  "netconform: --mode %s runs the reference only; other implementations "
-                 "run in --mode process\n",
+                 "run in --mode process or traced\n",
                  a->mode.c_str());
     return false;
   }
@@ -314,6 +319,15 @@ std::unique_ptr<Target> MakeTarget(const RunArgs& a, std::string* error) {
     std::optional<std::string> c = ImplCommand(a.impl, error);
     if (!c) return nullptr;
     command = *c;
+  }
+  if (a.mode == "traced") {
+    std::optional<std::string> tracer = a.tracer.empty() ? FindTracer() : a.tracer;
+    if (!tracer || ::access(tracer->c_str(), X_OK) != 0) {
+      *error = tracer ? "--tracer " + *tracer + ": cannot execute it"
+                      : "--mode traced: no netutil-trace beside netconform (give --tracer PATH)";
+      return nullptr;
+    }
+    return MakeTracedTarget(command, *tracer);
   }
   std::optional<std::string> lib;
   if (!a.no_interposer) lib = a.interposer.empty() ? FindInterposer() : a.interposer;
@@ -504,8 +518,9 @@ void AddRunCommand(CLI::App& app, CommandLine* cl) {
                   "Run this adapter command (docs/ADAPTER.md) instead of --impl");
   run->add_option("--mode", a.mode,
                   "fake (the reference on the fake kernel), inprocess (the reference on the real "
-                  "kernel; default for it), process (default for the others)")
-      ->check(CLI::IsMember({"fake", "inprocess", "process"}));
+                  "kernel; default for it), process (default for the others; the interposer), "
+                  "traced (in its own process under the syscall tracer)")
+      ->check(CLI::IsMember({"fake", "inprocess", "process", "traced"}));
   run->add_option("--profile", a.profile,
                   "strict: every rule; tornado: a missed strict rule is NON-STRICT, not FAILED")
       ->check(CLI::IsMember({"tornado", "strict"}));
@@ -523,6 +538,8 @@ void AddRunCommand(CLI::App& app, CommandLine* cl) {
                   "libnetfault.so for --mode process (default: the one beside netconform)");
   run->add_flag("--no-interposer", a.no_interposer,
                 "--mode process without the interposer (cases needing it are skipped)");
+  run->add_option("--tracer", a.tracer,
+                  "netutil-trace for --mode traced (default: the one beside netconform)");
   run->add_option("--max-skips", a.max_skips,
                   "Fail the run when more cases are SKIPPED (default: no limit; --mode fake "
                   "allows none)")

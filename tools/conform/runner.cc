@@ -59,11 +59,34 @@ void CollectKeys(const json& j, std::set<std::string>* keys) {
   }
 }
 
+// Whether a fault plan or a trace pattern names getaddrinfo: a C library
+// function, no syscall, which only the interposer sees.
+bool NamesLibcCall(const json& j) {
+  if (j.is_string())
+    return j.get_ref<const std::string&>().find("getaddrinfo") != std::string::npos;
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (key == "getaddrinfo" || NamesLibcCall(value)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const json& v : j) {
+      if (NamesLibcCall(v)) return true;
+    }
+  }
+  return false;
+}
+
 // Every need of a case: what its env names, and what its steps imply.
 std::set<std::string> NeedsOf(const Case& c, const Environment& env) {
   std::set<std::string> needs(env.needs.begin(), env.needs.end());
   if (env.injects()) needs.insert("injection");
+  for (const fakes::FaultRule& rule : env.faults.rules()) {
+    if (rule.call == fakes::Call::kGetaddrinfo) needs.insert("libc_calls");
+  }
   for (const json& step : c.steps) {
+    for (const char* key : {"inject", "trace"}) {
+      if (step.contains(key) && NamesLibcCall(step[key])) needs.insert("libc_calls");
+    }
     // A "trace" alone needs nothing: where no trace exists it goes unchecked
     // (and the verdict says so); a case whose point is the trace lists "trace".
     if (step.contains("inject")) needs.insert("injection");
@@ -298,6 +321,14 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   if (!env) return "bad env: " + error;  // LoadCatalog makes this unreachable
   for (const std::string& need : NeedsOf(c, *env)) {
     if (need == "injection" || need == "trace") continue;  // BlindBefore's
+    if (need == "libc_calls") {
+      if (!target_.SeesLibcCalls()) {
+        return std::string(
+            "its faults or traces name getaddrinfo, a C library function that this mode's "
+            "instrument does not see (the interposer does: --mode process)");
+      }
+      continue;
+    }
     if (need == "ipv6") {
       if (!probe_.ipv6) return "the host cannot listen on [::1] (no IPv6)";
       continue;

@@ -94,6 +94,10 @@ class Target {
   // LD_PRELOAD interposer does when they bypass the C library), so the
   // runner checks it sees them before a case that needs it (the canary).
   virtual bool MayBeBlind() const { return false; }
+  // Whether the instrument sees C library functions that are no syscall
+  // (getaddrinfo): the syscall tracer does not, so a case whose faults or
+  // traces name one cannot be made with it.
+  virtual bool SeesLibcCalls() const { return true; }
   // Whether the implementation runs inside netconform (so the runner isolates
   // each case in a child process the case's deadline can kill).
   virtual bool InProcess() const { return false; }

@@ -14,6 +14,8 @@
  *   raw_syscall_probe signal     a timer signal interrupts epoll_wait
  *   raw_syscall_probe tree       a child in its own session; both sleep 60 s
  *   raw_syscall_probe badptr     calls with pointers to nowhere (EFAULT)
+ *   raw_syscall_probe quiet      a socket inside the quiet marker, one outside
+ *   raw_syscall_probe stdin      a socket, a read of stdin, a socket
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -199,6 +201,27 @@ static int Loop(long n) {
   return 0;
 }
 
+/* prctl(0x4E555100, on): the tracer's quiet marker (syscall_tracer.h). */
+#define QUIET_PRCTL 0x4E555100
+
+static int Quiet(void) {
+  Report("query", syscall(SYS_prctl, QUIET_PRCTL, 2, 0, 0, 0));
+  Report("begin", syscall(SYS_prctl, QUIET_PRCTL, 1, 0, 0, 0));
+  Report("quiet_socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  Report("end", syscall(SYS_prctl, QUIET_PRCTL, 0, 0, 0, 0));
+  Report("socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  return 0;
+}
+
+/* Faults and the trace start with the first data read from stdin. */
+static int Stdin(void) {
+  char buf[64];
+  Report("early_socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  Report("read", syscall(SYS_read, 0, buf, sizeof buf));
+  Report("socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "net";
   if (strcmp(mode, "net") == 0) return Net();
@@ -209,6 +232,8 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "signal") == 0) return Signal();
   if (strcmp(mode, "tree") == 0) return Tree();
   if (strcmp(mode, "badptr") == 0) return BadPointers();
+  if (strcmp(mode, "quiet") == 0) return Quiet();
+  if (strcmp(mode, "stdin") == 0) return Stdin();
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
   if (strcmp(mode, "sleep") == 0) {

@@ -198,8 +198,10 @@ func connFlags(conn net.Conn) (fl, fdfl int) {
 		return
 	}
 	_ = rc.Control(func(fd uintptr) {
-		fl = fcntl(fd, syscall.F_GETFL)
-		fdfl = fcntl(fd, syscall.F_GETFD)
+		quietly(func() {
+			fl = fcntl(fd, syscall.F_GETFL)
+			fdfl = fcntl(fd, syscall.F_GETFD)
+		})
 	})
 	return
 }

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace netutil::tracer {
 
@@ -24,14 +25,27 @@ const std::vector<int>& TracedSyscalls() {
   return kTraced;
 }
 
-std::vector<sock_filter> BuildSeccompFilter() {
+// Layout: 0 load arch, 1 arch check, 2 load nr, 3 x32 check, then one compare
+// for each listed syscall (to TRACE), then one for each syscall traced only
+// for one value of its first argument (to its check), ALLOW, TRACE, and the
+// checks: load args[0], compare, TRACE, ALLOW (BPF jumps only forward, so
+// each has its own returns). A jump's offset counts from the next instruction.
+std::vector<sock_filter> BuildSeccompFilter(FilterExtras extras) {
   const std::vector<int>& traced = TracedSyscalls();
+  struct ByArg {
+    int nr;
+    uint32_t arg0;
+  };
+  std::vector<ByArg> by_arg = {{SYS_prctl, kQuietPrctlOption}};
+  if (extras.stdin_reads) {
+    by_arg.push_back({SYS_read, 0});
+    by_arg.push_back({SYS_readv, 0});
+  }
   const size_t n = traced.size();
-  // Layout: 0 load arch, 1 arch check, 2 load nr, 3 x32 check, 4..4+n-1 one
-  // compare each, then ALLOW at 4+n and TRACE at 5+n. A jump's offset counts
-  // from the next instruction.
-  const size_t allow = 4 + n;
+  const size_t first_by_arg = 4 + n;
+  const size_t allow = first_by_arg + by_arg.size();
   const size_t trace = allow + 1;
+  auto check_of = [&](size_t i) { return trace + 1 + 4 * i; };
   auto to = [](size_t from, size_t target) { return static_cast<__u8>(target - from - 1); };
   std::vector<sock_filter> f;
   f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
@@ -44,8 +58,20 @@ std::vector<sock_filter> BuildSeccompFilter() {
     f.push_back(
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<__u32>(traced[i]), to(at, trace), 0));
   }
+  for (size_t i = 0; i < by_arg.size(); ++i) {
+    const size_t at = first_by_arg + i;
+    f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<__u32>(by_arg[i].nr),
+                         to(at, check_of(i)), 0));
+  }
   f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+  for (const ByArg& b : by_arg) {
+    // The low 32 bits of the first argument (little-endian): fd 0, or the option.
+    f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])));
+    f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b.arg0, 0, 1));
+    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  }
   return f;
 }
 
@@ -55,7 +81,7 @@ const std::vector<int>& TracedSyscalls() {
   static const std::vector<int> kNone;
   return kNone;
 }
-std::vector<sock_filter> BuildSeccompFilter() { return {}; }
+std::vector<sock_filter> BuildSeccompFilter(FilterExtras) { return {}; }
 
 #endif
 

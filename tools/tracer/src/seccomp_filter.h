@@ -13,9 +13,18 @@ namespace netutil::tracer {
 // makes fchmodat(AT_SYMLINK_NOFOLLOW) with it.
 inline constexpr int kSysFchmodat2 = 452;
 
+// prctl's option for the quiet marker (syscall_tracer.h kQuietPrctl).
+inline constexpr unsigned kQuietPrctlOption = 0x4E555100;
+
 // The syscall numbers (x86_64) that stop at the tracer.
 const std::vector<int>& TracedSyscalls();
+// What else stops, by its first argument: prctl(kQuietPrctlOption, ...)
+// always (the quiet marker), read(0, ...) and readv(0, ...) when
+// `stdin_reads` (a request arriving arms the plan: Options::arm_at_stdin_read).
+struct FilterExtras {
+  bool stdin_reads = false;
+};
 // The filter; empty where the tracer does not run (not x86_64).
-std::vector<sock_filter> BuildSeccompFilter();
+std::vector<sock_filter> BuildSeccompFilter(FilterExtras extras = {});
 
 }  // namespace netutil::tracer

@@ -56,13 +56,15 @@ struct ExecData {
   std::vector<sock_filter> filter;
   sock_fprog prog{};
   int fds[3] = {-1, -1, -1};
+  bool own_group = true;
 
   explicit ExecData(const SyscallTracer::Options& o)
       : argv(o.argv),
         env(o.env.value_or(std::vector<std::string>{})),
         inherit_env(!o.env),
-        filter(BuildSeccompFilter()),
-        fds{o.stdin_fd, o.stdout_fd, o.stderr_fd} {
+        filter(BuildSeccompFilter({o.arm_at_stdin_read})),
+        fds{o.stdin_fd, o.stdout_fd, o.stderr_fd},
+        own_group(o.own_process_group) {
     for (auto& a : argv) argvp.push_back(a.data());
     argvp.push_back(nullptr);
     for (auto& e : env) envp.push_back(e.data());
@@ -84,7 +86,7 @@ struct ExecData {
 // stop so the tracer can seize it before the filter exists, then the filter
 // and exec.
 [[noreturn]] void ChildMain(ExecData& d, int pipe_fd) {
-  ::setpgid(0, 0);
+  if (d.own_group) ::setpgid(0, 0);
   for (int i = 0; i < 3; ++i) {
     if (d.fds[i] >= 0 && ::dup2(d.fds[i], i) < 0) ChildFail(pipe_fd, 'e');
   }
@@ -115,14 +117,37 @@ std::string FailureText(const ChildFailure& f, const std::string& argv0) {
 struct InFlight {
   DecodedCall call;
   std::optional<fakes::FaultOutcome> outcome;
-  bool ran = true;  // the kernel ran the call (no fault, or one that takes effect despite)
+  bool ran = true;      // the kernel ran the call (no fault, or one that takes effect despite)
+  bool record = false;  // its entry goes into the trace
 };
 
 struct Tracee {
   std::shared_ptr<FdSet> fds;  // null until the event that made it says whose
   bool held = false;           // its first stop came before that event
   std::optional<InFlight> inflight;
+  int quiet = 0;                    // open prctl(kQuietPrctl, 1) brackets
+  bool stdin_read_pending = false;  // a read of fd 0 whose result may arm
 };
+
+// What a stop that is no call of the seam is (the filter's by-argument checks).
+enum class Marker { kNone, kQuietBegin, kQuietEnd, kQuietQuery, kStdinRead };
+
+Marker MarkerOf(const user_regs_struct& regs) {
+  if (regs.orig_rax == SYS_prctl && static_cast<unsigned>(regs.rdi) == kQuietPrctl) {
+    switch (regs.rsi) {
+      case 0:
+        return Marker::kQuietEnd;
+      case 1:
+        return Marker::kQuietBegin;
+      default:
+        return Marker::kQuietQuery;
+    }
+  }
+  if ((regs.orig_rax == SYS_read || regs.orig_rax == SYS_readv) && regs.rdi == 0) {
+    return Marker::kStdinRead;
+  }
+  return Marker::kNone;
+}
 
 bool GetRegs(pid_t tid, user_regs_struct* regs) {
   return ::ptrace(PTRACE_GETREGS, tid, nullptr, regs) == 0;
@@ -145,7 +170,11 @@ unsigned long EventMsg(pid_t tid) {
 
 class SyscallTracer::Impl {
  public:
-  explicit Impl(Options o) : options_(std::move(o)), exec_(options_), trace_(options_.trace_limit) {
+  explicit Impl(Options o)
+      : options_(std::move(o)),
+        exec_(options_),
+        armed_(!options_.arm_at_stdin_read),
+        trace_(options_.trace_limit) {
     faults_.Reset(options_.plan, fakes::ErrnoCheck::kAny);
   }
 
@@ -153,6 +182,7 @@ class SyscallTracer::Impl {
   void SetPlan(fakes::FaultPlan plan);
   fakes::Trace TakeTrace();
   uint64_t seen() const { return seen_.load(); }
+  bool armed() const { return armed_.load(); }
   pid_t pid() {
     std::lock_guard<std::mutex> lock(mu_);
     return root_;
@@ -170,6 +200,7 @@ class SyscallTracer::Impl {
   void OnExec(pid_t tid);
   void OnFirstStop(pid_t tid);
   void OnSeccomp(pid_t tid);
+  void OnMarker(pid_t tid, Tracee& t, Marker m, user_regs_struct& regs);
   void OnSyscallExit(pid_t tid);
   void ApplyFdEffect(Tracee& t, const InFlight& f, long ret, bool at_entry);
   Tracee& Known(pid_t tid);
@@ -188,6 +219,7 @@ class SyscallTracer::Impl {
   std::thread thread_;
   std::atomic<uint64_t> seen_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> armed_;
 
   std::mutex mu_;  // guards what follows
   std::condition_variable cv_;
@@ -363,6 +395,7 @@ void SyscallTracer::Impl::OnExec(pid_t tid) {
     Known(tid).fds = fds;
   }
   Known(tid).inflight.reset();
+  Known(tid).quiet = 0;  // a new program: no bracket of the old one is open
   if (tid == root_ && !exec_seen_) {
     exec_seen_ = true;
     SetStarted("");
@@ -374,13 +407,23 @@ void SyscallTracer::Impl::OnSeccomp(pid_t tid) {
   seen_.fetch_add(1);
   user_regs_struct regs{};
   if (!GetRegs(tid, &regs)) return;  // killed meanwhile: its exit follows
-  const SyscallRegs r{regs.orig_rax, {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9}};
   Tracee& t = Known(tid);
+  if (const Marker m = MarkerOf(regs); m != Marker::kNone) return OnMarker(tid, t, m, regs);
+  const SyscallRegs r{regs.orig_rax, {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9}};
   static const FdSet kNoFds;
   std::optional<DecodedCall> call = DecodeSyscall(r, TraceeMemory(tid), t.fds ? *t.fds : kNoFds);
   if (!call) return Resume(tid, 0);
   InFlight f{std::move(*call), std::nullopt, true};
-  {
+  // Before arming and inside a quiet bracket the call is not the
+  // implementation's: neither faulted nor recorded, only its fds followed.
+  const bool in_force = armed_ && t.quiet == 0;
+  if (options_.poll_plan) {
+    if (std::optional<fakes::FaultPlan> plan = options_.poll_plan()) SetPlan(std::move(*plan));
+  }
+  if (in_force && options_.ipv6_missing && f.call.args.call == fakes::Call::kSocket &&
+      f.call.args.family == "inet6") {
+    f.outcome = fakes::FaultOutcome::Errno(EAFNOSUPPORT);
+  } else if (in_force) {
     std::lock_guard<std::mutex> lock(mu_);
     f.outcome = faults_.Decide(f.call.args);
   }
@@ -397,17 +440,40 @@ void SyscallTracer::Impl::OnSeccomp(pid_t tid) {
     }
   }
   // Without a trace, only a fault or a new fd needs the call's exit.
-  const bool need_exit =
-      options_.record_trace || f.outcome || f.call.effect == DecodedCall::FdEffect::kOpens;
+  const bool need_exit = (options_.record_trace && in_force) || f.outcome ||
+                         f.call.effect == DecodedCall::FdEffect::kOpens;
   ApplyFdEffect(t, f, 0, /*at_entry=*/true);
   if (!need_exit) return Resume(tid, 0);
+  f.record = options_.record_trace && in_force;
   t.inflight = std::move(f);
   Resume(tid, 0, /*to_exit=*/true);
+}
+
+// The quiet marker is answered here without reaching the kernel (orig_rax -1
+// with rax set: the kernel skips the call and the program sees rax). A read
+// of fd 0 before arming goes on to its exit, where its result may arm.
+void SyscallTracer::Impl::OnMarker(pid_t tid, Tracee& t, Marker m, user_regs_struct& regs) {
+  if (m == Marker::kStdinRead) {
+    if (armed_) return Resume(tid, 0);
+    t.stdin_read_pending = true;
+    return Resume(tid, 0, /*to_exit=*/true);
+  }
+  if (m == Marker::kQuietBegin) ++t.quiet;
+  if (m == Marker::kQuietEnd && t.quiet > 0) --t.quiet;
+  regs.orig_rax = static_cast<unsigned long long>(-1);
+  regs.rax = 0;
+  SetRegs(tid, regs);
+  Resume(tid, 0);
 }
 
 void SyscallTracer::Impl::OnSyscallExit(pid_t tid) {
   Tracee& t = Known(tid);
   user_regs_struct regs{};
+  if (t.stdin_read_pending) {
+    t.stdin_read_pending = false;
+    if (GetRegs(tid, &regs) && static_cast<long>(regs.rax) > 0) armed_ = true;
+    return Resume(tid, 0);
+  }
   if (!t.inflight || !GetRegs(tid, &regs)) return Resume(tid, 0);
   InFlight f = std::move(*t.inflight);
   t.inflight.reset();
@@ -429,9 +495,10 @@ void SyscallTracer::Impl::OnSyscallExit(pid_t tid) {
   std::vector<fakes::FsSwap> swaps;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (options_.record_trace) trace_.Add(std::move(entry));
+    if (f.record && !options_.trace_sink) trace_.Add(std::move(entry));
     swaps = faults_.TakeSwaps();
   }
+  if (f.record && options_.trace_sink) options_.trace_sink(std::move(entry));
   // "after ... swap" rules: another process changes the filesystem once the
   // call has returned and before the tracee goes on (fault_plan.h).
   for (const fakes::FsSwap& swap : swaps) (void)fakes::RealFsSwap(swap);
@@ -515,6 +582,7 @@ void SyscallTracer::SetPlan(fakes::FaultPlan plan) { impl_->SetPlan(std::move(pl
 fakes::Trace SyscallTracer::TakeTrace() { return impl_->TakeTrace(); }
 uint64_t SyscallTracer::SyscallsSeen() const { return impl_->seen(); }
 pid_t SyscallTracer::pid() const { return impl_->pid(); }
+bool SyscallTracer::Armed() const { return impl_->armed(); }
 std::optional<int> SyscallTracer::Wait(std::chrono::milliseconds timeout) {
   return impl_->Wait(timeout);
 }

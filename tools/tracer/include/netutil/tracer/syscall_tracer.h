@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,8 +35,11 @@
 
 #include "netutil/fakes/fault_plan.h"
 #include "netutil/fakes/trace.h"
+#include "netutil/tracer/quiet_marker.h"
 
 namespace netutil::tracer {
+
+// kQuietPrctl, the quiet marker a traced program uses: quiet_marker.h.
 
 class SyscallTracer {
  public:
@@ -51,7 +55,26 @@ class SyscallTracer {
     // entry stop without an exit stop (half the stops), except the calls
     // that open the seam's fds, whose result the fd set needs.
     bool record_trace = true;
-    fakes::FaultPlan plan;  // in force from the first call
+    fakes::FaultPlan plan;  // in force from the first call (or from arming)
+    // On: until a tracee first reads data from fd 0 (read or readv on fd 0
+    // returning more than 0), no call is faulted or recorded (fds are still
+    // followed), so a shell that execs an adapter, an interpreter's imports
+    // and its start-up are not the implementation's calls: the LD_PRELOAD
+    // interposer's wait_for_stdin. Costs a stop per read of fd 0.
+    bool arm_at_stdin_read = false;
+    // socket(AF_INET6) fails with EAFNOSUPPORT before the plan sees it (no
+    // rule counts it), as on a kernel without IPv6: InjectingSys's switch.
+    bool ipv6_missing = false;
+    // The command in a process group of its own, which Stop() kills; off when
+    // whoever runs this process kills its group (netutil-trace under netconform).
+    bool own_process_group = true;
+    // Called on the tracer thread at each entry stop before the plan decides:
+    // a plan to put in force now (counts restart), or nullopt. For a plan
+    // another process changes (netutil-trace --netfault-control-fd).
+    std::function<std::optional<fakes::FaultPlan>()> poll_plan;
+    // When set, each recorded entry goes here (on the tracer thread) instead
+    // of into the trace TakeTrace() returns.
+    std::function<void(fakes::TraceEntry&&)> trace_sink;
   };
 
   // Starts the command and returns once it has exec'd. nullptr with *error set
@@ -74,6 +97,8 @@ class SyscallTracer {
   uint64_t SyscallsSeen() const;
   // The command's process id (for /proc/PID and pidfd observation).
   pid_t pid() const;
+  // Whether the plan and trace are in force (always, without arm_at_stdin_read).
+  bool Armed() const;
 
   // The command's wait status (waitpid's) once it has ended, or nullopt when it
   // is still running after `timeout`. Children it leaves behind stay traced
