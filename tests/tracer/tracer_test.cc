@@ -265,6 +265,24 @@ TEST_P(TracerProbe, AfterRuleSwapsBeforeTheProgramGoesOn) {
   EXPECT_EQ(run.said.at("unlinkat_dir"), std::make_pair(-1L, ENOTDIR)) << run.out;
 }
 
+// The swap of an "after" rule happens at the exit of the call that matched it,
+// not at the exit of another thread's call made meanwhile (found with Go's
+// scheduler polling epoll during a bind: the swap came before the bind).
+TEST_P(TracerProbe, AfterRuleSwapWaitsForItsOwnCallInAThreadedProgram) {
+  char dir[] = "/tmp/netutil-tracer-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string sub = std::string(dir) + "/sub";
+  const TracedRun run =
+      RunTraced(GetParam(), {"swaprace", dir}, "after epoll_wait #1 swap " + sub + " with file");
+  ::unlink(sub.c_str());
+  ::rmdir((sub + ".orig").c_str());
+  ::rmdir(dir);
+  ASSERT_EQ(run.said.count("file_after"), 1U) << run.out;
+  EXPECT_EQ(run.said.at("epoll_pwait_long").first, 0) << run.out;  // timed out, after the quick one
+  EXPECT_EQ(run.said.at("file_while_waiting").first, 0) << run.out;
+  EXPECT_EQ(run.said.at("file_after").first, 1) << run.out;
+}
+
 TEST_P(TracerProbe, TracesEpollWithItsReadyList) {
   const TracedRun run = RunTraced(GetParam(), {"epoll"});
   const int fd = static_cast<int>(run.said.at("socket").first);

@@ -16,6 +16,9 @@
  *   raw_syscall_probe badptr     calls with pointers to nowhere (EFAULT)
  *   raw_syscall_probe quiet      a socket inside the quiet marker, one outside
  *   raw_syscall_probe stdin      a socket, a read of stdin, a socket
+ *   raw_syscall_probe swaprace DIR  makes DIR/sub; a 400 ms epoll_pwait, during
+ *                                which another thread makes a quick one and
+ *                                looks at sub; then looks at sub again
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -222,6 +225,35 @@ static int Stdin(void) {
   return 0;
 }
 
+/* The "after" swap belongs to the call that matched its rule: another
+ * thread's call returning meanwhile must not make it happen early. */
+static long swap_dfd;
+static int SubIsFile(void) {
+  struct stat st;
+  if (syscall(SYS_newfstatat, swap_dfd, "sub", &st, AT_SYMLINK_NOFOLLOW) != 0) return -1;
+  return S_ISREG(st.st_mode) ? 1 : 0;
+}
+static void* QuickWaiter(void* ep) {
+  struct timespec pause = {0, 100 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  struct epoll_event ready[4];
+  Report("epoll_pwait_quick", syscall(SYS_epoll_pwait, (long)ep, ready, 4, 0, NULL, 8));
+  Report("file_while_waiting", SubIsFile());
+  return NULL;
+}
+static int SwapRace(const char* dir) {
+  swap_dfd = syscall(SYS_openat, AT_FDCWD, dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  Report("mkdirat", syscall(SYS_mkdirat, swap_dfd, "sub", 0700));
+  long ep = Report("epoll_create1", syscall(SYS_epoll_create1, EPOLL_CLOEXEC));
+  pthread_t t;
+  pthread_create(&t, NULL, QuickWaiter, (void*)ep);
+  struct epoll_event ready[4];
+  Report("epoll_pwait_long", syscall(SYS_epoll_pwait, ep, ready, 4, 400, NULL, 8));
+  pthread_join(t, NULL);
+  Report("file_after", SubIsFile());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "net";
   if (strcmp(mode, "net") == 0) return Net();
@@ -234,6 +266,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "badptr") == 0) return BadPointers();
   if (strcmp(mode, "quiet") == 0) return Quiet();
   if (strcmp(mode, "stdin") == 0) return Stdin();
+  if (strcmp(mode, "swaprace") == 0 && argc > 2) return SwapRace(argv[2]);
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
   if (strcmp(mode, "sleep") == 0) {

@@ -52,9 +52,11 @@ func (s *session) bindSockets(req *request) (map[string]any, *protocolError) {
 
 // tcpNetwork maps family to Go's network name. An integer other than the
 // three TCP families is passed on as the network's name, so Go itself
-// refuses it (UnknownNetworkError). AF_UNIX is refused by the adapter:
-// Go's Listen("unix", "host:port") would create a socket file named
-// "host:port" in the working directory, outside any case's temp dir.
+// refuses it (UnknownNetworkError). AF_UNIX is not expressible (a protocol
+// error, as in the Node adapter): Go's Listen("unix", "host:port") would
+// create a socket file named "host:port" in the working directory, outside
+// any case's temp dir, and an argument error made here would be the
+// adapter's refusal passed off as Go's.
 func tcpNetwork(req *request) (string, map[string]any, *protocolError) {
 	v, ok := req.fields["family"]
 	if !ok {
@@ -69,7 +71,7 @@ func tcpNetwork(req *request) (string, map[string]any, *protocolError) {
 		case "inet6":
 			return "tcp6", nil, nil
 		case "unix":
-			return "", unixFamilyRefusal(), nil
+			return "", nil, unixFamilyNotExpressible()
 		}
 		return "", nil, protoErr("family", `family "%s" is not unspec, inet, inet6, unix or an integer`, name)
 	}
@@ -85,16 +87,15 @@ func tcpNetwork(req *request) (string, map[string]any, *protocolError) {
 	case n.IsInt64() && n.Int64() == syscall.AF_INET6:
 		return "tcp6", nil, nil
 	case n.IsInt64() && n.Int64() == syscall.AF_UNIX:
-		return "", unixFamilyRefusal(), nil
+		return "", nil, unixFamilyNotExpressible()
 	}
 	return n.String(), nil, nil
 }
 
-func unixFamilyRefusal() map[string]any {
-	return errorReply(errObj("argument", "EINVAL", "family", "",
-		"adapter: bind_sockets maps family to a TCP network of Go's Listen; "+
-			`AF_UNIX there is Listen("unix", "host:port"), a socket file named after the address, `+
-			"which the adapter does not create"))
+func unixFamilyNotExpressible() *protocolError {
+	return protoErr("family", "not expressible: bind_sockets maps family to a TCP network of "+
+		`Go's Listen; AF_UNIX there is Listen("unix", "host:port"), a socket file named after `+
+		"the address, which the adapter does not create")
 }
 
 // ignoredInts type-checks fields Go's Listen has no parameter for, and says

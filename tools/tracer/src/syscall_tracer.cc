@@ -119,6 +119,9 @@ struct InFlight {
   std::optional<fakes::FaultOutcome> outcome;
   bool ran = true;      // the kernel ran the call (no fault, or one that takes effect despite)
   bool record = false;  // its entry goes into the trace
+  // What the call's "after" rules do once it returns: taken with the decision,
+  // so another thread's call returning meanwhile cannot do them early.
+  std::vector<fakes::FsSwap> swaps;
 };
 
 struct Tracee {
@@ -413,7 +416,7 @@ void SyscallTracer::Impl::OnSeccomp(pid_t tid) {
   static const FdSet kNoFds;
   std::optional<DecodedCall> call = DecodeSyscall(r, TraceeMemory(tid), t.fds ? *t.fds : kNoFds);
   if (!call) return Resume(tid, 0);
-  InFlight f{std::move(*call), std::nullopt, true};
+  InFlight f{std::move(*call), std::nullopt, true, false, {}};
   // Before arming and inside a quiet bracket the call is not the
   // implementation's: neither faulted nor recorded, only its fds followed.
   const bool in_force = armed_ && t.quiet == 0;
@@ -426,6 +429,7 @@ void SyscallTracer::Impl::OnSeccomp(pid_t tid) {
   } else if (in_force) {
     std::lock_guard<std::mutex> lock(mu_);
     f.outcome = faults_.Decide(f.call.args);
+    f.swaps = faults_.TakeSwaps();
   }
   // A fault skips the call (orig_rax -1: the kernel runs nothing), except an
   // errno the call reports after doing its work (close): it runs, and only
@@ -440,7 +444,7 @@ void SyscallTracer::Impl::OnSeccomp(pid_t tid) {
     }
   }
   // Without a trace, only a fault or a new fd needs the call's exit.
-  const bool need_exit = (options_.record_trace && in_force) || f.outcome ||
+  const bool need_exit = (options_.record_trace && in_force) || f.outcome || !f.swaps.empty() ||
                          f.call.effect == DecodedCall::FdEffect::kOpens;
   ApplyFdEffect(t, f, 0, /*at_entry=*/true);
   if (!need_exit) return Resume(tid, 0);
@@ -492,16 +496,14 @@ void SyscallTracer::Impl::OnSyscallExit(pid_t tid) {
   fakes::TraceEntry entry = f.call.finish(seen, !f.outcome);
   entry.injected = f.outcome.has_value();
   ApplyFdEffect(t, f, ret, /*at_entry=*/false);
-  std::vector<fakes::FsSwap> swaps;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (f.record && !options_.trace_sink) trace_.Add(std::move(entry));
-    swaps = faults_.TakeSwaps();
   }
   if (f.record && options_.trace_sink) options_.trace_sink(std::move(entry));
   // "after ... swap" rules: another process changes the filesystem once the
-  // call has returned and before the tracee goes on (fault_plan.h).
-  for (const fakes::FsSwap& swap : swaps) (void)fakes::RealFsSwap(swap);
+  // call that matched has returned and before it goes on (fault_plan.h).
+  for (const fakes::FsSwap& swap : f.swaps) (void)fakes::RealFsSwap(swap);
   Resume(tid, 0);
 }
 
