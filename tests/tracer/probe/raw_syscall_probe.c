@@ -16,6 +16,7 @@
  *   raw_syscall_probe badptr     calls with pointers to nowhere (EFAULT)
  *   raw_syscall_probe quiet      a socket inside the quiet marker, one outside
  *   raw_syscall_probe stdin      a socket, a read of stdin, a socket
+ *   raw_syscall_probe fionbio    ioctl(FIONBIO) on a socket, close_range over it
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -222,6 +224,19 @@ static int Stdin(void) {
   return 0;
 }
 
+/* How CPython and libuv make a socket nonblocking, and how a runtime closes
+ * fds in bulk: ioctl(FIONBIO) and close_range. */
+static int Fionbio(void) {
+  long fd = Report("socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  int on = 1;
+  Report("ioctl", syscall(SYS_ioctl, fd, FIONBIO, &on));
+  long fl = syscall(SYS_fcntl, fd, F_GETFL, 0);
+  Report("nonblock", fl < 0 ? fl : (fl & O_NONBLOCK) != 0);
+  Report("close_range", syscall(SYS_close_range, fd, fd, 0));
+  Report("fcntl_after", syscall(SYS_fcntl, fd, F_GETFL, 0));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "net";
   if (strcmp(mode, "net") == 0) return Net();
@@ -234,6 +249,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "badptr") == 0) return BadPointers();
   if (strcmp(mode, "quiet") == 0) return Quiet();
   if (strcmp(mode, "stdin") == 0) return Stdin();
+  if (strcmp(mode, "fionbio") == 0) return Fionbio();
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
   if (strcmp(mode, "sleep") == 0) {
