@@ -21,6 +21,7 @@
 #include "environment.h"
 #include "json_match.h"
 #include "kernel_view.h"
+#include "name_service.h"
 #include "netns.h"
 #include "netutil/errno_name.h"
 
@@ -60,9 +61,13 @@ void CollectKeys(const json& j, std::set<std::string>* keys) {
 }
 
 // Every need of a case: what its env names, and what its steps imply.
-std::set<std::string> NeedsOf(const Case& c, const Environment& env) {
+// `real_names`: the target gives the resolver entries through real name
+// service (name_service.h), so they need no injection.
+std::set<std::string> NeedsOf(const Case& c, const Environment& env, bool real_names) {
   std::set<std::string> needs(env.needs.begin(), env.needs.end());
-  if (env.injects()) needs.insert("injection");
+  if (!env.faults.empty() || env.ipv6_missing || (!env.resolver.hosts().empty() && !real_names)) {
+    needs.insert("injection");
+  }
   for (const json& step : c.steps) {
     // A "trace" alone needs nothing: where no trace exists it goes unchecked
     // (and the verdict says so); a case whose point is the trace lists "trace".
@@ -296,7 +301,7 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   std::string error;
   std::optional<Environment> env = ParseEnvironment(c.env, &error);
   if (!env) return "bad env: " + error;  // LoadCatalog makes this unreachable
-  for (const std::string& need : NeedsOf(c, *env)) {
+  for (const std::string& need : NeedsOf(c, *env, RealNames(*env))) {
     if (need == "injection" || need == "trace") continue;  // BlindBefore's
     if (need == "ipv6") {
       if (!probe_.ipv6) return "the host cannot listen on [::1] (no IPv6)";
@@ -314,10 +319,27 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
     }
   }
   if (std::optional<std::string> why = target_.CannotMake(*env)) return why;
-  if (env->needs_netns() && target_.RealKernel()) {
+  if (NeedsNetns(*env)) {
     if (std::optional<std::string> why = netns::Unavailable()) return *why;
   }
+  if (RealNames(*env)) {
+    if (std::optional<std::string> why = NameServiceUnavailable()) return "real name service " + *why;
+    if (NeedsDnsServer(env->resolver)) {
+      if (std::optional<std::string> why = DnsServerUnavailable()) return *why;
+    }
+  }
   return std::nullopt;
+}
+
+bool Runner::RealNames(const Environment& env) const {
+  return target_.NameService() && !env.resolver.hosts().empty() &&
+         !NameServiceCannotGive(env.resolver);
+}
+
+bool Runner::NeedsNetns(const Environment& env) const {
+  if (!target_.RealKernel()) return false;
+  // dnsmasq listens on 127.0.0.1:53 of the case's own namespace.
+  return env.needs_netns() || (RealNames(env) && NeedsDnsServer(env.resolver));
 }
 
 // Whether the case's verdict rests on faults the harness injects.
@@ -329,8 +351,8 @@ bool InjectsFaults(const Case& c, const Environment& env) {
   return false;
 }
 
-bool Runner::NeedsToSee(const Case& c, const Environment& env) {
-  if (env.injects()) return true;
+bool Runner::NeedsToSee(const Case& c, const Environment& env) const {
+  if (NeedsOf(c, env, RealNames(env)).count("injection") != 0) return true;
   for (const std::string& need : env.needs) {
     if (need == "trace" || need == "injection") return true;
   }
@@ -345,7 +367,13 @@ std::optional<std::string> Runner::BlindBefore(const Case& c) const {
   std::string error;
   std::optional<Environment> env = ParseEnvironment(c.env, &error);
   if (!env) return std::nullopt;  // LoadCatalog makes this unreachable
-  const std::set<std::string> needs = NeedsOf(c, *env);
+  const std::set<std::string> needs = NeedsOf(c, *env, RealNames(*env));
+  if (needs.count("injection") != 0 && target_.NameService() &&
+      NeedsOf(c, *env, true).count("injection") == 0) {
+    // Only the resolver needs injection: say why real name service cannot give it.
+    return "needs resolver injection: " + NameServiceCannotGive(env->resolver).value_or("") +
+           "; " + kNoInterposer;
+  }
   if (needs.count("injection") != 0) return "needs fault injection; " + std::string(kNoInterposer);
   if (needs.count("trace") != 0) return "needs a syscall trace; " + std::string(kNoInterposer);
   return std::nullopt;
@@ -402,7 +430,8 @@ json ResultJson(const CaseResult& r) {
           {"details", r.details},
           {"notes", r.notes},
           {"trace", r.trace},
-          {"injected", r.injected}};
+          {"injected", r.injected},
+          {"dns_start_seconds", r.dns_start_seconds ? json(*r.dns_start_seconds) : json()}};
 }
 
 CaseResult ResultFromJson(const json& j) {
@@ -415,6 +444,9 @@ CaseResult ResultFromJson(const json& j) {
   r.notes = j.at("notes").get<std::vector<std::string>>();
   r.trace = j.at("trace").get<std::vector<std::string>>();
   r.injected = j.at("injected").get<bool>();
+  if (j.at("dns_start_seconds").is_number()) {
+    r.dns_start_seconds = j.at("dns_start_seconds").get<double>();
+  }
   return r;
 }
 
@@ -747,13 +779,27 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   // A private network namespace for this thread, for what the real kernel
   // must provide itself; the implementation is started inside it.
   std::optional<netns::Scope> ns;
-  if (env.needs_netns() && target_.RealKernel()) {
+  if (NeedsNetns(env)) {
     ns.emplace();
     netns::Settings settings;
     settings.port_range = env.port_range;
     settings.no_loopback6 = env.ipv6_partial;
     if (std::optional<std::string> why = ns->Enter(settings)) {
       return FailedCase("cannot make the network namespace: " + *why);
+    }
+  }
+  // The case's resolver entries as real name service, for this thread and
+  // what it starts: files in a mount namespace, dnsmasq for failures.
+  std::unique_ptr<RealNameService> names;
+  if (RealNames(env)) {
+    names = RealNameService::Make(env, dir, &error);
+    if (!names) {
+      // The environment could not be made: nothing of the implementation ran.
+      CaseResult skipped;
+      skipped.verdict = Verdict::kSkipped;
+      skipped.reason = "cannot make the case's name service: " + error;
+      if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
+      return skipped;
     }
   }
   std::unique_ptr<Session> session = target_.Open(dir, env, &error);
@@ -769,6 +815,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
 
   CaseResult result;
   result.injected = InjectsFaults(c, env);
+  if (names) result.dns_start_seconds = names->dns_start_seconds();
   // An instrument that may miss the implementation's calls proves it sees
   // them before a case that needs it. When it does not: a case resting on
   // injection is BLIND at once (whatever failed could be the faults'
@@ -777,7 +824,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   std::optional<std::string> blind;
   if (target_.MayBeBlind() && NeedsToSee(c, env)) {
     if (std::optional<std::string> why = Canary(ctx, env)) {
-      if (NeedsOf(c, env).count("injection") != 0) {
+      if (NeedsOf(c, env, RealNames(env)).count("injection") != 0) {
         blind = why;
       } else {
         ctx.blind = *why;
@@ -788,6 +835,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   const bool ok = !blind && RunSteps(c, ctx, &result);
   if (blind) (void)ctx.session->Close(options_.request_timeout);
   session.reset();
+  names.reset();  // dnsmasq stopped, the thread back in its mount namespace
   ctx.host = nullptr;
   real_host = host::RealHost();
   if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
