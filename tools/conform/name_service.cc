@@ -254,8 +254,13 @@ std::optional<std::string> NameServiceCannotGive(const fakes::ResolverTable& tab
     return "the resolver has " + std::to_string(table.hosts().size()) + " names, more than " +
            std::to_string(kMaxNameServiceHosts);
   }
+  std::map<std::string, std::string> folded;  // lower case -> the name as written
   for (const auto& [host, entry] : table.hosts()) {
     if (auto problem = HostNameProblem(host)) return *problem + ": " + kWhy;
+    if (auto [it, fresh] = folded.emplace(Lower(host), host); !fresh) {
+      return host + " and " + it->second +
+             " differ only in case, and name service takes them as one name: " + kWhy;
+    }
     if (entry.gai_err != 0 && !DnsGives(entry.gai_err)) {
       return host + ": " + GaiErrorName(entry.gai_err) +
              " is made inside the C library (no DNS answer gives it): " + kWhy;

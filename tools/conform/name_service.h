@@ -55,7 +55,7 @@
 namespace netutil::conform {
 
 // Bounds on a table made into files: checked before anything is written.
-inline constexpr size_t kMaxNameServiceHosts = 256;
+inline constexpr size_t kMaxNameServiceHosts = 64;  // as the catalog's env.resolver
 inline constexpr size_t kMaxNameServiceAddrs = 64;  // per host
 inline constexpr size_t kMaxHostNameBytes = 253;    // RFC 1035's name, without the final dot
 inline constexpr size_t kMaxHostLabelBytes = 63;

@@ -323,7 +323,8 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
     if (std::optional<std::string> why = netns::Unavailable()) return *why;
   }
   if (RealNames(*env)) {
-    if (std::optional<std::string> why = NameServiceUnavailable()) return "real name service " + *why;
+    if (std::optional<std::string> why = NameServiceUnavailable())
+      return "real name service " + *why;
     if (NeedsDnsServer(env->resolver)) {
       if (std::optional<std::string> why = DnsServerUnavailable()) return *why;
     }
@@ -371,8 +372,8 @@ std::optional<std::string> Runner::BlindBefore(const Case& c) const {
   if (needs.count("injection") != 0 && target_.NameService() &&
       NeedsOf(c, *env, true).count("injection") == 0) {
     // Only the resolver needs injection: say why real name service cannot give it.
-    return "needs resolver injection: " + NameServiceCannotGive(env->resolver).value_or("") +
-           "; " + kNoInterposer;
+    return "needs resolver injection: " + NameServiceCannotGive(env->resolver).value_or("") + "; " +
+           kNoInterposer;
   }
   if (needs.count("injection") != 0) return "needs fault injection; " + std::string(kNoInterposer);
   if (needs.count("trace") != 0) return "needs a syscall trace; " + std::string(kNoInterposer);
@@ -759,6 +760,42 @@ CaseResult FailedCase(std::string reason) {
 
 }  // namespace
 
+struct Runner::Namespaces {
+  std::optional<netns::Scope> net;  // left last: dnsmasq lives in it
+  std::unique_ptr<RealNameService> names;
+};
+
+std::unique_ptr<Runner::Namespaces> Runner::EnterNamespaces(const Environment& env,
+                                                            const std::string& dir,
+                                                            CaseResult* not_made) const {
+  auto spaces = std::make_unique<Namespaces>();
+  // A private network namespace for this thread, for what the real kernel
+  // must provide itself; the implementation is started inside it.
+  if (NeedsNetns(env)) {
+    spaces->net.emplace();
+    netns::Settings settings;
+    settings.port_range = env.port_range;
+    settings.no_loopback6 = env.ipv6_partial;
+    if (std::optional<std::string> why = spaces->net->Enter(settings)) {
+      *not_made = FailedCase("cannot make the network namespace: " + *why);
+      return nullptr;
+    }
+  }
+  // The case's resolver entries as real name service, for this thread and
+  // what it starts: files in a mount namespace, dnsmasq for failures.
+  if (RealNames(env)) {
+    std::string error;
+    spaces->names = RealNameService::Make(env, dir, &error);
+    if (!spaces->names) {
+      // The environment could not be made: nothing of the implementation ran.
+      not_made->verdict = Verdict::kSkipped;
+      not_made->reason = "cannot make the case's name service: " + error;
+      return nullptr;
+    }
+  }
+  return spaces;
+}
+
 CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
                            const StepProgress& progress) {
   const std::string dir = tmp_root_ + "/" + std::to_string(n);
@@ -776,31 +813,11 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     return FailedCase("env: " + error);
   }
   const Environment env = std::move(*parsed_env);
-  // A private network namespace for this thread, for what the real kernel
-  // must provide itself; the implementation is started inside it.
-  std::optional<netns::Scope> ns;
-  if (NeedsNetns(env)) {
-    ns.emplace();
-    netns::Settings settings;
-    settings.port_range = env.port_range;
-    settings.no_loopback6 = env.ipv6_partial;
-    if (std::optional<std::string> why = ns->Enter(settings)) {
-      return FailedCase("cannot make the network namespace: " + *why);
-    }
-  }
-  // The case's resolver entries as real name service, for this thread and
-  // what it starts: files in a mount namespace, dnsmasq for failures.
-  std::unique_ptr<RealNameService> names;
-  if (RealNames(env)) {
-    names = RealNameService::Make(env, dir, &error);
-    if (!names) {
-      // The environment could not be made: nothing of the implementation ran.
-      CaseResult skipped;
-      skipped.verdict = Verdict::kSkipped;
-      skipped.reason = "cannot make the case's name service: " + error;
-      if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
-      return skipped;
-    }
+  CaseResult not_made;
+  std::unique_ptr<Namespaces> spaces = EnterNamespaces(env, dir, &not_made);
+  if (!spaces) {
+    if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
+    return not_made;
   }
   std::unique_ptr<Session> session = target_.Open(dir, env, &error);
   if (!session) return FailedCase("cannot start the implementation: " + error);
@@ -815,7 +832,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
 
   CaseResult result;
   result.injected = InjectsFaults(c, env);
-  if (names) result.dns_start_seconds = names->dns_start_seconds();
+  if (spaces->names) result.dns_start_seconds = spaces->names->dns_start_seconds();
   // An instrument that may miss the implementation's calls proves it sees
   // them before a case that needs it. When it does not: a case resting on
   // injection is BLIND at once (whatever failed could be the faults'
@@ -835,7 +852,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   const bool ok = !blind && RunSteps(c, ctx, &result);
   if (blind) (void)ctx.session->Close(options_.request_timeout);
   session.reset();
-  names.reset();  // dnsmasq stopped, the thread back in its mount namespace
+  spaces->names.reset();  // dnsmasq stopped, the thread back in its mount namespace
   ctx.host = nullptr;
   real_host = host::RealHost();
   if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);

@@ -147,6 +147,12 @@ class Runner {
   bool RealNames(const Environment& env) const;
   // Whether the case needs a private network namespace on this target.
   bool NeedsNetns(const Environment& env) const;
+  // The namespaces a case needs on the calling thread (a network namespace,
+  // real name service), entered; nullptr with the case's result (FAILED, or
+  // SKIPPED when the name service cannot be made) when they cannot be.
+  struct Namespaces;
+  std::unique_ptr<Namespaces> EnterNamespaces(const Environment& env, const std::string& dir,
+                                              CaseResult* not_made) const;
   // The canary: whether the instrument sees the implementation's calls; why
   // not, when it does not.
   std::optional<std::string> Canary(Context& ctx, const Environment& env) const;
