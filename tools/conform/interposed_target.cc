@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "bounded_json.h"
+#include "name_service.h"
 #include "netfault_control.h"
 
 namespace netutil::conform {
@@ -269,11 +270,18 @@ class InterposedTarget final : public Target {
            (mechanism_ == Mechanism::kPreload ? " (interposed: " : " (traced: ") + tool_ + ")";
   }
   bool CanInject() const override { return true; }
+  // The tracer cannot override getaddrinfo: resolver entries become real name
+  // service in the case's namespaces (name_service.h), which the runner makes
+  // on the case's thread before Open, so netutil-trace and the adapter run in
+  // them. The interposer keeps its override.
+  bool NameService() const override { return mechanism_ == Mechanism::kTracer; }
   std::optional<std::string> CannotMake(const Environment& env) const override {
     if (mechanism_ == Mechanism::kTracer && !env.resolver.hosts().empty()) {
-      return std::string(
-          "resolver entries: getaddrinfo is a C library function, which the syscall tracer "
-          "does not see (run with the interposer)");
+      if (std::optional<std::string> why = NameServiceCannotGive(env.resolver)) {
+        return "resolver entries no name service gives (" + *why +
+               "): getaddrinfo is a C library function, which the syscall tracer does not see "
+               "(the interposer overrides it: --mode process)";
+      }
     }
     return Target::CannotMake(env);
   }

@@ -21,6 +21,7 @@
 #include "environment.h"
 #include "json_match.h"
 #include "kernel_view.h"
+#include "name_service.h"
 #include "netns.h"
 #include "netutil/errno_name.h"
 
@@ -77,9 +78,13 @@ bool NamesLibcCall(const json& j) {
 }
 
 // Every need of a case: what its env names, and what its steps imply.
-std::set<std::string> NeedsOf(const Case& c, const Environment& env) {
+// `real_names`: the target gives the resolver entries through real name
+// service (name_service.h), so they need no injection.
+std::set<std::string> NeedsOf(const Case& c, const Environment& env, bool real_names) {
   std::set<std::string> needs(env.needs.begin(), env.needs.end());
-  if (env.injects()) needs.insert("injection");
+  if (!env.faults.empty() || env.ipv6_missing || (!env.resolver.hosts().empty() && !real_names)) {
+    needs.insert("injection");
+  }
   for (const fakes::FaultRule& rule : env.faults.rules()) {
     if (rule.call == fakes::Call::kGetaddrinfo) needs.insert("libc_calls");
   }
@@ -319,7 +324,7 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   std::string error;
   std::optional<Environment> env = ParseEnvironment(c.env, &error);
   if (!env) return "bad env: " + error;  // LoadCatalog makes this unreachable
-  for (const std::string& need : NeedsOf(c, *env)) {
+  for (const std::string& need : NeedsOf(c, *env, RealNames(*env))) {
     if (need == "injection" || need == "trace") continue;  // BlindBefore's
     if (need == "libc_calls") {
       if (!target_.SeesLibcCalls()) {
@@ -345,10 +350,28 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
     }
   }
   if (std::optional<std::string> why = target_.CannotMake(*env)) return why;
-  if (env->needs_netns() && target_.RealKernel()) {
+  if (NeedsNetns(*env)) {
     if (std::optional<std::string> why = netns::Unavailable()) return *why;
   }
+  if (RealNames(*env)) {
+    if (std::optional<std::string> why = NameServiceUnavailable())
+      return "real name service " + *why;
+    if (NeedsDnsServer(env->resolver)) {
+      if (std::optional<std::string> why = DnsServerUnavailable()) return *why;
+    }
+  }
   return std::nullopt;
+}
+
+bool Runner::RealNames(const Environment& env) const {
+  return target_.NameService() && !env.resolver.hosts().empty() &&
+         !NameServiceCannotGive(env.resolver);
+}
+
+bool Runner::NeedsNetns(const Environment& env) const {
+  if (!target_.RealKernel()) return false;
+  // dnsmasq listens on 127.0.0.1:53 of the case's own namespace.
+  return env.needs_netns() || (RealNames(env) && NeedsDnsServer(env.resolver));
 }
 
 // Whether the case's verdict rests on faults the harness injects.
@@ -360,8 +383,8 @@ bool InjectsFaults(const Case& c, const Environment& env) {
   return false;
 }
 
-bool Runner::NeedsToSee(const Case& c, const Environment& env) {
-  if (env.injects()) return true;
+bool Runner::NeedsToSee(const Case& c, const Environment& env) const {
+  if (NeedsOf(c, env, RealNames(env)).count("injection") != 0) return true;
   for (const std::string& need : env.needs) {
     if (need == "trace" || need == "injection") return true;
   }
@@ -376,7 +399,13 @@ std::optional<std::string> Runner::BlindBefore(const Case& c) const {
   std::string error;
   std::optional<Environment> env = ParseEnvironment(c.env, &error);
   if (!env) return std::nullopt;  // LoadCatalog makes this unreachable
-  const std::set<std::string> needs = NeedsOf(c, *env);
+  const std::set<std::string> needs = NeedsOf(c, *env, RealNames(*env));
+  if (needs.count("injection") != 0 && target_.NameService() &&
+      NeedsOf(c, *env, true).count("injection") == 0) {
+    // Only the resolver needs injection: say why real name service cannot give it.
+    return "needs resolver injection: " + NameServiceCannotGive(env->resolver).value_or("") + "; " +
+           kNoInterposer;
+  }
   if (needs.count("injection") != 0) return "needs fault injection; " + std::string(kNoInterposer);
   if (needs.count("trace") != 0) return "needs a syscall trace; " + std::string(kNoInterposer);
   return std::nullopt;
@@ -433,7 +462,8 @@ json ResultJson(const CaseResult& r) {
           {"details", r.details},
           {"notes", r.notes},
           {"trace", r.trace},
-          {"injected", r.injected}};
+          {"injected", r.injected},
+          {"dns_start_seconds", r.dns_start_seconds ? json(*r.dns_start_seconds) : json()}};
 }
 
 CaseResult ResultFromJson(const json& j) {
@@ -446,6 +476,9 @@ CaseResult ResultFromJson(const json& j) {
   r.notes = j.at("notes").get<std::vector<std::string>>();
   r.trace = j.at("trace").get<std::vector<std::string>>();
   r.injected = j.at("injected").get<bool>();
+  if (j.at("dns_start_seconds").is_number()) {
+    r.dns_start_seconds = j.at("dns_start_seconds").get<double>();
+  }
   return r;
 }
 
@@ -758,6 +791,42 @@ CaseResult FailedCase(std::string reason) {
 
 }  // namespace
 
+struct Runner::Namespaces {
+  std::optional<netns::Scope> net;  // left last: dnsmasq lives in it
+  std::unique_ptr<RealNameService> names;
+};
+
+std::unique_ptr<Runner::Namespaces> Runner::EnterNamespaces(const Environment& env,
+                                                            const std::string& dir,
+                                                            CaseResult* not_made) const {
+  auto spaces = std::make_unique<Namespaces>();
+  // A private network namespace for this thread, for what the real kernel
+  // must provide itself; the implementation is started inside it.
+  if (NeedsNetns(env)) {
+    spaces->net.emplace();
+    netns::Settings settings;
+    settings.port_range = env.port_range;
+    settings.no_loopback6 = env.ipv6_partial;
+    if (std::optional<std::string> why = spaces->net->Enter(settings)) {
+      *not_made = FailedCase("cannot make the network namespace: " + *why);
+      return nullptr;
+    }
+  }
+  // The case's resolver entries as real name service, for this thread and
+  // what it starts: files in a mount namespace, dnsmasq for failures.
+  if (RealNames(env)) {
+    std::string error;
+    spaces->names = RealNameService::Make(env, dir, &error);
+    if (!spaces->names) {
+      // The environment could not be made: nothing of the implementation ran.
+      not_made->verdict = Verdict::kSkipped;
+      not_made->reason = "cannot make the case's name service: " + error;
+      return nullptr;
+    }
+  }
+  return spaces;
+}
+
 CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
                            const StepProgress& progress) {
   const std::string dir = tmp_root_ + "/" + std::to_string(n);
@@ -775,17 +844,11 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     return FailedCase("env: " + error);
   }
   const Environment env = std::move(*parsed_env);
-  // A private network namespace for this thread, for what the real kernel
-  // must provide itself; the implementation is started inside it.
-  std::optional<netns::Scope> ns;
-  if (env.needs_netns() && target_.RealKernel()) {
-    ns.emplace();
-    netns::Settings settings;
-    settings.port_range = env.port_range;
-    settings.no_loopback6 = env.ipv6_partial;
-    if (std::optional<std::string> why = ns->Enter(settings)) {
-      return FailedCase("cannot make the network namespace: " + *why);
-    }
+  CaseResult not_made;
+  std::unique_ptr<Namespaces> spaces = EnterNamespaces(env, dir, &not_made);
+  if (!spaces) {
+    if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
+    return not_made;
   }
   std::unique_ptr<Session> session = target_.Open(dir, env, &error);
   if (!session) return FailedCase("cannot start the implementation: " + error);
@@ -800,6 +863,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
 
   CaseResult result;
   result.injected = InjectsFaults(c, env);
+  if (spaces->names) result.dns_start_seconds = spaces->names->dns_start_seconds();
   // An instrument that may miss the implementation's calls proves it sees
   // them before a case that needs it. When it does not: a case resting on
   // injection is BLIND at once (whatever failed could be the faults'
@@ -808,7 +872,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   std::optional<std::string> blind;
   if (target_.MayBeBlind() && NeedsToSee(c, env)) {
     if (std::optional<std::string> why = Canary(ctx, env)) {
-      if (NeedsOf(c, env).count("injection") != 0) {
+      if (NeedsOf(c, env, RealNames(env)).count("injection") != 0) {
         blind = why;
       } else {
         ctx.blind = *why;
@@ -819,6 +883,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   const bool ok = !blind && RunSteps(c, ctx, &result);
   if (blind) (void)ctx.session->Close(options_.request_timeout);
   session.reset();
+  spaces->names.reset();  // dnsmasq stopped, the thread back in its mount namespace
   ctx.host = nullptr;
   real_host = host::RealHost();
   if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);

@@ -331,6 +331,7 @@ class ProcessTarget final : public Target {
 
   std::string Describe() const override { return "adapter: " + command_; }
   bool CanInject() const override { return false; }
+  bool NameService() const override { return true; }
 
   std::unique_ptr<Session> Open(const std::string& scratch_dir, const Environment& env,
                                 std::string* error) override {

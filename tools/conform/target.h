@@ -101,6 +101,11 @@ class Target {
   // Whether the implementation runs inside netconform (so the runner isolates
   // each case in a child process the case's deadline can kill).
   virtual bool InProcess() const { return false; }
+  // Whether the case's resolver entries reach the implementation as real name
+  // service (name_service.h: /etc/hosts and friends in a mount namespace, a
+  // DNS server for failures) because its instrument, if any, cannot override
+  // getaddrinfo. An interposer that does keeps its override.
+  virtual bool NameService() const { return false; }
   // Whether the implementation runs on the real kernel (so an environment the
   // kernel must provide, such as a narrowed port range, needs a namespace).
   virtual bool RealKernel() const { return true; }
