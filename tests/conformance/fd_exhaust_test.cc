@@ -163,6 +163,20 @@ TEST(FdExhaust, ACCEPT_011_EmfileCasesOnTheFakeKernelAreMarkedByTheirSource) {
   }
 }
 
+// A resolver entry that fails the lookup is an injected fault too; one that
+// only answers addresses is not a fault.
+TEST(FdExhaust, ResolverFailureVerdictsAreMarkedInjected) {
+  std::unique_ptr<Target> target = MakeFakeKernelTarget();
+  Runner runner(*target, {});
+  ASSERT_FALSE(runner.Prepare());
+  const CaseResult failing = runner.Run(CatalogCase("bind/resolve-failure-is-resolve-error"));
+  EXPECT_EQ(failing.verdict, Verdict::kOk) << Details(failing);
+  EXPECT_TRUE(failing.injected);
+  const CaseResult answered = runner.Run(CatalogCase("bind/duplicates-removed-ipv4-first"));
+  EXPECT_EQ(answered.verdict, Verdict::kOk) << Details(answered);
+  EXPECT_FALSE(answered.injected);
+}
+
 // --- the real kernel ---
 
 // In-process the limit is the case's worker's: the same cases pass, and

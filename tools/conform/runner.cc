@@ -326,9 +326,14 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   return std::nullopt;
 }
 
-// Whether the case's verdict rests on faults the harness injects.
+// Whether the case's verdict rests on faults the harness injects: fault
+// rules, a missing IPv6, a resolver entry that fails the lookup. A real
+// shortage (exhaust_fds) is the kernel's own.
 bool InjectsFaults(const Case& c, const Environment& env) {
   if (!env.faults.empty() || env.ipv6_missing) return true;
+  for (const auto& [host, entry] : env.resolver.hosts()) {
+    if (entry.gai_err != 0) return true;
+  }
   for (const json& step : c.steps) {
     if (step.contains("inject")) return true;
   }
