@@ -174,7 +174,9 @@ std::optional<std::string> FdRoom::Restore(const json& arg, json* result) {
   std::weak_ptr<bool> alive = clock_token_;
   if (table_->ScheduleOnClock(delay, [this, alive] {
         // The room is gone, or the restore was cancelled: nothing to do.
-        if (alive.lock()) (void)RestoreLocked();
+        if (!alive.lock()) return;
+        std::lock_guard<std::mutex> l(mu_);
+        (void)RestoreLocked();
       })) {
     return std::nullopt;
   }

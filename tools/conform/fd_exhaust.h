@@ -15,8 +15,9 @@
 //                                     case's first exhaust_fds}
 //   {"restore_fds": {"after_ms": N}}  that first soft limit again, now (default)
 //                                     or N ms later while the next steps run (a
-//                                     serve in back-off). Result: {"limit": L,
-//                                     "after_ms": N}
+//                                     serve in back-off); a later step of
+//                                     either kind cancels one still pending.
+//                                     Result: {"limit": L, "after_ms": N}
 //
 // The hard limit is never changed. Whatever the steps did, the first soft
 // limit is put back when the case's steps end, before the implementation is
