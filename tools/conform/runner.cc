@@ -30,8 +30,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kVerbs[] = {"send",     "connect",  "hold",      "make",
-                                  "check",    "sleep_ms", kExhaustFds, kRestoreFds};
+constexpr const char* kVerbs[] = {"send",  "connect",  "hold",      "make",
+                                  "check", "sleep_ms", kExhaustFds, kRestoreFds};
 
 // Why a target has no fault injection or trace.
 const char* kNoInterposer =
