@@ -50,9 +50,9 @@ const Case& CatalogCase(const std::string& id) {
 const char* const kInjectedEmfile[] = {
     "accept/emfile-pauses-no-busy-loop", "accept/resource-error-once-per-backoff",
     "accept/no-connection-lost-to-backoff", "accept/remove-cancels-backoff-timer"};
-const char* const kRealEmfile[] = {"accept/real-emfile-pauses-no-busy-loop",
-                                   "accept/real-emfile-once-per-backoff",
-                                   "accept/real-emfile-no-connection-lost"};
+const char* const kRealEmfile[] = {
+    "accept/real-emfile-pauses-no-busy-loop", "accept/real-emfile-once-per-backoff",
+    "accept/real-emfile-no-connection-lost", "accept/real-emfile-remove-cancels-backoff"};
 
 // --- the limit ---
 
