@@ -19,6 +19,7 @@
 
 #include "confined_path.h"
 #include "environment.h"
+#include "fd_exhaust.h"
 #include "json_match.h"
 #include "kernel_view.h"
 #include "name_service.h"
@@ -30,7 +31,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kVerbs[] = {"send", "connect", "hold", "make", "check", "sleep_ms"};
+constexpr const char* kVerbs[] = {"send",  "connect",  "hold",      "make",
+                                  "check", "sleep_ms", kExhaustFds, kRestoreFds};
 
 // Why a target has no fault injection or trace.
 const char* kNoInterposer =
@@ -170,7 +172,7 @@ std::optional<std::string> CheckStep(const json& step) {
   std::optional<std::string> verb = VerbOf(step);
   if (!verb)
     return "a step needs exactly one of send, connect, hold, make, check, "
-           "sleep_ms: " +
+           "sleep_ms, exhaust_fds, restore_fds: " +
            Brief(step);
   std::set<std::string> allowed = {*verb, "expect", "save"};
   if (*verb == "send") allowed.insert({"inject", "trace", "timeout_ms"});
@@ -185,6 +187,9 @@ std::optional<std::string> CheckStep(const json& step) {
     return *verb + " takes an object: " + Brief(step);
   }
   if (*verb == "check" && !arg.is_string()) return "check takes a path: " + Brief(step);
+  if (IsFdVerb(*verb)) {
+    if (auto e = FdStepProblem(*verb, arg)) return e;
+  }
   if (*verb == "sleep_ms" &&
       !(arg.is_number_integer() && arg.get<long long>() >= 0 && arg.get<long long>() <= 10000)) {
     return "sleep_ms takes 0..10000: " + Brief(step);
@@ -270,6 +275,7 @@ struct Runner::Context {
   std::string blind;                 // what the case needed and the harness could not see
   bool trace_unseen = false;         // the canary showed the instrument misses the calls
   std::unique_ptr<KernelView> view;  // the implementation's process, opened on first use
+  std::unique_ptr<FdRoom> fds;       // its fd limit, when the case has exhaust_fds steps
   host::Host* host = nullptr;
   Vars vars;
   Clock::time_point deadline;  // the case's; see RunOptions::case_timeout
@@ -374,9 +380,15 @@ bool Runner::NeedsNetns(const Environment& env) const {
   return env.needs_netns() || (RealNames(env) && NeedsDnsServer(env.resolver));
 }
 
-// Whether the case's verdict rests on faults the harness injects.
-bool InjectsFaults(const Case& c, const Environment& env) {
+// Whether the case's verdict rests on faults the harness injects: fault
+// rules, a missing IPv6, a resolver entry that fails the lookup (unless a real
+// DNS server gives the failure: `real_names`). A real shortage (exhaust_fds)
+// is the kernel's own.
+bool InjectsFaults(const Case& c, const Environment& env, bool real_names) {
   if (!env.faults.empty() || env.ipv6_missing) return true;
+  for (const auto& [host, entry] : env.resolver.hosts()) {
+    if (entry.gai_err != 0 && !real_names) return true;
+  }
   for (const json& step : c.steps) {
     if (step.contains("inject")) return true;
   }
@@ -862,8 +874,19 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   ctx.progress = progress;
 
   CaseResult result;
-  result.injected = InjectsFaults(c, env);
+  result.injected = InjectsFaults(c, env, RealNames(env));
   if (spaces->names) result.dns_start_seconds = spaces->names->dns_start_seconds();
+  if (ExhaustsFds(c.steps)) {
+    // A real fd shortage needs an fd table netconform can limit.
+    ctx.fds = OpenFdRoom(*session, &error);
+    if (!ctx.fds) {
+      (void)session->Close(options_.request_timeout);
+      if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
+      result.verdict = Verdict::kSkipped;
+      result.reason = error;
+      return result;
+    }
+  }
   // An instrument that may miss the implementation's calls proves it sees
   // them before a case that needs it. When it does not: a case resting on
   // injection is BLIND at once (whatever failed could be the faults'
@@ -882,6 +905,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   }
   const bool ok = !blind && RunSteps(c, ctx, &result);
   if (blind) (void)ctx.session->Close(options_.request_timeout);
+  ctx.fds.reset();  // before the session: its table may be the session's
   session.reset();
   spaces->names.reset();  // dnsmasq stopped, the thread back in its mount namespace
   ctx.host = nullptr;
@@ -913,6 +937,8 @@ bool Runner::RunSteps(const Case& c, Context& ctx, CaseResult* result) {
   // The end of the session is bounded by the case's deadline too, with a
   // little room for an adapter to exit after a last step that took it all.
   constexpr std::chrono::milliseconds kMinCloseTime(500);
+  // The implementation's own fd limit back before it is asked to exit.
+  if (ctx.fds) ctx.fds->Finish();
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
   const std::string closing =
@@ -1080,6 +1106,14 @@ void Runner::ProbeKernelView(const Session& hello_session) {
 std::optional<Runner::StepFailure> Runner::UseHost(const std::string& verb, const json& arg,
                                                    Context& ctx, StepOutput* output) {
   json& out = output->out;
+  if (IsFdVerb(verb)) {
+    const std::optional<std::string> e =
+        verb == kExhaustFds ? ctx.fds->Exhaust(arg, &out) : ctx.fds->Restore(arg, &out);
+    if (e) return StepFailure{*e};
+    return std::nullopt;
+  }
+  // In a process the harness shares with the implementation, not limited.
+  const FdRoom::HarnessAction lifted(ctx.fds.get());
   if (verb == "connect") {
     if (auto e = ctx.host->Connect(arg, &out)) return StepFailure{*e};
   } else if (verb == "hold") {

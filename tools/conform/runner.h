@@ -20,6 +20,9 @@
 //   {"make": {"path": .., "kind": ..}}                       a file, link, socket
 //   {"check": "path", "expect": pattern}                   lstat and friends
 //   {"sleep_ms": N}
+//   {"exhaust_fds": {"spare": N}}, {"restore_fds": {"after_ms": N}}
+//                                        a real EMFILE: the implementation's
+//                                        RLIMIT_NOFILE (fd_exhaust.h)
 //
 // Every string may use ${TMP} (the case's temp dir), ${RUN} (a token unique to
 // this case run) and variables saved by earlier steps. "save" is applied

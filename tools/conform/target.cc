@@ -55,6 +55,9 @@ class InProcessSession final : public Session {
         session_.Handle(request.dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   Instrument* instrument() override { return &instrument_; }
+  // This process: the case's worker (Runner::Run isolates every in-process
+  // case), which holds the case's clients too.
+  std::unique_ptr<FdTable> fd_table() override { return ProcessFdTable(::getpid(), true); }
 
  private:
   PosixSys posix_;

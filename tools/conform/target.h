@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "environment.h"
+#include "fd_exhaust.h"
 #include "host.h"
 #include "netutil/fakes/fault_injector.h"
 #include "netutil/fakes/fault_plan.h"
@@ -75,6 +76,9 @@ class Session {
   // The implementation's own process, when it runs in one on the real kernel
   // (so the runner can look at it: kernel_view.h).
   virtual std::optional<pid_t> ProcessId() const { return std::nullopt; }
+  // The fd table a case's exhaust_fds limits (fd_exhaust.h) when it is not
+  // the process's of ProcessId(): the fake kernel's, the in-process worker's.
+  virtual std::unique_ptr<FdTable> fd_table() { return nullptr; }
   // The host the case's own actions go to; nullptr: the real one.
   virtual host::Host* host() { return nullptr; }
   // Ends the session, waiting at most `timeout` for the implementation to go.
