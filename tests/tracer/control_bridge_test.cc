@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "child_process.h"
 #include "netfault_control.h"
@@ -41,10 +42,12 @@ class ControlBridgeTest : public ::testing::Test {
   }
 
   // netutil-trace --netfault-control on the probe; its output and exit status.
-  std::pair<std::string, int> Run(const std::string& probe_mode) {
+  std::pair<std::string, int> Run(const std::string& probe_mode,
+                                  const std::vector<std::string>& env = {}) {
     tools::ChildSpec spec;
     spec.argv = {NETUTIL_TRACE, "--netfault-control", (dir_ / "ctl").string(), "--", RAW_PROBE,
                  probe_mode};
+    spec.extra_env = env;
     spec.stderr_to = tools::ChildSpec::Stderr::kTail;
     tools::ChildProcess child;
     EXPECT_EQ(child.Start(spec), "");
@@ -95,6 +98,36 @@ TEST_F(ControlBridgeTest, TraceOffRecordsNothingButStillFaults) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
   EXPECT_NE(out.find("listen 7 0"), std::string::npos) << out;
   EXPECT_TRUE(region->ReadSince(mark).lines.empty());
+}
+
+// libnetutil_quiet_gai.so keeps getaddrinfo's own sockets (nscd, netlink for
+// AI_ADDRCONFIG, the sort's UDP probes) out of the trace and the faults; the
+// program's own socket after it is traced and faulted as before.
+TEST_F(ControlBridgeTest, QuietGaiKeepsTheCLibrarysResolverCallsOut) {
+  for (const bool shim : {false, true}) {
+    SCOPED_TRACE(shim ? "preloaded" : "plain");
+    netfault::Config config;
+    config.plan = "socket always = EMFILE\n";
+    auto region = Region(config);
+    ASSERT_NE(region, nullptr);
+    const netfault::TraceMark mark = region->Mark();
+    std::vector<std::string> env;
+    if (shim) env.push_back(std::string("LD_PRELOAD=") + QUIET_GAI);
+    const auto [out, status] = Run("gai", env);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+    EXPECT_NE(out.find("socket -1 " + std::to_string(EMFILE)), std::string::npos) << out;
+    size_t sockets = 0;
+    for (const netfault::TraceLine& l : region->ReadSince(mark).lines) {
+      sockets += l.call == static_cast<uint16_t>(fakes::Call::kSocket);
+    }
+    if (shim) {
+      EXPECT_NE(out.find("gai 0 0"), std::string::npos) << out;  // its sockets were not faulted
+      EXPECT_EQ(sockets, 1U) << out;                              // the program's own only
+    } else {
+      EXPECT_GT(sockets, 1U) << out;  // glibc's own sockets show, and meet the fault
+    }
+    std::filesystem::remove(dir_ / "ctl");
+  }
 }
 
 TEST_F(ControlBridgeTest, ResolverEntriesAreRefusedWithTheReason) {

@@ -322,9 +322,16 @@ class InterposedTarget final : public Target {
     if (mechanism_ == Mechanism::kTracer) {
       // netutil-trace keeps the region's fd to itself (close-on-exec for the
       // command) and runs the adapter's command line as SpawnAdapter would.
+      // libnetutil_quiet_gai.so keeps the C library's getaddrinfo insides
+      // out of the trace and faults (quiet_gai.c); without it they show.
+      std::vector<std::string> env;
+      if (const std::optional<std::string> quiet = FindQuietGai()) {
+        env = {Prepended("LD_PRELOAD", *quiet, ":"),
+               Prepended("ASAN_OPTIONS", "verify_asan_link_order=0", ":")};
+      }
       return {ShellQuoted(tool) + " --netfault-control-fd " + std::to_string(child_fd) +
                   " -- /bin/sh -c " + ShellQuoted("exec " + command_),
-              {}};
+              env};
     }
     return {command_,
             {
@@ -369,6 +376,7 @@ std::optional<std::string> Beside(const char* name, int access_mode) {
 
 std::optional<std::string> FindInterposer() { return Beside("libnetfault.so", R_OK); }
 std::optional<std::string> FindTracer() { return Beside("netutil-trace", X_OK); }
+std::optional<std::string> FindQuietGai() { return Beside("libnetutil_quiet_gai.so", R_OK); }
 
 std::optional<json> TraceRecordFields(const netfault::TraceLine& l, std::string* why) {
   const char* name = fakes::CallName(fakes::Call(l.call));

@@ -17,11 +17,13 @@
  *   raw_syscall_probe quiet      a socket inside the quiet marker, one outside
  *   raw_syscall_probe stdin      a socket, a read of stdin, a socket
  *   raw_syscall_probe fionbio    ioctl(FIONBIO) on a socket, close_range over it
+ *   raw_syscall_probe gai        the C library's getaddrinfo("localhost"), then a socket
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -237,6 +239,26 @@ static int Fionbio(void) {
   return 0;
 }
 
+/* The one C library function of the probe: what getaddrinfo does inside.
+ * Dynamic only: a static glibc needs its shared NSS modules for it. */
+static int Gai(void) {
+#ifdef RAW_PROBE_STATIC
+  return 2;
+#else
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  struct addrinfo* res = NULL;
+  const int r = getaddrinfo("localhost", "80", &hints, &res);
+  printf("gai %d 0\n", r);
+  fflush(stdout);
+  if (r == 0) freeaddrinfo(res);
+  Report("socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  return 0;
+#endif
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "net";
   if (strcmp(mode, "net") == 0) return Net();
@@ -250,6 +272,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "quiet") == 0) return Quiet();
   if (strcmp(mode, "stdin") == 0) return Stdin();
   if (strcmp(mode, "fionbio") == 0) return Fionbio();
+  if (strcmp(mode, "gai") == 0) return Gai();
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
   if (strcmp(mode, "sleep") == 0) {
