@@ -311,6 +311,27 @@ SysInt FuzzedSys::fcntl(int fd, int, int) {
   return SysOk();
 }
 
+SysInt FuzzedSys::ioctl(int fd, unsigned long, int) {
+  Count(Call::kIoctl);
+  if (!Known(fd, "ioctl")) return SysErr(EBADF);
+  if (int err = Outcome(Call::kIoctl, 0)) return SysErr(err);
+  return SysOk();
+}
+
+// The reference never closes by range; modelled for completeness: the open
+// fds in [first, last] are released, as close() releases one.
+SysInt FuzzedSys::close_range(unsigned int first, unsigned int last, unsigned int) {
+  Count(Call::kCloseRange);
+  if (int err = Outcome(Call::kCloseRange, 0)) return SysErr(err);
+  for (size_t fd = 0; fd < fds_.size(); ++fd) {
+    if (fds_[fd].open && fd >= first && fd <= last) {
+      fds_[fd].open = false;
+      --open_count_;
+    }
+  }
+  return SysOk();
+}
+
 SysInt FuzzedSys::unlink(const std::string& path) {
   Count(Call::kUnlink);
   unlinked_.push_back(path);

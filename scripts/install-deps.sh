@@ -9,6 +9,7 @@ packages=(
   librapidcheck-dev libbenchmark-dev
   iproute2 procps python3 python3-tornado perl golang-go
   libpng-dev chromium
+  dnsmasq-base
 )
 
 missing=()

@@ -1,9 +1,11 @@
 #include "netutil/fakes/call_args.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -185,6 +187,19 @@ std::string ModeText(mode_t mode) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0%03o", static_cast<unsigned>(mode));
   return buf;
+}
+
+std::string IoctlRequestName(unsigned long request) {
+  if (request == FIONBIO) return "FIONBIO";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%lx", request);
+  return buf;
+}
+
+std::string CloseRangeFlagsText(unsigned int flags) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {CLOSE_RANGE_CLOEXEC, "CLOSE_RANGE_CLOEXEC"}, {CLOSE_RANGE_UNSHARE, "CLOSE_RANGE_UNSHARE"}};
+  return Flags(flags, kNames);
 }
 
 std::string FcntlCmdName(int cmd) {
@@ -433,6 +448,20 @@ CallArgs FchmodatArgs(int dirfd, const std::string& path, mode_t mode, int flags
 
 CallArgs ReadlinkatArgs(int dirfd, const std::string& path) {
   return AtBase(Call::kReadlinkat, dirfd, path, "");
+}
+
+// cmd= is the request's name, as fcntl's is the command's.
+CallArgs IoctlArgs(int fd, unsigned long request, int value) {
+  const std::string name = IoctlRequestName(request);
+  CallArgs a = Base(Call::kIoctl, std::to_string(fd) + ", " + name + ", " + std::to_string(value));
+  a.fd = std::to_string(fd);
+  a.cmd = name;
+  return a;
+}
+
+CallArgs CloseRangeArgs(unsigned int first, unsigned int last, unsigned int flags) {
+  return Base(Call::kCloseRange, std::to_string(first) + ", " + std::to_string(last) + ", " +
+                                     CloseRangeFlagsText(flags));
 }
 
 CallArgs EpollWaitArgs(int epfd, EpollEvent* /*events*/, int max_events, int timeout_ms) {

@@ -104,8 +104,10 @@ std::optional<std::string> CheckValue(ArgKey key, const std::string& value) {
       }
       return std::nullopt;
     case ArgKey::kCmd:
-      if (value != "F_GETFL" && value != "F_SETFL" && value != "F_GETFD" && value != "F_SETFD") {
-        return "cmd '" + value + "' is not F_GETFL, F_SETFL, F_GETFD or F_SETFD";
+      // fcntl's commands and ioctl's one request (CallTakes keeps each to its call).
+      if (value != "F_GETFL" && value != "F_SETFL" && value != "F_GETFD" && value != "F_SETFD" &&
+          value != "FIONBIO") {
+        return "cmd '" + value + "' is not F_GETFL, F_SETFL, F_GETFD, F_SETFD or FIONBIO";
       }
       return std::nullopt;
     case ArgKey::kHost:

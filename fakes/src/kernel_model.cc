@@ -4,9 +4,11 @@
 #include "netutil/fakes/kernel_model.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <netinet/in.h>
 #include <stdio.h>  // RENAME_NOREPLACE
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -252,6 +254,36 @@ SysInt KernelModel::fcntl(int fd, int cmd, int arg) {
     default:
       return SysErr(EINVAL);
   }
+}
+
+SysInt KernelModel::ioctl(int fd, unsigned long request, int value) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return SysErr(EBADF);
+  if (request != FIONBIO) return SysErr(ENOTTY);
+  const FdEntry& e = it->second;
+  if (!e.is_epoll && !e.is_dir) sockets_.at(e.id).nonblock = value != 0;
+  return SysOk();
+}
+
+// Linux: first > last is EINVAL; fds past the last open one are nothing to
+// close; CLOSE_RANGE_CLOEXEC marks instead of closing.
+SysInt KernelModel::close_range(unsigned int first, unsigned int last, unsigned int flags) {
+  if (first > last) return SysErr(EINVAL);
+  if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0) return SysErr(EINVAL);
+  std::vector<int> in_range;
+  for (const auto& [fd, entry] : fds_) {
+    if (static_cast<unsigned>(fd) >= first && static_cast<unsigned>(fd) <= last) {
+      in_range.push_back(fd);
+    }
+  }
+  for (int fd : in_range) {
+    if ((flags & CLOSE_RANGE_CLOEXEC) != 0) {
+      fds_.at(fd).cloexec = true;
+    } else {
+      (void)close(fd);
+    }
+  }
+  return SysOk();
 }
 
 SysInt KernelModel::fchmod(int fd, mode_t mode) {

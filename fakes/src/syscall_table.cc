@@ -84,8 +84,12 @@ constexpr int kFchmodatErrnos[] = {
     EACCES, EBADF,   EINVAL,  EIO,   ELOOP, ENAMETOOLONG, ENOENT,
     ENOMEM, ENOTDIR, ENOTSUP, EPERM, EROFS, EINTR};  // EINTR: UNIX-014
 // man 2 readlinkat
-constexpr int kReadlinkatErrnos[] = {EACCES, EBADF,  EINVAL,  EIO,  ELOOP, ENAMETOOLONG,
-                                     ENOENT, ENOMEM, ENOTDIR, EINTR};  // EINTR: UNIX-014
+constexpr int kReadlinkatErrnos[] = {EACCES,       EBADF,  EINVAL, EIO,     ELOOP,
+                                     ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, EINTR};
+// man 2 ioctl, for FIONBIO: a closed fd, a request the fd does not take
+constexpr int kIoctlErrnos[] = {EBADF, EFAULT, EINVAL, ENOTTY};
+// man 2 close_range
+constexpr int kCloseRangeErrnos[] = {EINVAL, ENOMEM, EMFILE};  // EINTR: UNIX-014
 // man 2 epoll_create1
 constexpr int kEpollCreate1Errnos[] = {EINVAL, EMFILE, ENFILE, ENOMEM};
 // man 2 epoll_ctl
@@ -166,6 +170,8 @@ constexpr CallInfo kCalls[] = {
     {Call::kUnlinkat, kUnlinkatErrnos, kAtKeys},
     {Call::kFchmodat, kFchmodatErrnos, kAtKeys},
     {Call::kReadlinkat, kReadlinkatErrnos, kAtKeys},
+    {Call::kIoctl, kIoctlErrnos, Bit(ArgKey::kFd) | Bit(ArgKey::kCmd)},
+    {Call::kCloseRange, kCloseRangeErrnos, 0},
 };
 static_assert(std::size(kCalls) == kAllCalls.size());
 constexpr bool InCallOrder() {

@@ -67,16 +67,20 @@ class FieldWriter {
       out_[name] = value;
     }
   }
-  // mode_t and epoll_ctl's event mask; renameat2's flags.
+  // mode_t and epoll_ctl's event mask; renameat2's and close_range's flags.
   void Put(const std::string& name, unsigned value) {
     if (name == "mode" || name == "mask") {
       out_[name] = ModeText(value);
     } else if (name == "events") {
       out_[name] = EpollEventsText(value);
+    } else if (name == "flags" && call_ == Call::kCloseRange) {
+      out_[name] = CloseRangeFlagsText(value);
     } else {
       out_[name] = value;
     }
   }
+  // ioctl's request, by name ("FIONBIO").
+  void Put(const std::string& name, unsigned long value) { out_[name] = IoctlRequestName(value); }
   void Put(const std::string& name, const std::string& value) { out_[name] = value; }
   void Put(const std::string& name, const std::optional<std::string>& value) {
     out_[name] = value ? json(*value) : json(nullptr);

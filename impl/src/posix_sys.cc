@@ -6,8 +6,10 @@
 #include <netdb.h>
 #include <stdio.h>  // renameat2 (glibc 2.28)
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +101,15 @@ SysInt PosixSys::connect(int fd, const SockAddr& addr) {
 SysInt PosixSys::close(int fd) { return FromRc(::close(fd)); }
 
 SysInt PosixSys::fcntl(int fd, int cmd, int arg) { return FromRc(::fcntl(fd, cmd, arg)); }
+
+SysInt PosixSys::ioctl(int fd, unsigned long request, int value) {
+  return FromRc(::ioctl(fd, request, &value));
+}
+
+// By number: glibc has close_range only from 2.34.
+SysInt PosixSys::close_range(unsigned int first, unsigned int last, unsigned int flags) {
+  return FromRc(static_cast<int>(::syscall(SYS_close_range, first, last, flags)));
+}
 
 SysInt PosixSys::unlink(const std::string& path) { return FromRc(::unlink(path.c_str())); }
 

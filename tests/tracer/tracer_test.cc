@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -376,6 +377,32 @@ TEST_P(TracerProbe, FaultsWithoutATrace) {
   EXPECT_EQ(run.said.at("fcntl_after_close"), std::make_pair(-1L, EBADF)) << run.out;
   EXPECT_TRUE(run.trace.empty());
   EXPECT_GT(run.seen, 0U);
+}
+
+// ioctl(FIONBIO) and close_range are calls of the seam: traced with their
+// typed arguments, faulted like any other.
+TEST_P(TracerProbe, IoctlFionbioAndCloseRangeAreTracedAndFaulted) {
+  const TracedRun run = RunTraced(GetParam(), {"fionbio"});
+  ASSERT_TRUE(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0) << run.out;
+  EXPECT_EQ(run.said.at("nonblock").first, 1) << run.out;
+  const auto ioctls = All<Call::kIoctl>(run.trace);
+  ASSERT_EQ(ioctls.size(), 1U) << run.trace;
+  const auto& [fd, request, value] = ioctls[0]->args;
+  EXPECT_EQ(fd, run.said.at("socket").first);
+  EXPECT_EQ(request, static_cast<unsigned long>(FIONBIO));
+  EXPECT_EQ(value, 1);
+  EXPECT_EQ(fakes::FormatTraceLine(*First(run.trace, Call::kIoctl)),
+            "ioctl(" + std::to_string(fd) + ", FIONBIO, 1) = 0");
+  const auto ranges = All<Call::kCloseRange>(run.trace);
+  ASSERT_EQ(ranges.size(), 1U) << run.trace;
+  EXPECT_EQ(std::get<0>(ranges[0]->args), static_cast<unsigned>(fd));
+  // The fd is gone from the seam's set: the later fcntl on it is not traced.
+  EXPECT_EQ(run.said.at("fcntl_after"), std::make_pair(-1L, EBADF));
+  for (const auto* f : All<Call::kFcntl>(run.trace)) EXPECT_EQ(f->result.err, 0);
+
+  const TracedRun faulted = RunTraced(GetParam(), {"fionbio"}, "ioctl cmd=FIONBIO = EBADF");
+  EXPECT_EQ(faulted.said.at("ioctl"), std::make_pair(-1L, EBADF)) << faulted.out;
+  EXPECT_EQ(faulted.said.at("nonblock").first, 0) << faulted.out;  // skipped: still blocking
 }
 
 // A thread's calls between prctl(kQuietPrctl, 1) and prctl(kQuietPrctl, 0)

@@ -422,7 +422,7 @@ std::vector<BadInput> MakeTable() {
       Scenario("bind/x.json", head + R"( "stpes": []})"));
   add("scenario file", "a step with no verb (`sned`) on line 4", "",
       "cases/bind/x.json:4: [bind/x] step 2: a step needs exactly one of send, connect, hold, "
-      "make, check, sleep_ms: {\"sned\":1}",
+      "make, check, sleep_ms, exhaust_fds, restore_fds: {\"sned\":1}",
       -1,
       Scenario("bind/x.json",
                head + " \"steps\": [\n  {\"send\": {\"op\": \"hello\"}},\n  {\"sned\": 1}]}"));

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -61,6 +62,31 @@ std::optional<std::chrono::nanoseconds> ProcessCpu(pid_t pid) {
   timespec ts{};
   if (::clock_gettime(cid, &ts) != 0) return std::nullopt;
   return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+namespace {
+
+// The children of every thread of `pid`, from /proc (CONFIG_PROC_CHILDREN).
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "children");
+    for (long child = 0; in >> child;) out.push_back(static_cast<pid_t>(child));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::chrono::nanoseconds> TreeCpu(pid_t pid) {
+  std::optional<std::chrono::nanoseconds> total = ProcessCpu(pid);
+  if (!total) return std::nullopt;
+  for (pid_t child : ChildrenOf(pid)) {
+    if (std::optional<std::chrono::nanoseconds> c = TreeCpu(child)) *total += *c;
+  }
+  return total;
 }
 
 std::chrono::nanoseconds SelfCpu() {

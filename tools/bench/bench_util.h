@@ -38,6 +38,10 @@ std::string Spread(const Summary& s, int digits = 2);
 // its process CPU clock (clock_getcpuclockid): nanosecond resolution, where
 // /proc/<pid>/stat counts in 10 ms ticks. nullopt when the process is gone.
 std::optional<std::chrono::nanoseconds> ProcessCpu(pid_t pid);
+// The CPU of `pid` and of every live descendant (/proc/PID/task/*/children):
+// a server run under a wrapper (netutil-trace) costs both processes. nullopt
+// when `pid` itself is gone.
+std::optional<std::chrono::nanoseconds> TreeCpu(pid_t pid);
 // The same for this process (getrusage(RUSAGE_SELF)).
 std::chrono::nanoseconds SelfCpu();
 

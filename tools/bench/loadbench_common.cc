@@ -83,7 +83,7 @@ std::optional<AcceptSample> MeasureAccept(Server& s, int n, bool queued, const A
   LoadOptions lo;
   lo.target = s.addr;
   lo.timeout = 120s;
-  const auto cpu0 = ProcessCpu(pid);
+  const auto cpu0 = TreeCpu(pid);
   const auto self0 = SelfCpu();
   LoadResult total;
   for (int left = n; left > 0 && total.failed == 0 && !total.timed_out;) {
@@ -109,7 +109,7 @@ std::optional<AcceptSample> MeasureAccept(Server& s, int n, bool queued, const A
     left -= now;
   }
   const auto self1 = SelfCpu();
-  const auto cpu1 = ProcessCpu(pid);
+  const auto cpu1 = TreeCpu(pid);
   if (!total.ok() || total.done != n || !cpu0 || !cpu1) {
     failures->push_back(s.spec.name + (queued ? " (queued): " : ": ") + total.Describe() +
                         (cpu1 ? "" : ", server gone"));

@@ -26,10 +26,12 @@ t_start=$(date +%s)
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
   accept_args=(--rounds 3 --connections 3000)
+  interpose_args=(--rounds 2 --connections 1000)
   emfile_args=(--rounds 1)
   micro_args=(--benchmark_repetitions=3)
 else
   accept_args=(--rounds 15 --connections 8000)
+  interpose_args=(--rounds 7 --connections 3000)
   emfile_args=(--rounds 3)
   micro_args=()
 fi
@@ -98,9 +100,10 @@ done
 run accept "$bin/netutil-loadbench" accept "${accept_args[@]}"
 run emfile "$bin/netutil-loadbench" emfile "${emfile_args[@]}"
 run burst "$bin/netutil-loadbench" burst --sizes 10000,50000
-# libnetfault.so's cost on the reference server (tools/interpose): the same
-# load as accept, plain against preloaded.
-run interpose "$bin/netutil-loadbench" interpose "${accept_args[@]}"
+# libnetfault.so's and netutil-trace's cost on the reference's and Tornado's
+# servers: the same load as accept, plain against preloaded and traced; fewer
+# connections, as a traced connection costs tens of times a plain one.
+run interpose "$bin/netutil-loadbench" interpose "${interpose_args[@]}"
 if [ -x "$bin/netutil-microbench" ]; then
   run micro "$bin/netutil-microbench" "${micro_args[@]}"
 else
@@ -344,12 +347,15 @@ targets() {  # the verdict lines every driver prints
   echo
   section tsan
   echo
-  echo "## 10. Interposer overhead"
+  echo "## 10. Interposer and tracer overhead"
   echo
-  echo "What LD_PRELOAD=libnetfault.so (tools/interpose, docs/INTERPOSER.md) costs a server under"
-  echo "accept load: with nothing to inject, a call pays a generation check and, for the fd"
-  echo "table, a byte store; with the trace on it goes through fakes::InjectingSys and is"
-  echo "formatted into the control file."
+  echo "What LD_PRELOAD=libnetfault.so (tools/interpose, docs/INTERPOSER.md) and netutil-trace"
+  echo "(tools/tracer, docs/TRACER.md) cost a server under accept load. With nothing to inject, an"
+  echo "interposed call pays a generation check and, for the fd table, a byte store; with the"
+  echo "trace on it goes through fakes::InjectingSys and is formatted into the control file. A"
+  echo "traced call stops the server twice (seccomp entry, syscall exit; once for a call that"
+  echo "opens no fd when nothing is recorded), each stop a round trip of context switches to the"
+  echo "tracer: that, not the decoding, is most of its cost (docs/TRACER.md, Cost)."
   echo
   section interpose
   echo

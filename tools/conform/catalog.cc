@@ -16,6 +16,7 @@
 #include "bounded_json.h"
 #include "confined_path.h"
 #include "environment.h"
+#include "fd_exhaust.h"
 #include "json_lines.h"
 #include "json_match.h"
 #include "report_formats.h"
@@ -162,6 +163,8 @@ std::optional<std::string> RequestPathProblem(const json& request, std::string* 
 struct Totals {
   long long sleep_ms = 0;
   long long clients = 0;
+  bool exhausts_fds = false;  // an exhaust_fds step came before
+  bool sent = false;          // a send step came before
 };
 
 // What every step may carry: its sleep, its timeout, its fault rules, its
@@ -322,6 +325,19 @@ std::optional<std::string> StepLimitProblem(const json& step, Totals* totals, st
   }
   if (step.contains("make")) {
     if (auto e = MakeProblem(step["make"], where)) return e;
+  }
+  if (step.contains("send")) totals->sent = true;
+  // Before the implementation has answered a request it may still be
+  // starting (a dynamic loader, a runtime): a limit then starves its start.
+  if (step.contains(kExhaustFds) && !totals->sent) {
+    *where = std::string("/") + kExhaustFds;
+    return std::string(kExhaustFds) +
+           " needs a send step before it: the implementation may still be starting";
+  }
+  if (step.contains(kExhaustFds)) totals->exhausts_fds = true;
+  if (step.contains(kRestoreFds) && !totals->exhausts_fds) {
+    *where = std::string("/") + kRestoreFds;
+    return std::string(kRestoreFds) + " needs an exhaust_fds step before it";
   }
   if (step.contains("check")) {
     if (auto e = CasePathProblem(step["check"].get_ref<const std::string&>())) {

@@ -7,10 +7,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <stdexcept>
 
+#include "fd_exhaust.h"
 #include "json_match.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/fake_kernel.h"
@@ -191,6 +193,34 @@ class FakeHost final : public host::Host {
   std::map<uint64_t, std::string> contents_;  // inode -> what `make` wrote
 };
 
+// The fake kernel's fd table for exhaust_fds (fd_exhaust.h): its fd_limit is
+// the soft limit, and a later restore runs on its clock.
+class FakeFdTable final : public FdTable {
+ public:
+  explicit FakeFdTable(FakeKernel& k) : kernel_(k) {}
+
+  std::optional<std::vector<int>> OpenFds(std::string*) override {
+    std::vector<int> fds = {0, 1, 2};  // stdio: the fake kernel never hands them out
+    for (int fd : kernel_.open_fds()) fds.push_back(fd);
+    return fds;
+  }
+  std::optional<std::pair<long long, long long>> Limits(std::string*) override {
+    return std::make_pair(static_cast<long long>(kernel_.config().fd_limit), kFakeHardLimit);
+  }
+  std::optional<std::string> SetSoftLimit(long long soft) override {
+    kernel_.set_fd_limit(static_cast<int>(std::min(soft, kFakeHardLimit)));
+    return std::nullopt;
+  }
+  bool ScheduleOnClock(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    kernel_.At(kernel_.model().monotonic_now() + delay, std::move(fn));
+    return true;
+  }
+
+ private:
+  static constexpr long long kFakeHardLimit = 1 << 20;  // Linux's fs.nr_open
+  FakeKernel& kernel_;
+};
+
 fakes::KernelConfig ConfigFor(const Environment& env) {
   fakes::KernelConfig c = fakes::KernelConfig::For();
   for (const auto& [host, entry] : env.resolver.hosts()) {
@@ -229,6 +259,7 @@ class FakeSession final : public Session {
   }
   Instrument* instrument() override { return &instrument_; }
   host::Host* host() override { return &host_; }
+  std::unique_ptr<FdTable> fd_table() override { return std::make_unique<FakeFdTable>(kernel_); }
 
  private:
   FakeKernel kernel_;

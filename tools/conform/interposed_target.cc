@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "bounded_json.h"
+#include "name_service.h"
 #include "netfault_control.h"
 
 namespace netutil::conform {
@@ -269,11 +270,18 @@ class InterposedTarget final : public Target {
            (mechanism_ == Mechanism::kPreload ? " (interposed: " : " (traced: ") + tool_ + ")";
   }
   bool CanInject() const override { return true; }
+  // The tracer cannot override getaddrinfo: resolver entries become real name
+  // service in the case's namespaces (name_service.h), which the runner makes
+  // on the case's thread before Open, so netutil-trace and the adapter run in
+  // them. The interposer keeps its override.
+  bool NameService() const override { return mechanism_ == Mechanism::kTracer; }
   std::optional<std::string> CannotMake(const Environment& env) const override {
     if (mechanism_ == Mechanism::kTracer && !env.resolver.hosts().empty()) {
-      return std::string(
-          "resolver entries: getaddrinfo is a C library function, which the syscall tracer "
-          "does not see (run with the interposer)");
+      if (std::optional<std::string> why = NameServiceCannotGive(env.resolver)) {
+        return "resolver entries no name service gives (" + *why +
+               "): getaddrinfo is a C library function, which the syscall tracer does not see "
+               "(the interposer overrides it: --mode process)";
+      }
     }
     return Target::CannotMake(env);
   }
@@ -314,9 +322,16 @@ class InterposedTarget final : public Target {
     if (mechanism_ == Mechanism::kTracer) {
       // netutil-trace keeps the region's fd to itself (close-on-exec for the
       // command) and runs the adapter's command line as SpawnAdapter would.
+      // libnetutil_quiet_gai.so keeps the C library's getaddrinfo insides
+      // out of the trace and faults (quiet_gai.c); without it they show.
+      std::vector<std::string> env;
+      if (const std::optional<std::string> quiet = FindQuietGai()) {
+        env = {Prepended("LD_PRELOAD", *quiet, ":"),
+               Prepended("ASAN_OPTIONS", "verify_asan_link_order=0", ":")};
+      }
       return {ShellQuoted(tool) + " --netfault-control-fd " + std::to_string(child_fd) +
                   " -- /bin/sh -c " + ShellQuoted("exec " + command_),
-              {}};
+              env};
     }
     return {command_,
             {
@@ -361,6 +376,7 @@ std::optional<std::string> Beside(const char* name, int access_mode) {
 
 std::optional<std::string> FindInterposer() { return Beside("libnetfault.so", R_OK); }
 std::optional<std::string> FindTracer() { return Beside("netutil-trace", X_OK); }
+std::optional<std::string> FindQuietGai() { return Beside("libnetutil_quiet_gai.so", R_OK); }
 
 std::optional<json> TraceRecordFields(const netfault::TraceLine& l, std::string* why) {
   const char* name = fakes::CallName(fakes::Call(l.call));

@@ -36,6 +36,9 @@ std::unique_ptr<Target> MakeTracedTarget(std::string command, std::string tracer
 std::optional<std::string> FindInterposer();
 // netutil-trace next to the running executable, likewise.
 std::optional<std::string> FindTracer();
+// libnetutil_quiet_gai.so (tools/interpose/quiet_gai.c) likewise: what
+// --mode traced preloads so getaddrinfo's own syscalls stay out of the trace.
+std::optional<std::string> FindQuietGai();
 
 // What an interposed session's instrument() is, for a runner that wants more
 // than the Instrument interface: the sockets the implementation has open.

@@ -1,5 +1,6 @@
 #include "kernel_view.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,6 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -107,22 +110,46 @@ std::unique_ptr<KernelView> KernelView::Open(pid_t pid, std::string* why) {
 
 KernelView::~KernelView() { ::close(pidfd_); }
 
-std::optional<std::vector<int>> KernelView::SocketFds(std::string* why) const {
-  std::vector<int> fds;
-  std::error_code ec;
-  std::filesystem::directory_iterator it(ProcPath(pid_, "fd"), ec);
-  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (fds.size() >= kMaxFdsListed) break;
-    std::error_code link_ec;
-    const std::string target = std::filesystem::read_symlink(it->path(), link_ec).string();
-    if (link_ec || target.rfind("socket:[", 0) != 0) continue;  // closed meanwhile, or no socket
-    fds.push_back(std::atoi(it->path().filename().c_str()));
+std::optional<std::vector<int>> OpenFdsOf(pid_t pid, std::string* why) {
+  const std::string dir = ProcPath(pid, "fd");
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    *why = "cannot list " + dir + ": " + ErrnoName(errno);
+    return std::nullopt;
   }
-  if (ec) {
-    *why = "cannot list " + ProcPath(pid_, "fd") + ": " + ec.message();
+  // Its own fd shows in the listing when the process lists itself.
+  const int own = pid == ::getpid() ? ::dirfd(d) : -1;
+  std::vector<int> fds;
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    if (fds.size() >= kMaxFdsListed) break;
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd < 0 || fd > INT_MAX || fd == own) continue;
+    fds.push_back(static_cast<int>(fd));
+  }
+  const int err = errno;
+  ::closedir(d);
+  if (err != 0) {
+    *why = "cannot list " + dir + ": " + ErrnoName(err);
     return std::nullopt;
   }
   std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+std::optional<std::vector<int>> KernelView::SocketFds(std::string* why) const {
+  std::optional<std::vector<int>> open = OpenFdsOf(pid_, why);
+  if (!open) return std::nullopt;
+  std::vector<int> fds;
+  for (int fd : *open) {
+    std::error_code link_ec;
+    const std::string target =
+        std::filesystem::read_symlink(ProcPath(pid_, "fd") + "/" + std::to_string(fd), link_ec)
+            .string();
+    if (link_ec || target.rfind("socket:[", 0) != 0) continue;  // closed meanwhile, or no socket
+    fds.push_back(fd);
+  }
   return fds;
 }
 

@@ -69,6 +69,11 @@ class KernelView {
   int pidfd_;
 };
 
+// The open fds of process `pid`, ascending, from /proc/PID/fd (at most
+// 65536 listed); nullopt with why. Listing this very process leaves out the
+// directory fd the listing itself holds.
+std::optional<std::vector<int>> OpenFdsOf(pid_t pid, std::string* why);
+
 // A listener's props as docs/ADAPTER.md names them: nonblock, cloexec, type,
 // accepting, reuseaddr, reuseport, v6only (inet6 only).
 nlohmann::json PropsJson(const ObservedSocket& socket);

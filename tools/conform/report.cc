@@ -109,6 +109,7 @@ class DocumentReporter final : public Reporter {
               {"verdict", VerdictName(r.verdict)},
               {"seconds", r.seconds}};
     if (r.injected) c["injected"] = true;
+    if (r.dns_start_seconds) c["dns_start_seconds"] = *r.dns_start_seconds;
     // Bounded: these hold the adapter's words (report.h kReportMax*).
     if (!r.reason.empty()) c["reason"] = BoundedString(r.reason, kReportMaxText);
     if (!r.failure.empty()) c["failure"] = BoundedString(r.failure, kReportMaxText);

@@ -19,8 +19,10 @@
 
 #include "confined_path.h"
 #include "environment.h"
+#include "fd_exhaust.h"
 #include "json_match.h"
 #include "kernel_view.h"
+#include "name_service.h"
 #include "netns.h"
 #include "netutil/errno_name.h"
 
@@ -29,7 +31,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kVerbs[] = {"send", "connect", "hold", "make", "check", "sleep_ms"};
+constexpr const char* kVerbs[] = {"send",  "connect",  "hold",      "make",
+                                  "check", "sleep_ms", kExhaustFds, kRestoreFds};
 
 // Why a target has no fault injection or trace.
 const char* kNoInterposer =
@@ -77,9 +80,13 @@ bool NamesLibcCall(const json& j) {
 }
 
 // Every need of a case: what its env names, and what its steps imply.
-std::set<std::string> NeedsOf(const Case& c, const Environment& env) {
+// `real_names`: the target gives the resolver entries through real name
+// service (name_service.h), so they need no injection.
+std::set<std::string> NeedsOf(const Case& c, const Environment& env, bool real_names) {
   std::set<std::string> needs(env.needs.begin(), env.needs.end());
-  if (env.injects()) needs.insert("injection");
+  if (!env.faults.empty() || env.ipv6_missing || (!env.resolver.hosts().empty() && !real_names)) {
+    needs.insert("injection");
+  }
   for (const fakes::FaultRule& rule : env.faults.rules()) {
     if (rule.call == fakes::Call::kGetaddrinfo) needs.insert("libc_calls");
   }
@@ -165,7 +172,7 @@ std::optional<std::string> CheckStep(const json& step) {
   std::optional<std::string> verb = VerbOf(step);
   if (!verb)
     return "a step needs exactly one of send, connect, hold, make, check, "
-           "sleep_ms: " +
+           "sleep_ms, exhaust_fds, restore_fds: " +
            Brief(step);
   std::set<std::string> allowed = {*verb, "expect", "save"};
   if (*verb == "send") allowed.insert({"inject", "trace", "timeout_ms"});
@@ -180,6 +187,9 @@ std::optional<std::string> CheckStep(const json& step) {
     return *verb + " takes an object: " + Brief(step);
   }
   if (*verb == "check" && !arg.is_string()) return "check takes a path: " + Brief(step);
+  if (IsFdVerb(*verb)) {
+    if (auto e = FdStepProblem(*verb, arg)) return e;
+  }
   if (*verb == "sleep_ms" &&
       !(arg.is_number_integer() && arg.get<long long>() >= 0 && arg.get<long long>() <= 10000)) {
     return "sleep_ms takes 0..10000: " + Brief(step);
@@ -265,6 +275,7 @@ struct Runner::Context {
   std::string blind;                 // what the case needed and the harness could not see
   bool trace_unseen = false;         // the canary showed the instrument misses the calls
   std::unique_ptr<KernelView> view;  // the implementation's process, opened on first use
+  std::unique_ptr<FdRoom> fds;       // its fd limit, when the case has exhaust_fds steps
   host::Host* host = nullptr;
   Vars vars;
   Clock::time_point deadline;  // the case's; see RunOptions::case_timeout
@@ -319,7 +330,7 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   std::string error;
   std::optional<Environment> env = ParseEnvironment(c.env, &error);
   if (!env) return "bad env: " + error;  // LoadCatalog makes this unreachable
-  for (const std::string& need : NeedsOf(c, *env)) {
+  for (const std::string& need : NeedsOf(c, *env, RealNames(*env))) {
     if (need == "injection" || need == "trace") continue;  // BlindBefore's
     if (need == "libc_calls") {
       if (!target_.SeesLibcCalls()) {
@@ -345,23 +356,47 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
     }
   }
   if (std::optional<std::string> why = target_.CannotMake(*env)) return why;
-  if (env->needs_netns() && target_.RealKernel()) {
+  if (NeedsNetns(*env)) {
     if (std::optional<std::string> why = netns::Unavailable()) return *why;
+  }
+  if (RealNames(*env)) {
+    if (std::optional<std::string> why = NameServiceUnavailable())
+      return "real name service " + *why;
+    if (NeedsDnsServer(env->resolver)) {
+      if (std::optional<std::string> why = DnsServerUnavailable()) return *why;
+    }
   }
   return std::nullopt;
 }
 
-// Whether the case's verdict rests on faults the harness injects.
-bool InjectsFaults(const Case& c, const Environment& env) {
+bool Runner::RealNames(const Environment& env) const {
+  return target_.NameService() && !env.resolver.hosts().empty() &&
+         !NameServiceCannotGive(env.resolver);
+}
+
+bool Runner::NeedsNetns(const Environment& env) const {
+  if (!target_.RealKernel()) return false;
+  // dnsmasq listens on 127.0.0.1:53 of the case's own namespace.
+  return env.needs_netns() || (RealNames(env) && NeedsDnsServer(env.resolver));
+}
+
+// Whether the case's verdict rests on faults the harness injects: fault
+// rules, a missing IPv6, a resolver entry that fails the lookup (unless a real
+// DNS server gives the failure: `real_names`). A real shortage (exhaust_fds)
+// is the kernel's own.
+bool InjectsFaults(const Case& c, const Environment& env, bool real_names) {
   if (!env.faults.empty() || env.ipv6_missing) return true;
+  for (const auto& [host, entry] : env.resolver.hosts()) {
+    if (entry.gai_err != 0 && !real_names) return true;
+  }
   for (const json& step : c.steps) {
     if (step.contains("inject")) return true;
   }
   return false;
 }
 
-bool Runner::NeedsToSee(const Case& c, const Environment& env) {
-  if (env.injects()) return true;
+bool Runner::NeedsToSee(const Case& c, const Environment& env) const {
+  if (NeedsOf(c, env, RealNames(env)).count("injection") != 0) return true;
   for (const std::string& need : env.needs) {
     if (need == "trace" || need == "injection") return true;
   }
@@ -376,7 +411,13 @@ std::optional<std::string> Runner::BlindBefore(const Case& c) const {
   std::string error;
   std::optional<Environment> env = ParseEnvironment(c.env, &error);
   if (!env) return std::nullopt;  // LoadCatalog makes this unreachable
-  const std::set<std::string> needs = NeedsOf(c, *env);
+  const std::set<std::string> needs = NeedsOf(c, *env, RealNames(*env));
+  if (needs.count("injection") != 0 && target_.NameService() &&
+      NeedsOf(c, *env, true).count("injection") == 0) {
+    // Only the resolver needs injection: say why real name service cannot give it.
+    return "needs resolver injection: " + NameServiceCannotGive(env->resolver).value_or("") + "; " +
+           kNoInterposer;
+  }
   if (needs.count("injection") != 0) return "needs fault injection; " + std::string(kNoInterposer);
   if (needs.count("trace") != 0) return "needs a syscall trace; " + std::string(kNoInterposer);
   return std::nullopt;
@@ -433,7 +474,8 @@ json ResultJson(const CaseResult& r) {
           {"details", r.details},
           {"notes", r.notes},
           {"trace", r.trace},
-          {"injected", r.injected}};
+          {"injected", r.injected},
+          {"dns_start_seconds", r.dns_start_seconds ? json(*r.dns_start_seconds) : json()}};
 }
 
 CaseResult ResultFromJson(const json& j) {
@@ -446,6 +488,9 @@ CaseResult ResultFromJson(const json& j) {
   r.notes = j.at("notes").get<std::vector<std::string>>();
   r.trace = j.at("trace").get<std::vector<std::string>>();
   r.injected = j.at("injected").get<bool>();
+  if (j.at("dns_start_seconds").is_number()) {
+    r.dns_start_seconds = j.at("dns_start_seconds").get<double>();
+  }
   return r;
 }
 
@@ -758,6 +803,42 @@ CaseResult FailedCase(std::string reason) {
 
 }  // namespace
 
+struct Runner::Namespaces {
+  std::optional<netns::Scope> net;  // left last: dnsmasq lives in it
+  std::unique_ptr<RealNameService> names;
+};
+
+std::unique_ptr<Runner::Namespaces> Runner::EnterNamespaces(const Environment& env,
+                                                            const std::string& dir,
+                                                            CaseResult* not_made) const {
+  auto spaces = std::make_unique<Namespaces>();
+  // A private network namespace for this thread, for what the real kernel
+  // must provide itself; the implementation is started inside it.
+  if (NeedsNetns(env)) {
+    spaces->net.emplace();
+    netns::Settings settings;
+    settings.port_range = env.port_range;
+    settings.no_loopback6 = env.ipv6_partial;
+    if (std::optional<std::string> why = spaces->net->Enter(settings)) {
+      *not_made = FailedCase("cannot make the network namespace: " + *why);
+      return nullptr;
+    }
+  }
+  // The case's resolver entries as real name service, for this thread and
+  // what it starts: files in a mount namespace, dnsmasq for failures.
+  if (RealNames(env)) {
+    std::string error;
+    spaces->names = RealNameService::Make(env, dir, &error);
+    if (!spaces->names) {
+      // The environment could not be made: nothing of the implementation ran.
+      not_made->verdict = Verdict::kSkipped;
+      not_made->reason = "cannot make the case's name service: " + error;
+      return nullptr;
+    }
+  }
+  return spaces;
+}
+
 CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
                            const StepProgress& progress) {
   const std::string dir = tmp_root_ + "/" + std::to_string(n);
@@ -775,17 +856,11 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     return FailedCase("env: " + error);
   }
   const Environment env = std::move(*parsed_env);
-  // A private network namespace for this thread, for what the real kernel
-  // must provide itself; the implementation is started inside it.
-  std::optional<netns::Scope> ns;
-  if (env.needs_netns() && target_.RealKernel()) {
-    ns.emplace();
-    netns::Settings settings;
-    settings.port_range = env.port_range;
-    settings.no_loopback6 = env.ipv6_partial;
-    if (std::optional<std::string> why = ns->Enter(settings)) {
-      return FailedCase("cannot make the network namespace: " + *why);
-    }
+  CaseResult not_made;
+  std::unique_ptr<Namespaces> spaces = EnterNamespaces(env, dir, &not_made);
+  if (!spaces) {
+    if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
+    return not_made;
   }
   std::unique_ptr<Session> session = target_.Open(dir, env, &error);
   if (!session) return FailedCase("cannot start the implementation: " + error);
@@ -799,7 +874,19 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   ctx.progress = progress;
 
   CaseResult result;
-  result.injected = InjectsFaults(c, env);
+  result.injected = InjectsFaults(c, env, RealNames(env));
+  if (spaces->names) result.dns_start_seconds = spaces->names->dns_start_seconds();
+  if (ExhaustsFds(c.steps)) {
+    // A real fd shortage needs an fd table netconform can limit.
+    ctx.fds = OpenFdRoom(*session, &error);
+    if (!ctx.fds) {
+      (void)session->Close(options_.request_timeout);
+      if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
+      result.verdict = Verdict::kSkipped;
+      result.reason = error;
+      return result;
+    }
+  }
   // An instrument that may miss the implementation's calls proves it sees
   // them before a case that needs it. When it does not: a case resting on
   // injection is BLIND at once (whatever failed could be the faults'
@@ -808,7 +895,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   std::optional<std::string> blind;
   if (target_.MayBeBlind() && NeedsToSee(c, env)) {
     if (std::optional<std::string> why = Canary(ctx, env)) {
-      if (NeedsOf(c, env).count("injection") != 0) {
+      if (NeedsOf(c, env, RealNames(env)).count("injection") != 0) {
         blind = why;
       } else {
         ctx.blind = *why;
@@ -818,7 +905,9 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   }
   const bool ok = !blind && RunSteps(c, ctx, &result);
   if (blind) (void)ctx.session->Close(options_.request_timeout);
+  ctx.fds.reset();  // before the session: its table may be the session's
   session.reset();
+  spaces->names.reset();  // dnsmasq stopped, the thread back in its mount namespace
   ctx.host = nullptr;
   real_host = host::RealHost();
   if (!options_.keep_tmp) std::filesystem::remove_all(dir, ec);
@@ -848,6 +937,8 @@ bool Runner::RunSteps(const Case& c, Context& ctx, CaseResult* result) {
   // The end of the session is bounded by the case's deadline too, with a
   // little room for an adapter to exit after a last step that took it all.
   constexpr std::chrono::milliseconds kMinCloseTime(500);
+  // The implementation's own fd limit back before it is asked to exit.
+  if (ctx.fds) ctx.fds->Finish();
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Clock::now());
   const std::string closing =
@@ -1015,6 +1106,14 @@ void Runner::ProbeKernelView(const Session& hello_session) {
 std::optional<Runner::StepFailure> Runner::UseHost(const std::string& verb, const json& arg,
                                                    Context& ctx, StepOutput* output) {
   json& out = output->out;
+  if (IsFdVerb(verb)) {
+    const std::optional<std::string> e =
+        verb == kExhaustFds ? ctx.fds->Exhaust(arg, &out) : ctx.fds->Restore(arg, &out);
+    if (e) return StepFailure{*e};
+    return std::nullopt;
+  }
+  // In a process the harness shares with the implementation, not limited.
+  const FdRoom::HarnessAction lifted(ctx.fds.get());
   if (verb == "connect") {
     if (auto e = ctx.host->Connect(arg, &out)) return StepFailure{*e};
   } else if (verb == "hold") {

@@ -20,6 +20,9 @@
 //   {"make": {"path": .., "kind": ..}}                       a file, link, socket
 //   {"check": "path", "expect": pattern}                   lstat and friends
 //   {"sleep_ms": N}
+//   {"exhaust_fds": {"spare": N}}, {"restore_fds": {"after_ms": N}}
+//                                        a real EMFILE: the implementation's
+//                                        RLIMIT_NOFILE (fd_exhaust.h)
 //
 // Every string may use ${TMP} (the case's temp dir), ${RUN} (a token unique to
 // this case run) and variables saved by earlier steps. "save" is applied
@@ -65,6 +68,9 @@ struct CaseResult {
   // The verdict rests on injected faults (a fault plan, a missing IPv6), not
   // on states the kernel made itself: reports say "injected" beside it.
   bool injected = false;
+  // How long the case's DNS server (real name service, name_service.h) took
+  // to answer its first query; nullopt when the case had none.
+  std::optional<double> dns_start_seconds;
   double seconds = 0;
 };
 
@@ -138,7 +144,18 @@ class Runner {
   // this target: the case is BLIND before it runs.
   std::optional<std::string> BlindBefore(const Case& c) const;
   // Whether the case needs to see the implementation's syscalls at all.
-  static bool NeedsToSee(const Case& c, const Environment& env);
+  bool NeedsToSee(const Case& c, const Environment& env) const;
+  // Whether the target gives the case's resolver entries through real name
+  // service (name_service.h) rather than injection.
+  bool RealNames(const Environment& env) const;
+  // Whether the case needs a private network namespace on this target.
+  bool NeedsNetns(const Environment& env) const;
+  // The namespaces a case needs on the calling thread (a network namespace,
+  // real name service), entered; nullptr with the case's result (FAILED, or
+  // SKIPPED when the name service cannot be made) when they cannot be.
+  struct Namespaces;
+  std::unique_ptr<Namespaces> EnterNamespaces(const Environment& env, const std::string& dir,
+                                              CaseResult* not_made) const;
   // The canary: whether the instrument sees the implementation's calls; why
   // not, when it does not.
   std::optional<std::string> Canary(Context& ctx, const Environment& env) const;

@@ -55,6 +55,9 @@ class InProcessSession final : public Session {
         session_.Handle(request.dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   Instrument* instrument() override { return &instrument_; }
+  // This process: the case's worker (Runner::Run isolates every in-process
+  // case), which holds the case's clients too.
+  std::unique_ptr<FdTable> fd_table() override { return ProcessFdTable(::getpid(), true); }
 
  private:
   PosixSys posix_;
@@ -331,6 +334,7 @@ class ProcessTarget final : public Target {
 
   std::string Describe() const override { return "adapter: " + command_; }
   bool CanInject() const override { return false; }
+  bool NameService() const override { return true; }
 
   std::unique_ptr<Session> Open(const std::string& scratch_dir, const Environment& env,
                                 std::string* error) override {

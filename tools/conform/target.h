@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "environment.h"
+#include "fd_exhaust.h"
 #include "host.h"
 #include "netutil/fakes/fault_injector.h"
 #include "netutil/fakes/fault_plan.h"
@@ -75,6 +76,9 @@ class Session {
   // The implementation's own process, when it runs in one on the real kernel
   // (so the runner can look at it: kernel_view.h).
   virtual std::optional<pid_t> ProcessId() const { return std::nullopt; }
+  // The fd table a case's exhaust_fds limits (fd_exhaust.h) when it is not
+  // the process's of ProcessId(): the fake kernel's, the in-process worker's.
+  virtual std::unique_ptr<FdTable> fd_table() { return nullptr; }
   // The host the case's own actions go to; nullptr: the real one.
   virtual host::Host* host() { return nullptr; }
   // Ends the session, waiting at most `timeout` for the implementation to go.
@@ -101,6 +105,11 @@ class Target {
   // Whether the implementation runs inside netconform (so the runner isolates
   // each case in a child process the case's deadline can kill).
   virtual bool InProcess() const { return false; }
+  // Whether the case's resolver entries reach the implementation as real name
+  // service (name_service.h: /etc/hosts and friends in a mount namespace, a
+  // DNS server for failures) because its instrument, if any, cannot override
+  // getaddrinfo. An interposer that does keeps its override.
+  virtual bool NameService() const { return false; }
   // Whether the implementation runs on the real kernel (so an environment the
   // kernel must provide, such as a narrowed port range, needs a namespace).
   virtual bool RealKernel() const { return true; }

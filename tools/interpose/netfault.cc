@@ -54,6 +54,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -365,6 +366,14 @@ class RealSys final : public Sys {
     Track(fd, FdKind::kNone);
     Unlocked u;
     return FromRc(real_close(fd));
+  }
+  SysInt LibcIoctl(int fd, unsigned long request, int value) {
+    Unlocked u;
+    return FromRc(real_ioctl(fd, request, &value));
+  }
+  SysInt LibcCloseRange(unsigned int first, unsigned int last, unsigned int flags) {
+    Unlocked u;
+    return FromRc(real_close_range(first, last, static_cast<int>(flags)));
   }
   SysInt LibcFcntl(int fd, int cmd, int arg) {
     Unlocked u;
@@ -1067,7 +1076,8 @@ int dup3(int fd, int fd2, int flags) noexcept {
 // CLOSE_RANGE_UNSHARE closes it in a private copy of the fd table, the one the
 // caller goes on with (typically just before exec), so it is forgotten too.
 // Forgotten before the real call, as close does: the numbers may be reused at
-// once. A call the kernel refuses (EINVAL) forgets nothing.
+// once. A call the kernel refuses (EINVAL) forgets nothing. The program's own
+// call (not a vfork child's: FdTable) is a call of the seam, traced and faulted.
 int close_range(unsigned first, unsigned last, int flags) noexcept {
   RealSys* table = FdTable();
   const unsigned known = CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE;
@@ -1076,7 +1086,28 @@ int close_range(unsigned first, unsigned last, int flags) noexcept {
       (uflags & CLOSE_RANGE_CLOEXEC) == 0) {
     table->Untrack(first, last);
   }
-  return real_close_range(first, last, flags);
+  if (table == nullptr || RouteOf(Call::kCloseRange) != Route::kInject) {
+    return real_close_range(first, last, flags);
+  }
+  const int saved = errno;
+  return Answer(Injected([&](InjectingSys& s) { return s.close_range(first, last, uflags); }),
+                saved);
+}
+
+// ioctl(FIONBIO) on a socket the seam follows is the seam's ioctl (CPython's
+// and libuv's way to set O_NONBLOCK); any other request, or fd, passes.
+int ioctl(int fd, unsigned long request, ...) noexcept {
+  va_list ap;
+  va_start(ap, request);
+  void* arg = va_arg(ap, void*);  // one pointer-sized word, as the C library reads it
+  va_end(ap);
+  if (request != FIONBIO || IsNull(arg) || RouteOf(Call::kIoctl) != Route::kInject ||
+      !g_engine->real.Tracked(fd)) {
+    return real_ioctl(fd, request, arg);
+  }
+  const int saved = errno;
+  const int value = *static_cast<const int*>(arg);
+  return Answer(Injected([&](InjectingSys& s) { return s.ioctl(fd, request, value); }), saved);
 }
 
 void closefrom(int first) noexcept {

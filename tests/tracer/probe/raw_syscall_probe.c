@@ -19,11 +19,14 @@
  *   raw_syscall_probe swaprace DIR  makes DIR/sub; a 400 ms epoll_pwait, during
  *                                which another thread makes a quick one and
  *                                looks at sub; then looks at sub again
+ *   raw_syscall_probe fionbio    ioctl(FIONBIO) on a socket, close_range over it
+ *   raw_syscall_probe gai        the C library's getaddrinfo("localhost"), then a socket
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -254,6 +258,39 @@ static int SwapRace(const char* dir) {
   return 0;
 }
 
+/* How CPython and libuv make a socket nonblocking, and how a runtime closes
+ * fds in bulk: ioctl(FIONBIO) and close_range. */
+static int Fionbio(void) {
+  long fd = Report("socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  int on = 1;
+  Report("ioctl", syscall(SYS_ioctl, fd, FIONBIO, &on));
+  long fl = syscall(SYS_fcntl, fd, F_GETFL, 0);
+  Report("nonblock", fl < 0 ? fl : (fl & O_NONBLOCK) != 0);
+  Report("close_range", syscall(SYS_close_range, fd, fd, 0));
+  Report("fcntl_after", syscall(SYS_fcntl, fd, F_GETFL, 0));
+  return 0;
+}
+
+/* The one C library function of the probe: what getaddrinfo does inside.
+ * Dynamic only: a static glibc needs its shared NSS modules for it. */
+static int Gai(void) {
+#ifdef RAW_PROBE_STATIC
+  return 2;
+#else
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  struct addrinfo* res = NULL;
+  const int r = getaddrinfo("localhost", "80", &hints, &res);
+  printf("gai %d 0\n", r);
+  fflush(stdout);
+  if (r == 0) freeaddrinfo(res);
+  Report("socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  return 0;
+#endif
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "net";
   if (strcmp(mode, "net") == 0) return Net();
@@ -267,6 +304,8 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "quiet") == 0) return Quiet();
   if (strcmp(mode, "stdin") == 0) return Stdin();
   if (strcmp(mode, "swaprace") == 0 && argc > 2) return SwapRace(argv[2]);
+  if (strcmp(mode, "fionbio") == 0) return Fionbio();
+  if (strcmp(mode, "gai") == 0) return Gai();
   if (strcmp(mode, "exit") == 0) syscall(SYS_exit_group, 3);
   if (strcmp(mode, "loop") == 0) return Loop(argc > 2 ? atol(argv[2]) : 10000);
   if (strcmp(mode, "sleep") == 0) {

@@ -27,6 +27,23 @@ std::unique_ptr<ControlBridge> ControlBridge::Attach(int fd, std::string* error)
     return nullptr;
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // the command must never write to it
+  return From(std::move(file), error);
+}
+
+std::unique_ptr<ControlBridge> ControlBridge::AttachPath(const std::string& path,
+                                                         std::string* error) {
+  std::string why;
+  std::unique_ptr<netfault::ControlFile> file = netfault::ControlFile::Attach(path, &why);
+  if (!file) {
+    *error = "control region " + path + ": " + why;
+    return nullptr;
+  }
+  return From(std::move(file), error);
+}
+
+std::unique_ptr<ControlBridge> ControlBridge::From(std::unique_ptr<netfault::ControlFile> file,
+                                                   std::string* error) {
+  std::string why;
   uint64_t generation = 0;
   std::optional<netfault::Config> config = file->ReadConfig(&generation, &why);
   if (!config) {

@@ -29,6 +29,9 @@ class ControlBridge {
   // reads its config; nullptr with `error` when it is no region or asks for
   // what the tracer cannot do.
   static std::unique_ptr<ControlBridge> Attach(int fd, std::string* error);
+  // The same for a region in a file (ControlFile::Create): for trusted
+  // programs only, as libnetfault.so's NETFAULT_CONTROL (the benchmark).
+  static std::unique_ptr<ControlBridge> AttachPath(const std::string& path, std::string* error);
 
   // The tracer's options from the config, with the hooks that keep the plan
   // and the trace in step with the region. The bridge must outlive the tracer.
@@ -37,6 +40,8 @@ class ControlBridge {
   void Started(pid_t pid) { file_->ClaimOwner(pid); }
 
  private:
+  static std::unique_ptr<ControlBridge> From(std::unique_ptr<netfault::ControlFile> file,
+                                             std::string* error);
   ControlBridge(std::unique_ptr<netfault::ControlFile> file, netfault::Config config,
                 uint64_t generation)
       : file_(std::move(file)), config_(std::move(config)), generation_(generation) {}

@@ -1,8 +1,10 @@
 #include "decode_x86_64.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/stat.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -179,6 +181,32 @@ std::optional<DecodedCall> Fcntl(const SyscallRegs& r, const FdSet& fds) {
   return IntCall<Call::kFcntl>(fakes::FcntlArgs(fd, cmd, arg), {fd, cmd, arg});
 }
 
+// The seam's ioctl: FIONBIO on the seam's fds (CPython's and libuv's way to
+// set O_NONBLOCK); any other request, or fd, runs untraced.
+std::optional<DecodedCall> Ioctl(const SyscallRegs& r, const TraceeMemory& mem, const FdSet& fds) {
+  const int fd = Int(r, 0);
+  const unsigned long request = r.arg[1];
+  if (request != FIONBIO || fds.count(fd) == 0) return std::nullopt;
+  const std::optional<int> value = mem.Read<int>(Ptr(r, 2));
+  if (!value) return std::nullopt;  // the kernel's EFAULT, untraced
+  return IntCall<Call::kIoctl>(fakes::IoctlArgs(fd, request, *value), {fd, request, *value});
+}
+
+// Any range: it may close the seam's fds with the program's others.
+DecodedCall CloseRange(const SyscallRegs& r) {
+  const auto first = static_cast<unsigned>(r.arg[0]), last = static_cast<unsigned>(r.arg[1]),
+             flags = static_cast<unsigned>(r.arg[2]);
+  DecodedCall d =
+      IntCall<Call::kCloseRange>(fakes::CloseRangeArgs(first, last, flags), {first, last, flags});
+  // CLOSE_RANGE_CLOEXEC closes nothing; an invalid range closes nothing either.
+  if ((flags & CLOSE_RANGE_CLOEXEC) == 0 && first <= last) {
+    d.effect = DecodedCall::FdEffect::kClosesRange;
+    d.fd = static_cast<int>(std::min<unsigned>(first, INT32_MAX));
+    d.last_fd = static_cast<int>(std::min<unsigned>(last, INT32_MAX));
+  }
+  return d;
+}
+
 DecodedCall EpollCreate1(int flags) {
   DecodedCall d = IntCall<Call::kEpollCreate1>(fakes::EpollCreate1Args(flags), {flags});
   d.effect = DecodedCall::FdEffect::kOpens;
@@ -304,6 +332,10 @@ std::optional<DecodedCall> DecodeNet(const SyscallRegs& r, const TraceeMemory& m
       return Close(r, fds);
     case SYS_fcntl:
       return Fcntl(r, fds);
+    case SYS_ioctl:
+      return Ioctl(r, mem, fds);
+    case SYS_close_range:
+      return CloseRange(r);
     case SYS_epoll_create:
       return EpollCreate1(0);
     case SYS_epoll_create1:

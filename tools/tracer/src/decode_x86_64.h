@@ -29,7 +29,7 @@ struct SyscallRegs {
 using FdSet = std::unordered_set<int>;
 
 struct DecodedCall {
-  enum class FdEffect { kNone, kOpens, kCloses };
+  enum class FdEffect { kNone, kOpens, kCloses, kClosesRange };
 
   fakes::CallArgs args;
   // The entry for a call that returned `ret` (rax as the program sees it);
@@ -39,7 +39,8 @@ struct DecodedCall {
   // returns rax; unset means rax is the value itself.
   std::function<long(int value)> apply_value;
   FdEffect effect = FdEffect::kNone;
-  int fd = -1;  // kCloses: the fd closed
+  int fd = -1;       // kCloses: the fd closed; kClosesRange: the first
+  int last_fd = -1;  // kClosesRange: the last
 };
 
 std::optional<DecodedCall> DecodeSyscall(const SyscallRegs& regs, const TraceeMemory& mem,

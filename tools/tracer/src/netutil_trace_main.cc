@@ -3,6 +3,7 @@
 //
 //   netutil-trace [--plan FILE] [--out FILE] [--no-trace] -- COMMAND [ARG ...]
 //   netutil-trace --netfault-control-fd N -- COMMAND [ARG ...]
+//   netutil-trace --netfault-control FILE -- COMMAND [ARG ...]   (trusted: bench)
 //
 // The command keeps this process's stdin, stdout and stderr; the trace goes to
 // stderr (or --out) once it has ended, then "# N seccomp stops". Exits with
@@ -58,14 +59,19 @@ int main(int argc, char** argv) {
   std::vector<std::string> command;
   bool no_trace = false;
   int control_fd = -1;
+  std::string control_file;
   auto* plan_opt =
       app.add_option("--plan", plan_file, "fault plan file (docs/SPEC.md's plan language)");
   auto* out_opt = app.add_option("--out", out_file, "write the trace here instead of stderr");
   auto* no_trace_opt = app.add_flag("--no-trace", no_trace, "fault only: record nothing");
-  app.add_option("--netfault-control-fd", control_fd,
-                 "plan and trace in this inherited control region (netconform --mode traced)")
-      ->check(CLI::NonNegativeNumber)
-      ->excludes(plan_opt, out_opt, no_trace_opt);
+  auto* fd_opt =
+      app.add_option("--netfault-control-fd", control_fd,
+                     "plan and trace in this inherited control region (netconform --mode traced)")
+          ->check(CLI::NonNegativeNumber)
+          ->excludes(plan_opt, out_opt, no_trace_opt);
+  app.add_option("--netfault-control", control_file,
+                 "plan and trace in this control file (made by a trusted program: the benchmark)")
+      ->excludes(plan_opt, out_opt, no_trace_opt, fd_opt);
   app.add_option("command", command, "the command and its arguments")->required();
   app.allow_extras(false);
   CLI11_PARSE(app, argc, argv);
@@ -75,8 +81,9 @@ int main(int argc, char** argv) {
   options.record_trace = !no_trace;
   std::string error;
   std::unique_ptr<netutil::tracer::ControlBridge> bridge;
-  if (control_fd >= 0) {
-    bridge = netutil::tracer::ControlBridge::Attach(control_fd, &error);
+  if (control_fd >= 0 || !control_file.empty()) {
+    bridge = control_fd >= 0 ? netutil::tracer::ControlBridge::Attach(control_fd, &error)
+                             : netutil::tracer::ControlBridge::AttachPath(control_file, &error);
     if (!bridge) {
       std::cerr << "netutil-trace: " << error << "\n";
       return kCannotRun;

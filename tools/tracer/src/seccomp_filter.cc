@@ -13,14 +13,14 @@ namespace netutil::tracer {
 
 const std::vector<int>& TracedSyscalls() {
   static const std::vector<int> kTraced = {
-      SYS_socket,      SYS_setsockopt,   SYS_getsockopt,    SYS_bind,      SYS_listen,
-      SYS_getsockname, SYS_accept,       SYS_accept4,       SYS_connect,   SYS_close,
-      SYS_fcntl,       SYS_epoll_create, SYS_epoll_create1, SYS_epoll_ctl, SYS_epoll_wait,
-      SYS_epoll_pwait, SYS_epoll_pwait2, SYS_unlink,        SYS_unlinkat,  SYS_chmod,
-      SYS_fchmod,      SYS_fchmodat,     SYS_umask,         SYS_open,      SYS_openat,
-      SYS_mkdir,       SYS_mkdirat,      SYS_rename,        SYS_renameat,  SYS_renameat2,
-      SYS_readlink,    SYS_readlinkat,   SYS_stat,          SYS_lstat,     SYS_newfstatat,
-      SYS_statx,       kSysFchmodat2,
+      SYS_socket,      SYS_setsockopt,   SYS_getsockopt,    SYS_bind,        SYS_listen,
+      SYS_getsockname, SYS_accept,       SYS_accept4,       SYS_connect,     SYS_close,
+      SYS_fcntl,       SYS_epoll_create, SYS_epoll_create1, SYS_epoll_ctl,   SYS_epoll_wait,
+      SYS_epoll_pwait, SYS_epoll_pwait2, SYS_unlink,        SYS_unlinkat,    SYS_chmod,
+      SYS_fchmod,      SYS_fchmodat,     SYS_umask,         SYS_open,        SYS_openat,
+      SYS_mkdir,       SYS_mkdirat,      SYS_rename,        SYS_renameat,    SYS_renameat2,
+      SYS_readlink,    SYS_readlinkat,   SYS_stat,          SYS_lstat,       SYS_newfstatat,
+      SYS_statx,       kSysFchmodat2,    SYS_ioctl,         SYS_close_range,
   };
   return kTraced;
 }

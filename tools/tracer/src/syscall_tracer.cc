@@ -517,6 +517,8 @@ void SyscallTracer::Impl::ApplyFdEffect(Tracee& t, const InFlight& f, long ret, 
     t.fds->insert(static_cast<int>(ret));
   } else if (at_entry && f.call.effect == DecodedCall::FdEffect::kCloses) {
     t.fds->erase(f.call.fd);
+  } else if (at_entry && f.call.effect == DecodedCall::FdEffect::kClosesRange) {
+    std::erase_if(*t.fds, [&](int fd) { return fd >= f.call.fd && fd <= f.call.last_fd; });
   }
 }
 

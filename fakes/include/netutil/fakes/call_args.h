@@ -39,14 +39,16 @@ std::string DirFdText(int dirfd);  // "AT_FDCWD" or the number
 // The spellings shared by traces, plans and error messages.
 // FamilyShortName (sock_addr.h), and "af42" for a family it does not name.
 std::string FamilyToken(int family);
-std::string SockTypeText(int type);               // "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
-std::string SockOptName(int level, int optname);  // "SO_REUSEADDR", "IPV6_V6ONLY", "41:99"
-std::string SockLevelName(int level);             // "SOL_SOCKET", "IPPROTO_IPV6"
-std::string AiFlagsText(int flags);               // "AI_PASSIVE|AI_NUMERICHOST", "0"
-std::string ModeText(mode_t mode);                // "0600"
-std::string FcntlCmdName(int cmd);                // "F_SETFL", "F_42"
-std::string EpollOpName(int op);                  // "ADD", "MOD", "DEL", "OP42"
-std::string EpollEventsText(uint32_t events);     // "EPOLLIN|EPOLLOUT", "0"
+std::string SockTypeText(int type);                   // "SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
+std::string SockOptName(int level, int optname);      // "SO_REUSEADDR", "IPV6_V6ONLY", "41:99"
+std::string SockLevelName(int level);                 // "SOL_SOCKET", "IPPROTO_IPV6"
+std::string AiFlagsText(int flags);                   // "AI_PASSIVE|AI_NUMERICHOST", "0"
+std::string ModeText(mode_t mode);                    // "0600"
+std::string FcntlCmdName(int cmd);                    // "F_SETFL", "F_42"
+std::string IoctlRequestName(unsigned long request);  // "FIONBIO", "0x5401"
+std::string CloseRangeFlagsText(unsigned int flags);  // "CLOSE_RANGE_CLOEXEC", "0"
+std::string EpollOpName(int op);                      // "ADD", "MOD", "DEL", "OP42"
+std::string EpollEventsText(uint32_t events);         // "EPOLLIN|EPOLLOUT", "0"
 // The address part a rule's addr= compares with: "0.0.0.0", "::", "fe80::1%3",
 // a unix path, "@name" for an abstract name.
 std::string AddrToken(const SockAddr& addr);

@@ -48,7 +48,7 @@ enum class ArgKey : uint8_t {
   kOpt,      // setsockopt, getsockopt: SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY, ...
   kBacklog,  // listen
   kOp,       // epoll_ctl: ADD, MOD, DEL
-  kCmd,      // fcntl: F_GETFL, F_SETFL, F_GETFD, F_SETFD
+  kCmd,      // fcntl: F_GETFL, F_SETFL, F_GETFD, F_SETFD; ioctl: FIONBIO
 };
 
 inline constexpr std::array<ArgKey, 10> kAllArgKeys = {
