@@ -60,6 +60,15 @@ bool Alive(pid_t pid) {
 // How long a traced session waits for netutil-trace to say the adapter's pid.
 constexpr std::chrono::seconds kOwnerWait(5);
 
+// NAME=value with ours after what netconform itself has: for options where
+// the last one wins and ours must.
+std::string Appended(const char* name, const std::string& ours, const char* sep) {
+  const char* theirs = std::getenv(name);
+  std::string v = std::string(name) + "=";
+  if (theirs != nullptr && *theirs != '\0') v += std::string(theirs) + sep;
+  return v + ours;
+}
+
 // What an adapter that wrote over its control region gets: the case fails
 // with this and what is wrong, and the next case has a region of its own.
 constexpr const char* kCorrupted = "control file corrupted: ";
@@ -326,9 +335,13 @@ class InterposedTarget final : public Target {
       // out of the trace and faults (quiet_gai.c); without it they show.
       std::vector<std::string> env;
       if (const std::optional<std::string> quiet = FindQuietGai()) {
-        env = {Prepended("LD_PRELOAD", *quiet, ":"),
-               Prepended("ASAN_OPTIONS", "verify_asan_link_order=0", ":")};
+        env.push_back(Prepended("LD_PRELOAD", *quiet, ":"));
       }
+      // An ASan-built adapter: the preload comes before its runtime, and
+      // LeakSanitizer cannot run under ptrace (it stops the process's threads
+      // with ptrace itself), so its leak check at exit is off in this mode.
+      // Last, so that it wins over netconform's own ASAN_OPTIONS.
+      env.push_back(Appended("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", ":"));
       return {ShellQuoted(tool) + " --netfault-control-fd " + std::to_string(child_fd) +
                   " -- /bin/sh -c " + ShellQuoted("exec " + command_),
               env};
