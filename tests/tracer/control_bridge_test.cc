@@ -122,7 +122,7 @@ TEST_F(ControlBridgeTest, QuietGaiKeepsTheCLibrarysResolverCallsOut) {
     }
     if (shim) {
       EXPECT_NE(out.find("gai 0 0"), std::string::npos) << out;  // its sockets were not faulted
-      EXPECT_EQ(sockets, 1U) << out;                              // the program's own only
+      EXPECT_EQ(sockets, 1U) << out;                             // the program's own only
     } else {
       EXPECT_GT(sockets, 1U) << out;  // glibc's own sockets show, and meet the fault
     }
