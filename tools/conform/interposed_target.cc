@@ -33,28 +33,38 @@ std::string Prepended(const char* name, const std::string& ours, const char* sep
   return v;
 }
 
-// The parent process id of `pid` from /proc/PID/stat; -1 when unreadable.
-pid_t ParentOf(pid_t pid) {
+// The state letter and parent pid of `pid` from /proc/PID/stat; nullopt when
+// it is gone or the line is unreadable.
+struct ProcStat {
+  char state = 0;
+  pid_t ppid = -1;
+};
+std::optional<ProcStat> ReadProcStat(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat;
   std::getline(in, stat);
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
   const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos) return std::nullopt;
   std::istringstream rest(stat.substr(close + 1));
-  char state = 0;
+  ProcStat s;
   long ppid = -1;
-  rest >> state >> ppid;
-  return rest ? static_cast<pid_t>(ppid) : -1;
+  rest >> s.state >> ppid;
+  if (!rest) return std::nullopt;
+  s.ppid = static_cast<pid_t>(ppid);
+  return s;
+}
+
+// The parent process id of `pid`; -1 when unreadable.
+pid_t ParentOf(pid_t pid) {
+  const std::optional<ProcStat> s = ReadProcStat(pid);
+  return s ? s->ppid : -1;
 }
 
 // Whether `pid` is running (not gone, not a zombie).
 bool Alive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(in, stat);
-  const size_t close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+  const std::optional<ProcStat> s = ReadProcStat(pid);
+  return s && s->state != 'Z';
 }
 
 // How long a traced session waits for netutil-trace to say the adapter's pid.
