@@ -1,6 +1,7 @@
 #include "capabilities.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "json_match.h"  // Brief
 
@@ -65,9 +66,9 @@ std::string ValueText(const json& v) { return v.is_string() ? v.get<std::string>
 
 // How a sent value reads in a reason: modes in octal, as case files write them.
 std::string SentText(const std::string& field, const json& v) {
-  if (field == "mode" && v.is_number_unsigned()) {
+  if (field == "mode" && v.is_number_integer() && v.get<long long>() >= 0) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "0%llo", v.get<unsigned long long>());
+    std::snprintf(buf, sizeof buf, "0%llo", static_cast<unsigned long long>(v.get<long long>()));
     return buf;
   }
   return Brief(v, 60);
@@ -87,6 +88,8 @@ const std::map<std::string, std::set<std::string>>& CapabilityFields() {
   };
   return kFields;
 }
+
+bool IsCapabilityField(const std::string& name) { return OpField(name).has_value(); }
 
 bool IsCapabilityNeed(const std::string& need) {
   if (OpField(need)) return true;
@@ -201,6 +204,12 @@ std::optional<std::string> Capabilities::NotApplicable(const Case& c,
       if (!OffersOp(need)) return "needs op " + need + "; " + who + " does not offer it";
     }
   }
+  std::set<std::string> incidental;
+  if (c.env.is_object() && c.env.contains("incidental") && c.env["incidental"].is_array()) {
+    for (const json& n : c.env["incidental"]) {
+      if (n.is_string()) incidental.insert(n.get<std::string>());
+    }
+  }
   if (!c.steps.is_array()) return std::nullopt;
   for (const json& step : c.steps) {
     if (!step.is_object() || !step.contains("send") || !step["send"].is_object()) continue;
@@ -210,6 +219,7 @@ std::optional<std::string> Capabilities::NotApplicable(const Case& c,
     if (!OffersOp(op)) return "needs op " + op + "; " + who + " does not offer it";
     for (const auto& [field, value] : req.items()) {
       if (field == "op" || value.is_null() || OffersField(op, field)) continue;
+      if (incidental.count(op + "." + field) != 0) continue;
       const json* fixed = Fixed(op, field);
       // A variable (${batch}, ${backoff_ms}) is the fixed value when there is one.
       if (fixed != nullptr && (value == *fixed || (value.is_string() && value.get<std::string>() ==

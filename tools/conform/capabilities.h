@@ -54,9 +54,10 @@ class Capabilities {
 
   // Why case `c` is N/A for this implementation (the first need it misses),
   // or nullopt: an op it sends that is not offered; a field it sends (not
-  // null) that is not offered, unless the value is the fixed one; a need of
-  // its env.needs written "op" or "op.field" that is not offered. `impl`
-  // names the implementation in the reason.
+  // null) that is not offered, unless the value is the fixed one or the
+  // case lists the field in env.incidental (it holds whether or not the
+  // field is honoured); a need of its env.needs written "op" or "op.field"
+  // that is not offered. `impl` names the implementation in the reason.
   std::optional<std::string> NotApplicable(const Case& c, const std::string& impl) const;
 
   // The case variables ${batch} and ${backoff_ms}: the value the case's
@@ -74,6 +75,10 @@ class Capabilities {
 // Whether a need of env.needs names an op or "op.field" (capabilities'), so
 // environment.cc and the runner leave it to Capabilities::NotApplicable.
 bool IsCapabilityNeed(const std::string& need);
+
+// Whether `name` is an "op.field" of CapabilityFields(): what env.needs and
+// env.incidental may name, and the keys of "fixed".
+bool IsCapabilityField(const std::string& name);
 
 }  // namespace netutil::conform
 

@@ -159,8 +159,9 @@ class SelfTester {
     std::optional<Capabilities> caps = hello ? Capabilities::FromHello(*hello, &error)
                                              : std::optional<Capabilities>(Capabilities());
     Report("hello: capabilities valid", caps ? "" : error);
+    const bool malformed = !caps;
     if (!caps) caps = Capabilities();
-    if (hello) {
+    if (hello && !malformed) {
       const json protocol = hello->value("protocol", json());
       const bool v3 = protocol == 3;
       std::string why;
