@@ -88,6 +88,27 @@ TEST(Capabilities, SentFieldNotOfferedIsNotApplicable) {
             "needs bind_unix_socket.mode=0640; the implementation (n) does not offer mode");
 }
 
+// A field the case sends but does not rest on (env.incidental) leaves it applicable.
+TEST(Capabilities, IncidentalFieldsKeepTheCaseApplicable) {
+  const Capabilities caps = Parse(kNodeLike);
+  const std::string steps = R"(,"steps":[{"send":{"op":"bind_unix_socket","path":"${TMP}/s",
+      "mode":"0777"}}]})";
+  const Case incidental = MakeCase(R"({"id":"unix/t","rules":["UNIX-018"],"title":"t",
+      "env":{"incidental":["bind_unix_socket.mode"]})" + steps);
+  EXPECT_FALSE(caps.NotApplicable(incidental, "n"));
+  const Case plain = MakeCase(R"({"id":"unix/t","rules":["UNIX-018"],"title":"t")" + steps);
+  EXPECT_TRUE(caps.NotApplicable(plain, "n"));
+  // Only op.field names of the protocol: a typo is a catalog error.
+  std::vector<std::string> problems;
+  (void)LoadCatalog({{"test", R"({"id":"unix/t","rules":["UNIX-018"],"title":"t",
+      "env":{"incidental":["bind_unix_socket.mood"]})" + steps}},
+                    &problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("env.incidental: \"bind_unix_socket.mood\" is no op.field"),
+            std::string::npos)
+      << problems[0];
+}
+
 TEST(Capabilities, OpNotOfferedIsNotApplicable) {
   const Capabilities caps = Parse(R"({"ops": ["hello", "bind_sockets", "serve", "close_all"]})");
   const Case unix_case = MakeCase(R"({"id":"unix/t","rules":["UNIX-005"],"title":"t",
@@ -192,7 +213,7 @@ class CapabilityRunner : public ::testing::Test {
     std::ofstream(path)
         << "#!/bin/sh\n"
         << "while read l; do\n"
-        << "  id=$(printf '%s' \"$l\" | sed 's/^{\"id\":\\([0-9]*\\).*/\\1/')\n"
+        << "  id=$(printf '%s' \"$l\" | sed 's/.*\"id\":\\([0-9]*\\).*/\\1/')\n"
         << "  case \"$l\" in\n"
         << "  *'\"op\":\"hello\"'*) printf '{\"id\":%s,\"ok\":true,\"impl\":\"shell\","
         << "\"protocol\":3,\"capabilities\":%s}\\n' \"$id\" '" << caps << "' ;;\n"

@@ -25,13 +25,16 @@
 //                                        RLIMIT_NOFILE (fd_exhaust.h)
 //
 // Every string may use ${TMP} (the case's temp dir), ${RUN} (a token unique to
-// this case run) and variables saved by earlier steps. "save" is applied
+// this case run), ${batch} and ${backoff_ms} (the implementation's, as
+// Capabilities::CaseVars gives them) and variables saved by earlier steps. "save" is applied
 // before "expect", so an expectation may use what its own step saved.
 //
 // A case is SKIPPED when its environment cannot be made here: fault injection
 // or a trace out of process, a host without IPv6 or 127.0.0.2, an adapter
-// without a feature a request uses. Verdicts follow h2spec: OK, FAILED with
-// expected against actual, SKIPPED with the reason.
+// without a feature a request uses. It is N/A, before that, when the
+// implementation's hello capabilities do not offer an op or field it needs
+// (capabilities.h). Verdicts follow h2spec: OK, FAILED with expected against
+// actual, SKIPPED with the reason.
 #pragma once
 
 #include <atomic>
