@@ -94,14 +94,16 @@ TEST(Capabilities, IncidentalFieldsKeepTheCaseApplicable) {
   const std::string steps = R"(,"steps":[{"send":{"op":"bind_unix_socket","path":"${TMP}/s",
       "mode":"0777"}}]})";
   const Case incidental = MakeCase(R"({"id":"unix/t","rules":["UNIX-018"],"title":"t",
-      "env":{"incidental":["bind_unix_socket.mode"]})" + steps);
+      "env":{"incidental":["bind_unix_socket.mode"]})" +
+                                   steps);
   EXPECT_FALSE(caps.NotApplicable(incidental, "n"));
   const Case plain = MakeCase(R"({"id":"unix/t","rules":["UNIX-018"],"title":"t")" + steps);
   EXPECT_TRUE(caps.NotApplicable(plain, "n"));
   // Only op.field names of the protocol: a typo is a catalog error.
   std::vector<std::string> problems;
   (void)LoadCatalog({{"test", R"({"id":"unix/t","rules":["UNIX-018"],"title":"t",
-      "env":{"incidental":["bind_unix_socket.mood"]})" + steps}},
+      "env":{"incidental":["bind_unix_socket.mood"]})" +
+                                  steps}},
                     &problems);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("env.incidental: \"bind_unix_socket.mood\" is no op.field"),
@@ -208,7 +210,8 @@ class CapabilityRunner : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<Target> Adapter(const std::string& caps) {
+  // `bind_reply`: the rest of the reply to a bind_sockets (after "ok":true).
+  std::unique_ptr<Target> Adapter(const std::string& caps, const std::string& bind_reply = "") {
     const std::string path = dir_ + "/adapter.sh";
     std::ofstream(path)
         << "#!/bin/sh\n"
@@ -217,6 +220,8 @@ class CapabilityRunner : public ::testing::Test {
         << "  case \"$l\" in\n"
         << "  *'\"op\":\"hello\"'*) printf '{\"id\":%s,\"ok\":true,\"impl\":\"shell\","
         << "\"protocol\":3,\"capabilities\":%s}\\n' \"$id\" '" << caps << "' ;;\n"
+        << "  *'\"op\":\"bind_sockets\"'*) printf '{\"id\":%s,\"ok\":true%s}\\n' \"$id\" '"
+        << bind_reply << "' ;;\n"
         << "  *) printf '{\"id\":%s,\"ok\":true}\\n' \"$id\" ;;\n"
         << "  esac\n"
         << "done\n";
@@ -240,6 +245,35 @@ TEST_F(CapabilityRunner, NotApplicableBeforeAnythingRuns) {
       "title":"t","steps":[{"send":{"op":"serve","listener":0,"batch":"${batch}"},
                             "expect":{"ok":true}}]})"));
   EXPECT_EQ(ran.verdict, Verdict::kOk) << Details(ran);
+}
+
+// A prop the adapter could not read (null) is never a mismatch: judged
+// without it, the rest passes (SKIPPED, the reason naming it) or fails.
+TEST_F(CapabilityRunner, UnreadPropsAreNeverAMismatch) {
+  std::unique_ptr<Target> target =
+      Adapter(json::parse(kNodeLike).dump(),
+              R"(,"listeners":[{"id":0,"family":"inet","address":"127.0.0.1","port":9,)"
+              R"("sockname":"127.0.0.1:9","props":{"nonblock":true,"cloexec":null}}])");
+  Runner runner(*target, {});
+  ASSERT_FALSE(runner.Prepare());
+  auto bind_case = [](const std::string& props) {
+    return MakeCase(R"({"id":"bind/t","rules":["BIND-013"],"title":"t","steps":[
+        {"send":{"op":"bind_sockets","port":0,"address":"127.0.0.1"},
+         "expect":{"ok":true,"listeners":[{"props":)" +
+                    props + "}]}}]}");
+  };
+  const CaseResult unread = runner.Run(bind_case(R"({"nonblock":true,"cloexec":true})"));
+  EXPECT_EQ(unread.verdict, Verdict::kSkipped) << Details(unread);
+  EXPECT_EQ(unread.reason,
+            "step 1: send {\"address\":\"127.0.0.1\",\"op\":\"bind_sockets\",\"port\":0}: "
+            "listener props cloexec could not be read (null), so the expectation on them was "
+            "not judged");
+  const CaseResult failed = runner.Run(bind_case(R"({"nonblock":false,"cloexec":true})"));
+  EXPECT_EQ(failed.verdict, Verdict::kFailed) << Details(failed);
+  EXPECT_NE(failed.reason.find("/listeners/0/props/nonblock: expected false, got true"),
+            std::string::npos)
+      << Details(failed);
+  EXPECT_EQ(runner.Run(bind_case(R"({"nonblock":true})")).verdict, Verdict::kOk);
 }
 
 TEST_F(CapabilityRunner, MalformedCapabilitiesMakeTheRunNotReady) {

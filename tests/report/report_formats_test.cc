@@ -311,6 +311,7 @@ TEST(ReportFormats, MergeIndexHoldsEveryImplementationAndCase) {
                                                           {"failed", 1},
                                                           {"skipped", 1},
                                                           {"blind", 0},
+                                                          {"not_applicable", 0},
                                                           {"seconds", 2.0}}));
   EXPECT_EQ(index["implementations"][0]["version"], "1.0");
   EXPECT_EQ(index["implementations"][0]["profile"], "tornado");
