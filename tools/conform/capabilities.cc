@@ -257,22 +257,23 @@ std::map<std::string, json> Capabilities::CaseVars(const Case& c) const {
 namespace {
 
 // Removes from every "props" object of `pattern` the keys in `names` that
-// expect something other than null; whether it removed any.
-bool StripProps(json& pattern, const std::set<std::string>& names) {
-  bool removed = false;
+// expect something other than null; the keys it removed go to *removed.
+void StripProps(json& pattern, const std::set<std::string>& names, std::set<std::string>* removed) {
   if (pattern.is_object()) {
     for (auto& [key, value] : pattern.items()) {
       if (key == "props" && value.is_object()) {
         for (const std::string& n : names) {
-          if (value.contains(n) && !value[n].is_null()) removed = value.erase(n) > 0 || removed;
+          if (value.contains(n) && !value[n].is_null()) {
+            value.erase(n);
+            removed->insert(n);
+          }
         }
       }
-      removed = StripProps(value, names) || removed;
+      StripProps(value, names, removed);
     }
   } else if (pattern.is_array()) {
-    for (json& v : pattern) removed = StripProps(v, names) || removed;
+    for (json& v : pattern) StripProps(v, names, removed);
   }
-  return removed;
 }
 
 }  // namespace
@@ -291,8 +292,10 @@ std::optional<json> WithoutUnreadProps(const json& pattern, const json& reply,
   }
   if (names.empty()) return std::nullopt;
   json stripped = pattern;
-  if (!StripProps(stripped, names)) return std::nullopt;
-  *unread = std::move(names);
+  std::set<std::string> removed;
+  StripProps(stripped, names, &removed);
+  if (removed.empty()) return std::nullopt;
+  *unread = std::move(removed);
   return stripped;
 }
 
