@@ -9,7 +9,8 @@ are under, with the first line of each case's reason.
   scripts/conformance_results.py BUILD_DIR [--out-dir DIR] [--write-expected]
 
 --write-expected rewrites tests/conformance/expected/<impl>-<profile>.txt
-from the runs (FAILED and NON-STRICT cases, each with its rules and reason):
+from the runs (FAILED, NON-STRICT and N/A cases, each with its rules and reason;
+N/A: the implementation does not offer what the case needs, from its hello):
 for a change of the catalog or of an implementation, after reading the diff.
 """
 
@@ -63,11 +64,11 @@ def write_expected(doc, impl, profile):
     path = os.path.join(ROOT, "tests", "conformance", "expected", "%s-%s.txt" % (impl, profile))
     lines = ["# %s, --profile %s: the cases expected not to be OK, with the rules they check" % (
                  NAMES[impl], profile),
-             "# and why (the first line of the failure). A case not listed is expected OK;",
+             "# and why (the first line of the failure, or why N/A). A case not listed is expected OK;",
              "# SKIPPED never counts. Made by scripts/conformance_results.py --write-expected",
              "# from a run, then read: each line is a behaviour of the implementation.", ""]
     for c in doc["cases"]:
-        if c["verdict"] in ("FAILED", "NON-STRICT"):
+        if c["verdict"] in ("FAILED", "NON-STRICT", "N/A"):
             lines.append("%-48s %-10s # %s: %s" % (c["id"], c["verdict"], ",".join(c["rules"]),
                                                     first_line(c.get("failure") or c.get("reason"),
                                                                100)))
@@ -77,13 +78,14 @@ def write_expected(doc, impl, profile):
 
 
 def markdown(results):
-    out = ["| implementation | profile | mode | passed | of which NON-STRICT | failed | skipped |",
-           "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    # N/A (not offered by the implementation) is a column apart from SKIPPED (the environment).
+    out = ["| implementation | profile | mode | passed | of which NON-STRICT | failed | skipped | N/A |",
+           "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for (impl, profile, mode), doc in results:
         s = doc["summary"]
-        out.append("| %s | %s | %s | %d | %d | %d | %d |" % (
+        out.append("| %s | %s | %s | %d | %d | %d | %d | %d |" % (
             NAMES[impl], profile, mode, s["passed"], s.get("non_strict", 0), s["failed"],
-            s["skipped"]))
+            s["skipped"], s.get("not_applicable", 0)))
     out.append("")
     for (impl, profile, mode), doc in results:
         if profile != "strict" or impl == "reference":

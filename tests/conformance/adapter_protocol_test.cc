@@ -153,7 +153,7 @@ TEST_F(AdapterProtocol, BIND_018_EveryBindReplyCarriesFdsDelta) {
 TEST_F(AdapterProtocol, RepliesEchoTheRequestId) {
   json hello = Send(R"({"op":"hello","id":7})");
   EXPECT_EQ(hello.value("id", 0), 7);
-  EXPECT_EQ(hello.value("protocol", 0), 2);
+  EXPECT_EQ(hello.value("protocol", 0), 3);
   EXPECT_EQ(Send(R"({"id":"a","op":"frobnicate"})").value("id", ""), "a");
   EXPECT_EQ(Send(R"({"id":9,"op":"bind_sockets","port":"x"})").value("id", 0), 9);
   EXPECT_FALSE(Send(R"({"op":"hello"})").contains("id")) << "no id asked, none given";

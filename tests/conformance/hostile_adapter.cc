@@ -12,6 +12,9 @@
 //   grandchild FILE    forks a grandchild that sleeps 300 s (its pid in FILE), then
 //                      answers as usual
 //   hang-grandchild FILE  the same, then hangs on the first request
+//   yes                answers {"id": N, "ok": true} to everything, unknown ops included
+//                      (netconform selftest must catch it)
+//   bad-capabilities   as yes, but hello declares protocol 3 with malformed capabilities
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -128,6 +131,11 @@ int main(int argc, char** argv) {
       Write(1, Reply(std::to_string(std::atoll(id.c_str()) + 1)));
     } else if (mode == "hang-grandchild") {
       ::pause();
+    } else if (mode == "bad-capabilities" && line.find("\"op\":\"hello\"") != std::string::npos) {
+      Write(1, "{\"id\":" + id +
+                   ",\"ok\":true,\"impl\":\"hostile\",\"version\":\"0\",\"protocol\":3,"
+                   "\"platform\":\"linux\",\"spec\":[],\"features\":[],"
+                   "\"capabilities\":{\"ops\":\"everything\"}}\n");
     } else {
       Write(1, Reply(id));
     }

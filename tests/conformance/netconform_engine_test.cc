@@ -483,6 +483,15 @@ TEST(Expectations, ListedVerdictsAndErrors) {
   EXPECT_TRUE(e->Check(r)) << "a case that starts passing must leave the list";
   r.verdict = Verdict::kSkipped;
   EXPECT_FALSE(e->Check(r));
+  r.verdict = Verdict::kNotApplicable;
+  EXPECT_TRUE(e->Check(r)) << "N/A is checked: it depends on the hello only";
+  // A case may be expected N/A (capabilities.h); then anything else is a surprise.
+  const std::string na = dir.File("na.txt", "t/a N/A  # needs serve.batch=4\n");
+  std::optional<Expectations> n = ReadExpectations(na, cases, &error);
+  ASSERT_TRUE(n.has_value()) << error;
+  EXPECT_FALSE(n->Check(r));
+  r.verdict = Verdict::kFailed;
+  EXPECT_TRUE(n->Check(r));
   for (const auto& [text, want] : std::vector<std::pair<std::string, std::string>>{
            {"t/a\n", ":1: \"t/a\" needs a verdict"},
            {"\nt/zz FAILED\n", ":2: no case \"t/zz\""},

@@ -135,6 +135,46 @@ TEST(ReportFormats, BlindIsNeitherPassNorFailure) {
   EXPECT_NE(html.find("<b>1</b>blind"), std::string::npos);
 }
 
+// N/A (the implementation does not offer what the case needs) is apart from
+// SKIPPED (the environment) in every format: a JUnit skip typed "N/A" and a
+// property with its count, a TAP SKIP marked N/A, a colour and a count of its
+// own in the page and a key of its own in the index's summary.
+TEST(ReportFormats, NotApplicableIsApartFromSkipped) {
+  const json run = RunDoc(
+      "node", {CaseDoc("accept/a", "OK"), CaseDoc("unix/c", "SKIPPED", "no IPv6"),
+               CaseDoc("accept/b", "N/A", "needs serve.batch=4; the batch is fixed at 1")});
+  const auto xml = ParseXml(ToJunit(run));
+  const pugi::xml_node suite = Suite(*xml);
+  EXPECT_EQ(suite.attribute("tests").as_int(), 3);
+  EXPECT_EQ(suite.attribute("failures").as_int(), 0);
+  EXPECT_EQ(suite.attribute("skipped").as_int(), 2);
+  EXPECT_STREQ(suite.child("properties")
+                   .find_child_by_attribute("property", "name", "not_applicable")
+                   .attribute("value")
+                   .value(),
+               "1");
+  const pugi::xml_node skipped = Testcases(*xml)[2].child("skipped");
+  EXPECT_STREQ(skipped.attribute("type").value(), "N/A");
+  EXPECT_STREQ(skipped.attribute("message").value(),
+               "N/A: needs serve.batch=4; the batch is fixed at 1");
+  EXPECT_FALSE(Testcases(*xml)[1].child("skipped").attribute("type"));
+  const std::string tap = ToTap(run);
+  EXPECT_NE(tap.find("ok 2 - unix/c [BIND-019] # SKIP no IPv6\n"), std::string::npos) << tap;
+  EXPECT_NE(tap.find("ok 3 - accept/b [BIND-019] # SKIP N/A: needs serve.batch=4"),
+            std::string::npos)
+      << tap;
+  EXPECT_NE(tap.find("# 1 passed, 0 non-strict, 0 failed, 1 skipped, 0 blind, 1 n/a"),
+            std::string::npos)
+      << tap;
+  const std::string html = ToHtml({run});
+  EXPECT_NE(html.find("td class=\"v na\""), std::string::npos);
+  EXPECT_NE(html.find("<b>1</b>N/A"), std::string::npos);
+  EXPECT_NE(html.find("<b>1</b>skipped"), std::string::npos);
+  const json index = MergeIndex({run});
+  EXPECT_EQ(index["implementations"][0]["summary"]["not_applicable"], 1);
+  EXPECT_EQ(index["implementations"][0]["summary"]["skipped"], 1);
+}
+
 TEST(ReportFormats, JunitReplacesWhatXmlForbids) {
   // NUL (an abstract unix path), other C0 controls, a lone continuation byte,
   // a truncated sequence, a noncharacter, a C1 control, markup and quotes, in
@@ -271,6 +311,7 @@ TEST(ReportFormats, MergeIndexHoldsEveryImplementationAndCase) {
                                                           {"failed", 1},
                                                           {"skipped", 1},
                                                           {"blind", 0},
+                                                          {"not_applicable", 0},
                                                           {"seconds", 2.0}}));
   EXPECT_EQ(index["implementations"][0]["version"], "1.0");
   EXPECT_EQ(index["implementations"][0]["profile"], "tornado");

@@ -20,8 +20,9 @@
 namespace netutil::adapter {
 
 inline constexpr const char* kAdapterVersion = "0.1.0";
-// 2: every reply echoes its request's "id" (docs/ADAPTER.md).
-inline constexpr int kProtocolVersion = 2;
+// 2: every reply echoes its request's "id" (docs/ADAPTER.md); 3: hello
+// answers "capabilities", what the implementation offers.
+inline constexpr int kProtocolVersion = 3;
 // Longest request line accepted; a longer one gets a protocol error.
 inline constexpr size_t kMaxLineBytes = 1 << 20;
 

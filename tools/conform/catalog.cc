@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "bounded_json.h"
+#include "capabilities.h"
 #include "confined_path.h"
 #include "environment.h"
 #include "fd_exhaust.h"
@@ -43,7 +44,8 @@ bool KnownNeed(const std::string& need) {
   for (const char* n : kRunnerNeeds) {
     if (need == n) return true;
   }
-  return false;
+  // An op or "op.field" the implementation may not offer (capabilities.h).
+  return IsCapabilityNeed(need);
 }
 
 // A problem with a case: what, and the JSON pointer of the part at fault.

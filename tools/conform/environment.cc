@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include "capabilities.h"
 #include "confined_path.h"
 #include "json_match.h"
 #include "netutil/errno_name.h"
@@ -170,6 +171,20 @@ bool ParseNeeds(const json& v, Environment* e, std::string* error) {
   return true;
 }
 
+// env.incidental: "op.field" names of the implementation's capabilities that
+// the case sends but does not rest on (capabilities.h): checked, not kept.
+bool CheckIncidental(const json& v, std::string* error) {
+  if (!v.is_array() || v.size() > kMaxCapabilityNames) {
+    return Fail(error, "env.incidental must be an array of \"op.field\" names");
+  }
+  for (const json& n : v) {
+    if (!n.is_string() || !IsCapabilityField(n.get<std::string>())) {
+      return Fail(error, "env.incidental: " + Brief(n) + " is no op.field of the protocol");
+    }
+  }
+  return true;
+}
+
 bool ParseResolver(const json& v, Environment* e, std::string* error) {
   if (!v.is_array()) return Fail(error, "env.resolver must be an array");
   for (const json& r : v) {
@@ -218,6 +233,7 @@ bool ParsePortRange(const json& v, Environment* e, std::string* error) {
 bool ParseEnvironmentMembers(const json& env, const std::string& tmp, Environment* e,
                              std::string* error) {
   if (env.contains("needs") && !ParseNeeds(env["needs"], e, error)) return false;
+  if (env.contains("incidental") && !CheckIncidental(env["incidental"], error)) return false;
   if (env.contains("resolver") && !ParseResolver(env["resolver"], e, error)) return false;
   if (env.contains("faults")) {
     auto f = ParseRuleLines(env["faults"], "env.faults", tmp, error);
@@ -247,7 +263,8 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error,
     return std::nullopt;
   }
   if (!OnlyKeys(env,
-                {"needs", "resolver", "faults", "ipv6", "ipv6_missing", "fd_limit", "port_range"},
+                {"needs", "incidental", "resolver", "faults", "ipv6", "ipv6_missing", "fd_limit",
+                 "port_range"},
                 "env", error)) {
     return std::nullopt;
   }

@@ -25,7 +25,10 @@
 //                               on the real kernel: it would limit netconform)
 //   port_range: [LO, HI]        the ephemeral port range (a private network
 //                               namespace on the real kernel)
-//   needs:    ["ipv6", "loopback2", <adapter features from hello>]
+//   needs:    ["ipv6", "loopback2", <adapter features from hello>,
+//             <an op or "op.field" of the capabilities: N/A when not offered>]
+//   incidental: ["op.field", ...]  fields the case sends but does not rest on:
+//             not offered, the case still runs (capabilities.h)
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -42,7 +42,7 @@ std::optional<Expectations> ReadExpectations(const std::string& path,
       *error = path + ":" + std::to_string(n) + ": " + what;
       return std::nullopt;
     };
-    if (!(words >> verdict)) return fail("\"" + id + "\" needs a verdict (FAILED or NON-STRICT)");
+    if (!(words >> verdict)) return fail("\"" + id + "\" needs a verdict (FAILED, NON-STRICT or N/A)");
     if (words >> extra) return fail("unexpected \"" + extra + "\" after the verdict");
     if (!ids.count(id)) {
       return fail("no case \"" + TerminalText(BoundedString(id, 200)) + "\" in the catalog");
@@ -50,7 +50,7 @@ std::optional<Expectations> ReadExpectations(const std::string& path,
     // SKIPPED is no expectation: a skipped case is never checked against one.
     const std::optional<Verdict> v = ParseVerdict(verdict);
     if (!v || *v == Verdict::kSkipped) {
-      return fail("unknown verdict \"" + verdict + "\" (FAILED, NON-STRICT or OK)");
+      return fail("unknown verdict \"" + verdict + "\" (FAILED, NON-STRICT, N/A, BLIND or OK)");
     }
     if (!out.verdicts.emplace(id, *v).second) return fail("\"" + id + "\" is listed twice");
   }

@@ -9,7 +9,9 @@
 //   accept/emfile-backoff           NON-STRICT  # ...
 //
 // A case not listed is expected OK. SKIPPED is never a surprise (it depends on
-// the host, and the report says why), whatever the list says.
+// the host, and the report says why), whatever the list says. N/A (the
+// implementation does not offer what the case needs) is a verdict like the
+// others: it depends only on the hello, so a list says which cases are N/A.
 #pragma once
 
 #include <map>

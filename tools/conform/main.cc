@@ -10,6 +10,8 @@
 //                       [--interposer PATH | --no-interposer] [--tracer PATH]
 //                       [--max-skips N]
 //                       [--keep-tmp] [-v]
+//   netconform selftest --adapter 'CMD ...' [--timeout-ms N]
+//                       (the adapter's protocol layer in seconds: selftest.h)
 //
 // Modes (docs/CONFORMANCE.md): the reference runs in-process on the fake kernel
 // (fake), in-process on the real kernel (inprocess), or like every other
@@ -49,6 +51,7 @@
 #include "report_formats.h"
 #include "rules_index.h"
 #include "runner.h"
+#include "selftest.h"
 #include "spec_rules.h"
 #include "target.h"
 
@@ -490,6 +493,7 @@ struct CommandLine {
   std::string list_rule;
   long long timeout_ms = 10000;
   long long case_timeout_ms = 60000;
+  std::string selftest_adapter;
 };
 
 // The subcommands that read the catalog without running it: list, coverage,
@@ -548,8 +552,27 @@ void AddRunCommand(CLI::App& app, CommandLine* cl) {
   run->add_flag("-v,--verbose", a.options.verbose, "Show the syscall trace of a failed step");
 }
 
+// `selftest`: the adapter's protocol layer, without the catalog.
+void AddSelfTestCommand(CLI::App& app, CommandLine* cl) {
+  CLI::App* st = app.add_subcommand(
+      "selftest", "Check an adapter's protocol layer in seconds (exit 1 on a violation)");
+  st->add_option("--adapter", cl->selftest_adapter, "The adapter command (docs/ADAPTER.md)")
+      ->required();
+  st->add_option("--timeout-ms", cl->timeout_ms, "Per-request timeout")
+      ->check(CLI::Range(1LL, 3600000LL));
+}
+
 // The subcommand the command line names, on the loaded catalog.
 int Dispatch(const CLI::App& app, const CLI::App& list, CommandLine cl) {
+  if (app.got_subcommand("selftest")) {
+    SelfTestOptions options;
+    options.command = cl.selftest_adapter;
+    options.timeout = std::chrono::milliseconds(cl.timeout_ms);
+    const int failed = SelfTest(options, std::cout);
+    std::cout.flush();
+    KillOrphans();
+    return failed == 0 ? 0 : 1;
+  }
   std::vector<std::string> problems;
   const std::vector<Case> cases = LoadCatalog(ReadCaseDir(cl.cases_dir, &problems), &problems);
   if (!problems.empty()) {
@@ -583,6 +606,7 @@ int main(int argc, char** argv) {
                  "The directory of scenario files (tests/conformance/cases)");
   const CLI::App* list = AddListingCommands(app, &cl);
   AddRunCommand(app, &cl);
+  AddSelfTestCommand(app, &cl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -55,7 +55,9 @@ class TextReporter final : public Reporter {
     std::snprintf(verdict, sizeof verdict, "%-10s", VerdictName(r.verdict));
     out_ << verdict << " [" << Line(r.c->id) << "] " << Line(Rules(*r.c));
     if (r.injected) out_ << " (injected)";
-    if (r.verdict == Verdict::kSkipped) out_ << " (" << Line(r.reason) << ")";
+    if (r.verdict == Verdict::kSkipped || r.verdict == Verdict::kNotApplicable) {
+      out_ << " (" << Line(r.reason) << ")";
+    }
     for (const std::string& n : BoundedLines(r.notes, kReportMaxNotes, kReportMaxText)) {
       out_ << " (" << Line(n) << ")";
     }
@@ -125,7 +127,8 @@ class DocumentReporter final : public Reporter {
   void End(const Summary& s) override {
     doc_["summary"] = {{"passed", s.passed}, {"non_strict", s.non_strict},
                        {"failed", s.failed}, {"skipped", s.skipped},
-                       {"blind", s.blind},   {"seconds", s.seconds}};
+                       {"blind", s.blind},   {"not_applicable", s.not_applicable},
+                       {"seconds", s.seconds}};
     if (render_) {
       out_ << render_(doc_);
     } else {
@@ -176,6 +179,10 @@ std::string SummaryLine(const Summary& s) {
   if (s.non_strict > 0) line += "; " + std::to_string(s.non_strict) + " of the passed NON-STRICT";
   // Apart from the rest: the harness could not judge these (verdict.h).
   if (s.blind > 0) line += "; " + std::to_string(s.blind) + " BLIND (harness blind)";
+  // Apart from SKIPPED (the environment's): the implementation does not offer what they need.
+  if (s.not_applicable > 0) {
+    line += "; " + std::to_string(s.not_applicable) + " N/A (not offered by the implementation)";
+  }
   return line;
 }
 

@@ -278,6 +278,7 @@ struct Runner::Context {
   std::unique_ptr<FdRoom> fds;       // its fd limit, when the case has exhaust_fds steps
   host::Host* host = nullptr;
   Vars vars;
+  std::string unread;          // a step's expectation on props the adapter could not read
   Clock::time_point deadline;  // the case's; see RunOptions::case_timeout
   StepProgress progress;       // told of each request before it is sent
 };
@@ -323,6 +324,11 @@ std::optional<std::string> Runner::Prepare() {
     }
   }
   if (!closing.empty()) return "after hello: " + closing;
+  // Untrusted: a malformed object is a protocol error, and the run then
+  // treats everything as offered (no case is made N/A on its word).
+  std::optional<Capabilities> caps = Capabilities::FromHello(hello_, &error);
+  if (!caps) return "protocol error: " + error;
+  caps_ = std::move(*caps);
   return std::nullopt;
 }
 
@@ -332,6 +338,7 @@ std::optional<std::string> Runner::Unmet(const Case& c) const {
   if (!env) return "bad env: " + error;  // LoadCatalog makes this unreachable
   for (const std::string& need : NeedsOf(c, *env, RealNames(*env))) {
     if (need == "injection" || need == "trace") continue;  // BlindBefore's
+    if (IsCapabilityNeed(need)) continue;                  // N/A's, decided in Run()
     if (need == "libc_calls") {
       if (!target_.SeesLibcCalls()) {
         return std::string(
@@ -447,7 +454,13 @@ std::optional<std::string> Runner::Canary(Context& ctx, const Environment& env) 
 CaseResult Runner::Run(const Case& c) {
   const auto start = Clock::now();
   CaseResult result;
-  if (std::optional<std::string> why = Unmet(c)) {
+  // N/A before SKIPPED: what the implementation offers does not depend on
+  // the host, so the verdict is the same everywhere.
+  if (std::optional<std::string> why =
+          caps_.NotApplicable(c, StringField(hello_, "impl", "unknown"))) {
+    result.verdict = Verdict::kNotApplicable;
+    result.reason = *why;
+  } else if (std::optional<std::string> why = Unmet(c)) {
     result.verdict = Verdict::kSkipped;
     result.reason = *why;
   } else if (std::optional<std::string> blind = BlindBefore(c)) {
@@ -870,6 +883,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   ctx.host = session->host() != nullptr ? session->host() : &real_host;
   ctx.vars["TMP"] = dir;
   ctx.vars["RUN"] = std::to_string(::getpid()) + "-" + std::to_string(n);
+  for (auto& [name, value] : caps_.CaseVars(c)) ctx.vars[name] = std::move(value);
   ctx.deadline = start + options_.case_timeout;
   ctx.progress = progress;
 
@@ -916,6 +930,11 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     // Whatever the steps found: what the case is about went unseen.
     result.verdict = Verdict::kBlind;
     result.reason = kHarnessBlind + *blind;
+  } else if (ok && !ctx.unread.empty()) {
+    // Passed, but not wholly judged: what the adapter could not read is the
+    // environment's lack, not the implementation's (docs/CONFORMANCE.md).
+    result.verdict = Verdict::kSkipped;
+    result.reason = ctx.unread;
   } else if (ok) {
     result.verdict = Verdict::kOk;
   } else {
@@ -1029,6 +1048,10 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
   }
   failure = SaveVars(step, verb, ctx, output);
   if (!failure) failure = CheckExpect(step, verb, *arg, ctx, output);
+  if (failure && failure->unread) {
+    if (ctx.unread.empty()) ctx.unread = label + ": " + failure->headline;
+    failure.reset();
+  }
   if (failure) return FailStep(result, label, std::move(*failure));
   const bool trace_seen = output.trace && !ctx.trace_unseen;
   if (step.contains("trace") && !trace_seen && ctx.blind.empty()) {
@@ -1168,6 +1191,20 @@ std::optional<Runner::StepFailure> Runner::CheckExpect(const json& step, const s
   if (!pattern) return StepFailure{"expect: " + error};
   std::optional<Mismatch> m = Match(*pattern, output.out);
   if (!m) return std::nullopt;
+  // A null prop (unreadable) is no mismatch: judged without it, the rest
+  // decides; holding, it is noted as unjudged (RunStep).
+  std::set<std::string> unread;
+  if (std::optional<json> judged = WithoutUnreadProps(*pattern, output.out, &unread)) {
+    m = Match(*judged, output.out);
+    if (!m) {
+      std::string names;
+      for (const std::string& n : unread) names += (names.empty() ? "" : ", ") + n;
+      StepFailure held{"listener props " + names +
+                       " could not be read (null), so the expectation on them was not judged"};
+      held.unread = true;
+      return held;
+    }
+  }
   return StepFailure{
       m->where + ": expected " + m->expected + ", got " + m->actual,
       WithReply({"  Expected: " + m->where + " = " + m->expected, "    Actual: " + m->actual}, verb,

@@ -25,13 +25,16 @@
 //                                        RLIMIT_NOFILE (fd_exhaust.h)
 //
 // Every string may use ${TMP} (the case's temp dir), ${RUN} (a token unique to
-// this case run) and variables saved by earlier steps. "save" is applied
+// this case run), ${batch} and ${backoff_ms} (the implementation's, as
+// Capabilities::CaseVars gives them) and variables saved by earlier steps. "save" is applied
 // before "expect", so an expectation may use what its own step saved.
 //
 // A case is SKIPPED when its environment cannot be made here: fault injection
 // or a trace out of process, a host without IPv6 or 127.0.0.2, an adapter
-// without a feature a request uses. Verdicts follow h2spec: OK, FAILED with
-// expected against actual, SKIPPED with the reason.
+// without a feature a request uses. It is N/A, before that, when the
+// implementation's hello capabilities do not offer an op or field it needs
+// (capabilities.h). Verdicts follow h2spec: OK, FAILED with expected against
+// actual, SKIPPED with the reason.
 #pragma once
 
 #include <atomic>
@@ -46,6 +49,7 @@
 #include <utility>
 #include <vector>
 
+#include "capabilities.h"
 #include "catalog.h"
 #include "host.h"
 #include "target.h"
@@ -112,6 +116,8 @@ class Runner {
   // cannot answer fails); the message says why.
   std::optional<std::string> Prepare();
   const nlohmann::json& hello() const { return hello_; }
+  // What the hello's "capabilities" offer (everything when it had none).
+  const Capabilities& capabilities() const { return caps_; }
 
   // Runs one case. Safe to call from several threads at once (--jobs): each
   // case has its own session, temp dir and (when needed) network namespace.
@@ -179,6 +185,9 @@ class Runner {
     std::string headline;
     std::vector<std::string> more;  // starts with its own Expected/Actual lines when
     bool explained;                 // `explained`; otherwise the headline explains
+    // No failure: the expectation held but for listener props the adapter
+    // could not read (null); the case goes on, and is SKIPPED if it passes.
+    bool unread = false;
   };
   static bool FailStep(CaseResult* result, const std::string& label, StepFailure failure);
   std::optional<StepFailure> SendRequest(const nlohmann::json& step, const nlohmann::json& arg,
@@ -198,6 +207,7 @@ class Runner {
   RunOptions options_;
   nlohmann::json hello_;
   std::vector<std::string> features_;
+  Capabilities caps_;  // a case needing what it lacks is N/A (capabilities.h)
   // Whether the runner can look at the implementation's process itself
   // (kernel_view.h): then it gives listener props and fds_delta, whatever
   // the adapter offers. Why not, when not.

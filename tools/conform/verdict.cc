@@ -14,6 +14,8 @@ const char* VerdictName(Verdict v) {
       return "SKIPPED";
     case Verdict::kBlind:
       return "BLIND";
+    case Verdict::kNotApplicable:
+      return "N/A";
   }
   return "FAILED";  // not reached: an out-of-range value never reads as a pass
 }
@@ -43,11 +45,14 @@ void VerdictCounts::Count(Verdict v) {
     case Verdict::kBlind:
       ++blind;
       break;
+    case Verdict::kNotApplicable:
+      ++not_applicable;
+      break;
   }
 }
 
 int VerdictCounts::total() const {
-  return passed + failed + skipped + blind + (how == NonStrictCounts::kApart ? non_strict : 0);
+  return passed + failed + skipped + blind + not_applicable + (how == NonStrictCounts::kApart ? non_strict : 0);
 }
 
 }  // namespace netutil::conform

@@ -16,13 +16,18 @@ namespace netutil::conform {
 // same result is FAILED. BLIND: the case needs to see the implementation's
 // syscalls (a trace, an injected fault) and the harness saw none of them, so
 // it can say nothing of the implementation: never a pass, never a failure,
-// counted apart (docs/CONFORMANCE.md, "Verdicts").
-enum class Verdict { kOk, kNonStrict, kFailed, kSkipped, kBlind };
+// counted apart (docs/CONFORMANCE.md, "Verdicts"). N/A (not applicable): the
+// case needs an op or a field the implementation's hello says it does not
+// offer (capabilities.h), or a value other than the one it has fixed; it
+// says nothing of the implementation's conformance, and is counted apart
+// from SKIPPED, which stays for what the environment cannot give.
+enum class Verdict { kOk, kNonStrict, kFailed, kSkipped, kBlind, kNotApplicable };
 
-inline constexpr Verdict kAllVerdicts[] = {Verdict::kOk, Verdict::kNonStrict, Verdict::kFailed,
-                                           Verdict::kSkipped, Verdict::kBlind};
+inline constexpr Verdict kAllVerdicts[] = {Verdict::kOk,      Verdict::kNonStrict,
+                                           Verdict::kFailed,  Verdict::kSkipped,
+                                           Verdict::kBlind,   Verdict::kNotApplicable};
 
-// "OK", "NON-STRICT", "FAILED", "SKIPPED", "BLIND".
+// "OK", "NON-STRICT", "FAILED", "SKIPPED", "BLIND", "N/A".
 const char* VerdictName(Verdict v);
 
 // The verdict a word names (exactly as VerdictName writes it), or nullopt.
@@ -46,6 +51,7 @@ struct VerdictCounts {
   int failed = 0;
   int skipped = 0;
   int blind = 0;
+  int not_applicable = 0;  // N/A
 
   void Count(Verdict v);
   // Every case counted, each once.

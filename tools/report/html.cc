@@ -76,6 +76,8 @@ const char* VerdictClass(Verdict v) {
       return "skipped";
     case Verdict::kBlind:
       return "blind";
+    case Verdict::kNotApplicable:
+      return "na";
   }
   return "failed";
 }
@@ -161,7 +163,8 @@ std::string SummaryCell(const json& run) {
                                            {Verdict::kNonStrict, n.non_strict},
                                            {Verdict::kFailed, n.failed},
                                            {Verdict::kSkipped, n.skipped},
-                                           {Verdict::kBlind, n.blind}};
+                                           {Verdict::kBlind, n.blind},
+                                           {Verdict::kNotApplicable, n.not_applicable}};
   for (const auto& [v, count] : parts) {
     if (count > 0) {
       out += "<span style=\"flex:" + std::to_string(count) + ";background:var(--" +
@@ -173,7 +176,8 @@ std::string SummaryCell(const json& run) {
                                                {n.non_strict, "non-strict"},
                                                {n.failed, "failed"},
                                                {n.skipped, "skipped"},
-                                               {n.blind, "blind"}};
+                                               {n.blind, "blind"},
+                                               {n.not_applicable, "N/A"}};
   for (const auto& [count, word] : lines) {
     out += "<span class=\"n\"><b>" + std::to_string(count) + "</b>" + word + "</span>";
   }
@@ -206,9 +210,11 @@ std::string RuleRow(const std::string& rule, const std::vector<const MatrixRow*>
     add(n.non_strict, "non-strict");
     add(n.skipped, "skipped");
     add(n.blind, "blind");
+    add(n.not_applicable, "N/A");
     add(missing, "not run");
     if (what.empty()) what = "all " + std::to_string(n.passed) + " OK";
-    if (n.failed > 0 || n.non_strict > 0 || n.skipped > 0 || n.blind > 0 || missing > 0) {
+    if (n.failed > 0 || n.non_strict > 0 || n.skipped > 0 || n.blind > 0 ||
+        n.not_applicable > 0 || missing > 0) {
       all_ok = false;
     }
     cells +=

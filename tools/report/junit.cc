@@ -78,6 +78,13 @@ void AddTestcase(pugi::xml_node suite, const CaseEntry& c) {
     case Verdict::kSkipped:
       SetAttr(tc.append_child("skipped"), "message", c.reason);
       break;
+    case Verdict::kNotApplicable: {
+      // JUnit has no such verdict: a skip, marked as N/A (not the environment's).
+      pugi::xml_node skipped = tc.append_child("skipped");
+      SetAttr(skipped, "message", "N/A: " + c.reason);
+      SetAttr(skipped, "type", VerdictName(c.verdict));
+      break;
+    }
     case Verdict::kBlind: {
       // JUnit's error: the test could not be judged, which is no failure.
       pugi::xml_node error = tc.append_child("error");
@@ -100,7 +107,7 @@ void SetCounts(pugi::xml_node node, const report::Tally& n) {
   SetAttr(node, "tests", std::to_string(n.total()));
   SetAttr(node, "failures", std::to_string(n.failed));
   SetAttr(node, "errors", std::to_string(n.blind));
-  SetAttr(node, "skipped", std::to_string(n.skipped));
+  SetAttr(node, "skipped", std::to_string(n.skipped + n.not_applicable));
   SetAttr(node, "time", Seconds(n.seconds));
 }
 
@@ -128,6 +135,7 @@ std::string ToJunit(const nlohmann::json& run) {
       {"profile", report::TextAt(run, "profile")},
       {"version", report::VersionOf(run)},
       {"non_strict", std::to_string(n.non_strict)},
+      {"not_applicable", std::to_string(n.not_applicable)},
   };
   for (const auto& [key, value] : properties) {
     pugi::xml_node p = props.append_child("property");

@@ -41,6 +41,7 @@ json Implementation(const json& run, const std::string& name) {
             {"failed", n.failed},
             {"skipped", n.skipped},
             {"blind", n.blind},
+            {"not_applicable", n.not_applicable},
             {"seconds", n.seconds}}}};
 }
 

@@ -11,12 +11,13 @@
 //    "implementation": {hello reply: "impl", "version", ...} | null,
 //    "cases": [{"id": "bind/x", "rules": ["BIND-013"], "title": "...",
 //               "level": "tornado" | "strict",
-//               "verdict": "OK" | "NON-STRICT" | "FAILED" | "SKIPPED",
+//               "verdict": "OK" | "NON-STRICT" | "FAILED" | "SKIPPED" | "BLIND" | "N/A",
 //               "seconds": 0.01, "reason": "...", "details": ["..."],
 //               "trace": ["..."], "notes": ["..."]}],
-//    "summary": {"passed", "non_strict", "failed", "skipped", "seconds"}}
+//    "summary": {"passed", "non_strict", "failed", "skipped", "blind", "not_applicable",
+//                "seconds"}}
 //
-// A verdict other than the four above is read as FAILED (an unknown word must
+// A verdict other than the six above is read as FAILED (an unknown word must
 // never read as a pass), keeping the word in the reason. A key that is absent
 // or of another type reads as empty, because documents come from older and
 // newer netconforms alike.

@@ -78,6 +78,9 @@ std::string TestLine(size_t number, const CaseEntry& c) {
       return "ok " + head + "\n";
     case Verdict::kSkipped:
       return "ok " + head + " # SKIP " + (reason.empty() ? "skipped" : reason) + "\n";
+    case Verdict::kNotApplicable:
+      // TAP's SKIP, its reason marked: not the environment's, the implementation's offer.
+      return "ok " + head + " # SKIP N/A: " + reason + "\n";
     case Verdict::kBlind:
       // Neither a pass nor a failure: TAP's TODO, which no harness counts as failing.
       return "not ok " + head + " # TODO harness blind: " + reason + "\n";
@@ -122,7 +125,8 @@ std::string ToTap(const json& run) {
   const report::Tally n = report::CountRun(run);
   out += "# " + std::to_string(n.passed) + " passed, " + std::to_string(n.non_strict) +
          " non-strict, " + std::to_string(n.failed) + " failed, " + std::to_string(n.skipped) +
-         " skipped, " + std::to_string(n.blind) + " blind\n";
+         " skipped, " + std::to_string(n.blind) + " blind, " +
+         std::to_string(n.not_applicable) + " n/a\n";
   return out;
 }
 

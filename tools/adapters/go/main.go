@@ -16,8 +16,9 @@ import (
 	"os"
 )
 
-// protocolVersion 2: every reply echoes its request's "id".
-const protocolVersion = 2
+// protocolVersion 2: every reply echoes its request's "id"; 3: hello answers
+// "capabilities" (what Go's net offers, capabilities.go).
+const protocolVersion = 3
 
 // maxLineBytes is the longest request line accepted (without its newline),
 // as the reference.

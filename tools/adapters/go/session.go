@@ -95,7 +95,7 @@ func (s *session) hello(req *request) (map[string]any, *protocolError) {
 	}
 	return map[string]any{"ok": true, "impl": "go-net", "version": runtime.Version(),
 		"protocol": protocolVersion, "platform": runtime.GOOS, "spec": []string{},
-		"features": []string{"umask"}}, nil
+		"features": []string{"umask"}, "capabilities": capabilities()}, nil
 }
 
 // addListener gives l the next id and describes it as the kernel has it bound.
