@@ -24,6 +24,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 import traceback
 
@@ -607,7 +608,8 @@ class ServeRun:
         `peer` defaults to sock.getpeername()."""
         self.count_accept()
         if peer is None:
-            peer = _opt(sock.getpeername)
+            with quiet():
+                peer = _opt(sock.getpeername)
         self.observe_conn(sock.fileno(), sock.family, peer)
 
     def reached(self):
@@ -719,6 +721,47 @@ def context_exception(run, context):
     that reached the loop."""
     exc = context.get("exception")
     run.exception(exc, None if exc is not None else str(context.get("message")))
+
+
+# --- a loop that owns a thread -----------------------------------------------------
+
+
+class LoopThread:
+    """An event loop that must run for the whole session and cannot be
+    re-entered per op (trio.run, Twisted's reactor.run), in a thread of its
+    own, while the SDK's line loop keeps stdin on the main thread.
+
+    `target(ready)` runs the loop and calls `ready()` once it runs. start()
+    waits for that, so the loop's own fds (epoll, wake-up pipe) exist before
+    the first request and are never counted as an op's (the "lazy fds"
+    pitfall). The quiet marker is per thread: the SDK's observations bracket
+    the thread that makes them, so they may run on the loop thread."""
+
+    def __init__(self, target, name="loop"):
+        self._target = target
+        self._ready = threading.Event()
+        self._failure = None
+        self.thread = threading.Thread(target=self._main, name=name, daemon=True)
+
+    def _main(self):
+        try:
+            self._target(self._ready.set)
+        except BaseException as e:  # noqa: BLE001 - reported by start() or at the end
+            self._failure = e
+            traceback.print_exc(file=sys.stderr)
+        finally:
+            self._ready.set()
+
+    def start(self, timeout_s=10.0):
+        self.thread.start()
+        if not self._ready.wait(timeout_s):
+            raise RuntimeError("the event loop did not start within %g s" % timeout_s)
+        if self._failure is not None:
+            raise RuntimeError("the event loop failed to start: %s"
+                               % exception_message(self._failure))
+
+    def join(self, timeout_s=10.0):
+        self.thread.join(timeout_s)
 
 
 # --- the session ------------------------------------------------------------------
