@@ -105,14 +105,25 @@ class TrioAdapter(sdk.Adapter):
     def _run_trio(self, ready):
         async def session():
             self.token = trio.lowlevel.current_trio_token()
-            with trio.CancelScope() as self.scope:
-                ready()
-                await trio.sleep_forever()
+            async with trio.open_nursery() as self.nursery:  # the ops run here
+                with trio.CancelScope() as self.scope:
+                    ready()
+                    await trio.sleep_forever()
 
         trio.run(session)
 
     def _on_loop(self, async_fn):
-        return trio.from_thread.run(async_fn, trio_token=self.token)
+        """Runs async_fn() as a task of the session's trio.run; its result."""
+        def start(deliver):
+            async def op():
+                try:
+                    deliver(True, await async_fn())
+                except Exception as e:  # noqa: BLE001 - handed to the SDK's handle()
+                    deliver(False, e)
+
+            self.nursery.start_soon(op)
+
+        return self.loop.call(self.token.run_sync_soon, start)
 
     def bind_sockets(self, a):
         async def bind():
@@ -154,8 +165,9 @@ class TrioAdapter(sdk.Adapter):
 
     def shutdown(self):
         super().shutdown()
-        trio.from_thread.run_sync(self.scope.cancel, trio_token=self.token)
-        self.loop.join()
+        if self.loop.thread.is_alive():
+            self.token.run_sync_soon(self.scope.cancel)
+            self.loop.join()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ What Twisted cannot express (declared in hello's capabilities):
 - The reserved fd (/dev/null) is opened lazily by the first listen; the
   adapter reserves it at start-up, so it is not counted as a bind op's fd.
 The reactor runs for the whole session in a thread of its own
-(sdk.LoopThread); each op runs on it (blockingCallFromThread). A listener
+(sdk.LoopThread); each op runs on it (reactor.callFromThread). A listener
 stops reading right after listen (the protocol keeps connections queued
 until a serve). Run with /usr/bin/python3.
 """
@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyt
 import netutil_adapter as sdk  # noqa: E402
 
 import twisted  # noqa: E402
-from twisted.internet import defer, error, protocol, reactor, tcp, threads  # noqa: E402
+from twisted.internet import defer, error, protocol, reactor, tcp  # noqa: E402
 from twisted.logger import globalLogBeginner, globalLogPublisher, textFileLogObserver  # noqa: E402
 
 # How long a serve waits, after its last event, for the connections it
@@ -94,9 +94,14 @@ class TwistedAdapter(sdk.Adapter):
         reactor.callWhenRunning(ready)
         reactor.run(installSignalHandlers=False)
 
-    @staticmethod
-    def _on_loop(fn, *args):
-        return threads.blockingCallFromThread(reactor, fn, *args)
+    def _on_loop(self, fn, *args):
+        """Runs fn(*args) on the reactor; its result (a Deferred's, waited for)."""
+        def start(deliver):
+            d = defer.maybeDeferred(fn, *args)
+            d.addCallbacks(lambda result: deliver(True, result),
+                           lambda failure: deliver(False, failure.value))
+
+        return self.loop.call(reactor.callFromThread, start)
 
     def _on_log(self, event):
         """Twisted's reports during a serve: what stands for an error callback."""
@@ -187,8 +192,9 @@ class TwistedAdapter(sdk.Adapter):
 
     def shutdown(self):
         super().shutdown()
-        reactor.callFromThread(reactor.stop)
-        self.loop.join()
+        if self.loop.thread.is_alive():
+            reactor.callFromThread(reactor.stop)
+            self.loop.join()
 
 
 def _sleep(seconds):

@@ -760,8 +760,60 @@ class LoopThread:
             raise RuntimeError("the event loop failed to start: %s"
                                % exception_message(self._failure))
 
+    def call(self, schedule, start):
+        """Runs an op on the loop and waits for its outcome.
+
+        `schedule(f)` is the library's thread-safe "run f on the loop"
+        (trio's token.run_sync_soon, Twisted's reactor.callFromThread);
+        `start(deliver)` runs there and, now or later, calls
+        `deliver(True, result)` or `deliver(False, exception)`. If the loop
+        ends first (its wait failed: epoll_wait under an injected fault), the
+        op raises LoopGone instead of waiting for ever."""
+        outcome = []
+        done = threading.Event()
+
+        def deliver(ok, value):
+            if not outcome:
+                outcome.append((ok, value))
+                done.set()
+
+        try:
+            schedule(lambda: start(deliver))
+        except Exception as e:  # noqa: BLE001 - the loop no longer takes work
+            raise LoopGone(self._failure or e) from None
+        while not done.wait(0.05):
+            if not self.thread.is_alive():
+                raise LoopGone(self._failure)
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
     def join(self, timeout_s=10.0):
         self.thread.join(timeout_s)
+
+
+class LoopGone(Exception):
+    """The session's event loop ended (its own wait failed): no op can run.
+    Replied as the OSError behind it, step = the loop's wait (`os` error),
+    or else as an internal adapter error."""
+
+    def __init__(self, failure, step="epoll_wait"):
+        super().__init__("the event loop ended: %s"
+                         % (exception_message(failure) if failure is not None else "?"))
+        self.failure = failure
+        self.step = step
+
+    def reply(self):
+        exc, seen = self.failure, set()
+        while exc is not None and id(exc) not in seen:  # the OSError in its chain
+            if isinstance(exc, OSError):
+                err = exception_error(exc, self.step)
+                err["message"] = "%s (the event loop ended)" % err["message"]
+                return {"ok": False, "error": err}
+            seen.add(id(exc))
+            exc = exc.__cause__ or exc.__context__
+        return protocol_reply("", "internal adapter error: %s" % self)
 
 
 # --- the session ------------------------------------------------------------------
@@ -904,6 +956,8 @@ class Adapter:
             reply = self.dispatch(req)
         except ProtocolError as e:
             reply = protocol_reply(e.field, e.message)
+        except LoopGone as e:
+            reply = e.reply()
         except Exception as e:  # noqa: BLE001 - an adapter bug, reported as such
             traceback.print_exc(file=sys.stderr)
             reply = protocol_reply("", "internal adapter error: %s" % exception_message(e))
