@@ -40,8 +40,9 @@ class _Plain(sdk.Adapter):
 
     def bind_unix_socket(self, a):
         try:
-            leaked = socket.socket(socket.AF_UNIX)  # noqa: F841 - held by the traceback
-            raise OSError(13, "Permission denied")  # a library that forgot to close it
+            leaked = socket.socket(socket.AF_UNIX)  # held by the traceback's frame only
+            # A library that forgot to close it.
+            raise OSError(13, "Permission denied (after socket %d)" % leaked.fileno())
         except Exception as e:  # noqa: BLE001
             return self.bind_error(e)
 
