@@ -7,7 +7,7 @@ packages=(
   make cmake ninja-build g++ clang libclang-rt-14-dev clang-format
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libpugixml-dev
   librapidcheck-dev libbenchmark-dev
-  iproute2 procps python3 python3-tornado perl golang-go
+  iproute2 procps python3 python3-tornado python3-trio python3-twisted perl golang-go
   libpng-dev chromium
   dnsmasq-base
 )

@@ -28,12 +28,12 @@ import platform
 import sys
 import time
 
-# The shared module sits next to this script, whatever the cwd; importing it
-# must not leave __pycache__ in the source tree.
+# The SDK (tools/adapters/python/netutil_adapter), found from this script
+# whatever the cwd; importing it must not leave __pycache__ in the source tree.
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 
-import netutil_adapter_common as common  # noqa: E402
+import netutil_adapter as sdk  # noqa: E402
 
 # How long a serve waits, after its last event, for the connections it
 # accepted to reach the protocol and be closed (asyncio hands them over in
@@ -82,10 +82,15 @@ class _Protocol(asyncio.Protocol):
             self.record.lost = True
 
 
-class AsyncioAdapter(common.Adapter):
+class AsyncioAdapter(sdk.Adapter):
     IMPL = "asyncio"
     VERSION = platform.python_version()
     SPEC = []  # asyncio claims none of this project's rules
+    # No mode (create_unix_server), no batch (it is the backlog given at bind,
+    # so not a fixed value), a fixed back-off (constants.ACCEPT_RETRY_DELAY).
+    FIELDS = dict(sdk.ALL_FIELDS, bind_unix_socket=("path", "backlog"),
+                  serve=("listener", "events", "timeout_ms"))
+    FIXED = {"serve.backoff_ms": 1000}
 
     def __init__(self):
         super().__init__()
@@ -151,7 +156,7 @@ class AsyncioAdapter(common.Adapter):
             # ACCEPT_RETRY_DELAY): what stands for an error callback.
             self.run.error(exc, "accept")
         else:
-            common.context_exception(self.run, context)
+            sdk.context_exception(self.run, context)
 
     # --- ops -----------------------------------------------------------------
 
@@ -165,7 +170,7 @@ class AsyncioAdapter(common.Adapter):
         self._detach(server)
         # server.sockets are TransportSockets (what asyncio shows its users);
         # the real sockets are needed to re-register asyncio's reader.
-        return self.add_listeners([common.Listener(ts, server=server, real=real)
+        return self.add_listeners([sdk.Listener(ts, server=server, real=real)
                                    for ts, real in zip(server.sockets, server._sockets)])
 
     def bind_sockets(self, a):
@@ -180,8 +185,6 @@ class AsyncioAdapter(common.Adapter):
         return self._listeners(server)
 
     def bind_unix_socket(self, a):
-        if a.mode_given and a.mode != common.DEFAULT_MODE:
-            self.note("mode %o ignored: create_unix_server has no mode parameter" % a.mode)
         try:
             server = self.aloop.run_until_complete(self.aloop.create_unix_server(
                 self._factory, path=a.path, backlog=a.backlog, start_serving=True))
@@ -190,12 +193,8 @@ class AsyncioAdapter(common.Adapter):
         return self._listeners(server)
 
     def serve(self, a, listener):
-        if a.batch_given and a.batch != common.DEFAULT_BATCH:
-            self.note("batch %d ignored: asyncio's batch is the backlog given at bind" % a.batch)
-        if a.backoff_given:
-            self.note("backoff_ms ignored: asyncio's back-off is a fixed 1 s")
         server, sock = listener.server, listener.real
-        run = common.ServeRun(a)
+        run = sdk.ServeRun(a)
         self.run, self.serving_sock, self.records = run, sock, []
         try:
             # Add the handler: the very call asyncio makes to (re)start
@@ -205,12 +204,12 @@ class AsyncioAdapter(common.Adapter):
                                           server, server._backlog, server._ssl_handshake_timeout,
                                           server._ssl_shutdown_timeout)
             except Exception as e:  # noqa: BLE001
-                return common.exception_reply(e)
+                return sdk.exception_reply(e)
             try:
-                common.run_asyncio_loop(self.aloop, run, self._on_loop_exception)
+                sdk.run_asyncio_loop(self.aloop, run, self._on_loop_exception)
             except Exception as e:  # noqa: BLE001 - only the loop's own wait can fail here
                 self.aloop.remove_reader(sock.fileno())
-                return common.exception_reply(e, common.loop_wait_step(self.aloop._selector))
+                return sdk.exception_reply(e, sdk.loop_wait_step(self.aloop._selector))
             # Remove the handler; whether there was one to remove tells
             # whether asyncio had paused the listener (its back-off).
             registered = self.aloop.remove_reader(sock.fileno())
@@ -253,4 +252,4 @@ class AsyncioAdapter(common.Adapter):
 
 
 if __name__ == "__main__":
-    sys.exit(common.main(AsyncioAdapter))
+    sys.exit(sdk.main(AsyncioAdapter))

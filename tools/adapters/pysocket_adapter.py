@@ -35,18 +35,23 @@ import selectors
 import socket
 import sys
 
-# The shared module sits next to this script, whatever the cwd; importing it
-# must not leave __pycache__ in the source tree.
+# The SDK (tools/adapters/python/netutil_adapter), found from this script
+# whatever the cwd; importing it must not leave __pycache__ in the source tree.
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 
-import netutil_adapter_common as common  # noqa: E402
+import netutil_adapter as sdk  # noqa: E402
 
 
-class PysocketAdapter(common.Adapter):
+class PysocketAdapter(sdk.Adapter):
     IMPL = "pysocket"
     VERSION = platform.python_version()
     SPEC = []  # the socket module claims none of this project's rules
+    # No getaddrinfo flags, no mode (no chmod), and a loop with neither batch
+    # limit nor back-off (so no fixed value either).
+    FIELDS = {"bind_sockets": ("port", "address", "family", "backlog", "reuse_port"),
+              "bind_unix_socket": ("path", "backlog"),
+              "serve": ("listener", "events", "timeout_ms")}
 
     def __init__(self):
         super().__init__()
@@ -54,8 +59,6 @@ class PysocketAdapter(common.Adapter):
         self.selector = selectors.DefaultSelector()
 
     def bind_sockets(self, a):
-        if a.flags is not None:
-            self.note("flags %d ignored: create_server has no getaddrinfo flags" % a.flags)
         host = a.address or ""  # None/"" -> "": all interfaces
         family, dualstack = a.family, False
         if family == socket.AF_UNSPEC:
@@ -69,11 +72,9 @@ class PysocketAdapter(common.Adapter):
                                         reuse_port=a.reuse_port, dualstack_ipv6=dualstack)
         except Exception as e:  # noqa: BLE001 - the implementation's error, mapped
             return self.bind_error(e)
-        return self.add_listeners([common.Listener(sock)])
+        return self.add_listeners([sdk.Listener(sock)])
 
     def bind_unix_socket(self, a):
-        if a.mode_given and a.mode != common.DEFAULT_MODE:
-            self.note("mode %o ignored: the plain socket sequence has no chmod" % a.mode)
         try:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -84,20 +85,16 @@ class PysocketAdapter(common.Adapter):
                 raise
         except Exception as e:  # noqa: BLE001
             return self.bind_error(e)
-        return self.add_listeners([common.Listener(sock)])
+        return self.add_listeners([sdk.Listener(sock)])
 
     def serve(self, a, listener):
-        if a.batch_given and a.batch != common.DEFAULT_BATCH:
-            self.note("batch %d ignored: the minimal loop accepts until EAGAIN" % a.batch)
-        if a.backoff_given:
-            self.note("backoff_ms ignored: the minimal loop has no back-off")
         sock = listener.sock
-        run = common.ServeRun(a)
+        run = sdk.ServeRun(a)
         try:
             sock.setblocking(False)
             self.selector.register(sock, selectors.EVENT_READ)
         except Exception as e:  # noqa: BLE001
-            return common.exception_reply(e)
+            return sdk.exception_reply(e)
         try:
             while not run.reached():
                 left = run.time_left()
@@ -107,7 +104,7 @@ class PysocketAdapter(common.Adapter):
                 try:
                     ready = self.selector.select(timeout=left)
                 except OSError as e:  # an error of the loop itself
-                    return common.exception_reply(e, common.loop_wait_step(self.selector))
+                    return sdk.exception_reply(e, sdk.loop_wait_step(self.selector))
                 for _key, _mask in ready:
                     self._accept_all(sock, run)
         finally:
@@ -142,4 +139,4 @@ class PysocketAdapter(common.Adapter):
 
 
 if __name__ == "__main__":
-    sys.exit(common.main(PysocketAdapter))
+    sys.exit(sdk.main(PysocketAdapter))

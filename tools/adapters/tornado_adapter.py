@@ -16,12 +16,12 @@ import asyncio
 import os
 import sys
 
-# The shared module sits next to this script, whatever the cwd; importing it
-# must not leave __pycache__ in the source tree.
+# The SDK (tools/adapters/python/netutil_adapter), found from this script
+# whatever the cwd; importing it must not leave __pycache__ in the source tree.
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 
-import netutil_adapter_common as common  # noqa: E402
+import netutil_adapter as sdk  # noqa: E402
 
 import tornado  # noqa: E402
 import tornado.ioloop  # noqa: E402
@@ -38,10 +38,14 @@ TORNADO_RULES = [
 ]
 
 
-class TornadoAdapter(common.Adapter):
+class TornadoAdapter(sdk.Adapter):
     IMPL = "tornado"
     VERSION = tornado.version
     SPEC = TORNADO_RULES
+    # No batch or back-off parameter: its batch is _DEFAULT_BACKLOG (128) and
+    # it has no back-off at all (so no fixed value to declare for it).
+    FIELDS = dict(sdk.ALL_FIELDS, serve=("listener", "events", "timeout_ms"))
+    FIXED = {"serve.batch": tornado.netutil._DEFAULT_BACKLOG}
 
     def __init__(self):
         super().__init__()
@@ -59,23 +63,18 @@ class TornadoAdapter(common.Adapter):
                                                  a.reuse_port)
         except Exception as e:  # noqa: BLE001 - the implementation's error, mapped
             return self.bind_error(e)
-        return self.add_listeners([common.Listener(s) for s in socks])
+        return self.add_listeners([sdk.Listener(s) for s in socks])
 
     def bind_unix_socket(self, a):
         try:
             sock = tornado.netutil.bind_unix_socket(a.path, a.mode, a.backlog)
         except Exception as e:  # noqa: BLE001
             return self.bind_error(e)
-        return self.add_listeners([common.Listener(sock)])
+        return self.add_listeners([sdk.Listener(sock)])
 
     def serve(self, a, listener):
-        if a.batch_given and a.batch != common.DEFAULT_BATCH:
-            self.note("batch %d ignored: Tornado has no such parameter (its batch is "
-                      "_DEFAULT_BACKLOG = %d)" % (a.batch, tornado.netutil._DEFAULT_BACKLOG))
-        if a.backoff_given:
-            self.note("backoff_ms ignored: Tornado has no back-off")
         sock = listener.sock
-        run = common.ServeRun(a)
+        run = sdk.ServeRun(a)
         aloop = self.aloop
 
         def callback(conn, address):
@@ -107,17 +106,17 @@ class TornadoAdapter(common.Adapter):
         try:
             remove = tornado.netutil.add_accept_handler(sock, callback)
         except Exception as e:  # noqa: BLE001
-            return common.exception_reply(e)
+            return sdk.exception_reply(e)
         finally:
             del self.io_loop.add_handler
 
         try:
             # Tornado has no error callback: all it reports is what its
             # handler raises, which reaches asyncio's exception handler.
-            common.run_asyncio_loop(aloop, run, lambda ctx: common.context_exception(run, ctx))
+            sdk.run_asyncio_loop(aloop, run, lambda ctx: sdk.context_exception(run, ctx))
         except Exception as e:  # noqa: BLE001 - only the loop's own wait can fail here
             remove()
-            return common.exception_reply(e, common.loop_wait_step(aloop._selector))
+            return sdk.exception_reply(e, sdk.loop_wait_step(aloop._selector))
         run.finish()
         # The handle before the adapter removes it: still registered on the
         # IOLoop? Tornado never pauses, so paused is always false.
@@ -132,4 +131,4 @@ class TornadoAdapter(common.Adapter):
 
 
 if __name__ == "__main__":
-    sys.exit(common.main(TornadoAdapter))
+    sys.exit(sdk.main(TornadoAdapter))

@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Tests of the Python adapter SDK (netutil_adapter), standard library only.
+
+    test_netutil_adapter.py [NETUTIL_ADAPTER]
+
+With the reference adapter's path (build/bin/netutil-adapter), the protocol
+errors of the SDK are compared with the reference's, line by line.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import netutil_adapter as sdk  # noqa: E402
+
+REFERENCE = None  # set from argv
+
+
+class _Plain(sdk.Adapter):
+    """A minimal adapter on the plain socket module: what the SDK needs."""
+
+    IMPL = "plain"
+    FIELDS = {"bind_sockets": ("port", "address"), "bind_unix_socket": ("path",),
+              "serve": ("listener", "events", "timeout_ms")}
+    FIXED = {"serve.batch": 1}
+
+    def bind_sockets(self, a):
+        try:
+            return self.add_listeners([sdk.Listener(socket.create_server((a.address or "",
+                                                                          a.port)))])
+        except Exception as e:  # noqa: BLE001
+            return self.bind_error(e)
+
+    def bind_unix_socket(self, a):
+        try:
+            leaked = socket.socket(socket.AF_UNIX)  # held by the traceback's frame only
+            # A library that forgot to close it.
+            raise OSError(13, "Permission denied (after socket %d)" % leaked.fileno())
+        except Exception as e:  # noqa: BLE001
+            return self.bind_error(e)
+
+    def serve(self, a, listener):
+        run = sdk.ServeRun(a)
+        run.finish()
+        return run.reply()
+
+
+def ask(adapter, request):
+    raw = request if isinstance(request, bytes) else json.dumps(request).encode()
+    return json.loads(sdk.dump(adapter.handle(raw)))
+
+
+class Capabilities(unittest.TestCase):
+    def test_hello_carries_capabilities_and_protocol_3(self):
+        hello = ask(_Plain(), {"op": "hello", "id": 7})
+        self.assertEqual(hello["id"], 7)
+        self.assertEqual(hello["protocol"], 3)
+        caps = hello["capabilities"]
+        self.assertEqual(caps["ops"], list(sdk.ALL_OPS))
+        self.assertEqual(caps["fields"]["bind_sockets"], ["port", "address"])
+        self.assertEqual(caps["fixed"], {"serve.batch": 1})
+        self.assertIn("umask", hello["features"])
+
+    def test_bad_declarations_refused_at_start(self):
+        bad = [
+            (("hello", "open_fds", "close_all", "connect"), sdk.ALL_FIELDS, {}),
+            (("hello", "close_all"), sdk.ALL_FIELDS, {}),  # open_fds is the SDK's
+            (sdk.ALL_OPS, dict(sdk.ALL_FIELDS, serve=("listener", "events", "timeout_ms",
+                                                      "remove_at")), {}),
+            (sdk.ALL_OPS, dict(sdk.ALL_FIELDS, serve=("events", "timeout_ms")), {}),
+            (sdk.ALL_OPS, sdk.ALL_FIELDS, {"serve.batch": 1}),  # honoured, not fixed
+            (sdk.ALL_OPS, sdk.ALL_FIELDS, {"batch": 1}),
+        ]
+        for ops, fields, fixed in bad:
+            with self.assertRaises(ValueError, msg=(ops, fields, fixed)):
+                sdk.capabilities(ops, fields, fixed)
+
+    def test_op_not_offered_is_a_protocol_error_with_fds_delta(self):
+        class NoUnix(_Plain):
+            OPS = tuple(op for op in sdk.ALL_OPS if op != "bind_unix_socket")
+            FIELDS = {"bind_sockets": ("port",), "serve": ("listener", "events", "timeout_ms")}
+
+        adapter = NoUnix()
+        self.assertNotIn("bind_unix_socket", adapter.capabilities["fields"])
+        reply = ask(adapter, {"op": "bind_unix_socket", "path": "/x", "id": 3})
+        self.assertEqual(reply["id"], 3)
+        self.assertEqual(reply["error"]["kind"], "protocol")
+        self.assertEqual(reply["error"]["step"], "op")
+        self.assertEqual(reply["fds_delta"], 0)
+
+    def test_field_not_honoured_is_type_checked_then_ignored(self):
+        adapter = _Plain()
+        listener = ask(adapter, {"op": "bind_sockets", "address": "127.0.0.1", "family": "inet"})
+        self.assertTrue(listener["ok"], listener)
+        lid = listener["listeners"][0]["id"]
+        self.assertTrue(ask(adapter, {"op": "serve", "listener": lid, "batch": 4})["ok"])
+        reply = ask(adapter, {"op": "serve", "listener": lid, "batch": "4"})
+        self.assertEqual((reply["error"]["kind"], reply["error"]["step"]), ("protocol", "batch"))
+        adapter.shutdown()
+
+
+class FdsDelta(unittest.TestCase):
+    def test_counted_inside_the_except_clause(self):
+        reply = ask(_Plain(), {"op": "bind_unix_socket", "path": "/nonexistent/x.sock"})
+        self.assertEqual(reply["error"]["errno"], "EACCES")
+        self.assertEqual(reply["fds_delta"], 1)  # the socket the traceback still held
+
+    def test_success_counts_the_listeners(self):
+        adapter = _Plain()
+        reply = ask(adapter, {"op": "bind_sockets", "address": "127.0.0.1"})
+        self.assertEqual(reply["fds_delta"], 1)
+        adapter.shutdown()
+
+
+class LoopThreadTest(unittest.TestCase):
+    def test_a_dead_loop_fails_the_op_instead_of_hanging(self):
+        stop = threading.Event()
+
+        def target(ready):
+            ready()
+            stop.wait(5)
+            raise RuntimeError("loop crashed") from OSError(9, "Bad file descriptor")
+
+        loop = sdk.LoopThread(target)
+        loop.start()
+        pending = []
+        stop.set()
+        with self.assertRaises(sdk.LoopGone) as caught:
+            loop.call(pending.append, lambda deliver: None)  # never delivered
+        reply = caught.exception.reply()
+        self.assertEqual((reply["error"]["kind"], reply["error"]["errno"],
+                          reply["error"]["step"]), ("os", "EBADF", "epoll_wait"))
+
+    def test_results_and_exceptions_come_back(self):
+        def target(ready):
+            ready()
+            threading.Event().wait(0.5)
+
+        loop = sdk.LoopThread(target)
+        loop.start()
+        run_now = lambda f: f()  # noqa: E731
+        self.assertEqual(loop.call(run_now, lambda deliver: deliver(True, 42)), 42)
+        with self.assertRaises(KeyError):
+            loop.call(run_now, lambda deliver: deliver(False, KeyError("k")))
+
+
+# Lines the SDK must refuse as the reference adapter does: (kind, step) equal.
+BAD_LINES = [
+    b"not json", b"[1,2]", b"{}", b'{"op": 5}', b'{"op": "connect"}',
+    b'{"op": "hello", "x": 1}', b'{"op": "bind_sockets", "port": "80"}',
+    b'{"op": "bind_sockets", "port": 1.5}', b'{"op": "bind_sockets", "address": 5}',
+    b'{"op": "bind_sockets", "family": "ipx"}', b'{"op": "bind_sockets", "family": true}',
+    b'{"op": "bind_sockets", "flags": "1"}', b'{"op": "bind_sockets", "reuse_port": 1}',
+    b'{"op": "bind_sockets", "backlog": null}', b'{"op": "bind_unix_socket"}',
+    b'{"op": "bind_unix_socket", "path": 3}', b'{"op": "bind_unix_socket", "path": "/x", '
+    b'"mode": "0600"}', b'{"op": "serve"}', b'{"op": "serve", "listener": 99}',
+    b'{"op": "serve", "listener": "0"}', b'{"op": "bind_sockets", "port": 1e400}',
+    b'{"op": "open_fds", "id": 3, "all": true}', b'{"op": "bind_sockets", "port": NaN}',
+]
+
+
+@unittest.skipUnless(REFERENCE or len(sys.argv) > 1, "no reference adapter given")
+class SameProtocolErrorsAsTheReference(unittest.TestCase):
+    def test_each_bad_line(self):
+        reference = subprocess.run([REFERENCE or sys.argv[1]], input=b"\n".join(BAD_LINES) + b"\n",
+                                   stdout=subprocess.PIPE, check=True, timeout=30).stdout
+        theirs = [json.loads(line) for line in reference.splitlines()]
+        self.assertEqual(len(theirs), len(BAD_LINES))
+        adapter = _Plain()
+        for line, ref in zip(BAD_LINES, theirs):
+            ours = ask(adapter, line)
+            self.assertEqual((ours["error"]["kind"], ours["error"]["step"]),
+                             (ref["error"]["kind"], ref["error"]["step"]), line)
+            self.assertEqual(ours.get("id"), ref.get("id"), line)
+            self.assertEqual("fds_delta" in ours, "fds_delta" in ref, line)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        REFERENCE = sys.argv.pop(1)
+    unittest.main()
