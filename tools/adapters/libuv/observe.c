@@ -3,6 +3,7 @@
  * it is neither faulted nor traced as libuv's call. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -16,11 +17,29 @@
 
 /* tools/tracer/include/netutil/tracer/quiet_marker.h (a C++ header): under
  * the tracer prctl(0x4E555100, 1/0) brackets a thread's own observations;
- * elsewhere the kernel answers EINVAL and nothing happens. */
+ * elsewhere the kernel answers EINVAL and nothing happens. Under the
+ * interposer (--mode process) the same bracket is its netfault_quiet(1/0),
+ * found with dlsym (absent otherwise). */
 #define QUIET_PRCTL 0x4E555100
 
-void quiet_begin(void) { (void)prctl(QUIET_PRCTL, 1, 0, 0, 0); }
-void quiet_end(void) { (void)prctl(QUIET_PRCTL, 0, 0, 0, 0); }
+static void interposer_quiet(int on) {
+  static void (*quiet)(int);
+  static bool looked;
+  if (!looked) {
+    *(void**)&quiet = dlsym(RTLD_DEFAULT, "netfault_quiet");
+    looked = true;
+  }
+  if (quiet != NULL) quiet(on);
+}
+
+void quiet_begin(void) {
+  (void)prctl(QUIET_PRCTL, 1, 0, 0, 0);
+  interposer_quiet(1);
+}
+void quiet_end(void) {
+  interposer_quiet(0);
+  (void)prctl(QUIET_PRCTL, 0, 0, 0, 0);
+}
 
 int count_open_fds(void) {
   quiet_begin();
@@ -128,6 +147,26 @@ static void set_string(json_t* obj, const char* key, const char* s, size_t len) 
   json_object_set_new(obj, key, v ? v : json_string(""));
 }
 
+/* uv_tcp_getsockname, or uv_pipe_getsockname (a name, NUL-free unless
+ * abstract) turned back into a sockaddr_un. */
+static bool local_name(const listener* l, struct sockaddr_storage* ss, socklen_t* len) {
+  if (!l->is_pipe) {
+    int n = (int)*len;
+    bool ok = uv_tcp_getsockname(&l->h.tcp, (struct sockaddr*)ss, &n) == 0;
+    *len = (socklen_t)n;
+    return ok;
+  }
+  struct sockaddr_un* a = (struct sockaddr_un*)ss;
+  char name[sizeof a->sun_path + 8]; /* libuv wants room for a NUL after a full name */
+  size_t size = sizeof name;
+  if (uv_pipe_getsockname(&l->h.pipe, name, &size) != 0) return false;
+  if (size > sizeof a->sun_path) size = sizeof a->sun_path;
+  memcpy(a->sun_path, name, size);
+  a->sun_family = AF_UNIX;
+  *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + size);
+  return true;
+}
+
 json_t* describe_listener(const listener* l) {
   json_t* d = json_object();
   json_object_set_new(d, "id", json_integer(l->id));
@@ -135,9 +174,10 @@ json_t* describe_listener(const listener* l) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   memset(&ss, 0, sizeof ss);
+  /* The address as a libuv program learns it (BIND-027): libuv's own
+   * getsockname calls, which are the implementation's, not quiet. */
+  bool named = uv_fileno(&l->h.handle, &fd) == 0 && local_name(l, &ss, &len);
   quiet_begin();
-  bool named = uv_fileno(&l->h.handle, &fd) == 0 && getsockname(fd, (struct sockaddr*)&ss,
-                                                                  &len) == 0;
   json_t* props = named ? listener_props(fd, ss.ss_family) : NULL;
   quiet_end();
   if (!named) {

@@ -154,7 +154,7 @@ impl Session {
     fn keep(&mut self, l: Listener) -> Value {
         let id = self.next_id;
         self.next_id += 1;
-        let desc = describe_listener(id, l.fd());
+        let desc = describe_listener(id, &l);
         self.listeners.insert(id, l);
         json!({"ok": true, "listeners": [desc]})
     }

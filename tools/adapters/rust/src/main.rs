@@ -157,3 +157,57 @@ fn main() {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<Result<Vec<u8>, usize>> {
+        let mut r = io::BufReader::with_capacity(16, input);
+        let mut out = vec![];
+        while let Some(l) = read_line(&mut r).unwrap() {
+            out.push(l);
+        }
+        out
+    }
+
+    #[test]
+    fn lines_lose_cr_and_the_last_needs_no_newline() {
+        assert_eq!(lines(b"a\r\nb\nc"), vec![Ok(b"a".to_vec()), Ok(b"b".to_vec()), Ok(b"c".to_vec())]);
+    }
+
+    #[test]
+    fn a_long_line_is_drained_and_the_next_one_read() {
+        let mut input = vec![b'x'; MAX_LINE_BYTES + 10];
+        input.extend_from_slice(b"\n{}\n");
+        assert_eq!(lines(&input), vec![Err(MAX_LINE_BYTES + 10), Ok(b"{}".to_vec())]);
+    }
+
+    #[test]
+    fn every_reply_echoes_the_id() {
+        let mut s = Session { listeners: BTreeMap::new(), next_id: 0 };
+        let r = s.handle(br#"{"op":"bind_sockets","id":7,"port":"80"}"#);
+        assert_eq!(r["id"], json!(7));
+        assert_eq!(r["error"]["kind"], json!("protocol"));
+        assert_eq!(r["error"]["step"], json!("port"));
+        let r = s.handle(br#"{"op":"nope","id":"x"}"#);
+        assert_eq!((r["id"].clone(), r["error"]["step"].clone()), (json!("x"), json!("op")));
+        assert_eq!(s.handle(b"[1]")["error"]["kind"], json!("protocol"));
+    }
+
+    #[test]
+    fn a_port_u16_cannot_hold_is_an_argument_error() {
+        let mut s = Session { listeners: BTreeMap::new(), next_id: 0 };
+        let r = s.handle(br#"{"op":"bind_sockets","id":1,"port":70000,"address":"127.0.0.1"}"#);
+        assert_eq!(r["error"]["kind"], json!("argument"));
+        assert_eq!(r["fds_delta"], json!(0));
+    }
+
+    #[test]
+    fn errors_carry_their_names() {
+        assert_eq!(errors::errno_name(libc::EADDRINUSE), "EADDRINUSE");
+        assert_eq!(errors::errno_name(4095), "E4095");
+        let e = io::Error::from_raw_os_error(libc::EACCES);
+        assert_eq!(errors::io_error(&e, "", "")["errno"], json!("EACCES"));
+    }
+}

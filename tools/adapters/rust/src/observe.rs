@@ -10,12 +10,28 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// tools/tracer/include/netutil/tracer/quiet_marker.h: under the tracer
 /// prctl(0x4E555100, 1/0) brackets a thread's own observations; elsewhere the
 /// kernel answers EINVAL and nothing happens. The adapter is one thread.
+/// Under the interposer (--mode process) the same bracket is its
+/// netfault_quiet(1/0), found with dlsym (absent otherwise).
 const QUIET_PRCTL: libc::c_int = 0x4E55_5100;
+
+fn interposer_quiet(on: libc::c_int) {
+    // SAFETY: a NUL-terminated name; the symbol, when present, is
+    // `void netfault_quiet(int)` (tools/interpose).
+    unsafe {
+        let sym = libc::dlsym(libc::RTLD_DEFAULT, b"netfault_quiet\0".as_ptr() as *const libc::c_char);
+        if !sym.is_null() {
+            let f: extern "C" fn(libc::c_int) = std::mem::transmute(sym);
+            f(on);
+        }
+    }
+}
 
 pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
     // SAFETY: prctl with integer arguments only.
     unsafe { libc::prctl(QUIET_PRCTL, 1, 0, 0, 0) };
+    interposer_quiet(1);
     let v = f();
+    interposer_quiet(0);
     unsafe { libc::prctl(QUIET_PRCTL, 0, 0, 0, 0) };
     v
 }
@@ -132,13 +148,32 @@ fn props(fd: i32, family: &str) -> Value {
     Value::Object(p)
 }
 
-/// The listener as the kernel has it bound (getsockname on its fd).
-pub fn describe_listener(id: i64, fd: i32) -> Value {
-    let (addr, props) = quietly(|| {
-        let addr = name_of(fd, false);
-        let props = addr.as_ref().map(|a| props(fd, a.family));
-        (addr, props)
-    });
+/// The listener as a std program learns its address (BIND-027): std's own
+/// `local_addr()` (getsockname, the implementation's call, not quiet); a
+/// unix name std cannot show (abstract) is read again quietly. Props quietly.
+pub fn describe_listener(id: i64, l: &crate::bind::Listener) -> Value {
+    use crate::bind::Listener;
+    let fd = l.fd();
+    let addr = match l {
+        Listener::Tcp(t) => t.local_addr().ok().map(|a| match a {
+            std::net::SocketAddr::V4(v4) => Addr { family: "inet", host: v4.ip().to_string(), port: v4.port() },
+            std::net::SocketAddr::V6(v6) => {
+                let mut host = v6.ip().to_string();
+                if v6.scope_id() != 0 {
+                    host = format!("{}%{}", host, v6.scope_id());
+                }
+                Addr { family: "inet6", host, port: v6.port() }
+            }
+        }),
+        Listener::Unix(u) => match u.local_addr() {
+            Ok(a) => match a.as_pathname() {
+                Some(p) => Some(Addr { family: "unix", host: p.to_string_lossy().into_owned(), port: 0 }),
+                None => quietly(|| name_of(fd, false)),
+            },
+            Err(_) => None,
+        },
+    };
+    let props = addr.as_ref().map(|a| quietly(|| props(fd, a.family)));
     let mut d = Map::new();
     d.insert("id".into(), json!(id));
     match addr {
