@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 /* The protocol's defaults (Tornado's), whatever libuv's are. */
@@ -25,6 +26,8 @@ typedef struct listener {
     uv_handle_t handle;
   } h;
   bool is_pipe;
+  struct sockaddr_storage name; /* the bound address, as libuv gave it */
+  socklen_t name_len;
   uv_timer_t deadline; /* a serve's; initialised at the first serve */
   bool has_deadline;
   int setup_fds; /* fds the adapter's own loop set-up opened (not libuv's listener calls) */
@@ -70,7 +73,12 @@ void quiet_begin(void);
 void quiet_end(void);
 /* Entries of /proc/self/fd minus the directory's own; -1 when unreadable. */
 int count_open_fds(void);
-/* The listener as the kernel has it: family, address, port or path, sockname, props. */
+/* The bound address as a libuv program learns it: uv_tcp_getsockname or
+ * uv_pipe_getsockname (the implementation's calls, not quiet), into l->name.
+ * 0 or the libuv error. */
+int learn_name(listener* l);
+/* The listener: family, address, port or path, sockname, and props read
+ * from the kernel. */
 json_t* describe_listener(const listener* l);
 /* An address as the protocol writes it: "127.0.0.1:80", "[::1]:80", "unix:/p". */
 void sockaddr_text(const struct sockaddr* sa, socklen_t len, char* out, size_t out_len);

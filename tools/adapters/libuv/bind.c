@@ -209,6 +209,12 @@ json_t* op_bind_sockets(session* s, json_t* req, protocol_error* err) {
       failure = uv_error(rc, "listen", "uv_listen", addr_text);
       break;
     }
+    /* The port the kernel chose: a program that cannot learn it fails. */
+    rc = learn_name(l);
+    if (rc != 0) {
+      failure = uv_error(rc, "getsockname", "uv_tcp_getsockname", addr_text);
+      break;
+    }
   }
   uv_freeaddrinfo(gai.addrinfo);
   if (made == NULL) failure = error_object("os", "ENOMEM", "calloc", "", "out of memory");
@@ -259,6 +265,10 @@ json_t* op_bind_unix_socket(session* s, json_t* req, protocol_error* err) {
   } else {
     rc = uv_listen(&l->h.stream, (int)backlog, on_connection);
     if (rc != 0) failure = uv_error(rc, "listen", "uv_listen", addr_text);
+  }
+  if (failure == NULL) {
+    rc = learn_name(l);
+    if (rc != 0) failure = uv_error(rc, "getsockname", "uv_pipe_getsockname", addr_text);
   }
   if (failure != NULL) {
     close_listener(l);

@@ -147,36 +147,35 @@ static void set_string(json_t* obj, const char* key, const char* s, size_t len) 
   json_object_set_new(obj, key, v ? v : json_string(""));
 }
 
-/* uv_tcp_getsockname, or uv_pipe_getsockname (a name, NUL-free unless
- * abstract) turned back into a sockaddr_un. */
-static bool local_name(const listener* l, struct sockaddr_storage* ss, socklen_t* len) {
+/* uv_pipe_getsockname gives a name (NUL-free unless abstract), turned back
+ * into a sockaddr_un here. */
+int learn_name(listener* l) {
+  memset(&l->name, 0, sizeof l->name);
   if (!l->is_pipe) {
-    int n = (int)*len;
-    bool ok = uv_tcp_getsockname(&l->h.tcp, (struct sockaddr*)ss, &n) == 0;
-    *len = (socklen_t)n;
-    return ok;
+    int n = (int)sizeof l->name;
+    int rc = uv_tcp_getsockname(&l->h.tcp, (struct sockaddr*)&l->name, &n);
+    l->name_len = (socklen_t)n;
+    return rc;
   }
-  struct sockaddr_un* a = (struct sockaddr_un*)ss;
+  struct sockaddr_un* a = (struct sockaddr_un*)&l->name;
   char name[sizeof a->sun_path + 8]; /* libuv wants room for a NUL after a full name */
   size_t size = sizeof name;
-  if (uv_pipe_getsockname(&l->h.pipe, name, &size) != 0) return false;
+  int rc = uv_pipe_getsockname(&l->h.pipe, name, &size);
+  if (rc != 0) return rc;
   if (size > sizeof a->sun_path) size = sizeof a->sun_path;
   memcpy(a->sun_path, name, size);
   a->sun_family = AF_UNIX;
-  *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + size);
-  return true;
+  l->name_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + size);
+  return 0;
 }
 
 json_t* describe_listener(const listener* l) {
   json_t* d = json_object();
   json_object_set_new(d, "id", json_integer(l->id));
   uv_os_fd_t fd = -1;
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  memset(&ss, 0, sizeof ss);
-  /* The address as a libuv program learns it (BIND-027): libuv's own
-   * getsockname calls, which are the implementation's, not quiet. */
-  bool named = uv_fileno(&l->h.handle, &fd) == 0 && local_name(l, &ss, &len);
+  const struct sockaddr_storage ss = l->name;
+  const socklen_t len = l->name_len;
+  bool named = len > 0 && uv_fileno(&l->h.handle, &fd) == 0;
   quiet_begin();
   json_t* props = named ? listener_props(fd, ss.ss_family) : NULL;
   quiet_end();
