@@ -29,6 +29,17 @@ pub fn note(message: &str) {
 pub struct Session {
     listeners: BTreeMap<i64, Listener>,
     next_id: i64,
+    epoll: i32, // serve's readiness loop, made at start-up; -1 when that failed
+}
+
+impl Session {
+    fn new() -> Session {
+        // The loop is the adapter's plumbing, made before any request (a
+        // serve opens no fd of its own: docs/ADAPTER.md, exhaust_fds).
+        // SAFETY: epoll_create1 with a flag.
+        let epoll = observe::quietly(|| unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) });
+        Session { listeners: BTreeMap::new(), next_id: 0, epoll }
+    }
 }
 
 /// What std::net offers, for netconform's capabilities (docs/ADAPTER.md):
@@ -137,7 +148,7 @@ fn read_line(r: &mut impl BufRead) -> io::Result<Option<Result<Vec<u8>, usize>>>
 }
 
 fn main() {
-    let mut session = Session { listeners: BTreeMap::new(), next_id: 0 };
+    let mut session = Session::new();
     let stdin = io::stdin();
     let mut input = io::BufReader::with_capacity(64 << 10, stdin.lock());
     let stdout = io::stdout();
@@ -185,7 +196,7 @@ mod tests {
 
     #[test]
     fn every_reply_echoes_the_id() {
-        let mut s = Session { listeners: BTreeMap::new(), next_id: 0 };
+        let mut s = Session::new();
         let r = s.handle(br#"{"op":"bind_sockets","id":7,"port":"80"}"#);
         assert_eq!(r["id"], json!(7));
         assert_eq!(r["error"]["kind"], json!("protocol"));
@@ -197,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_port_u16_cannot_hold_is_an_argument_error() {
-        let mut s = Session { listeners: BTreeMap::new(), next_id: 0 };
+        let mut s = Session::new();
         let r = s.handle(br#"{"op":"bind_sockets","id":1,"port":70000,"address":"127.0.0.1"}"#);
         assert_eq!(r["error"]["kind"], json!("argument"));
         assert_eq!(r["fds_delta"], json!(0));

@@ -1,8 +1,11 @@
 //! serve: std::net has no event loop, so this is the loop a std server
-//! writes around a non-blocking listener: poll(2) for readiness (level
-//! triggered, the listener alone), then accept until WouldBlock. One poll
-//! wake-up is one readiness event. No batch limit, no back-off: a failed
-//! accept ends the event and is reported, and the loop polls again.
+//! writes around a non-blocking listener (the shape of mio's): one epoll
+//! instance for the session, made at start-up; the served listener is added
+//! level-triggered for the run and removed after; each epoll_wait that
+//! reports it is one readiness event, in which the loop accepts until
+//! WouldBlock. No batch limit, no back-off: a failed accept ends the event
+//! and is reported, and the loop waits again. EINTR from epoll_wait is
+//! retried; any other error ends the serve as an `os` error.
 
 use crate::errors::io_error;
 use crate::observe::{fd_flags, peer_text};
@@ -80,16 +83,16 @@ impl Run {
     }
 }
 
-/// poll(2) on fd for up to `left`; Ok(false) when the time ran out. EINTR
-/// is retried with what is left.
-fn wait_readable(fd: i32, deadline: Instant) -> io::Result<bool> {
+/// Waits on the session's epoll instance until the listener is readable;
+/// Ok(false) when the deadline came first. EINTR is retried with what is left.
+fn wait_readable(epfd: i32, deadline: Instant) -> io::Result<bool> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let ms = left.as_millis().min(i32::MAX as u128) as i32;
         let ms = if ms == 0 && !left.is_zero() { 1 } else { ms };
-        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-        // SAFETY: one pollfd.
-        let rc = unsafe { libc::poll(&mut p, 1, ms) };
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: room for one event.
+        let rc = unsafe { libc::epoll_wait(epfd, &mut ev, 1, ms) };
         if rc > 0 {
             return Ok(true);
         }
@@ -106,7 +109,25 @@ fn wait_readable(fd: i32, deadline: Instant) -> io::Result<bool> {
     }
 }
 
+/// EPOLL_CTL_ADD (level-triggered, EPOLLIN) or EPOLL_CTL_DEL of fd.
+fn epoll_ctl(epfd: i32, op: i32, fd: i32) -> io::Result<()> {
+    let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: fd as u64 };
+    // SAFETY: a valid event for ADD; ignored by DEL.
+    if unsafe { libc::epoll_ctl(epfd, op, fd, &mut ev) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 impl Session {
+    /// The session's epoll instance, made at start-up (main.rs).
+    fn epoll_fd(&self) -> Result<i32, ProtocolError> {
+        if self.epoll < 0 {
+            return Err(proto_err("", "the adapter has no epoll instance (epoll_create1 failed at start-up)".to_string()));
+        }
+        Ok(self.epoll)
+    }
+
     pub fn serve(&mut self, req: &Request) -> Result<Value, ProtocolError> {
         req.allow(&["listener", "events", "timeout_ms", "batch", "backoff_ms"])?;
         let id = match req.integer("listener", false)? {
@@ -120,6 +141,7 @@ impl Session {
                 crate::note(&format!("{} {} ignored: the std loop accepts until WouldBlock and does not back off", name, v));
             }
         }
+        let epfd = self.epoll_fd()?;
         let l = match i64::try_from(id).ok().and_then(|id| self.listeners.get(&id)) {
             Some(l) => l,
             None => return Err(proto_err("listener", format!("no listener with id {}", id))),
@@ -128,8 +150,12 @@ impl Session {
         let cpu0 = cpu_ms();
         let deadline = start + Duration::from_millis(timeout_ms as u64);
         let mut run = Run { batches: vec![], errors: vec![], peers: vec![], nonblock: true, cloexec: true, timed_out: false };
+        if let Err(e) = epoll_ctl(epfd, libc::EPOLL_CTL_ADD, l.fd()) {
+            return Ok(crate::errors::error_reply(io_error(&e, "epoll_ctl", "")));
+        }
+        let mut failure = None;
         while (run.batches.len() as i64) < events {
-            match wait_readable(l.fd(), deadline) {
+            match wait_readable(epfd, deadline) {
                 Ok(true) => {
                     let n = run.event(l);
                     run.batches.push(n);
@@ -138,8 +164,16 @@ impl Session {
                     run.timed_out = true;
                     break;
                 }
-                Err(e) => return Ok(crate::errors::error_reply(io_error(&e, "poll", ""))),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
             }
+        }
+        // Removed, so that connections wait queued for the next serve.
+        let _ = epoll_ctl(epfd, libc::EPOLL_CTL_DEL, l.fd());
+        if let Some(e) = failure {
+            return Ok(crate::errors::error_reply(io_error(&e, "epoll_wait", "")));
         }
         let accepted: i64 = run.batches.iter().sum();
         Ok(json!({"ok": true, "events": run.batches.len(), "batches": run.batches,
