@@ -4,7 +4,7 @@
 //! non-blocking at once for the poll loop of serve.
 
 use crate::errors::{argument_reply, error_reply, io_error};
-use crate::observe::{count_open_fds, describe_listener};
+use crate::observe::{count_open_fds, describe_listener, local_name};
 use crate::request::{proto_err, type_name, ProtocolError, Request};
 use crate::Session;
 use serde_json::{json, Value};
@@ -124,10 +124,7 @@ impl Session {
         let before = count_open_fds();
         let result = tcp_bind(&host, port, family).and_then(|l| l.set_nonblocking(true).map(|_| l));
         match result {
-            Ok(l) => {
-                let reply = self.keep(Listener::Tcp(l));
-                Ok(with_delta(reply, before))
-            }
+            Ok(l) => Ok(with_delta(self.keep(Listener::Tcp(l)), before)),
             Err(e) => Ok(with_delta(error_reply(io_error(&e, "", "")), before)),
         }
     }
@@ -143,18 +140,21 @@ impl Session {
         let before = count_open_fds();
         let result = UnixListener::bind(&path).and_then(|l| l.set_nonblocking(true).map(|_| l));
         match result {
-            Ok(l) => {
-                let reply = self.keep(Listener::Unix(l));
-                Ok(with_delta(reply, before))
-            }
+            Ok(l) => Ok(with_delta(self.keep(Listener::Unix(l)), before)),
             Err(e) => Ok(with_delta(error_reply(io_error(&e, "", "")), before)),
         }
     }
 
+    /// Learns the listener's address (a program that cannot learn its port
+    /// fails: the listener is dropped, closing it) and keeps it.
     fn keep(&mut self, l: Listener) -> Value {
+        let addr = match local_name(&l) {
+            Ok(a) => a,
+            Err(e) => return error_reply(io_error(&e, "getsockname", "")),
+        };
         let id = self.next_id;
         self.next_id += 1;
-        let desc = describe_listener(id, &l);
+        let desc = describe_listener(id, l.fd(), &addr);
         self.listeners.insert(id, l);
         json!({"ok": true, "listeners": [desc]})
     }

@@ -148,14 +148,13 @@ fn props(fd: i32, family: &str) -> Value {
     Value::Object(p)
 }
 
-/// The listener as a std program learns its address (BIND-027): std's own
+/// The listener's address as a std program learns it (BIND-027): std's own
 /// `local_addr()` (getsockname, the implementation's call, not quiet); a
-/// unix name std cannot show (abstract) is read again quietly. Props quietly.
-pub fn describe_listener(id: i64, l: &crate::bind::Listener) -> Value {
+/// unix name std cannot show (abstract) is read again quietly.
+pub fn local_name(l: &crate::bind::Listener) -> std::io::Result<Addr> {
     use crate::bind::Listener;
-    let fd = l.fd();
-    let addr = match l {
-        Listener::Tcp(t) => t.local_addr().ok().map(|a| match a {
+    match l {
+        Listener::Tcp(t) => t.local_addr().map(|a| match a {
             std::net::SocketAddr::V4(v4) => Addr { family: "inet", host: v4.ip().to_string(), port: v4.port() },
             std::net::SocketAddr::V6(v6) => {
                 let mut host = v6.ip().to_string();
@@ -165,34 +164,31 @@ pub fn describe_listener(id: i64, l: &crate::bind::Listener) -> Value {
                 Addr { family: "inet6", host, port: v6.port() }
             }
         }),
-        Listener::Unix(u) => match u.local_addr() {
-            Ok(a) => match a.as_pathname() {
-                Some(p) => Some(Addr { family: "unix", host: p.to_string_lossy().into_owned(), port: 0 }),
-                None => quietly(|| name_of(fd, false)),
-            },
-            Err(_) => None,
-        },
-    };
-    let props = addr.as_ref().map(|a| quietly(|| props(fd, a.family)));
-    let mut d = Map::new();
-    d.insert("id".into(), json!(id));
-    match addr {
-        None => {
-            d.insert("family".into(), json!("unknown"));
-            d.insert("sockname".into(), json!(""));
-        }
-        Some(a) => {
-            d.insert("family".into(), json!(a.family));
-            if a.family == "unix" {
-                d.insert("path".into(), json!(a.host));
-            } else {
-                d.insert("address".into(), json!(a.host));
-                d.insert("port".into(), json!(a.port));
-            }
-            d.insert("sockname".into(), json!(a.text()));
-            d.insert("props".into(), props.unwrap_or(Value::Null));
+        Listener::Unix(u) => {
+            let a = u.local_addr()?;
+            Ok(match a.as_pathname() {
+                Some(p) => Addr { family: "unix", host: p.to_string_lossy().into_owned(), port: 0 },
+                None => quietly(|| name_of(l.fd(), false))
+                    .unwrap_or(Addr { family: "unix", host: String::new(), port: 0 }),
+            })
         }
     }
+}
+
+/// The listener: its address, and props read from the kernel quietly.
+pub fn describe_listener(id: i64, fd: i32, a: &Addr) -> Value {
+    let props = quietly(|| props(fd, a.family));
+    let mut d = Map::new();
+    d.insert("id".into(), json!(id));
+    d.insert("family".into(), json!(a.family));
+    if a.family == "unix" {
+        d.insert("path".into(), json!(a.host));
+    } else {
+        d.insert("address".into(), json!(a.host));
+        d.insert("port".into(), json!(a.port));
+    }
+    d.insert("sockname".into(), json!(a.text()));
+    d.insert("props".into(), props);
     Value::Object(d)
 }
 
