@@ -109,8 +109,10 @@ static bool family_of(json_t* req, int* family, bool* too_big, protocol_error* e
     if (strcmp(name, "inet") == 0) return *family = AF_INET, true;
     if (strcmp(name, "inet6") == 0) return *family = AF_INET6, true;
     if (strcmp(name, "unix") == 0) return *family = AF_UNIX, true;
-    set_protocol_error(err, "family", "family \"%.100s\" is not unspec, inet, inet6, unix or an "
-                       "integer", name);
+    set_protocol_error(err, "family",
+                       "family \"%.100s\" is not unspec, inet, inet6, unix or an "
+                       "integer",
+                       name);
     return false;
   }
   if (!json_is_integer(v)) {
@@ -118,8 +120,10 @@ static bool family_of(json_t* req, int* family, bool* too_big, protocol_error* e
     return false;
   }
   json_int_t n = json_integer_value(v);
-  if (!fits_int(n)) *too_big = true;
-  else *family = (int)n;
+  if (!fits_int(n))
+    *too_big = true;
+  else
+    *family = (int)n;
   return true;
 }
 
@@ -128,14 +132,17 @@ static bool ignored_mode(json_t* req, protocol_error* err) {
   json_int_t mode;
   bool present;
   if (!int_field(req, "mode", false, &mode, &present, err)) return false;
-  if (present) note("mode %lld ignored: libuv 1.44 has no mode for a pipe (uv_pipe_chmod only "
-                    "sets read/write for everyone)", (long long)mode);
+  if (present)
+    note(
+        "mode %lld ignored: libuv 1.44 has no mode for a pipe (uv_pipe_chmod only "
+        "sets read/write for everyone)",
+        (long long)mode);
   return true;
 }
 
 json_t* op_bind_sockets(session* s, json_t* req, protocol_error* err) {
-  static const char* const fields[] = {"port", "address", "family", "backlog", "flags",
-                                       "reuse_port", NULL};
+  static const char* const fields[] = {"port",  "address",    "family", "backlog",
+                                       "flags", "reuse_port", NULL};
   if (!allow_fields(req, "bind_sockets", fields, err)) return NULL;
   json_int_t port = 0, backlog = kDefaultBacklog, flags = AI_PASSIVE;
   bool has_port, has_backlog, has_flags, has_address, reuse_port, family_too_big;
@@ -255,8 +262,9 @@ json_t* op_bind_unix_socket(session* s, json_t* req, protocol_error* err) {
   int before = count_open_fds();
   listener* l = new_listener(s, true);
   if (l == NULL) {
-    return bind_failure(error_object("os", "ENOMEM", "uv_loop_init", addr_text,
-                                     "adapter set-up failed"), count_open_fds() - before);
+    return bind_failure(
+        error_object("os", "ENOMEM", "uv_loop_init", addr_text, "adapter set-up failed"),
+        count_open_fds() - before);
   }
   json_t* failure = NULL;
   int rc = uv_pipe_bind(&l->h.pipe, path);

@@ -53,8 +53,9 @@ static json_t* op_open_fds(json_t* req, protocol_error* err) {
   static const char* const fields[] = {NULL};
   if (!allow_fields(req, "open_fds", fields, err)) return NULL;
   int n = count_open_fds();
-  if (n < 0) return error_reply(error_object("os", "EIO", "opendir", "/proc/self/fd",
-                                             "cannot read /proc/self/fd"));
+  if (n < 0)
+    return error_reply(
+        error_object("os", "EIO", "opendir", "/proc/self/fd", "cannot read /proc/self/fd"));
   json_t* r = json_object();
   json_object_set_new(r, "ok", json_true());
   json_object_set_new(r, "open_fds", json_integer(n));
@@ -135,11 +136,13 @@ static json_t* handle_line(session* s, const char* line, size_t len) {
 static bool write_reply(json_t* reply) {
   char* text = json_dumps(reply, JSON_COMPACT);
   json_decref(reply);
-  if (text == NULL) text = strdup("{\"ok\": false, \"error\": {\"kind\": \"protocol\", "
-                                  "\"errno\": null, \"step\": \"\", \"address\": \"\", "
-                                  "\"message\": \"internal adapter error: reply not encodable\"}}");
-  bool ok = text != NULL && fputs(text, stdout) >= 0 && fputc('\n', stdout) != EOF &&
-            fflush(stdout) == 0;
+  if (text == NULL)
+    text = strdup(
+        "{\"ok\": false, \"error\": {\"kind\": \"protocol\", "
+        "\"errno\": null, \"step\": \"\", \"address\": \"\", "
+        "\"message\": \"internal adapter error: reply not encodable\"}}");
+  bool ok =
+      text != NULL && fputs(text, stdout) >= 0 && fputc('\n', stdout) != EOF && fflush(stdout) == 0;
   free(text);
   return ok;
 }
@@ -153,8 +156,8 @@ int main(void) {
   quiet_end();
   char* line = malloc(kMaxLineBytes + 2);
   if (line == NULL) return 1;
-  size_t len = 0;     /* bytes kept of the current line */
-  size_t total = 0;   /* bytes seen of the current line */
+  size_t len = 0;   /* bytes kept of the current line */
+  size_t total = 0; /* bytes seen of the current line */
   char buf[65536];
   int status = 0;
   for (;;) {
@@ -167,8 +170,8 @@ int main(void) {
       if (!eof && !end_of_line) continue;
       size_t piece = (eof ? 0 : i) - start;
       if (eof && total == 0) break;
-      if (total + piece <= (size_t)kMaxLineBytes + 1) memcpy(line + len, buf + start, piece),
-                                                      len += piece;
+      if (total + piece <= (size_t)kMaxLineBytes + 1)
+        memcpy(line + len, buf + start, piece), len += piece;
       total += piece;
       if (len > 0 && line[len - 1] == '\r') --len, --total;
       json_t* reply;
@@ -189,8 +192,8 @@ int main(void) {
     }
     if (eof) break;
     size_t piece = (size_t)n - start;
-    if (total + piece <= (size_t)kMaxLineBytes + 1) memcpy(line + len, buf + start, piece),
-                                                    len += piece;
+    if (total + piece <= (size_t)kMaxLineBytes + 1)
+      memcpy(line + len, buf + start, piece), len += piece;
     total += piece;
   }
 out:

@@ -130,15 +130,16 @@ static json_t* listener_props(int fd, int family) {
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
     json_object_set_new(p, "type", json_null());
   } else {
-    json_object_set_new(p, "type", json_string(type == SOCK_STREAM  ? "stream"
-                                               : type == SOCK_DGRAM ? "dgram"
-                                                                    : "other"));
+    json_object_set_new(p, "type",
+                        json_string(type == SOCK_STREAM  ? "stream"
+                                    : type == SOCK_DGRAM ? "dgram"
+                                                         : "other"));
   }
   json_object_set_new(p, "accepting", int_option(fd, SOL_SOCKET, SO_ACCEPTCONN));
   json_object_set_new(p, "reuseaddr", int_option(fd, SOL_SOCKET, SO_REUSEADDR));
   json_object_set_new(p, "reuseport", int_option(fd, SOL_SOCKET, SO_REUSEPORT));
-  if (family == AF_INET6) json_object_set_new(p, "v6only", int_option(fd, IPPROTO_IPV6,
-                                                                      IPV6_V6ONLY));
+  if (family == AF_INET6)
+    json_object_set_new(p, "v6only", int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY));
   return p;
 }
 

@@ -25,14 +25,20 @@ void note(const char* fmt, ...) {
 /* nlohmann::json's type names, so messages read like the reference's. */
 static const char* type_name(const json_t* v) {
   switch (json_typeof(v)) {
-    case JSON_NULL: return "null";
+    case JSON_NULL:
+      return "null";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
+    case JSON_FALSE:
+      return "boolean";
     case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_STRING: return "string";
-    case JSON_ARRAY: return "array";
-    case JSON_OBJECT: return "object";
+    case JSON_REAL:
+      return "number";
+    case JSON_STRING:
+      return "string";
+    case JSON_ARRAY:
+      return "array";
+    case JSON_OBJECT:
+      return "object";
   }
   return "unknown";
 }
@@ -87,8 +93,8 @@ bool string_field(json_t* req, const char* name, bool null_ok, const char** valu
   *present = false;
   if (v == NULL || (null_ok && json_is_null(v))) return true;
   if (!json_is_string(v)) {
-    set_protocol_error(err, name, "%s must be a string%s, got %s", name,
-                       null_ok ? " or null" : "", type_name(v));
+    set_protocol_error(err, name, "%s must be a string%s, got %s", name, null_ok ? " or null" : "",
+                       type_name(v));
     return false;
   }
   *value = json_string_value(v);
@@ -118,8 +124,8 @@ json_t* error_reply(json_t* error_obj) {
 }
 
 json_t* protocol_reply(const protocol_error* err) {
-  return error_reply(error_object("protocol", NULL, err->field ? err->field : "", "",
-                                  err->message));
+  return error_reply(
+      error_object("protocol", NULL, err->field ? err->field : "", "", err->message));
 }
 
 /* Only what libuv's error code carries: its name (uv_err_name gives the C

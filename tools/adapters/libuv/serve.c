@@ -165,15 +165,15 @@ static json_t* serve_reply(serve_run* run, listener* l, uint64_t start_ns, json_
   json_object_set_new(conn, "nonblock", json_boolean(run->nonblock));
   json_object_set_new(conn, "cloexec", json_boolean(run->cloexec));
   json_object_set_new(r, "conn", conn);
-  json_object_set_new(r, "elapsed_ms", json_integer((json_int_t)((uv_hrtime() - start_ns) /
-                                                                 1000000)));
+  json_object_set_new(r, "elapsed_ms",
+                      json_integer((json_int_t)((uv_hrtime() - start_ns) / 1000000)));
   json_object_set_new(r, "cpu_ms", json_integer(cpu_ms() - cpu0));
   return r;
 }
 
 json_t* op_serve(session* s, json_t* req, protocol_error* err) {
-  static const char* const fields[] = {"listener", "events", "timeout_ms", "batch",
-                                       "backoff_ms", NULL};
+  static const char* const fields[] = {"listener", "events",     "timeout_ms",
+                                       "batch",    "backoff_ms", NULL};
   if (!allow_fields(req, "serve", fields, err)) return NULL;
   json_int_t id, events, timeout_ms;
   bool has_id;
