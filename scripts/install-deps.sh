@@ -10,6 +10,8 @@ packages=(
   iproute2 procps python3 python3-tornado python3-trio python3-twisted perl golang-go
   libpng-dev chromium
   dnsmasq-base
+  libuv1-dev libjansson-dev
+  cargo rustc librust-serde-json-dev librust-libc-dev
 )
 
 missing=()
