@@ -90,6 +90,18 @@ fuzz-continuous: deps
 fuzz-corpus: deps
 	scripts/fuzz-corpus.sh
 
+# Mutation testing (scripts/mutate.py): each realistic bug of tests/mutation/mutants.json is
+# applied, one at a time, to a scratch copy of the tree (build/mutate/tree, incremental between
+# runs); netconform (--mode fake and inprocess), the unit, property and fuzz-replay tests are
+# run against it. Prints which detector caught each mutant and the total time; exits 1 when a
+# mutant escapes the conformance catalog. Not part of CI (tens of minutes); ctest
+# Mutation.CatalogIsValid keeps the catalog from going stale. MUTATE_ARGS: e.g.
+# --only ID,ID  --detectors conformance-fake,conformance-process  --markdown FILE.
+MUTATE_ARGS ?=
+.PHONY: mutate
+mutate: deps
+	scripts/mutate.py --jobs $(JOBS) $(MUTATE_ARGS)
+
 # The attack table of docs/RESULTS.md (scripts/attack_table.py): runs the
 # ctest tests behind every row of tests/attacks.json and rewrites that section.
 .PHONY: attacks

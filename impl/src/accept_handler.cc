@@ -94,7 +94,7 @@ struct AcceptHandle::State : std::enable_shared_from_this<AcceptHandle::State> {
         continue;
       }
       switch (ClassifyAcceptError(c.err)) {
-        case AcceptErrorClass::kRetry:  // ACCEPT-009
+        case AcceptErrorClass::kRetry:  // ACCEPT-009, ACCEPT-018: bounded
           if (++eintr_in_row <= internal::kMaxEintrRetries) {
             --slot;
             continue;

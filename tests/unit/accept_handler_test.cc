@@ -208,6 +208,19 @@ TEST_F(AcceptHandler, ACCEPT_009_EintrIsRetriedAndDoesNotCountTowardBatch) {
   EXPECT_THAT(errors, IsEmpty());
 }
 
+TEST_F(AcceptHandler, ACCEPT_018_EintrRetriesAreBounded) {
+  // accept4 answering EINTR forever: 1 call and 1000 retries, then the batch
+  // ends with no report and the handler stays for the next event.
+  EXPECT_CALL(sys, accept4).Times(1001).WillRepeatedly(Return(SysErr(EINTR)));
+  ASSERT_OK_AND_ASSIGN(auto handle, Add({.batch = 2}));
+  loop.Fire(kListenFd);
+  EXPECT_THAT(conns, IsEmpty());
+  EXPECT_THAT(errors, IsEmpty());
+  EXPECT_TRUE(handle.active());
+  EXPECT_FALSE(handle.paused());
+  EXPECT_TRUE(loop.has_handler(kListenFd));
+}
+
 class AcceptSkipped : public AcceptHandler, public ::testing::WithParamInterface<int> {};
 
 TEST_P(AcceptSkipped, ACCEPT_010_PerConnectionNetworkErrorIsSkipped) {

@@ -456,6 +456,16 @@ TEST(BindSockets, BIND_016_ListensWithTheGivenBacklog) {
   EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888, .backlog = 7}), IsOkAndHolds(SizeIs(2)));
 }
 
+TEST(BindSockets, BIND_030_DefaultBacklogIs128) {
+  NiceMock<MockSys> sys;
+  HealthyKernel kernel(sys);
+  kernel.Resolve({Ip("0.0.0.0", 8888), Ip("::", 8888)});
+  // A literal, not kDefaultBacklog: the rule is the number (Tornado's _DEFAULT_BACKLOG).
+  EXPECT_CALL(sys, listen(/*fd=*/3, /*backlog=*/128));
+  EXPECT_CALL(sys, listen(/*fd=*/4, /*backlog=*/128));
+  EXPECT_THAT(bind_sockets(sys, BindOptions{.port = 8888}), IsOkAndHolds(SizeIs(2)));
+}
+
 TEST(BindSockets, BIND_016_ListenFailureIsOsError) {
   NiceMock<MockSys> sys;
   HealthyKernel kernel(sys);

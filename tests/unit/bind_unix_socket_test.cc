@@ -202,6 +202,22 @@ TEST(BindUnixSocket, UNIX_005_RequestedModeIsApplied) {
   EXPECT_THAT(bind_unix_socket(sys, {.path = kPath, .mode = 0660}), IsOk());
 }
 
+TEST(BindUnixSocket, UNIX_005_StickyAndSetgidBitsAreApplied) {
+  NiceMock<MockSys> sys;
+  HealthyKernel kernel(sys);
+  // The umask around bind() covers 0777 only: these bits come from the chmod.
+  EXPECT_CALL(sys, fchmodat(_, "s", /*mode=*/03660, 0));
+  EXPECT_THAT(bind_unix_socket(sys, {.path = kPath, .mode = 03660}), IsOk());
+}
+
+TEST(BindUnixSocket, UNIX_023_DefaultBacklogIs128) {
+  NiceMock<MockSys> sys;
+  HealthyKernel kernel(sys);
+  // A literal, not kDefaultBacklog: the rule is the number (Tornado's _DEFAULT_BACKLOG).
+  EXPECT_CALL(sys, listen(/*fd=*/3, /*backlog=*/128));
+  EXPECT_THAT(bind_unix_socket(sys, {.path = kPath}), IsOk());
+}
+
 TEST(BindUnixSocket, UNIX_006_ListensWithTheGivenBacklog) {
   NiceMock<MockSys> sys;
   HealthyKernel kernel(sys);

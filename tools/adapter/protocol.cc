@@ -536,6 +536,10 @@ struct ServeLimits {
   long long timeout_ms = 0;  // in all, on the seam's clock
   long long remove_at = 0;   // the callback that removes the handler; 0: none
   long long throw_at = 0;    // the callback that throws; 0: none
+  // With remove_at: that callback then adds a new handler for the listener and
+  // removes the first handle again (ACCEPT-016: the second remove must not take
+  // the new handler); the serve goes on with the new handle.
+  bool remove_twice = false;
 };
 
 // What a serve saw.
@@ -652,7 +656,8 @@ json ServeReplyJson(const ServeRecord& rec, const EpollLoop& loop) {
 }  // namespace
 
 std::string AdapterSession::Serve(const Request& req) {
-  req.Allow({"listener", "events", "timeout_ms", "batch", "backoff_ms", "remove_at", "throw_at"});
+  req.Allow({"listener", "events", "timeout_ms", "batch", "backoff_ms", "remove_at", "throw_at",
+             "remove_twice"});
   bool overflow = false;
   std::optional<long long> id = req.Int("listener", false, &overflow);
   if (!id) throw ProtocolError{"listener", "serve needs a \"listener\" id"};
@@ -665,6 +670,7 @@ std::string AdapterSession::Serve(const Request& req) {
   limits.timeout_ms = req.OwnInt("timeout_ms", kDefaultServeTimeoutMs, 0, kMaxServeTimeoutMs);
   limits.remove_at = req.OwnInt("remove_at", 0, 0, LLONG_MAX);
   limits.throw_at = req.OwnInt("throw_at", 0, 0, LLONG_MAX);
+  limits.remove_twice = req.Bool("remove_twice").value_or(false);
   AcceptOptions opts;
   if (auto b = req.ApiInt<int>("batch", INT_MIN, INT_MAX, "does not fit in an int")) {
     opts.batch = *b;
@@ -688,13 +694,25 @@ std::string AdapterSession::Serve(const Request& req) {
   // made during it, seen apart from the handler's own statistics.
   tools::ObservingLoop observed(
       *loop_, [&](int) { rec.in_event = 0; }, [&](int) { rec.batches.push_back(rec.in_event); });
-  auto on_conn = [&](Fd conn, const SockAddr& peer) {
+  AcceptCallback on_conn;
+  auto on_error = [&](const Error& e) { rec.AddError(e); };
+  // remove_twice: a new handler for the same fd, then the first handle's second remove().
+  auto add_again_remove_twice = [&] {
+    Result<AcceptHandle> again =
+        add_accept_handler(observed, sys_, it->second, on_conn, opts, on_error);
+    if (!again.ok()) return rec.AddError(again.error());
+    AcceptHandle first = std::exchange(handle, std::move(again).value());
+    first.remove();
+  };
+  on_conn = [&](Fd conn, const SockAddr& peer) {
     rec.AddConnection(observer_, conn.get(), peer);
-    if (rec.callbacks == limits.remove_at) handle.remove();  // ACCEPT-003
+    if (rec.callbacks == limits.remove_at) {
+      handle.remove();  // ACCEPT-003
+      if (limits.remove_twice) add_again_remove_twice();
+    }
     // ACCEPT-007; `conn` closes on unwind.
     if (rec.callbacks == limits.throw_at) throw CallbackThrew();
   };  // `conn` closes here: the adapter keeps no connection (ACCEPT-017)
-  auto on_error = [&](const Error& e) { rec.AddError(e); };
 
   Result<AcceptHandle> added =
       add_accept_handler(observed, sys_, it->second, on_conn, opts, on_error);

@@ -24,8 +24,8 @@ struct BindOptions {
   long long port = 0;
   // nullopt or "" = all interfaces (BIND-002). A host name or numeric literal.
   std::optional<std::string> address = std::nullopt;
-  int family = AF_UNSPEC;  // AF_UNSPEC, AF_INET or AF_INET6
-  int backlog = kDefaultBacklog;
+  int family = AF_UNSPEC;         // AF_UNSPEC, AF_INET or AF_INET6
+  int backlog = kDefaultBacklog;  // BIND-030
   // getaddrinfo flags; nullopt = AI_PASSIVE. Explicit flags replace it (BIND-004).
   std::optional<int> flags = std::nullopt;
   bool reuse_port = false;

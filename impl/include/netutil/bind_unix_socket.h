@@ -18,7 +18,7 @@ namespace netutil {
 struct UnixOptions {
   std::string path;  // a filesystem path, or "\0name" for a Linux abstract name
   mode_t mode = 0600;
-  int backlog = kDefaultBacklog;
+  int backlog = kDefaultBacklog;  // UNIX-023
 };
 
 // The socket is non-blocking and close-on-exec from socket() on (UNIX-016).
