@@ -140,9 +140,9 @@ TEST(ReportFormats, BlindIsNeitherPassNorFailure) {
 // property with its count, a TAP SKIP marked N/A, a colour and a count of its
 // own in the page and a key of its own in the index's summary.
 TEST(ReportFormats, NotApplicableIsApartFromSkipped) {
-  const json run = RunDoc(
-      "node", {CaseDoc("accept/a", "OK"), CaseDoc("unix/c", "SKIPPED", "no IPv6"),
-               CaseDoc("accept/b", "N/A", "needs serve.batch=4; the batch is fixed at 1")});
+  const json run =
+      RunDoc("node", {CaseDoc("accept/a", "OK"), CaseDoc("unix/c", "SKIPPED", "no IPv6"),
+                      CaseDoc("accept/b", "N/A", "needs serve.batch=4; the batch is fixed at 1")});
   const auto xml = ParseXml(ToJunit(run));
   const pugi::xml_node suite = Suite(*xml);
   EXPECT_EQ(suite.attribute("tests").as_int(), 3);

@@ -409,26 +409,26 @@ std::string AdapterSession::Hello(const Request& req) {
   for (const spec::Rule& r : spec::kRules) {
     if (!r.withdrawn) rules.push_back(r.id);  // the reference claims every rule
   }
-  return Dump({{"ok", true},
-               {"impl", "reference"},
-               {"version", kAdapterVersion},
-               {"protocol", kProtocolVersion},
-               {"platform", Platform::Host().name()},
-               {"spec", std::move(rules)},
-               // Reference-only request fields and reply details (docs/ADAPTER.md).
-               {"features",
-                {"platform_override", "port_retries", "listener_props", "serve_hooks",
-                 "serve_stats", "umask", "fds_delta"}},
-               // Protocol 3: every op and field offered, nothing fixed.
-               {"capabilities",
-                {{"ops",
-                  {"hello", "bind_sockets", "bind_unix_socket", "serve", "open_fds", "umask",
-                   "close_all"}},
-                 {"fields",
-                  {{"bind_sockets", {"port", "address", "family", "backlog", "flags", "reuse_port"}},
-                   {"bind_unix_socket", {"path", "mode", "backlog"}},
-                   {"serve", {"listener", "events", "timeout_ms", "batch", "backoff_ms"}}}},
-                 {"fixed", json::object()}}}});
+  return Dump(
+      {{"ok", true},
+       {"impl", "reference"},
+       {"version", kAdapterVersion},
+       {"protocol", kProtocolVersion},
+       {"platform", Platform::Host().name()},
+       {"spec", std::move(rules)},
+       // Reference-only request fields and reply details (docs/ADAPTER.md).
+       {"features",
+        {"platform_override", "port_retries", "listener_props", "serve_hooks", "serve_stats",
+         "umask", "fds_delta"}},
+       // Protocol 3: every op and field offered, nothing fixed.
+       {"capabilities",
+        {{"ops",
+          {"hello", "bind_sockets", "bind_unix_socket", "serve", "open_fds", "umask", "close_all"}},
+         {"fields",
+          {{"bind_sockets", {"port", "address", "family", "backlog", "flags", "reuse_port"}},
+           {"bind_unix_socket", {"path", "mode", "backlog"}},
+           {"serve", {"listener", "events", "timeout_ms", "batch", "backoff_ms"}}}},
+         {"fixed", json::object()}}}});
 }
 
 std::string AdapterSession::BindSockets(const Request& req) {

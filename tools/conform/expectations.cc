@@ -42,7 +42,8 @@ std::optional<Expectations> ReadExpectations(const std::string& path,
       *error = path + ":" + std::to_string(n) + ": " + what;
       return std::nullopt;
     };
-    if (!(words >> verdict)) return fail("\"" + id + "\" needs a verdict (FAILED, NON-STRICT or N/A)");
+    if (!(words >> verdict))
+      return fail("\"" + id + "\" needs a verdict (FAILED, NON-STRICT or N/A)");
     if (words >> extra) return fail("unexpected \"" + extra + "\" after the verdict");
     if (!ids.count(id)) {
       return fail("no case \"" + TerminalText(BoundedString(id, 200)) + "\" in the catalog");

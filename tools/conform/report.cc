@@ -125,9 +125,9 @@ class DocumentReporter final : public Reporter {
   }
 
   void End(const Summary& s) override {
-    doc_["summary"] = {{"passed", s.passed}, {"non_strict", s.non_strict},
-                       {"failed", s.failed}, {"skipped", s.skipped},
-                       {"blind", s.blind},   {"not_applicable", s.not_applicable},
+    doc_["summary"] = {{"passed", s.passed},  {"non_strict", s.non_strict},
+                       {"failed", s.failed},  {"skipped", s.skipped},
+                       {"blind", s.blind},    {"not_applicable", s.not_applicable},
                        {"seconds", s.seconds}};
     if (render_) {
       out_ << render_(doc_);

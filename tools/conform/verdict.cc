@@ -52,7 +52,8 @@ void VerdictCounts::Count(Verdict v) {
 }
 
 int VerdictCounts::total() const {
-  return passed + failed + skipped + blind + not_applicable + (how == NonStrictCounts::kApart ? non_strict : 0);
+  return passed + failed + skipped + blind + not_applicable +
+         (how == NonStrictCounts::kApart ? non_strict : 0);
 }
 
 }  // namespace netutil::conform

@@ -23,9 +23,9 @@ namespace netutil::conform {
 // from SKIPPED, which stays for what the environment cannot give.
 enum class Verdict { kOk, kNonStrict, kFailed, kSkipped, kBlind, kNotApplicable };
 
-inline constexpr Verdict kAllVerdicts[] = {Verdict::kOk,      Verdict::kNonStrict,
-                                           Verdict::kFailed,  Verdict::kSkipped,
-                                           Verdict::kBlind,   Verdict::kNotApplicable};
+inline constexpr Verdict kAllVerdicts[] = {Verdict::kOk,     Verdict::kNonStrict,
+                                           Verdict::kFailed, Verdict::kSkipped,
+                                           Verdict::kBlind,  Verdict::kNotApplicable};
 
 // "OK", "NON-STRICT", "FAILED", "SKIPPED", "BLIND", "N/A".
 const char* VerdictName(Verdict v);

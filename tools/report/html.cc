@@ -159,12 +159,10 @@ std::string ColumnHeads(const std::vector<json>& runs, const std::vector<std::st
 std::string SummaryCell(const json& run) {
   const report::Tally n = report::CountRun(run);
   std::string out = "<td><div class=\"bar\">";
-  const std::pair<Verdict, int> parts[] = {{Verdict::kOk, n.passed},
-                                           {Verdict::kNonStrict, n.non_strict},
-                                           {Verdict::kFailed, n.failed},
-                                           {Verdict::kSkipped, n.skipped},
-                                           {Verdict::kBlind, n.blind},
-                                           {Verdict::kNotApplicable, n.not_applicable}};
+  const std::pair<Verdict, int> parts[] = {
+      {Verdict::kOk, n.passed},     {Verdict::kNonStrict, n.non_strict},
+      {Verdict::kFailed, n.failed}, {Verdict::kSkipped, n.skipped},
+      {Verdict::kBlind, n.blind},   {Verdict::kNotApplicable, n.not_applicable}};
   for (const auto& [v, count] : parts) {
     if (count > 0) {
       out += "<span style=\"flex:" + std::to_string(count) + ";background:var(--" +
@@ -172,12 +170,9 @@ std::string SummaryCell(const json& run) {
     }
   }
   out += "</div>";
-  const std::pair<int, const char*> lines[] = {{n.passed, "passed"},
-                                               {n.non_strict, "non-strict"},
-                                               {n.failed, "failed"},
-                                               {n.skipped, "skipped"},
-                                               {n.blind, "blind"},
-                                               {n.not_applicable, "N/A"}};
+  const std::pair<int, const char*> lines[] = {{n.passed, "passed"}, {n.non_strict, "non-strict"},
+                                               {n.failed, "failed"}, {n.skipped, "skipped"},
+                                               {n.blind, "blind"},   {n.not_applicable, "N/A"}};
   for (const auto& [count, word] : lines) {
     out += "<span class=\"n\"><b>" + std::to_string(count) + "</b>" + word + "</span>";
   }
@@ -213,8 +208,8 @@ std::string RuleRow(const std::string& rule, const std::vector<const MatrixRow*>
     add(n.not_applicable, "N/A");
     add(missing, "not run");
     if (what.empty()) what = "all " + std::to_string(n.passed) + " OK";
-    if (n.failed > 0 || n.non_strict > 0 || n.skipped > 0 || n.blind > 0 ||
-        n.not_applicable > 0 || missing > 0) {
+    if (n.failed > 0 || n.non_strict > 0 || n.skipped > 0 || n.blind > 0 || n.not_applicable > 0 ||
+        missing > 0) {
       all_ok = false;
     }
     cells +=

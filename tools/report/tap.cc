@@ -125,8 +125,8 @@ std::string ToTap(const json& run) {
   const report::Tally n = report::CountRun(run);
   out += "# " + std::to_string(n.passed) + " passed, " + std::to_string(n.non_strict) +
          " non-strict, " + std::to_string(n.failed) + " failed, " + std::to_string(n.skipped) +
-         " skipped, " + std::to_string(n.blind) + " blind, " +
-         std::to_string(n.not_applicable) + " n/a\n";
+         " skipped, " + std::to_string(n.blind) + " blind, " + std::to_string(n.not_applicable) +
+         " n/a\n";
   return out;
 }
 

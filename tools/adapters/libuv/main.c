@@ -13,7 +13,7 @@
 
 #include "adapter.h"
 
-enum { kProtocolVersion = 2, kMaxLineBytes = 1 << 20 };
+enum { kProtocolVersion = 3, kMaxLineBytes = 1 << 20 };
 
 static json_t* hello_capabilities(void) {
   /* What libuv 1.44 offers, for netconform's capabilities (docs/ADAPTER.md):
@@ -25,7 +25,7 @@ static json_t* hello_capabilities(void) {
       " \"fields\": {\"bind_sockets\": [\"port\", \"address\", \"family\", \"backlog\", \"flags\"],"
       "            \"bind_unix_socket\": [\"path\", \"backlog\"],"
       "            \"serve\": [\"listener\", \"events\", \"timeout_ms\"]},"
-      " \"fixed\": {\"bind_sockets.reuse_port\": false, \"serve.batch\": null,"
+      " \"fixed\": {\"bind_sockets.reuse_port\": false,"
       "           \"serve.backoff_ms\": 0}}",
       0, &e);
 }

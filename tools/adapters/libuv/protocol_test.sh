@@ -39,7 +39,7 @@ rc=$?
 [ $rc -eq 0 ] || { echo "FAIL exit status $rc at end of input"; fail=1; }
 lines=$(wc -l < "$dir/out")
 [ "$lines" -eq 14 ] || { echo "FAIL $lines reply lines for 14 requests"; fail=1; }
-check hello '"protocol": ?2' 1
+check hello '"protocol": ?3' 1
 check hello-id '"id": ?1[,}]' 1
 check hello-capabilities '"capabilities": ?\{' 1
 check not-json '"kind": ?"protocol"' 2

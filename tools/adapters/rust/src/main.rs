@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
-const PROTOCOL_VERSION: i64 = 2;
+const PROTOCOL_VERSION: i64 = 3;
 /// The longest request line accepted (without its newline), as the reference.
 const MAX_LINE_BYTES: usize = 1 << 20;
 
@@ -51,7 +51,7 @@ fn capabilities() -> Value {
                    "bind_unix_socket": ["path"],
                    "serve": ["listener", "events", "timeout_ms"]},
         "fixed": {"bind_sockets.backlog": 128, "bind_unix_socket.backlog": 128,
-                  "bind_sockets.reuse_port": false, "serve.batch": null, "serve.backoff_ms": 0}
+                  "bind_sockets.reuse_port": false, "serve.backoff_ms": 0}
     })
 }
 
