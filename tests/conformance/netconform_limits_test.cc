@@ -512,7 +512,7 @@ TEST(PythonAdapters, EchoIdAndCarryFdsDeltaOnEveryBindReply) {
     const json r = json::parse(line);
     EXPECT_EQ(r.value("id", 0), n) << line;
     if (n == 1) {
-      EXPECT_EQ(r.value("protocol", 0), 2) << line;
+      EXPECT_EQ(r.value("protocol", 0), 3) << line;
     }
     if (n > 1) {
       EXPECT_EQ(r["error"].value("kind", ""), "protocol") << line;

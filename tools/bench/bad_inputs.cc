@@ -470,7 +470,7 @@ std::vector<BadInput> MakeTable() {
       "expect.txt:2: no case \"bind/zz\" in the catalog", -1,
       ExpectFile("# tornado\nbind/zz FAILED\n"));
   add("expected verdicts", "`bind/a MAYBE`", "",
-      "expect.txt:1: unknown verdict \"MAYBE\" (FAILED, NON-STRICT or OK)", -1,
+      "expect.txt:1: unknown verdict \"MAYBE\" (FAILED, NON-STRICT, N/A, BLIND or OK)", -1,
       ExpectFile("bind/a MAYBE\n"));
   return t;
 }

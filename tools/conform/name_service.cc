@@ -475,12 +475,21 @@ std::optional<std::string> RealNameService::EnterNamespace(const std::string& di
   }
   original_mnt_ = ::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
   if (original_mnt_ < 0) return std::string("open /proc/thread-self/ns/mnt: ") + ErrnoName(errno);
+  original_cwd_ = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (original_cwd_ < 0) {
+    const int err = errno;
+    ::close(original_mnt_);
+    original_mnt_ = -1;
+    return std::string("open the working directory: ") + ErrnoName(err);
+  }
   // A thread of a threaded process may do this: CLONE_NEWNS implies CLONE_FS,
   // which gives the thread its own copy of cwd, root and umask.
   if (::unshare(CLONE_NEWNS) != 0) {
     const int err = errno;
     ::close(original_mnt_);
     original_mnt_ = -1;
+    ::close(original_cwd_);
+    original_cwd_ = -1;
     return std::string("unshare(CLONE_NEWNS): ") + ErrnoName(err);
   }
   // Private: nothing mounted here reaches the machine's namespace.
@@ -578,6 +587,12 @@ void RealNameService::Leave() {
   }
   ::close(original_mnt_);
   original_mnt_ = -1;
+  if (::fchdir(original_cwd_) != 0) {
+    std::perror("netconform: back to the working directory after the mount namespace");
+    std::abort();
+  }
+  ::close(original_cwd_);
+  original_cwd_ = -1;
 }
 
 RealNameService::~RealNameService() { Leave(); }

@@ -120,6 +120,10 @@ class RealNameService {
   void Leave();
 
   int original_mnt_ = -1;
+  // The thread's working directory before it entered: setns() back to the
+  // original mount namespace moves the thread to its root, and a relative
+  // --adapter command (build/bin/x) must still be found by later cases.
+  int original_cwd_ = -1;
   std::unique_ptr<Dns> dns_;
   std::optional<double> dns_start_seconds_;
 };
