@@ -65,10 +65,10 @@ report: deps configure
 	scripts/make-report.sh $(BUILD_DIR)
 
 # Fuzz smoke test (scripts/fuzz-smoke.sh): builds the fuzz targets of the
-# sanitize preset and runs every target FUZZ_SMOKE_SECONDS (default 10) on a
+# sanitize preset and runs every target FUZZ_SMOKE_SECONDS (default 6) on a
 # scratch copy of its corpus, two at a time; fails on a crash, leak or timeout. Without clang and
 # libFuzzer it prints SKIPPED and passes. Part of `make test PRESET=sanitize`.
-FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SMOKE_SECONDS ?= 6
 .PHONY: fuzz-smoke
 fuzz-smoke: deps
 	FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz-smoke.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fuzz smoke test of `make test PRESET=sanitize`: builds the fuzz targets and runs every
-# target for FUZZ_SMOKE_SECONDS (default 10) on a scratch copy of its corpus
+# target for FUZZ_SMOKE_SECONDS (default 6) on a scratch copy of its corpus
 # and regressions, FUZZ_SMOKE_JOBS (default 2) targets at a time. Fails on any
 # crash, leak, timeout (10 s per input) or out-of-memory; the inputs and logs
 # of a failure are kept and their paths printed.
@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/fuzz-common.sh
-seconds=${FUZZ_SMOKE_SECONDS:-10}
+seconds=${FUZZ_SMOKE_SECONDS:-6}
 jobs=${FUZZ_SMOKE_JOBS:-2}
 
 if ! fuzz_have_libfuzzer; then
