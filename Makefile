@@ -23,7 +23,7 @@ build: deps configure
 # The whole suite: labels unit, integration, conformance, property, fidelity,
 # sweep, fuzz-replay, report; with PRESET=sanitize (clang, ASan, UBSan, the
 # fuzz targets in the same tree) also the fuzz smoke, each libFuzzer target
-# ~10 s. `.ci/run` is `make test` then `make test PRESET=sanitize`.
+# ~6 s. `.ci/run` is `make test` then `make test PRESET=sanitize`.
 test: build
 	ctest --preset $(PRESET)
 	$(if $(filter sanitize,$(PRESET)),$(MAKE) fuzz-smoke)
