@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "fd_exhaust.h"
+#include "host.h"
 #include "json_match.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/fake_kernel.h"
@@ -182,6 +183,8 @@ class FakeHost final : public host::Host {
     } else if (node->type == fakes::FakeFs::Type::kSocket) {
       std::optional<SockAddr> addr = SockAddr::Unix(path);
       out["connectable"] = addr && kernel_.Listens(*addr);
+    } else if (node->type == fakes::FakeFs::Type::kDir) {
+      out["entries"] = Entries(path);
     }
     return out;
   }
@@ -189,6 +192,25 @@ class FakeHost final : public host::Host {
   void Sleep(long long ms) override { kernel_.Advance(std::chrono::milliseconds(ms)); }
 
  private:
+  // As host.cc's DirEntries: the names right under `dir`, sorted (the node
+  // map is), at most kMaxDirEntries and "..." after.
+  json Entries(const std::string& dir) const {
+    const std::optional<std::string> canonical = fakes::FakeFs::Normalize(dir);
+    json out = json::array();
+    if (!canonical) return out;
+    const std::string prefix = *canonical == "/" ? "/" : *canonical + "/";
+    for (const auto& [p, node] : kernel_.fs().nodes()) {
+      if (p.size() <= prefix.size() || p.compare(0, prefix.size(), prefix) != 0) continue;
+      if (p.find('/', prefix.size()) != std::string::npos) continue;
+      if (out.size() == host::kMaxDirEntries) {
+        out.push_back("...");
+        break;
+      }
+      out.push_back(p.substr(prefix.size()));
+    }
+    return out;
+  }
+
   FakeKernel& kernel_;
   std::map<uint64_t, std::string> contents_;  // inode -> what `make` wrote
 };

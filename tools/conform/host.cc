@@ -6,10 +6,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -305,6 +307,36 @@ std::optional<std::string> Make(const std::string& root, const json& spec, Keep*
   return std::nullopt;
 }
 
+// The names in a directory (no "." or ".."), sorted, at most kMaxDirEntries
+// and a last "..." when there were more: what a failed call left behind
+// (UNIX-011: the private directory and the socket file in it). O_NOFOLLOW: a
+// directory swapped for a link meanwhile is not listed.
+json DirEntries(int parent, const std::string& name) {
+  const int fd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return json::array();
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return json::array();
+  }
+  std::vector<std::string> names;
+  bool more = false;
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (names.size() == kMaxDirEntries) {
+      more = true;
+      break;
+    }
+    names.push_back(n);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  json out = names;
+  if (more) out.push_back("...");
+  return out;
+}
+
 json Inspect(const std::string& root, const std::string& path) {
   Beneath at;
   if (auto e = OpenBeneath(root, path, &at)) {
@@ -342,6 +374,8 @@ json Inspect(const std::string& root, const std::string& path) {
     const bool ok = addr && fd.get() >= 0 &&
                     (::connect(fd.get(), addr->data(), addr->len()) == 0 || errno == EAGAIN);
     out["connectable"] = ok;
+  } else if (S_ISDIR(st.st_mode)) {
+    out["entries"] = DirEntries(dir, at.name);
   }
   return out;
 }

@@ -64,6 +64,9 @@ std::optional<std::string> TargetAddress(const nlohmann::json& spec, SockAddr* a
 // The largest "count" a connect step may ask for.
 inline constexpr long long kMaxClients = 1000;
 
+// The most names a check of a directory lists (`entries`); more end in "...".
+inline constexpr size_t kMaxDirEntries = 64;
+
 // {"host": "127.0.0.1", "port": P, "count": N} or {"path": "/x.sock", "count": N}:
 // N non-blocking connects, then waits (3 s at most) until each is established
 // or failed. -> {"connected": n, "failed": {"ECONNREFUSED": k, ...}}
