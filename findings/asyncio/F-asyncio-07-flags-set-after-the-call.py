@@ -37,7 +37,7 @@ print("asyncio (CPython %s)" % platform.python_version())
 weak = False
 fds = {}
 for line in lines:
-    line = re.sub(r"^\d+\s+", "", line)
+    line = re.sub(r"\s+= ", " = ", re.sub(r"^\d+\s+", "", line))
     m = re.match(r"(socket|accept4)\((.*)\) = (\d+)$", line)
     if m and ("AF_INET" in m.group(2) or "AF_UNIX" in m.group(2) or m.group(1) == "accept4"):
         what = "accepted" if m.group(1) == "accept4" else m.group(2).split(",")[0]

@@ -30,7 +30,7 @@ print("tornado", tornado.version)
 shown = False
 sockets = {}
 for line in lines:
-    line = re.sub(r"^\d+\s+", "", line)  # the pid strace -f puts first
+    line = re.sub(r"\s+= ", " = ", re.sub(r"^\d+\s+", "", line))  # the pid strace -f puts first
     m = re.match(r"socket\((AF_INET|AF_UNIX), (.*)\) = (\d+)", line)
     if m:
         sockets[m.group(3)] = m.group(1)
