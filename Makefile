@@ -107,3 +107,12 @@ mutate: deps
 .PHONY: attacks
 attacks: build
 	scripts/attack_table.py $(BUILD_DIR) --write docs/RESULTS.md
+
+# Runs every standalone reproduction of docs/FINDINGS.md (findings/<impl>/F-*.py, the
+# Debian python3 with its tornado, trio and twisted; strace and unshare for some) and
+# compares what each prints with its .out (scripts/check_findings.py --run). Not in
+# `make test`: 58 reproductions take about 25 s of CPU (4 min of wall time on a loaded
+# 2-core machine, see docs/FINDINGS.md). FINDINGS_UPDATE=1 rewrites the .out files.
+.PHONY: findings
+findings:
+	scripts/check_findings.py --run $(if $(FINDINGS_UPDATE),--update)

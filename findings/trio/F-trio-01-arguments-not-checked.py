@@ -20,7 +20,7 @@ weak = False
 
 async def main():
     global weak
-    for label, kw in (("port=70000", dict(port=70000, host="127.0.0.1")),
+    for label, kw in (("port=70000", dict(port=70000, host="127.0.0.2")),
                       ("port=-1", dict(port=-1, host="127.0.0.1")),
                       ("host with NUL", dict(port=0, host="127.0.0.1\0.evil.example")),
                       ("host of 254 bytes", dict(port=0, host=long_name)),
