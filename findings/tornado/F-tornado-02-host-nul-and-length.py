@@ -20,7 +20,7 @@ for label, host in (("NUL", "127.0.0.1\0.evil.example"), ("254 bytes", long_name
     except ValueError as e:
         print("%s: ValueError (as the rule wants): %s" % (label, e))
         continue
-    except socket.gaierror as e:
+    except socket.gaierror:
         # The resolver's answer depends on the network (EAI_NONAME, EAI_AGAIN).
         print("%s: socket.gaierror (a resolver error), not an argument error" % label)
         shown = True

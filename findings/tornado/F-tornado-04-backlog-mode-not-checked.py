@@ -16,9 +16,12 @@ import tornado.netutil
 print("tornado", tornado.version)
 shown = False
 for label, call in (
-        ("bind_sockets(backlog=-1)", lambda d: tornado.netutil.bind_sockets(0, "127.0.0.1", backlog=-1)),
-        ("bind_unix_socket(backlog=-1)", lambda d: [tornado.netutil.bind_unix_socket(d + "/b.sock", backlog=-1)]),
-        ("bind_unix_socket(mode=0o10000)", lambda d: [tornado.netutil.bind_unix_socket(d + "/m.sock", mode=0o10000)])):
+        ("bind_sockets(backlog=-1)",
+         lambda d: tornado.netutil.bind_sockets(0, "127.0.0.1", backlog=-1)),
+        ("bind_unix_socket(backlog=-1)",
+         lambda d: [tornado.netutil.bind_unix_socket(d + "/b.sock", backlog=-1)]),
+        ("bind_unix_socket(mode=0o10000)",
+         lambda d: [tornado.netutil.bind_unix_socket(d + "/m.sock", mode=0o10000)])):
     with tempfile.TemporaryDirectory() as d:
         try:
             socks = call(d)

@@ -8,7 +8,6 @@ with ENOENT. A path with a NUL byte or longer than sun_path (108 bytes) is
 refused only after socket() (os.stat / CPython's bind), and that socket stays
 open while the exception is handled. Expected: an argument error before any
 syscall for all three. Exits 0 while the weakness shows."""
-import os
 import socket
 import sys
 import tempfile

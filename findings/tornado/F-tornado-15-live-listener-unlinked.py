@@ -7,7 +7,6 @@ listens there: the running server (here a child process) keeps its socket but
 no client can reach it any more; they all reach the new one. Expected:
 EADDRINUSE, the live listener's file untouched. Exits 0 while the weakness shows."""
 import os
-import socket
 import subprocess
 import sys
 import tempfile

@@ -30,7 +30,7 @@ async def main():
         except ValueError as e:
             print("%s: ValueError: %s" % (label, e))
             continue
-        except socket.gaierror as e:
+        except socket.gaierror:
             print("%s: socket.gaierror (a resolver error)" % label)
             weak = True
             continue

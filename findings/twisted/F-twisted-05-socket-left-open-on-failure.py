@@ -26,14 +26,17 @@ holder.listen()
 d = tempfile.mkdtemp()
 weak = False
 for label, call in (
-        ("listenTCP(a taken port)", lambda: reactor.listenTCP(holder.getsockname()[1], factory, interface="127.0.0.1")),
-        ("listenTCP(interface='no-such-host.invalid')", lambda: reactor.listenTCP(0, factory, interface="no-such-host.invalid")),
-        ("listenUNIX(a path in a missing directory)", lambda: reactor.listenUNIX(d + "/missing/s.sock", factory))):
+        ("listenTCP(a taken port)",
+         lambda: reactor.listenTCP(holder.getsockname()[1], factory, interface="127.0.0.1")),
+        ("listenTCP(interface='no-such-host.invalid')",
+         lambda: reactor.listenTCP(0, factory, interface="no-such-host.invalid")),
+        ("listenUNIX(a path in a missing directory)",
+         lambda: reactor.listenUNIX(d + "/missing/s.sock", factory))):
     before = len(os.listdir("/proc/self/fd"))
     try:
         call().stopListening()
         print("%s: no error" % label)
-    except error.CannotListenError as e:
+    except error.CannotListenError:
         left = len(os.listdir("/proc/self/fd")) - before
         print("%s: CannotListenError; sockets still open while it is handled: %d" % (label, left))
         weak = weak or left > 0

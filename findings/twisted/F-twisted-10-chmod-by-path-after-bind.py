@@ -43,7 +43,8 @@ with tempfile.TemporaryDirectory() as d:
     old_umask = os.umask(0o022)
     os.chmod = racing_chmod
     try:
-        port = reactor.listenUNIX(os.path.join(d, "s.sock"), protocol.Factory.forProtocol(protocol.Protocol), mode=0o600)
+        port = reactor.listenUNIX(os.path.join(d, "s.sock"),
+                                  protocol.Factory.forProtocol(protocol.Protocol), mode=0o600)
         port.stopListening()
     finally:
         os.chmod = real_chmod

@@ -28,7 +28,8 @@ with tempfile.TemporaryDirectory() as d:
     s.close()
     os.symlink(d + "/elsewhere.sock", d + "/link.sock")
     os.symlink(d + "/nothing.sock", d + "/dangling.sock")
-    for label, name, want in (("directory", "dir", "argument error"), ("regular file", "data", "argument error"),
+    for label, name, want in (("directory", "dir", "argument error"),
+                              ("regular file", "data", "argument error"),
                               ("symlink to a socket", "link.sock", "ELOOP"),
                               ("dangling symlink", "dangling.sock", "ELOOP")):
         try:
@@ -38,5 +39,6 @@ with tempfile.TemporaryDirectory() as d:
             got = errno.errorcode.get(getattr(e.socketError, "errno", None), str(e.socketError))
         print("%s at the path: %s (expected %s)" % (label, got, want))
         weak = weak or got != want
-    print("all kept: %s" % all(os.path.lexists(os.path.join(d, n)) for n in ("dir", "data", "link.sock", "dangling.sock")))
+    names = ("dir", "data", "link.sock", "dangling.sock")
+    print("all kept: %s" % all(os.path.lexists(os.path.join(d, n)) for n in names))
 sys.exit(0 if weak else 1)
