@@ -107,3 +107,13 @@ mutate: deps
 .PHONY: attacks
 attacks: build
 	scripts/attack_table.py $(BUILD_DIR) --write docs/RESULTS.md
+
+# Runs every standalone reproduction of docs/FINDINGS.md (findings/<impl>/F-*.py, the
+# Debian python3 with its tornado, trio and twisted; strace and unshare for some) and
+# compares what each prints with its .out (scripts/check_findings.py --run). Not in
+# `make test`: the 63 reproductions take about 21 s of CPU, run two at a time (measured:
+# 173 s of wall time on a 2-core machine at load 20, most of it waiting for a CPU; the
+# Twisted imports are the heaviest). FINDINGS_UPDATE=1 rewrites the .out files.
+.PHONY: findings
+findings:
+	scripts/check_findings.py --run $(if $(FINDINGS_UPDATE),--update)
