@@ -211,6 +211,21 @@ TEST(FaultReach, UNIX_002_SelectorsMustMatch) {
   EXPECT_TRUE(reach.Unmet().empty());
 }
 
+TEST(FaultReach, UNIX_014_OneDesignsRulesMetIsMet) {
+  // EINTR on the calls of both designs: a by-path design meets lstat's rule
+  // and never the *at calls', and is judged.
+  FaultReach reach;
+  reach.Arm(Plan("lstat = EINTR\nfstatat = EINTR\n"));
+  reach.See(Trace({{{"call", "lstat"}, {"path", "/t/s"}, {"err", "EINTR"}}}));
+  EXPECT_EQ(reach.Unmet().size(), 1u);
+  EXPECT_FALSE(reach.NoneMet());
+  FaultReach untouched;
+  untouched.Arm(Plan("lstat = EINTR\nfstatat = EINTR\n"));
+  untouched.See(ReferenceTrace());
+  EXPECT_TRUE(untouched.NoneMet());
+  EXPECT_FALSE(FaultReach().NoneMet());  // no plan: nothing never met
+}
+
 TEST(FaultReach, CutTraceCountsAsMet) {
   FaultReach reach;
   reach.Arm(Plan("setsockopt opt=SO_REUSEADDR = ENOPROTOOPT\n"));

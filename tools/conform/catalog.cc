@@ -486,8 +486,8 @@ std::optional<Problem> ReferenceOnlyProblem(const json& r, Case* c) {
   for (const json& i : impls) {
     if (!i.is_string() || i.get<std::string>().empty() || i.get<std::string>().size() > 64 ||
         !OneLine(i.get<std::string>())) {
-      return Problem{"/reference_only/impls", "reference_only.impls: " + Brief(i, 80) +
-                                                  " is no implementation name"};
+      return Problem{"/reference_only/impls",
+                     "reference_only.impls: " + Brief(i, 80) + " is no implementation name"};
     }
     c->reference_impls.push_back(i.get<std::string>());
   }

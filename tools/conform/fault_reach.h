@@ -1,6 +1,6 @@
-// Whether a case's fault rules ever met a call of theirs: a rule whose call
-// (with its selectors) the implementation never made while the rule was in
-// force could not create the situation the case is about, so the runner
+// Whether a case's fault rules ever met a call of theirs: a plan none of whose
+// calls (with their selectors) the implementation made while the rules were
+// in force could not create the situation the case is about, so the runner
 // judges such a case N/A instead of FAILED (docs/CONFORMANCE.md, "Faults
 // never met"), unless the case says the call is required
 // ("env": {"fault_calls": "required"}).
@@ -29,6 +29,10 @@ class FaultReach {
   void See(const nlohmann::json& trace);
   // The rules (as printed) that no traced call of theirs ever met.
   std::vector<std::string> Unmet() const;
+  // Whether there were rules and none of them ever met a call: the plan
+  // never touched the implementation. A plan with rules for several designs
+  // (EINTR on the calls of each) is met when any of them is.
+  bool NoneMet() const { return !rules_.empty() && Unmet().size() == rules_.size(); }
 
   // Whether `entry` (trace_fields.h) is a call of `rule`: its call, and each
   // selector's argument spelled as the rule spells it.

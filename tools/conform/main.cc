@@ -244,8 +244,7 @@ int List(const std::vector<Case>& all, const std::string& filter, const std::str
       }
     } else {
       std::printf("%-46s %-24s %-7s %s%s\n", c.id.c_str(), Join(c.rules, ",").c_str(),
-                  c.level.c_str(), c.reference_only() ? "[reference-only] " : "",
-                  c.title.c_str());
+                  c.level.c_str(), c.reference_only() ? "[reference-only] " : "", c.title.c_str());
     }
   }
   if (format == "json") std::cout << out.dump(2) << "\n";

@@ -462,8 +462,8 @@ CaseResult Runner::Run(const Case& c) {
   // N/A before SKIPPED: what the implementation offers does not depend on
   // the host, so the verdict is the same everywhere.
   const std::string impl = StringField(hello_, "impl", "unknown");
-  if (c.reference_only() && std::find(c.reference_impls.begin(), c.reference_impls.end(),
-                                      impl) == c.reference_impls.end()) {
+  if (c.reference_only() && std::find(c.reference_impls.begin(), c.reference_impls.end(), impl) ==
+                                c.reference_impls.end()) {
     // The method of other implementations, not the rule: judged by the
     // rule's other cases (docs/CONFORMANCE.md, "Reference-only cases").
     result.verdict = Verdict::kNotApplicable;
@@ -872,7 +872,7 @@ std::unique_ptr<Runner::Namespaces> Runner::EnterNamespaces(const Environment& e
 
 namespace {
 
-// Why a failed case is N/A: a fault rule of its plan never met a call of its
+// Why a failed case is N/A: no fault rule of its plan ever met a call of its
 // own in any request's trace, so the situation the case is about never arose
 // (the implementation's design avoids the call: trio never calls getsockname,
 // Twisted binds a unix socket in place). Only when `judged`: the failure is an
@@ -880,9 +880,8 @@ namespace {
 // the trace of every request was seen. A case whose rule requires the call
 // ("fault_calls": "required") stays FAILED.
 std::optional<std::string> NeverMet(const Environment& env, const FaultReach& reach, bool judged) {
-  if (!judged || env.fault_calls_required) return std::nullopt;
+  if (!judged || env.fault_calls_required || !reach.NoneMet()) return std::nullopt;
   const std::vector<std::string> unmet = reach.Unmet();
-  if (unmet.empty()) return std::nullopt;
   std::string rules;
   for (const std::string& r : unmet) rules += (rules.empty() ? "\"" : ", \"") + r + "\"";
   const std::string call = unmet.front().substr(0, unmet.front().find(' '));
@@ -980,11 +979,13 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     result.reason = ctx.unread;
   } else if (ok) {
     result.verdict = Verdict::kOk;
-  } else if (std::optional<std::string> why = NeverMet(env, ctx.reach, ctx.traced && ctx.mismatch && !ctx.trace_unseen)) {
+  } else if (std::optional<std::string> why =
+                 NeverMet(env, ctx.reach, ctx.traced && ctx.mismatch && !ctx.trace_unseen)) {
     // What the case is about never arose: the implementation's design
     // avoids the faulted call (docs/CONFORMANCE.md, "Faults never met").
     result.verdict = Verdict::kNotApplicable;
     result.reason = *why + "; " + result.reason;
+    result.failure.clear();  // no failure: the reason says what happened
   } else {
     // A strict rule missed is no failure for an implementation held to Tornado's.
     result.verdict = c.strict() && options_.profile == Profile::kTornado ? Verdict::kNonStrict
