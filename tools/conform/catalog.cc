@@ -23,6 +23,7 @@
 #include "report_formats.h"
 #include "runner.h"
 #include "spec_rules.h"
+#include "trace_effects.h"
 
 namespace netutil::conform {
 namespace {
@@ -201,6 +202,14 @@ std::optional<std::string> StepBoundsProblem(const json& step, Totals* totals, s
         *where = std::string("/") + p;
         return std::string(p) + ": " + *e;
       }
+    }
+  }
+  if (step.contains("trace") && step["trace"].is_object() && step["trace"].contains("effects")) {
+    // A closed vocabulary (trace_effects.h): a misspelt constraint would
+    // otherwise hold vacuously.
+    if (auto e = EffectsProblem(step["trace"]["effects"])) {
+      *where = "/trace/effects";
+      return "trace: " + *e;
     }
   }
   return std::nullopt;
@@ -462,12 +471,46 @@ std::optional<Problem> StepFormProblem(json* step, const std::string& at,
   return std::nullopt;
 }
 
+// "reference_only": {"impls": ["reference", ...], "why": "one line"}.
+std::optional<Problem> ReferenceOnlyProblem(const json& r, Case* c) {
+  constexpr size_t kMaxImpls = 8;
+  const char* form =
+      "reference_only takes {\"impls\": [hello impl names], \"why\": \"what method it checks\"}";
+  if (!r.is_object() || !r.contains("impls") || !r.contains("why") || r.size() != 2) {
+    return Problem{"/reference_only", form};
+  }
+  const json& impls = r["impls"];
+  if (!impls.is_array() || impls.empty() || impls.size() > kMaxImpls) {
+    return Problem{"/reference_only/impls", "reference_only.impls: 1 to 8 implementation names"};
+  }
+  for (const json& i : impls) {
+    if (!i.is_string() || i.get<std::string>().empty() || i.get<std::string>().size() > 64 ||
+        !OneLine(i.get<std::string>())) {
+      return Problem{"/reference_only/impls",
+                     "reference_only.impls: " + Brief(i, 80) + " is no implementation name"};
+    }
+    c->reference_impls.push_back(i.get<std::string>());
+  }
+  const json& why = r["why"];
+  if (!why.is_string() || why.get<std::string>().empty() ||
+      why.get<std::string>().size() > kMaxTitleBytes || !OneLine(why.get<std::string>())) {
+    return Problem{"/reference_only/why", "reference_only.why: one line of at most " +
+                                              std::to_string(kMaxTitleBytes) + " bytes"};
+  }
+  c->reference_why = why.get<std::string>();
+  return std::nullopt;
+}
+
 std::optional<Problem> CheckCase(const json& j, Case* c) {
   if (!j.is_object()) return Problem{"", "a case must be a JSON object"};
   for (const auto& [key, value] : j.items()) {
-    if (key != "id" && key != "rules" && key != "title" && key != "env" && key != "steps") {
+    if (key != "id" && key != "rules" && key != "title" && key != "env" && key != "steps" &&
+        key != "reference_only") {
       return Problem{"/" + key, "unknown key \"" + key + "\""};
     }
+  }
+  if (j.contains("reference_only")) {
+    if (auto p = ReferenceOnlyProblem(j["reference_only"], c)) return p;
   }
   if (!j.contains("id") || !j["id"].is_string()) {
     return Problem{"/id", "id must be a string like area/kebab-slug"};

@@ -51,6 +51,12 @@ struct Case {
   // "tornado": what an implementation claiming Tornado compatibility must pass.
   std::string level;
   bool strict() const { return level == "strict"; }
+  // A reference-only case ("reference_only": {"impls": [...], "why": "..."}):
+  // it checks the method of the implementations named (their hello `impl`),
+  // a detail the rule does not ask; any other implementation is N/A.
+  std::vector<std::string> reference_impls;  // empty: a case of the rule
+  std::string reference_why;
+  bool reference_only() const { return !reference_impls.empty(); }
 };
 
 // A case as written: where (a file path, relative to the catalog's

@@ -249,6 +249,13 @@ bool ParseEnvironmentMembers(const json& env, const std::string& tmp, Environmen
   if (env.contains("ipv6") && !ParseIpv6(env["ipv6"], e, error)) return false;
   if (env.contains("fd_limit") && !ParseFdLimit(env["fd_limit"], e, error)) return false;
   if (env.contains("port_range") && !ParsePortRange(env["port_range"], e, error)) return false;
+  if (env.contains("fault_calls")) {
+    const json& v = env["fault_calls"];
+    if (v != "optional" && v != "required") {
+      return Fail(error, "env.fault_calls takes \"optional\" or \"required\"");
+    }
+    e->fault_calls_required = v == "required";
+  }
   return true;
 }
 
@@ -264,7 +271,7 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error,
   }
   if (!OnlyKeys(env,
                 {"needs", "incidental", "resolver", "faults", "ipv6", "ipv6_missing", "fd_limit",
-                 "port_range"},
+                 "port_range", "fault_calls"},
                 "env", error)) {
     return std::nullopt;
   }

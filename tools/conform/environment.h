@@ -27,6 +27,9 @@
 //                               namespace on the real kernel)
 //   needs:    ["ipv6", "loopback2", <adapter features from hello>,
 //             <an op or "op.field" of the capabilities: N/A when not offered>]
+//   fault_calls: "optional" (default) | "required": whether the rule requires
+//             the calls the fault rules name (a case whose faults never met
+//             a call is N/A unless they are required: fault_reach.h)
 //   incidental: ["op.field", ...]  fields the case sends but does not rest on:
 //             not offered, the case still runs (capabilities.h)
 #pragma once
@@ -50,6 +53,10 @@ struct Environment {
   bool ipv6_partial = false;  // "ipv6": "partial"
   std::optional<int> fd_limit;
   std::optional<std::pair<int, int>> port_range;
+  // "fault_calls": "required": the rule requires the calls the fault rules
+  // name, so an implementation that never makes them fails the case; by
+  // default ("optional") such a case is N/A (fault_reach.h).
+  bool fault_calls_required = false;
 
   // Whether the environment can only be made by injecting into the
   // implementation's syscalls (in-process, the fake kernel, the interposer).

@@ -239,9 +239,12 @@ int List(const std::vector<Case>& all, const std::string& filter, const std::str
                      {"title", c.title},
                      {"env", c.env},
                      {"file", c.origin}});
+      if (c.reference_only()) {
+        out.back()["reference_only"] = {{"impls", c.reference_impls}, {"why", c.reference_why}};
+      }
     } else {
-      std::printf("%-46s %-24s %-7s %s\n", c.id.c_str(), Join(c.rules, ",").c_str(),
-                  c.level.c_str(), c.title.c_str());
+      std::printf("%-46s %-24s %-7s %s%s\n", c.id.c_str(), Join(c.rules, ",").c_str(),
+                  c.level.c_str(), c.reference_only() ? "[reference-only] " : "", c.title.c_str());
     }
   }
   if (format == "json") std::cout << out.dump(2) << "\n";

@@ -19,12 +19,14 @@
 
 #include "confined_path.h"
 #include "environment.h"
+#include "fault_reach.h"
 #include "fd_exhaust.h"
 #include "json_match.h"
 #include "kernel_view.h"
 #include "name_service.h"
 #include "netns.h"
 #include "netutil/errno_name.h"
+#include "trace_effects.h"
 
 namespace netutil::conform {
 namespace {
@@ -279,6 +281,9 @@ struct Runner::Context {
   host::Host* host = nullptr;
   Vars vars;
   std::string unread;          // a step's expectation on props the adapter could not read
+  FaultReach reach;            // which fault rules met a call of theirs (fault_reach.h)
+  bool traced = false;         // a request's trace was seen (so `reach` knows something)
+  bool mismatch = false;       // the failing step failed an expectation (not a crash, a hang)
   Clock::time_point deadline;  // the case's; see RunOptions::case_timeout
   StepProgress progress;       // told of each request before it is sent
 };
@@ -456,8 +461,21 @@ CaseResult Runner::Run(const Case& c) {
   CaseResult result;
   // N/A before SKIPPED: what the implementation offers does not depend on
   // the host, so the verdict is the same everywhere.
-  if (std::optional<std::string> why =
-          caps_.NotApplicable(c, StringField(hello_, "impl", "unknown"))) {
+  const std::string impl = StringField(hello_, "impl", "unknown");
+  if (c.reference_only() && std::find(c.reference_impls.begin(), c.reference_impls.end(), impl) ==
+                                c.reference_impls.end()) {
+    // The method of other implementations, not the rule: judged by the
+    // rule's other cases (docs/CONFORMANCE.md, "Reference-only cases").
+    result.verdict = Verdict::kNotApplicable;
+    result.reason = "reference-only: checks " + c.reference_why + ", the method of " +
+                    [&] {
+                      std::string names;
+                      for (const std::string& n : c.reference_impls)
+                        names += (names.empty() ? "" : ", ") + n;
+                      return names;
+                    }() +
+                    ", which the rule does not ask of the implementation (" + impl + ")";
+  } else if (std::optional<std::string> why = caps_.NotApplicable(c, impl)) {
     result.verdict = Verdict::kNotApplicable;
     result.reason = *why;
   } else if (std::optional<std::string> why = Unmet(c)) {
@@ -852,6 +870,29 @@ std::unique_ptr<Runner::Namespaces> Runner::EnterNamespaces(const Environment& e
   return spaces;
 }
 
+namespace {
+
+// Why a failed case is N/A: no fault rule of its plan ever met a call of its
+// own in any request's trace, so the situation the case is about never arose
+// (the implementation's design avoids the call: trio never calls getsockname,
+// Twisted binds a unix socket in place). Only when `judged`: the failure is an
+// expectation the implementation's answer missed (not a crash or a hang) and
+// the trace of every request was seen. A case whose rule requires the call
+// ("fault_calls": "required") stays FAILED.
+std::optional<std::string> NeverMet(const Environment& env, const FaultReach& reach, bool judged) {
+  if (!judged || env.fault_calls_required || !reach.NoneMet()) return std::nullopt;
+  const std::vector<std::string> unmet = reach.Unmet();
+  std::string rules;
+  for (const std::string& r : unmet) rules += (rules.empty() ? "\"" : ", \"") + r + "\"";
+  const std::string call = unmet.front().substr(0, unmet.front().find(' '));
+  return "the implementation never made the call the fault rule" +
+         std::string(unmet.size() > 1 ? "s " : " ") + rules + " " +
+         (unmet.size() > 1 ? "are" : "is") + " for (" + call +
+         "): the situation the case is about never arose";
+}
+
+}  // namespace
+
 CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
                            const StepProgress& progress) {
   const std::string dir = tmp_root_ + "/" + std::to_string(n);
@@ -886,6 +927,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   for (auto& [name, value] : caps_.CaseVars(c)) ctx.vars[name] = std::move(value);
   ctx.deadline = start + options_.case_timeout;
   ctx.progress = progress;
+  ctx.reach.Arm(env.faults);
 
   CaseResult result;
   result.injected = InjectsFaults(c, env, RealNames(env));
@@ -937,6 +979,13 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     result.reason = ctx.unread;
   } else if (ok) {
     result.verdict = Verdict::kOk;
+  } else if (std::optional<std::string> why =
+                 NeverMet(env, ctx.reach, ctx.traced && ctx.mismatch && !ctx.trace_unseen)) {
+    // What the case is about never arose: the implementation's design
+    // avoids the faulted call (docs/CONFORMANCE.md, "Faults never met").
+    result.verdict = Verdict::kNotApplicable;
+    result.reason = *why + "; " + result.reason;
+    result.failure.clear();  // no failure: the reason says what happened
   } else {
     // A strict rule missed is no failure for an implementation held to Tornado's.
     result.verdict = c.strict() && options_.profile == Profile::kTornado ? Verdict::kNonStrict
@@ -1046,6 +1095,9 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
     result->trace.clear();
     for (const json& l : (*output.trace)["log"]) result->trace.push_back(l.get<std::string>());
   }
+  // From here a failure is the implementation's answer against the case's
+  // expectations, which a fault never met may explain (NeverMet).
+  ctx.mismatch = true;
   failure = SaveVars(step, verb, ctx, output);
   if (!failure) failure = CheckExpect(step, verb, *arg, ctx, output);
   if (failure && failure->unread) {
@@ -1060,6 +1112,7 @@ bool Runner::RunStep(size_t index, const json& step, Context& ctx, CaseResult* r
   if (trace_seen) failure = CheckTrace(step, verb, ctx, output);
   if (failure) return FailStep(result, label, std::move(*failure));
   result->trace.clear();  // only a failing step's trace is kept
+  ctx.mismatch = false;
   return true;
 }
 
@@ -1075,6 +1128,7 @@ std::optional<Runner::StepFailure> Runner::SendRequest(const json& step, const j
     std::optional<fakes::FaultPlan> faults =
         rules ? ParseFaults(*rules, &error, ctx.vars["TMP"].get<std::string>()) : std::nullopt;
     if (!faults) return StepFailure{"inject: " + error};
+    ctx.reach.Arm(*faults);
     if (inst != nullptr) inst->SetFaults(std::move(*faults));
   }
   if (inst != nullptr) inst->ClearTrace();  // only this request's calls
@@ -1095,6 +1149,10 @@ std::optional<Runner::StepFailure> Runner::SendRequest(const json& step, const j
   }
   output->out = std::move(*ex.reply);
   if (inst != nullptr) output->trace = inst->TakeTrace();
+  if (output->trace && !ctx.trace_unseen) {
+    ctx.reach.See(*output->trace);
+    ctx.traced = true;
+  }
   if (bind_op && ctx.view && output->out.is_object()) {
     ObserveBindReply(*ctx.view, sockets_before, &output->out, &output->notes);
   }
@@ -1219,7 +1277,16 @@ std::optional<Runner::StepFailure> Runner::CheckTrace(const json& step, const st
   std::string error;
   std::optional<json> pattern = Substitute(step["trace"], ctx.vars, &error);
   if (!pattern) return StepFailure{"trace: " + error};
-  std::optional<Mismatch> m = Match(*pattern, *output.trace);
+  std::optional<Mismatch> m;
+  if (pattern->is_object() && pattern->contains("effects")) {
+    // Order-free constraints on the sockets' model (trace_effects.h); the
+    // rest of the pattern is matched as usual.
+    if (std::optional<EffectFailure> f = CheckEffects((*pattern)["effects"], *output.trace)) {
+      m = Mismatch{"/" + f->where, f->expected, f->actual};
+    }
+    pattern->erase("effects");
+  }
+  if (!m) m = Match(*pattern, *output.trace);
   if (!m) return std::nullopt;
   std::vector<std::string> lines = {"  Expected: trace " + m->where + " = " + m->expected,
                                     "    Actual: " + m->actual, "  Trace:"};

@@ -1,0 +1,51 @@
+// Whether a case's fault rules ever met a call of theirs: a plan none of whose
+// calls (with their selectors) the implementation made while the rules were
+// in force could not create the situation the case is about, so the runner
+// judges such a case N/A instead of FAILED (docs/CONFORMANCE.md, "Faults
+// never met"), unless the case says the call is required
+// ("env": {"fault_calls": "required"}).
+//
+// Judged from the request traces alone, so it is the same in every mode that
+// has a trace; a rule is "never met" only when the trace proves it: a call
+// with no selectors by the trace's exact per-call count, one with selectors by
+// its entries, and when the entries were cut and the call was made, the rule
+// counts as met (not known, so no N/A).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "netutil/fakes/fault_plan.h"
+
+namespace netutil::conform {
+
+class FaultReach {
+ public:
+  // The rules in force from now on (the case's env.faults; a step's inject
+  // replaces them). Rules of an earlier plan stay on record as they were.
+  void Arm(const fakes::FaultPlan& plan);
+  // A request's trace, as Instrument::TakeTrace() gives it.
+  void See(const nlohmann::json& trace);
+  // The rules (as printed) that no traced call of theirs ever met.
+  std::vector<std::string> Unmet() const;
+  // Whether there were rules and none of them ever met a call: the plan
+  // never touched the implementation. A plan with rules for several designs
+  // (EINTR on the calls of each) is met when any of them is.
+  bool NoneMet() const { return !rules_.empty() && Unmet().size() == rules_.size(); }
+
+  // Whether `entry` (trace_fields.h) is a call of `rule`: its call, and each
+  // selector's argument spelled as the rule spells it.
+  static bool Matches(const fakes::FaultRule& rule, const nlohmann::json& entry);
+
+ private:
+  struct Armed {
+    fakes::FaultRule rule;
+    std::string text;
+    bool active = false;
+    bool met = false;
+  };
+  std::vector<Armed> rules_;
+};
+
+}  // namespace netutil::conform
