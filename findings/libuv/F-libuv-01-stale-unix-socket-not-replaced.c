@@ -1,8 +1,8 @@
 /* F-libuv-01: uv_pipe_bind() fails with EADDRINUSE on a stale socket file (one
  * whose server is gone), so a libuv server restarted after a crash cannot start.
  * Rule (netutil SPEC UNIX-003): a socket file nobody listens on is replaced.
- * Build and run: cc F-libuv-01-stale-unix-socket-not-replaced.c $(pkg-config --cflags --libs libuv) && ./a.out
- * (exit 0: reproduced) */
+ * Build and run: cc F-libuv-01-stale-unix-socket-not-replaced.c $(pkg-config --cflags --libs libuv)
+ * && ./a.out (exit 0: reproduced) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,8 @@ int main(void) {
   uv_pipe_init(uv_default_loop(), &pipe, 0);
   int err = uv_pipe_bind(&pipe, path);
   if (err == 0) err = uv_listen((uv_stream_t*)&pipe, 16, NULL);
-  printf("uv_pipe_bind + uv_listen(\"<dir>/s.sock\"): %s\n", err ? uv_err_name(err) : "0 (listening)");
+  printf("uv_pipe_bind + uv_listen(\"<dir>/s.sock\"): %s\n",
+         err ? uv_err_name(err) : "0 (listening)");
   printf("expected: the stale socket file is replaced and the server listens\n");
   uv_close((uv_handle_t*)&pipe, NULL);
   uv_run(uv_default_loop(), UV_RUN_DEFAULT);

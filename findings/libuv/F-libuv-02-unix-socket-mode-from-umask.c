@@ -3,8 +3,8 @@
  * change it after the file exists, and only to readable/writable by all.
  * Rule (netutil SPEC UNIX-005, UNIX-010): the file has the requested mode, default
  * 0600, from the moment it exists.
- * Build and run: cc F-libuv-02-unix-socket-mode-from-umask.c $(pkg-config --cflags --libs libuv) && ./a.out
- * (exit 0: reproduced) */
+ * Build and run: cc F-libuv-02-unix-socket-mode-from-umask.c $(pkg-config --cflags --libs libuv) &&
+ * ./a.out (exit 0: reproduced) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -25,7 +25,8 @@ int main(void) {
     umask(old);
     struct stat st;
     if (err != 0 || stat(path, &st) != 0) return 2;
-    printf("umask %03o: the socket file's mode is %04o\n", (unsigned)masks[i], (unsigned)(st.st_mode & 07777));
+    printf("umask %03o: the socket file's mode is %04o\n", (unsigned)masks[i],
+           (unsigned)(st.st_mode & 07777));
     wider |= (st.st_mode & 07777) != 0600;
     uv_close((uv_handle_t*)&pipe, NULL);
     uv_run(uv_default_loop(), UV_RUN_DEFAULT);

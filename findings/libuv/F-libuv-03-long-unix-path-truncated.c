@@ -2,8 +2,8 @@
  * refused: libuv 1.44 copies what fits (uv__strscpy) and binds that, a shorter
  * path the caller did not name.
  * Rule (netutil SPEC UNIX-012): a path longer than sun_path is refused before any syscall.
- * Build and run: cc F-libuv-03-long-unix-path-truncated.c $(pkg-config --cflags --libs libuv) && ./a.out
- * (exit 0: reproduced) */
+ * Build and run: cc F-libuv-03-long-unix-path-truncated.c $(pkg-config --cflags --libs libuv) &&
+ * ./a.out (exit 0: reproduced) */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,8 @@ int main(void) {
   uv_pipe_t pipe;
   uv_pipe_init(uv_default_loop(), &pipe, 0);
   int err = uv_pipe_bind(&pipe, path);
-  printf("uv_pipe_bind(\"<dir>/\" + 120 x \"x\", %zu bytes): %s\n", strlen(path), err ? uv_err_name(err) : "0");
+  printf("uv_pipe_bind(\"<dir>/\" + 120 x \"x\", %zu bytes): %s\n", strlen(path),
+         err ? uv_err_name(err) : "0");
   int cut = 0;
   DIR* d = opendir(dir);
   for (struct dirent* e; (e = readdir(d));) {

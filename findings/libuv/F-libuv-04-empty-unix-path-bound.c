@@ -3,8 +3,8 @@
  * that no client will look for; a server with an empty path in its configuration
  * listens where nobody can find it, and a second one fails EADDRINUSE.
  * Rule (netutil SPEC UNIX-012): an empty path is refused before any syscall.
- * Build and run: cc F-libuv-04-empty-unix-path-bound.c $(pkg-config --cflags --libs libuv) && ./a.out
- * (exit 0: reproduced) */
+ * Build and run: cc F-libuv-04-empty-unix-path-bound.c $(pkg-config --cflags --libs libuv) &&
+ * ./a.out (exit 0: reproduced) */
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>

@@ -2,8 +2,8 @@
  * which Linux takes as its maximum (net.core.somaxconn), the opposite of a small
  * queue; the same for a pipe.
  * Rule (netutil SPEC BIND-022, UNIX-013): a negative backlog is an argument error.
- * Build and run: cc F-libuv-06-negative-backlog-passed-on.c $(pkg-config --cflags --libs libuv) && ./a.out
- * (exit 0: reproduced; uses ss(8) to read the kernel's backlog) */
+ * Build and run: cc F-libuv-06-negative-backlog-passed-on.c $(pkg-config --cflags --libs libuv) &&
+ * ./a.out (exit 0: reproduced; uses ss(8) to read the kernel's backlog) */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +47,8 @@ int main(void) {
   char args[128];
   snprintf(args, sizeof args, "-A inet 'sport = :%d'", ntohs(sa.sin_port));
   long tb = backlog_of(args);
-  printf("TCP  uv_listen(backlog -1): %s; the kernel's backlog is %s\n", err ? uv_err_name(err) : "0",
+  printf("TCP  uv_listen(backlog -1): %s; the kernel's backlog is %s\n",
+         err ? uv_err_name(err) : "0",
          tb == somaxconn() ? "net.core.somaxconn, its maximum" : "something else");
 
   char dir[] = "/tmp/f-libuv-06-XXXXXX", path[64];
@@ -59,7 +60,8 @@ int main(void) {
   int perr = uv_listen((uv_stream_t*)&pipe, -1, NULL);
   snprintf(args, sizeof args, "-x src %s", path);
   long pb = backlog_of(args);
-  printf("pipe uv_listen(backlog -1): %s; the kernel's backlog is %s\n", perr ? uv_err_name(perr) : "0",
+  printf("pipe uv_listen(backlog -1): %s; the kernel's backlog is %s\n",
+         perr ? uv_err_name(perr) : "0",
          pb == somaxconn() ? "net.core.somaxconn, its maximum" : "something else");
   printf("expected: an error (UV_EINVAL), no listener\n");
   uv_close((uv_handle_t*)&tcp, NULL);

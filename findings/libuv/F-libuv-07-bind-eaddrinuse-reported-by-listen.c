@@ -2,8 +2,8 @@
  * EADDRINUSE (tcp->delayed_error) and uv_listen() returns it, so the error comes
  * from, and is reported as, a step that did not fail (node: syscall "listen").
  * Rule (netutil SPEC BIND-025): an error names the step that failed.
- * Build and run: cc F-libuv-07-bind-eaddrinuse-reported-by-listen.c $(pkg-config --cflags --libs libuv) && ./a.out
- * (exit 0: reproduced) */
+ * Build and run: cc F-libuv-07-bind-eaddrinuse-reported-by-listen.c $(pkg-config --cflags --libs
+ * libuv) && ./a.out (exit 0: reproduced) */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <uv.h>
@@ -22,7 +22,8 @@ int main(void) {
   uv_tcp_init(loop, &second);
   int bind_err = uv_tcp_bind(&second, (struct sockaddr*)&sa, 0);
   int listen_err = uv_listen((uv_stream_t*)&second, 16, NULL);
-  printf("a second uv_tcp_bind to 127.0.0.1:<port in use>: %s\n", bind_err ? uv_err_name(bind_err) : "0");
+  printf("a second uv_tcp_bind to 127.0.0.1:<port in use>: %s\n",
+         bind_err ? uv_err_name(bind_err) : "0");
   printf("then uv_listen: %s\n", listen_err ? uv_err_name(listen_err) : "0");
   printf("expected: uv_tcp_bind returns UV_EADDRINUSE (the bind(2) that failed)\n");
   uv_close((uv_handle_t*)&first, NULL);

@@ -3,8 +3,8 @@
  * the connection callback hears nothing. A short fd shortage becomes dropped clients.
  * Rule (netutil SPEC ACCEPT-013, ACCEPT-012): no pending connection is lost to an
  * fd shortage; accepting resumes when fds are free; the shortage is reported.
- * Build and run: cc F-libuv-08-emfile-sheds-queued-clients.c $(pkg-config --cflags --libs libuv) && ./a.out
- * (exit 0: reproduced) */
+ * Build and run: cc F-libuv-08-emfile-sheds-queued-clients.c $(pkg-config --cflags --libs libuv) &&
+ * ./a.out (exit 0: reproduced) */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -73,11 +73,14 @@ int main(void) {
   for (int i = 0; i < CLIENTS; i++) {
     char buf[16];
     ssize_t n = recv(client[i], buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) greeted++;
-    else if (n == 0 || errno == ECONNRESET) unanswered++;
+    if (n > 0)
+      greeted++;
+    else if (n == 0 || errno == ECONNRESET)
+      unanswered++;
   }
   printf("server: %d connections accepted, %d callbacks with an error\n", accepted, failed);
   printf("clients: %d closed unanswered, %d greeted\n", unanswered, greeted);
-  printf("expected: %d connections accepted once fds are free, %d clients greeted\n", CLIENTS, CLIENTS);
+  printf("expected: %d connections accepted once fds are free, %d clients greeted\n", CLIENTS,
+         CLIENTS);
   return accepted < CLIENTS ? 0 : 1;
 }

@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
     setenv("F_LIBUV_09_INSIDE", "1", 1);
     char inject[64];
     snprintf(inject, sizeof inject, "inject=accept4:error=ENOBUFS:when=1..%d", FAULTS);
-    execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=accept4", "-e", inject, argv[0],
-           (char*)NULL);
+    execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=accept4", "-e", inject,
+           argv[0], (char*)NULL);
     perror("cannot run strace");
     return 2;
   }
@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
   int client = socket(AF_INET, SOCK_STREAM, 0);
   connect(client, (struct sockaddr*)&sa, sizeof sa);
   uv_run(loop, UV_RUN_DEFAULT);
-  printf("%d callbacks with an error, %d of them in one iteration of the loop (no other handle ran)\n", errors,
-         errors_in_one_iteration);
+  printf(
+      "%d callbacks with an error, %d of them in one iteration of the loop (no other handle ran)\n",
+      errors, errors_in_one_iteration);
   printf("then accepted: %d\n", accepted);
   printf("expected: one report, then a pause of the back-off before the next accept4\n");
   return errors_in_one_iteration == FAULTS ? 0 : 1;

@@ -7,8 +7,8 @@
  * the first accept4 fail with it (strace(1) needed; last resort).
  * Rule (netutil SPEC ACCEPT-010): EPROTO and the other per-connection errors
  * accept(2) lists are skipped like ECONNABORTED.
- * Build and run: cc F-libuv-10-eproto-reaches-callback.c $(pkg-config --cflags --libs libuv) && ./a.out
- * (exit 0: reproduced) */
+ * Build and run: cc F-libuv-10-eproto-reaches-callback.c $(pkg-config --cflags --libs libuv) &&
+ * ./a.out (exit 0: reproduced) */
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +48,11 @@ int main(int argc, char** argv) {
   uv_listen((uv_stream_t*)&server, 128, on_connection);
   uv_tcp_getsockname(&server, (struct sockaddr*)&sa, &len);
   /* Three clients queue; the first accept4 fails with EPROTO. */
-  for (int i = 0; i < 3; i++) connect(socket(AF_INET, SOCK_STREAM, 0), (struct sockaddr*)&sa, sizeof sa);
+  for (int i = 0; i < 3; i++)
+    connect(socket(AF_INET, SOCK_STREAM, 0), (struct sockaddr*)&sa, sizeof sa);
   uv_run(loop, UV_RUN_DEFAULT);
-  printf("expected: no callback for the failed connection (skipped as ECONNABORTED is), then the next ones\n");
+  printf(
+      "expected: no callback for the failed connection (skipped as ECONNABORTED is), then the next "
+      "ones\n");
   return eproto ? 0 : 1;
 }
