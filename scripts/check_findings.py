@@ -32,6 +32,9 @@ import subprocess
 import sys
 import time
 
+# A reproduction is a Python script, or a program in the runtime's own language.
+REPRO_EXTS = ("py", "js", "go", "c", "rs")
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = os.path.join(ROOT, "tests", "conformance", "expected")
 FINDINGS_MD = os.path.join(ROOT, "docs", "FINDINGS.md")
@@ -79,7 +82,7 @@ def read_findings():
                                 "(ID, rules, what happens, class, repro, cases)" % (n, m.group(1)))
                 continue
             cls = CLASS.search(cells[2]) or re.match(r"^([RIC])$", cells[2])
-            repro = re.search(r"findings/[A-Za-z0-9_./-]+\.py", cells[3])
+            repro = re.search(r"findings/[A-Za-z0-9_./-]+\.(?:%s)\b" % "|".join(REPRO_EXTS), cells[3])
             if m.group(1) in findings:
                 problems.append("docs/FINDINGS.md:%d: %s is listed twice" % (n, m.group(1)))
             findings[m.group(1)] = {"cls": cls.group(1) if cls else None,
@@ -90,9 +93,11 @@ def read_findings():
 
 
 def repro_of(fid):
-    """findings/<impl>/<ID>-<slug>.py of a finding ID, or None."""
+    """findings/<impl>/<ID>-<slug>.<ext> of a finding ID (a script or a program in the runtime's
+    own language), or None."""
     impl = FID.match(fid).group(1)
-    hits = sorted(glob.glob(os.path.join(FINDINGS_DIR, impl, fid + "-*.py")))
+    hits = sorted(h for ext in REPRO_EXTS
+                  for h in glob.glob(os.path.join(FINDINGS_DIR, impl, fid + "-*." + ext)))
     return os.path.relpath(hits[0], ROOT) if hits else None
 
 
@@ -118,22 +123,24 @@ def check(impls):
             if fid not in every:
                 problems.append("%s: %s is not in docs/FINDINGS.md" % (where, fid))
         if cls.group(1) == "R" and ids and not repro_of(ids[0]):
-            problems.append("%s: %s has no reproduction findings/%s/%s-*.py" % (
+            problems.append("%s: %s has no reproduction findings/%s/%s-*" % (
                 where, ids[0], impl, ids[0]))
     for fid, f in sorted(findings.items()):
         repro = repro_of(fid)
         if f["cls"] == "R" and not repro:
             problems.append("docs/FINDINGS.md:%d: %s (class R) has no reproduction "
-                            "findings/%s/%s-*.py" % (f["line"], fid, FID.match(fid).group(1), fid))
+                            "findings/%s/%s-*" % (f["line"], fid, FID.match(fid).group(1), fid))
         if f["repro"] and f["repro"] != repro:
             problems.append("docs/FINDINGS.md:%d: %s names %s, which is not its reproduction (%s)"
                             % (f["line"], fid, f["repro"], repro))
-        if repro and not os.path.exists(os.path.join(ROOT, repro[:-3] + ".out")):
-            problems.append("%s: no %s.out (what it printed)" % (repro, os.path.basename(repro)[:-3]))
+        stem = os.path.splitext(repro)[0] if repro else None
+        if repro and not os.path.exists(os.path.join(ROOT, stem + ".out")):
+            problems.append("%s: no %s.out (what it printed)" % (repro, os.path.basename(stem)))
         if fid not in named:
             problems.append("docs/FINDINGS.md:%d: %s is named by no expected-list line" % (
                 f["line"], fid))
-    for path in sorted(glob.glob(os.path.join(FINDINGS_DIR, "*", "*.py"))):
+    for path in sorted(p for ext in REPRO_EXTS
+                       for p in glob.glob(os.path.join(FINDINGS_DIR, "*", "F-*." + ext))):
         impl = os.path.basename(os.path.dirname(path))
         if impls is not None and impl not in impls:
             continue
