@@ -169,8 +169,10 @@ def run(netconform, build_dir, impl, profile, mode, out_dir, jobs=2, adapters=()
     why = None
     with open(err_path, "w") as err:
         # Its own process group, so that a hang is ended with everything it started.
+        # PYTHONHASHSEED=0: a Python adapter's set order (asyncio's addresses)
+        # stays the same from run to run, as under --impl.
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err,
-                                start_new_session=True)
+                                start_new_session=True, env=dict(os.environ, PYTHONHASHSEED="0"))
         try:
             rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
