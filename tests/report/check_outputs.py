@@ -45,16 +45,20 @@ def main():
     for path in runs:
         with open(path, encoding="utf-8") as f:
             docs.append(json.load(f))
-    impls = [d.get("impl") or d["implementation"]["impl"] for d in docs]
+    # A column is named by the hello (name, version) and the profile; its files by that name.
+    names = [d["implementation"]["impl"] for d in docs]
+    impls = [f"{d['implementation']['impl']} {d['implementation']['version']} ({d['profile']})"
+             for d in docs]
+    stems = [re.sub(r"[^A-Za-z0-9._-]+", "_", i) for i in impls]
 
-    for impl, doc in zip(impls, docs):
+    for impl, stem, name, doc in zip(impls, stems, names, docs):
         cases = doc["cases"]
         # JUnit: well-formed, one suite, a testcase per case, counts that add up.
-        tree = ET.parse(os.path.join(out, f"{impl}.junit.xml"))
+        tree = ET.parse(os.path.join(out, f"{stem}.junit.xml"))
         root = tree.getroot()
         check(root.tag == "testsuites", f"{impl}: root is {root.tag}")
         suites = root.findall("testsuite")
-        check(len(suites) == 1 and suites[0].get("name") == impl, f"{impl}: testsuite name")
+        check(len(suites) == 1 and suites[0].get("name") == name, f"{impl}: testsuite name")
         tcs = suites[0].findall("testcase")
         check(len(tcs) == len(cases), f"{impl}: {len(tcs)} testcases for {len(cases)} cases")
         failed = sum(1 for c in cases if c["verdict"] == "FAILED")
@@ -82,7 +86,7 @@ def main():
                       f"{impl}: NON-STRICT {c['id']} has no system-out")
 
         # TAP: a plan and as many test lines, numbered in order.
-        with open(os.path.join(out, f"{impl}.tap"), encoding="utf-8") as f:
+        with open(os.path.join(out, f"{stem}.tap"), encoding="utf-8") as f:
             tap = f.read().splitlines()
         check(tap[0] in ("TAP version 13", "TAP version 14"), f"{impl}: TAP version line")
         plan = [l for l in tap if re.fullmatch(r"1\.\.\d+", l)]

@@ -304,8 +304,10 @@ TEST(ReportFormats, MergeIndexHoldsEveryImplementationAndCase) {
       RunDoc("pysocket", {CaseDoc("bind/a", "FAILED", "x"), CaseDoc("bind/extra", "OK")});
   const json index = MergeIndex({Mixed("tornado"), Mixed("tornado"), partial});
   ASSERT_EQ(index["implementations"].size(), 3u);
-  EXPECT_EQ(index["implementations"][0]["impl"], "tornado");
-  EXPECT_EQ(index["implementations"][1]["impl"], "tornado-2");  // one name, one column
+  // A column's key: the hello's name and version, and the profile; a repeat is numbered.
+  EXPECT_EQ(index["implementations"][0]["impl"], "tornado 1.0 (tornado)");
+  EXPECT_EQ(index["implementations"][1]["impl"], "tornado 1.0 (tornado) #2");
+  EXPECT_EQ(index["implementations"][0]["name"], "tornado");
   EXPECT_EQ(index["implementations"][0]["summary"], json({{"passed", 1},
                                                           {"non_strict", 1},
                                                           {"failed", 1},
@@ -320,11 +322,12 @@ TEST(ReportFormats, MergeIndexHoldsEveryImplementationAndCase) {
   EXPECT_EQ(a["id"], "bind/a");
   EXPECT_EQ(a["level"], "strict");
   EXPECT_EQ(a["results"].size(), 3u);
-  EXPECT_EQ(a["results"]["pysocket"]["verdict"], "FAILED");
-  EXPECT_EQ(a["results"]["pysocket"]["reason"], "x");
+  EXPECT_EQ(a["results"]["pysocket 1.0 (tornado)"]["verdict"], "FAILED");
+  EXPECT_EQ(a["results"]["pysocket 1.0 (tornado)"]["reason"], "x");
   const json& b = index["cases"][1];
-  EXPECT_EQ(b["results"]["tornado"]["trace"][0], "bind(5, 127.0.0.1:0) = -1 EADDRINUSE");
-  EXPECT_FALSE(b["results"].contains("pysocket"));  // not in that run
+  EXPECT_EQ(b["results"]["tornado 1.0 (tornado)"]["trace"][0],
+            "bind(5, 127.0.0.1:0) = -1 EADDRINUSE");
+  EXPECT_FALSE(b["results"].contains("pysocket 1.0 (tornado)"));  // not in that run
   EXPECT_EQ(index["cases"][4]["id"], "bind/extra");
   EXPECT_EQ(index["cases"][4]["results"].size(), 1u);
 }
@@ -347,6 +350,109 @@ TEST(ReportFormats, MinimalAndOddDocumentsStillRender) {
   EXPECT_EQ(index["cases"][1]["results"]["in-process reference"]["verdict"], "FAILED");
   EXPECT_NO_THROW(ToHtml({old, json::object()}));
   EXPECT_NO_THROW(ToHtml({}));
+}
+
+// The run document of an adapter started by a command line, whose hello names it.
+json AdapterRun(const std::string& hello_impl, const std::string& profile) {
+  json run = RunDoc("python3 /opt/x/adapter.py --flag", {CaseDoc("bind/a", "OK")});
+  run["target"] = "adapter: python3 /opt/x/adapter.py --flag";
+  run["profile"] = profile;
+  run["implementation"] = {{"impl", hello_impl}, {"version", "0.22.0"}};
+  return run;
+}
+
+// The text of the first column head (<th class="impl"...>...</th>).
+std::string FirstHead(const std::string& h) {
+  const size_t at = h.find("<th class=\"impl");
+  return at == std::string::npos ? "" : h.substr(at, h.find("</th>", at) - at);
+}
+
+TEST(ReportFormats, ColumnIsNamedByHelloAndProfileNeverByCommandLine) {
+  const json run = AdapterRun("trio", "strict");
+  EXPECT_EQ(ImplName(run), "trio");
+  const std::vector<Column> cols = Columns({run});
+  ASSERT_EQ(cols.size(), 1u);
+  EXPECT_EQ(cols[0].key, "trio 0.22.0 (strict)");
+  const std::string head = FirstHead(ToHtml({run}));
+  EXPECT_NE(head.find("<div class=\"name\">trio</div>"), std::string::npos) << head;
+  EXPECT_NE(head.find("0.22.0 \xC2\xB7 strict"), std::string::npos) << head;
+  // The command line is only the tooltip, never the visible name.
+  EXPECT_EQ(head.substr(head.find('>')).find("python3"), std::string::npos) << head;
+  // Without a hello: the short name when the document has one, else "unnamed".
+  json no_hello = run;
+  no_hello["implementation"] = nullptr;
+  EXPECT_EQ(ImplName(no_hello), "unnamed");
+  no_hello["impl"] = "go";
+  EXPECT_EQ(ImplName(no_hello), "go");
+}
+
+TEST(ReportFormats, RepeatOfNameVersionProfileIsMarkedVisibly) {
+  const std::vector<json> runs = {AdapterRun("tornado", "strict"), AdapterRun("tornado", "strict"),
+                                  AdapterRun("tornado", "tornado")};
+  const std::vector<Column> cols = Columns(runs);
+  ASSERT_EQ(cols.size(), 3u);
+  EXPECT_EQ(cols[0].key, "tornado 0.22.0 (strict)");
+  EXPECT_EQ(cols[1].key, "tornado 0.22.0 (strict) #2");
+  EXPECT_EQ(cols[1].repeat, 2);
+  EXPECT_EQ(cols[2].key, "tornado 0.22.0 (tornado)");  // another profile: no repeat
+  const std::string h = ToHtml(runs);
+  EXPECT_EQ(Count(h, "<span class=\"repeat\""), 1u);
+  EXPECT_NE(h.find(">#2</span>"), std::string::npos);
+  // One file stem per column, so neither JUnit file replaces the other.
+  EXPECT_NE(FileStem(cols[0].key), FileStem(cols[1].key));
+}
+
+TEST(ReportFormats, SummaryShowsEachRunsWallTimeModeAndJobs) {
+  json run = AdapterRun("go-net", "strict");
+  run["summary"] = {{"seconds", 42.25}};
+  run["mode"] = "traced";
+  run["jobs"] = 2;
+  json other = AdapterRun("node-net", "tornado");
+  other["summary"] = {{"seconds", 3.5}};
+  const std::string h = ToHtml({run, other});
+  EXPECT_NE(h.find("wall 42.2 s"), std::string::npos);
+  EXPECT_NE(h.find("wall 3.50 s"), std::string::npos);
+  EXPECT_NE(h.find("<div class=\"sub how\">traced, --jobs 2</div>"), std::string::npos);
+  EXPECT_EQ(Count(h, "class=\"sub how\""), 1u);  // the other run says neither
+  const json index = MergeIndex({run});
+  EXPECT_EQ(index["implementations"][0]["mode"], "traced");
+  EXPECT_EQ(index["implementations"][0]["jobs"], 2);
+  EXPECT_EQ(index["implementations"][0]["summary"]["seconds"], 42.25);
+}
+
+TEST(ReportFormats, DesignIsShownWhenTheDocumentNamesOneAndEscaped) {
+  json with = CaseDoc("bind/port-zero", "OK");
+  with["design"] = "dual-stack <one socket>";
+  const json run = RunDoc("r", {with, CaseDoc("bind/plain", "OK")});
+  const std::string h = ToHtml({run});
+  EXPECT_EQ(Count(h, "<span class=\"chip design\">dual-stack &lt;one socket&gt;</span>"), 1u);
+  EXPECT_EQ(h.find("<one socket>"), std::string::npos);
+  // The legend's sample and the one case's: the case without a design has none.
+  EXPECT_EQ(Count(h, "<span class=\"chip design\">"), 2u);
+  const json index = MergeIndex({run});
+  EXPECT_EQ(index["cases"][0]["results"]["r 1.0 (tornado)"]["design"], "dual-stack <one socket>");
+  EXPECT_FALSE(index["cases"][1]["results"]["r 1.0 (tornado)"].contains("design"));
+}
+
+TEST(ReportFormats, RunWithNoResultsKeepsAColumnThatSaysWhy) {
+  json broken = {{"impl", "adapter-1"},
+                 {"profile", "strict"},
+                 {"implementation", nullptr},
+                 {"error", "no results: netconform did not finish within 900 s; killed"},
+                 {"cases", json::array()}};
+  ASSERT_FALSE(CheckRunDocument(broken).has_value());
+  const std::string h = ToHtml({Mixed("tornado"), broken});
+  EXPECT_EQ(Count(h, "<th class=\"impl\""), 1u);
+  EXPECT_EQ(Count(h, "<th class=\"impl error\""), 1u);
+  EXPECT_NE(h.find("<div class=\"error\">no results: netconform did not finish within 900 s; "
+                   "killed</div>"),
+            std::string::npos);
+  // Every case of the other run shows "not run" in this column.
+  EXPECT_EQ(Count(h, "<td class=\"v none\">"), 4u);
+  const json index = MergeIndex({broken});
+  EXPECT_EQ(index["implementations"][0]["impl"], "adapter-1 (strict)");
+  EXPECT_EQ(index["implementations"][0]["error"],
+            "no results: netconform did not finish within 900 s; killed");
 }
 
 TEST(ReportFormats, CheckRunDocument) {

@@ -469,8 +469,8 @@ int Run(const std::vector<Case>& all, RunArgs a) {
   const std::optional<std::string> not_ready = runner.Prepare();
   // The reason can quote the adapter's hello: escaped like every text from it.
   if (not_ready) std::fprintf(stderr, "netconform: %s\n", TerminalText(*not_ready).c_str());
-  reporter->Begin(
-      RunInfo{target->Describe(), impl_name, a.options.profile, runner.hello(), selected.size()});
+  reporter->Begin(RunInfo{target->Describe(), impl_name, a.options.profile, runner.hello(),
+                          selected.size(), a.mode, a.jobs});
 
   Tally tally;
   if (std::optional<std::string> why =

@@ -100,6 +100,9 @@ class DocumentReporter final : public Reporter {
             {"impl", info.impl},
             {"profile", ProfileName(info.profile)},
             {"implementation", HelloForReport(info.hello)}};
+    // How the run was made: summary.seconds is its wall time, which depends on both.
+    if (!info.mode.empty()) doc_["mode"] = info.mode;
+    if (info.jobs > 0) doc_["jobs"] = info.jobs;
     doc_["cases"] = json::array();
   }
 

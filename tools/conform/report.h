@@ -21,6 +21,8 @@ struct RunInfo {
   Profile profile = Profile::kStrict;
   nlohmann::json hello;  // the implementation's hello reply (may be null)
   size_t cases = 0;      // cases selected
+  std::string mode = "";  // fake | inprocess | process | traced ("" when not known)
+  int jobs = 0;  // cases run at once (0 when not known); with mode, what the wall time means
 };
 
 // The run's counts: NON-STRICT among the passed (it passed under the run's

@@ -1,6 +1,5 @@
 #include "html.h"
 
-#include <cstdio>
 #include <map>
 #include <set>
 #include <string_view>
@@ -125,12 +124,21 @@ std::string Plural(size_t n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-std::string Intro(size_t runs, size_t cases) {
-  std::string out = "<p class=\"meta\">" + Plural(runs, "implementation") + ", " +
-                    Plural(cases, "case") +
+// "10 implementations, 20 runs": implementations counted by name and version.
+std::string RunCount(const std::vector<Column>& columns) {
+  std::set<std::string> impls;
+  for (const Column& c : columns) impls.insert(c.name + " " + c.version);
+  std::string out = Plural(impls.size(), "implementation");
+  if (columns.size() != impls.size()) out += " in " + Plural(columns.size(), "run");
+  return out;
+}
+
+std::string Intro(const std::vector<Column>& columns, size_t cases) {
+  std::string out = "<p class=\"meta\">" + RunCount(columns) + ", " + Plural(cases, "case") +
                     ", grouped by the rules of docs/SPEC.md (a case with several rules is listed "
-                    "under its first). Click a cell marked &#9656; for the reason, details and "
-                    "trace.</p>\n";
+                    "under its first). Columns are named by each implementation's hello (name, "
+                    "version) and the run's profile; the summary gives each run's wall time. "
+                    "Click a cell marked &#9656; for the reason, details and trace.</p>\n";
   out += "<div class=\"legend\">";
   for (Verdict v : kAllVerdicts) {
     out += std::string("<span><span class=\"sw\" style=\"background:var(--") + VerdictClass(v) +
@@ -138,25 +146,42 @@ std::string Intro(size_t runs, size_t cases) {
   }
   out +=
       "<span><span class=\"sw\" style=\"border-style:dashed\"></span>not run</span>"
+      "<span><span class=\"chip design\">design</span> the design that met the rule</span>"
       "<label><input type=\"checkbox\" id=\"only-bad\"> only cases not OK everywhere</label>"
       "</div>\n";
   return out;
 }
 
-std::string ColumnHeads(const std::vector<json>& runs, const std::vector<std::string>& names) {
+// A column's head: the hello's name (and "#2" for a repeat of the same name,
+// version and profile), then version and profile, then how the run was made.
+// The command line that started the adapter is only in the tooltip.
+std::string ColumnHeads(const std::vector<json>& runs, const std::vector<Column>& columns) {
   std::string out = "<tr><th class=\"corner\">case</th>";
   for (size_t k = 0; k < runs.size(); ++k) {
-    std::string sub = report::VersionOf(runs[k]);
-    const std::string profile = report::TextAt(runs[k], "profile");
-    if (!profile.empty()) sub += (sub.empty() ? "" : kMiddleDot) + profile;
-    out += "<th class=\"impl\" scope=\"col\" title=\"" + Attr(report::TextAt(runs[k], "target")) +
-           "\"><div class=\"marker\"></div><div class=\"name\">" + Text(names[k]) +
-           "</div><div class=\"sub\">" + (sub.empty() ? "&nbsp;" : Text(sub)) + "</div></th>";
+    const Column& c = columns[k];
+    std::string sub = c.version;
+    if (!c.profile.empty()) sub += (sub.empty() ? "" : kMiddleDot) + c.profile;
+    std::string how = c.mode;
+    if (c.jobs > 0)
+      how += (how.empty() ? "" : ", ") + std::string("--jobs ") + std::to_string(c.jobs);
+    out += std::string("<th class=\"impl") + (c.error.empty() ? "" : " error") +
+           "\" scope=\"col\" title=\"" + Attr(report::TextAt(runs[k], "target")) +
+           "\"><div class=\"marker\"></div><div class=\"name\">" + Text(c.name);
+    if (c.repeat > 1) {
+      out +=
+          " <span class=\"repeat\" title=\"another column has the same name, version and "
+          "profile\">#" +
+          std::to_string(c.repeat) + "</span>";
+    }
+    out += "</div><div class=\"sub\">" + (sub.empty() ? "&nbsp;" : Text(sub)) + "</div>";
+    if (!how.empty()) out += "<div class=\"sub how\">" + Text(how) + "</div>";
+    out += "</th>";
   }
   return out + "</tr>\n";
 }
 
-std::string SummaryCell(const json& run) {
+// A run's counts and wall time; a run with no results (its "error") says why.
+std::string SummaryCell(const json& run, const Column& column) {
   const report::Tally n = report::CountRun(run);
   std::string out = "<td><div class=\"bar\">";
   const std::pair<Verdict, int> parts[] = {
@@ -170,15 +195,14 @@ std::string SummaryCell(const json& run) {
     }
   }
   out += "</div>";
+  if (!column.error.empty()) out += "<div class=\"error\">" + Text(column.error) + "</div>";
   const std::pair<int, const char*> lines[] = {{n.passed, "passed"}, {n.non_strict, "non-strict"},
                                                {n.failed, "failed"}, {n.skipped, "skipped"},
                                                {n.blind, "blind"},   {n.not_applicable, "N/A"}};
   for (const auto& [count, word] : lines) {
     out += "<span class=\"n\"><b>" + std::to_string(count) + "</b>" + word + "</span>";
   }
-  char secs[48];
-  std::snprintf(secs, sizeof secs, "%.2f", n.seconds);
-  return out + "<span class=\"n\"><b></b>" + secs + " s</span></td>";
+  return out + "<span class=\"n wall\"><b></b>wall " + report::WallTime(n.seconds) + "</span></td>";
 }
 
 // A rule's header row: its level and mark from this build's spec, and per
@@ -237,6 +261,7 @@ std::string DetailRow(const std::string& id, size_t columns, const std::string& 
   std::string out = "<tr class=\"detail\" id=\"" + id + "\" hidden><td colspan=\"" +
                     std::to_string(columns) + "\"><div class=\"who\">" + Text(impl) + kMiddleDot +
                     VerdictName(c.verdict) + kMiddleDot + Text(c.id) + "</div>";
+  if (!c.design.empty()) out += "<div class=\"label\">design: " + Text(c.design) + "</div>";
   if (!c.reason.empty()) out += "<div>" + Text(c.reason) + "</div>";
   if (c.verdict == Verdict::kNonStrict) {
     out +=
@@ -270,7 +295,10 @@ std::string CaseRows(const MatrixRow& r, const std::vector<std::string>& names, 
       details += DetailRow(id, columns, names[k], c);
     }
     cells += std::string(">") + VerdictName(c.verdict) +
-             (c.injected ? "<span class=\"chip\">injected</span>" : "") + "</td>";
+             (c.injected ? "<span class=\"chip\">injected</span>" : "");
+    // The design the case was met by (a run document may name one, or not).
+    if (!c.design.empty()) cells += "<span class=\"chip design\">" + Text(c.design) + "</span>";
+    cells += "</td>";
   }
   std::string out = std::string("<tr class=\"case") + (row_ok ? " allok" : "") +
                     "\"><th scope=\"row\"><code>" + Text(r.c.id) + "</code>";
@@ -285,13 +313,15 @@ std::string CaseRows(const MatrixRow& r, const std::vector<std::string>& names, 
 }  // namespace
 
 std::string ToHtml(const std::vector<json>& runs) {
-  const std::vector<std::string> names = ImplNames(runs);
+  const std::vector<Column> columns = Columns(runs);
+  std::vector<std::string> names;
+  for (const Column& c : columns) names.push_back(c.key);
   const std::vector<MatrixRow> rows = report::MatrixRows(runs);
 
-  std::string body = Intro(runs.size(), rows.size());
-  body += "<table class=\"matrix\">\n<thead>\n" + ColumnHeads(runs, names);
+  std::string body = Intro(columns, rows.size());
+  body += "<table class=\"matrix\">\n<thead>\n" + ColumnHeads(runs, columns);
   body += "<tr class=\"summary\"><th>summary</th>";
-  for (const json& run : runs) body += SummaryCell(run);
+  for (size_t k = 0; k < runs.size(); ++k) body += SummaryCell(runs[k], columns[k]);
   body += "</tr>\n</thead>\n<tbody>\n";
 
   // The rows of each first rule, found once (not a pass over every row per rule).

@@ -29,24 +29,30 @@ namespace {
 
 using json = nlohmann::json;
 
-json Implementation(const json& run, const std::string& name) {
+json Implementation(const json& run, const Column& column) {
   const report::Tally n = report::CountRun(run);
-  return {{"impl", name},
-          {"target", report::TextAt(run, "target")},
-          {"profile", report::TextAt(run, "profile")},
-          {"version", report::VersionOf(run)},
-          {"summary",
-           {{"passed", n.passed},
-            {"non_strict", n.non_strict},
-            {"failed", n.failed},
-            {"skipped", n.skipped},
-            {"blind", n.blind},
-            {"not_applicable", n.not_applicable},
-            {"seconds", n.seconds}}}};
+  json out = {{"impl", column.key},
+              {"name", column.name},
+              {"target", report::TextAt(run, "target")},
+              {"profile", column.profile},
+              {"version", column.version},
+              {"summary",
+               {{"passed", n.passed},
+                {"non_strict", n.non_strict},
+                {"failed", n.failed},
+                {"skipped", n.skipped},
+                {"blind", n.blind},
+                {"not_applicable", n.not_applicable},
+                {"seconds", n.seconds}}}};
+  if (!column.mode.empty()) out["mode"] = column.mode;
+  if (column.jobs > 0) out["jobs"] = column.jobs;
+  if (!column.error.empty()) out["error"] = column.error;
+  return out;
 }
 
 json Result(const report::CaseEntry& c) {
   json res = {{"verdict", VerdictName(c.verdict)}};
+  if (!c.design.empty()) res["design"] = c.design;
   if (!c.reason.empty()) res["reason"] = c.reason;
   if (!c.details.empty()) res["details"] = c.details;
   if (!c.trace.empty()) res["trace"] = c.trace;
@@ -58,9 +64,11 @@ json Result(const report::CaseEntry& c) {
 }  // namespace
 
 json MergeIndex(const std::vector<json>& runs) {
-  const std::vector<std::string> names = ImplNames(runs);
+  const std::vector<Column> columns = Columns(runs);
+  std::vector<std::string> names;
+  for (const Column& c : columns) names.push_back(c.key);
   json impls = json::array();
-  for (size_t k = 0; k < runs.size(); ++k) impls.push_back(Implementation(runs[k], names[k]));
+  for (size_t k = 0; k < runs.size(); ++k) impls.push_back(Implementation(runs[k], columns[k]));
   json cases = json::array();
   for (const report::MatrixRow& r : report::MatrixRows(runs)) {
     json results = json::object();

@@ -11,9 +11,11 @@
 namespace netutil::conform {
 
 // Every implementation x case:
-//   {"implementations": [{"impl", "target", "profile", "version", "summary"}],
+//   {"implementations": [{"impl" (the column's key, run_document.h Column),
+//                         "name" (the hello's), "target", "profile", "version",
+//                         "mode", "jobs", "error" (when present), "summary"}],
 //    "cases": [{"id", "rules", "title", "level",
-//               "results": {impl: {"verdict", "reason", "details", "trace"}}}]}
+//               "results": {impl: {"verdict", "design", "reason", "details", "trace"}}}]}
 // Cases in order of first appearance; a case a run did not include has no
 // entry under that run's impl. The summary is counted from the cases (seconds
 // from the run's own summary), so it always agrees with the results.

@@ -1,6 +1,9 @@
 #include "run_document.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -80,6 +83,7 @@ CaseEntry ReadCase(const json& c) {
   e.level = TextAt(c, "level");
   // Older documents carry no level: derived as netconform does.
   if (e.level.empty()) e.level = LevelFromSpec(e.rules);
+  e.design = TextAt(c, "design");
   e.reason = TextAt(c, "reason");
   e.details = TextsAt(c, "details");
   e.trace = TextsAt(c, "trace");
@@ -110,6 +114,12 @@ Tally CountRun(const json& run) {
   const json summary = run.is_object() && run.contains("summary") ? run["summary"] : json();
   n.seconds = NumberAt(summary, "seconds").value_or(case_seconds);
   return n;
+}
+
+std::string WallTime(double seconds) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, seconds < 10 ? "%.2f s" : "%.1f s", seconds);
+  return buf;
 }
 
 std::string AreaOf(const std::string& id) {
@@ -160,26 +170,63 @@ std::optional<std::string> CheckRunDocument(const nlohmann::json& run) {
   return std::nullopt;
 }
 
+namespace {
+
+// A plain name ("tornado", "go-net"), not a command line ("python3 x.py",
+// "/path/adapter"): no blank, no slash.
+bool PlainName(const std::string& s) {
+  return !s.empty() && s.find_first_of(" \t\n/") == std::string::npos;
+}
+
+}  // namespace
+
 std::string ImplName(const nlohmann::json& run) {
   const std::string hello_impl = run.is_object() && run.contains("implementation")
                                      ? TextAt(run["implementation"], "impl")
                                      : std::string();
-  for (const std::string& name : {TextAt(run, "impl"), hello_impl, TextAt(run, "target")}) {
-    if (!name.empty()) return name;
+  if (!hello_impl.empty()) return hello_impl;
+  const std::string impl = TextAt(run, "impl");
+  if (PlainName(impl)) return impl;
+  // Target::Describe() of an adapter is "adapter: COMMAND": a command line.
+  const std::string target = TextAt(run, "target");
+  if (impl.empty() && !target.empty() && target.find("adapter") == std::string::npos) {
+    return target;
   }
-  return "unknown";
+  return "unnamed";
+}
+
+std::vector<Column> Columns(const std::vector<nlohmann::json>& runs) {
+  std::vector<Column> out;
+  std::map<std::string, int> seen;  // "name version (profile)" -> columns so far
+  std::set<std::string> taken;
+  for (const nlohmann::json& run : runs) {
+    Column c;
+    c.name = ImplName(run);
+    c.version = report::VersionOf(run);
+    c.profile = TextAt(run, "profile");
+    c.mode = TextAt(run, "mode");
+    if (run.is_object() && run.contains("jobs") && run["jobs"].is_number_integer()) {
+      c.jobs = static_cast<int>(std::clamp<int64_t>(run["jobs"].get<int64_t>(), 0, 1 << 20));
+    }
+    c.error = TextAt(run, "error");
+    std::string base = c.name;
+    if (!c.version.empty()) base += " " + c.version;
+    if (!c.profile.empty()) base += " (" + c.profile + ")";
+    c.repeat = ++seen[base];
+    c.key = c.repeat == 1 ? base : base + " #" + std::to_string(c.repeat);
+    // A name that already reads "x #2" could still collide: count on.
+    for (int n = c.repeat + 1; !taken.insert(c.key).second; ++n) {
+      c.repeat = n;
+      c.key = base + " #" + std::to_string(n);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 std::vector<std::string> ImplNames(const std::vector<nlohmann::json>& runs) {
   std::vector<std::string> names;
-  std::set<std::string> taken;
-  for (const nlohmann::json& run : runs) {
-    const std::string base = ImplName(run);
-    std::string name = base;
-    for (int n = 2; taken.count(name) != 0; ++n) name = base + "-" + std::to_string(n);
-    taken.insert(name);
-    names.push_back(name);
-  }
+  for (Column& c : Columns(runs)) names.push_back(std::move(c.key));
   return names;
 }
 

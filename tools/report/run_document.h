@@ -8,14 +8,18 @@
 // documents from before a key existed still render):
 //
 //   {"tool": "netconform", "target": "...", "impl": "tornado", "profile": "strict",
+//    "mode": "process", "jobs": 2,
 //    "implementation": {hello reply: "impl", "version", ...} | null,
+//    "error": "why the run has no results" (a placeholder written by the report
+//             script for a run that crashed, hung or wrote nothing),
 //    "cases": [{"id": "bind/x", "rules": ["BIND-013"], "title": "...",
 //               "level": "tornado" | "strict",
 //               "verdict": "OK" | "NON-STRICT" | "FAILED" | "SKIPPED" | "BLIND" | "N/A",
+//               "design": "dual-stack" (the design the implementation met the rule by),
 //               "seconds": 0.01, "reason": "...", "details": ["..."],
 //               "trace": ["..."], "notes": ["..."]}],
 //    "summary": {"passed", "non_strict", "failed", "skipped", "blind", "not_applicable",
-//                "seconds"}}
+//                "seconds" (the run's wall time)}}
 //
 // A verdict other than the six above is read as FAILED (an unknown word must
 // never read as a pass), keeping the word in the reason. A key that is absent
@@ -44,12 +48,31 @@ inline constexpr size_t kMaxRunCases = 100000;  // cases in one run document
 // formats can render it.
 std::optional<std::string> CheckRunDocument(const nlohmann::json& run);
 
-// The implementation's short name: "impl", else the hello reply's "impl", else
-// "target", else "unknown".
+// The implementation's name as its hello gives it ("impl"). Without one: the
+// document's "impl" when it is a plain name ("tornado", not an adapter's
+// command line), else its "target" unless that is a command line, else
+// "unnamed". A column is never named by the command that started the adapter.
 std::string ImplName(const nlohmann::json& run);
 
-// ImplName of each run, made unique ("tornado", "tornado-2") so one name keys
-// one column of the matrix and one entry of the index.
+// A run's column of the matrix: who ran (from the hello), under which profile,
+// and how, which is what its wall time means.
+struct Column {
+  std::string name;     // ImplName
+  std::string version;  // the hello's "version", or ""
+  std::string profile;  // "strict", "tornado", or "" in an older document
+  std::string mode;     // "process", "traced", ... or "" in an older document
+  int jobs = 0;         // cases run at once; 0 when the document does not say
+  std::string error;    // the run's "error": why it holds no results, or ""
+  // "name version (profile)", with " #2", " #3" for a repeat of the same three:
+  // one key names one column of the matrix, one entry of the index, one file.
+  std::string key;
+  int repeat = 1;  // 2 for the second column with this name, version and profile, ...
+};
+
+// The column of each run, in order, with unique keys.
+std::vector<Column> Columns(const std::vector<nlohmann::json>& runs);
+
+// The key of each run's column (Columns(runs)[k].key).
 std::vector<std::string> ImplNames(const std::vector<nlohmann::json>& runs);
 
 // A file-name stem for an implementation name: [A-Za-z0-9._-] kept, any other
@@ -66,6 +89,7 @@ struct CaseEntry {
   std::string title;
   std::string level;  // "tornado", "strict", or "" when neither is known
   Verdict verdict = Verdict::kFailed;
+  std::string design;  // the design the case was met by, when the document names one
   std::string reason;
   std::vector<std::string> details;
   std::vector<std::string> trace;
@@ -87,6 +111,9 @@ std::string TextAt(const nlohmann::json& obj, const char* key);
 
 // The hello reply's "version", or "".
 std::string VersionOf(const nlohmann::json& run);
+
+// "12.3 s" (two significant decimals under 10 s, one above).
+std::string WallTime(double seconds);
 
 // The cases of each verdict, NON-STRICT apart from the OK (a column of its
 // own in every format), and the run's wall time.
