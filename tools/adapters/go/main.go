@@ -30,6 +30,14 @@ type goListener interface {
 }
 
 func main() {
+	s, err := newSession()
+	if err != nil {
+		panic(err)
+	}
+	os.Exit(s.Run(os.Stdin, os.Stdout))
+}
+
+func newSession() (*sdk.Session, error) {
 	backlog := somaxconn()
 	impl := &goNet{}
 	s, err := sdk.NewSession(sdk.Declaration{
@@ -50,11 +58,10 @@ func main() {
 		Fixed: map[string]any{"serve.batch": 1, "bind_sockets.backlog": backlog,
 			"bind_unix_socket.backlog": backlog},
 	}, impl)
-	if err != nil {
-		panic(err)
+	if err == nil {
+		impl.note = s.Note
 	}
-	impl.note = s.Note
-	os.Exit(s.Run(os.Stdin, os.Stdout))
+	return s, err
 }
 
 // BindSockets: Listen(ctx, network, "host:port"), one listener per call

@@ -75,9 +75,10 @@ function uvName(errno) {
   return entry ? entry[0] : null;
 }
 
-// A positive errno -> its C name (98 -> EADDRINUSE), "E<n>" when unknown.
+// A positive errno -> its C name (98 -> EADDRINUSE), "E<n>" when unknown (libuv's own codes,
+// -3000 and below, are no errnos).
 function errnoName(code) {
-  return uvName(-code) || `E${code}`;
+  return (code > 0 && code < 3000 && uvName(-code)) || `E${code}`;
 }
 
 function unixText(path) {

@@ -4,7 +4,9 @@
 // and Go SDKs refuse it where an integer is wanted), loses integers beyond 2^53 (an `id` must be
 // echoed unchanged) and turns 1e400 into Infinity. So requests are read by this small parser:
 // integers come back as Number when exact, as BigInt beyond; other numbers as JsonFloat. It is
-// iterative, so nesting is bounded by the 1 MiB line only, never by the call stack.
+// iterative (no call stack to overflow), and nesting deeper than MAX_DEPTH is refused, as Go's
+// encoding/json refuses it (Python's json fails at about 1000): a 1 MiB line of "[" would
+// otherwise hold the garbage collector for seconds.
 'use strict';
 
 // A number written with a fraction or an exponent: a "number" that is not an integer.
@@ -17,8 +19,8 @@ class JsonFloat {
 
 class JsonSyntaxError extends Error {}
 
+const MAX_DEPTH = 10000;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
-const SPACE = /[ \t\n\r]*/y;
 const ESCAPES = {'"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t'};
 
 function parse(text) {
@@ -27,9 +29,9 @@ function parse(text) {
     throw new JsonSyntaxError(`${what} at byte ${i}`);
   };
   const space = () => {
-    SPACE.lastIndex = i;
-    SPACE.exec(text);
-    i = SPACE.lastIndex;
+    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+         c = text.charCodeAt(i))
+      i += 1;
   };
   const string = () => {
     i += 1;  // the opening quote
@@ -131,6 +133,8 @@ function parse(text) {
     }
     if (top) top.first = false;
     const c = text[i];
+    if ((c === '{' || c === '[') && stack.length >= MAX_DEPTH)
+      fail(`nested deeper than ${MAX_DEPTH} levels`);
     if (c === '{') {
       i += 1;
       stack.push({value: Object.create(null), key: null, first: true});
@@ -178,4 +182,4 @@ function dump(v) {
   return '{' + parts.join(',') + '}';
 }
 
-module.exports = {parse, dump, JsonFloat, JsonSyntaxError};
+module.exports = {parse, dump, JsonFloat, JsonSyntaxError, MAX_DEPTH};
