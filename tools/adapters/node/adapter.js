@@ -32,8 +32,6 @@ class NodeNetAdapter extends sdk.Adapter {
       },
       fixed: {'serve.batch': 1},
     });
-    this.run = null;  // the serve in progress, and the ids it serves
-    this.serving = new Set();
   }
 
   // libuv opens one fd for the loop's life at its first stream handle (the /dev/null reserve it
@@ -41,7 +39,7 @@ class NodeNetAdapter extends sdk.Adapter {
   // opened and closed before the first request opens it up front.
   async start() {
     const server = net.createServer();
-    const err = await listen(server, {port: 0, host: '127.0.0.1'});
+    const err = await sdk.listen(server, {port: 0, host: '127.0.0.1'});
     if (err)
       this.note(`warm-up listen failed (harmless): ${err.message}`);
     else
@@ -74,7 +72,7 @@ class NodeNetAdapter extends sdk.Adapter {
     const server = net.createServer({pauseOnConnect: true});
     const listener = new sdk.Listener(null, {server, path});
     server.on('connection', (socket) => this.onConnection(listener, socket));
-    const err = await listen(server, options);
+    const err = await sdk.listen(server, options);
     if (err) {
       server.close(() => {});
       return this.bindError(err);
@@ -90,33 +88,26 @@ class NodeNetAdapter extends sdk.Adapter {
   }
 
   onConnection(listener, socket) {
-    if (!this.serving.has(listener.id)) {
+    const run = this.runOf(listener);
+    if (run === null) {
       this.note(`listener ${listener.id} accepted a connection outside a serve; closed`);
-      socket.destroy();
-      return;
+    } else {
+      run.connection(listener.id, socket);  // observed as the callback gets it
     }
-    this.run.connection(listener.id, socket);  // observed as the callback gets it
     socket.on('error', () => {});  // a reset peer is not the listener's error
     socket.destroy();  // the callback's work: close it (uv_close closes the fd at once)
   }
 
   onServerError(listener, err) {
-    if (this.serving.has(listener.id))
-      this.run.error(listener.id, err);
+    const run = this.runOf(listener);
+    if (run !== null)
+      run.error(listener.id, err);
     else
       this.note(`listener ${listener.id} error outside a serve: ${err.message}`);
   }
 
   async serve(a, listeners) {
-    const run = new sdk.ServeRun(a);
-    this.run = run;
-    this.serving = new Set(listeners.map((l) => l.id));
-    try {
-      await run.wait();  // Node's loop runs: libuv accepts on every listening server
-    } finally {
-      this.run = null;
-      this.serving = new Set();
-    }
+    const run = await this.runLoop(a, listeners);  // libuv accepts on every listening server
     run.active = listeners.every((l) => l.server.listening);
     return run.reply();  // paused stays false: libuv never pauses a listener
   }
@@ -124,30 +115,6 @@ class NodeNetAdapter extends sdk.Adapter {
   closeListeners(listeners) {
     for (const l of listeners) l.server.close();  // closes the fd now
   }
-}
-
-// server.listen's outcome: null ('listening') or the error (both come on a later tick; a bad
-// argument is thrown at once, ERR_SOCKET_BAD_PORT).
-function listen(server, options) {
-  return new Promise((resolve) => {
-    const onError = (err) => {
-      server.removeListener('listening', onListening);
-      resolve(err);
-    };
-    const onListening = () => {
-      server.removeListener('error', onError);
-      resolve(null);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    try {
-      server.listen(options);
-    } catch (err) {
-      server.removeListener('error', onError);
-      server.removeListener('listening', onListening);
-      resolve(err);
-    }
-  });
 }
 
 sdk.main(() => new NodeNetAdapter());

@@ -596,6 +596,8 @@ class Adapter {
     if (this.capabilities.ops.includes('umask')) this.features.push('umask');
     this.listeners = new Map();  // id -> Listener; ids are never reused
     this.nextId = 0;
+    this.run = null;  // the serve in progress (runLoop), and the ids it serves
+    this.serving = new Set();
     noteName = `${impl}_adapter`;
   }
 
@@ -619,6 +621,28 @@ class Adapter {
   async start() {}
 
   // Helpers for the subclasses.
+
+  // Serves `listeners` on Node's event loop: a ServeRun for `a` is current (runOf gives it to
+  // the listeners' callbacks) while the loop runs, until the run has its events or its timeout.
+  async runLoop(a, listeners) {
+    const run = new ServeRun(a);
+    this.run = run;
+    this.serving = new Set(listeners.map((l) => l.id));
+    try {
+      await run.wait();
+    } finally {
+      this.run = null;
+      this.serving = new Set();
+    }
+    return run;
+  }
+
+  // The run serving `listener` now, or null: a connection outside a serve (Node cannot pause a
+  // listening server) belongs to no run.
+  runOf(listener) {
+    return this.run !== null && this.serving.has(listener.id) ? this.run : null;
+  }
+
   addListeners(listeners) {
     const out = [];
     for (const l of listeners) {
@@ -744,6 +768,31 @@ class Adapter {
     this.listeners.clear();
     this.closeListeners(listeners);
   }
+}
+
+// server.listen's outcome for any net.Server (net, http, https, tls): null once 'listening',
+// or the error ('error' comes on a later tick; a bad argument is thrown at once,
+// ERR_SOCKET_BAD_PORT).
+function listen(server, options) {
+  return new Promise((resolve) => {
+    const onError = (err) => {
+      server.removeListener('listening', onListening);
+      resolve(err);
+    };
+    const onListening = () => {
+      server.removeListener('error', onError);
+      resolve(null);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    try {
+      server.listen(options);
+    } catch (err) {
+      server.removeListener('error', onError);
+      server.removeListener('listening', onListening);
+      resolve(err);
+    }
+  });
 }
 
 // --- stdin and stdout, synchronously --------------------------------------------------------
@@ -875,5 +924,5 @@ module.exports = {
   ProtocolError, protocolReply, errorReply, errorObject, exceptionReply, uvName, errnoName,
   typeName, parseRequest, Request, bindArgs, unixArgs, serveArgs,
   fdFlags, countOpenFds, readUmask, unixText, sockaddrText,
-  Listener, ServeRun, capabilities, Adapter, LineReader, main, note, dump, parse, JsonFloat,
+  Listener, ServeRun, capabilities, Adapter, LineReader, listen, main, note, dump, parse, JsonFloat,
 };
