@@ -203,7 +203,9 @@ class Request {
     return name in this.j;
   }
 
-  // An integer: a Number, or a BigInt beyond 2^53 (the library refuses what it cannot hold).
+  // An integer, as a JS number: Node's API takes numbers, and one beyond 2^53 is what a Node
+  // caller would have (JSON.parse rounds it the same way); the library refuses what it cannot
+  // hold. Only the id keeps its exact text.
   int(name, dflt, nullOk = false) {
     if (!this.has(name) || (nullOk && this.j[name] === null)) return dflt;
     const v = this.j[name];
@@ -211,7 +213,7 @@ class Request {
       throw new ProtocolError(
           name, `${name} must be an integer${nullOk ? ' or null' : ''}, got ${typeName(v)}`);
     }
-    return v;
+    return Number(v);
   }
 
   // The adapter's own knobs: out of range is a protocol error.
@@ -255,7 +257,7 @@ class Request {
     }
     if (!isInt(v))
       throw new ProtocolError('family', `family must be a string or an integer, got ${typeName(v)}`);
-    return v;
+    return Number(v);
   }
 }
 
@@ -304,7 +306,7 @@ function serveArgs(req) {
     }
     if (new Set(v.map(String)).size !== v.length)
       throw new ProtocolError('listeners', 'listeners names an id twice');
-    ids = v;
+    ids = v.map(Number);
   } else if (one === null) {
     throw new ProtocolError('listener', 'serve needs a "listener" id');
   } else {
@@ -713,7 +715,7 @@ class Adapter {
         }
         this.ignored(req);
         const listeners = a.listenerIds.map((id) => {
-          const l = this.listeners.get(Number(id));
+          const l = this.listeners.get(id);
           if (!l) throw new ProtocolError(a.many ? 'listeners' : 'listener', `no listener with id ${id}`);
           return l;
         });
