@@ -116,7 +116,7 @@ test('JSON as the reference reads it', async () => {
   const t0 = Date.now();
   const tooDeep = await ask(adapter, deep(500000));
   assert.deepEqual([tooDeep.error.step, tooDeep.error.kind], ['', 'protocol']);
-  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);  // ~20 ms when idle
+  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);  // generous: CI machines are loaded
   // "__proto__" is a key like another, not the object's prototype.
   assert.equal((await ask(adapter, '{"op":"hello","__proto__":{"op":1}}')).error.step,
                '__proto__');
