@@ -51,8 +51,8 @@ class NodeNetAdapter extends sdk.Adapter {
       throw new sdk.ProtocolError('reuse_port', 'Node 20\'s net.Server has no reusePort option');
     }
     if (a.family === 'unix' || typeof a.family !== 'string') {  // a path is bind_unix_socket's
-      throw new sdk.ProtocolError('family',
-                                  `family ${a.family}: net.Server has no family parameter`);
+      throw new sdk.ProtocolError(
+          'family', `family ${a.family}: net.Server has no family parameter`);
     }
     const options = {port: a.port, backlog: a.backlog};
     if (a.address !== null) {  // net.Server resolves it itself: family only picks a wildcard
@@ -95,7 +95,7 @@ class NodeNetAdapter extends sdk.Adapter {
       run.connection(listener.id, socket);  // observed as the callback gets it
     }
     socket.on('error', () => {});  // a reset peer is not the listener's error
-    socket.destroy();  // the callback's work: close it (uv_close closes the fd at once)
+    socket.destroy();              // the callback's work: close it (uv_close closes the fd at once)
   }
 
   onServerError(listener, err) {

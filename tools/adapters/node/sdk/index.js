@@ -36,8 +36,8 @@ const DEFAULT_BACKOFF_MS = 1000;
 // Every op, and the request fields of each an implementation may honour: what hello's
 // capabilities choose from. Reference-only fields (port_retries, platform, remove_at, throw_at)
 // are not here: refused as unknown fields.
-const ALL_OPS = ['hello', 'bind_sockets', 'bind_unix_socket', 'serve', 'open_fds', 'umask',
-                 'close_all'];
+const ALL_OPS =
+    ['hello', 'bind_sockets', 'bind_unix_socket', 'serve', 'open_fds', 'umask', 'close_all'];
 const ALL_FIELDS = {
   bind_sockets: ['port', 'address', 'family', 'backlog', 'flags', 'reuse_port'],
   bind_unix_socket: ['path', 'mode', 'backlog'],
@@ -45,7 +45,10 @@ const ALL_FIELDS = {
 };
 // What every adapter offers whatever the library: the SDK does these.
 const REQUIRED_OPS = ['hello', 'open_fds', 'close_all'];
-const REQUIRED_FIELDS = {bind_unix_socket: ['path'], serve: ['listener', 'events', 'timeout_ms']};
+const REQUIRED_FIELDS = {
+  bind_unix_socket: ['path'],
+  serve: ['listener', 'events', 'timeout_ms']
+};
 
 // --- errors ---------------------------------------------------------------------------------
 
@@ -147,8 +150,8 @@ function isInt(v) {
 function parseObject(buf) {
   if (buf.length && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
   if (buf.length > MAX_LINE_BYTES) {
-    throw new ProtocolError('',
-                            `request line of ${buf.length} bytes is longer than ${MAX_LINE_BYTES}`);
+    throw new ProtocolError(
+        '', `request line of ${buf.length} bytes is longer than ${MAX_LINE_BYTES}`);
   }
   let text;
   try {
@@ -250,13 +253,14 @@ class Request {
     const v = this.j.family;
     if (typeof v === 'string') {
       if (!['unspec', 'inet', 'inet6', 'unix'].includes(v)) {
-        throw new ProtocolError('family',
-                                `family "${v}" is not unspec, inet, inet6, unix or an integer`);
+        throw new ProtocolError(
+            'family', `family "${v}" is not unspec, inet, inet6, unix or an integer`);
       }
       return v;
     }
     if (!isInt(v))
-      throw new ProtocolError('family', `family must be a string or an integer, got ${typeName(v)}`);
+      throw new ProtocolError(
+          'family', `family must be a string or an integer, got ${typeName(v)}`);
     return Number(v);
   }
 }
@@ -479,8 +483,8 @@ class ServeRun {
     if (entry)
       entry.count += 1;
     else
-      this.errors.set(key,
-                      {errno: e.errno, kind: e.kind, step: e.step, count: 1, message: e.message});
+      this.errors.set(
+          key, {errno: e.errno, kind: e.kind, step: e.step, count: 1, message: e.message});
   }
 
   // An exception that left the callback and reached the loop.
@@ -587,8 +591,8 @@ function note(text) {
 // Subclasses implement bindSockets(a), bindUnixSocket(a) (when offered), serve(a, listeners),
 // and may override closeListeners(listeners) and start() (runs before the first request).
 class Adapter {
-  constructor({impl, version, spec = [], features = [], ops = ALL_OPS, fields = ALL_FIELDS,
-               fixed = {}}) {
+  constructor(
+      {impl, version, spec = [], features = [], ops = ALL_OPS, fields = ALL_FIELDS, fixed = {}}) {
     this.impl = impl;
     this.version = version;
     this.spec = spec;
@@ -672,8 +676,9 @@ class Adapter {
     for (const name of ALL_FIELDS[req.op] || []) {
       if (req.has(name) && !(this.capabilities.fields[req.op] || []).includes(name)) {
         const fixed = this.fixed[`${req.op}.${name}`];
-        note(`${name} ${dump(req.j[name])} ignored: not offered by ${this.impl}` +
-             (fixed === undefined ? '' : ` (it always uses ${dump(fixed)})`));
+        note(
+            `${name} ${dump(req.j[name])} ignored: not offered by ${this.impl}` +
+            (fixed === undefined ? '' : ` (it always uses ${dump(fixed)})`));
       }
     }
   }
@@ -681,8 +686,8 @@ class Adapter {
   async dispatch(req) {
     const op = req.op;
     if (ALL_OPS.includes(op) && !this.capabilities.ops.includes(op)) {
-      throw new ProtocolError('op',
-                              `op "${op}" is not offered by ${this.impl} (see its capabilities)`);
+      throw new ProtocolError(
+          'op', `op "${op}" is not offered by ${this.impl} (see its capabilities)`);
     }
     switch (op) {
       case 'hello':
@@ -716,7 +721,8 @@ class Adapter {
         this.ignored(req);
         const listeners = a.listenerIds.map((id) => {
           const l = this.listeners.get(id);
-          if (!l) throw new ProtocolError(a.many ? 'listeners' : 'listener', `no listener with id ${id}`);
+          if (!l)
+            throw new ProtocolError(a.many ? 'listeners' : 'listener', `no listener with id ${id}`);
           return l;
         });
         return this.serve(a, listeners);
@@ -900,8 +906,8 @@ async function main(makeAdapter, {input = 0, output = 1} = {}) {
       const line = reader.next();
       if (line === null) break;
       const reply = line.tooLong !== undefined ?
-          protocolReply('',
-                        `request line of ${line.tooLong} bytes is longer than ${MAX_LINE_BYTES}`) :
+          protocolReply(
+              '', `request line of ${line.tooLong} bytes is longer than ${MAX_LINE_BYTES}`) :
           await adapter.handle(line);
       try {
         writeLine(output, replyText(reply));
@@ -921,10 +927,42 @@ async function main(makeAdapter, {input = 0, output = 1} = {}) {
 }
 
 module.exports = {
-  PROTOCOL_VERSION, MAX_LINE_BYTES, MAX_PEERS, DEFAULT_BACKLOG, DEFAULT_MODE, DEFAULT_BATCH,
-  DEFAULT_BACKOFF_MS, ALL_OPS, ALL_FIELDS,
-  ProtocolError, protocolReply, errorReply, errorObject, exceptionReply, uvName, errnoName,
-  typeName, parseRequest, Request, bindArgs, unixArgs, serveArgs,
-  fdFlags, countOpenFds, readUmask, unixText, sockaddrText,
-  Listener, ServeRun, capabilities, Adapter, LineReader, listen, main, note, dump, parse, JsonFloat,
+  PROTOCOL_VERSION,
+  MAX_LINE_BYTES,
+  MAX_PEERS,
+  DEFAULT_BACKLOG,
+  DEFAULT_MODE,
+  DEFAULT_BATCH,
+  DEFAULT_BACKOFF_MS,
+  ALL_OPS,
+  ALL_FIELDS,
+  ProtocolError,
+  protocolReply,
+  errorReply,
+  errorObject,
+  exceptionReply,
+  uvName,
+  errnoName,
+  typeName,
+  parseRequest,
+  Request,
+  bindArgs,
+  unixArgs,
+  serveArgs,
+  fdFlags,
+  countOpenFds,
+  readUmask,
+  unixText,
+  sockaddrText,
+  Listener,
+  ServeRun,
+  capabilities,
+  Adapter,
+  LineReader,
+  listen,
+  main,
+  note,
+  dump,
+  parse,
+  JsonFloat,
 };

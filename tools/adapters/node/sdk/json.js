@@ -21,7 +21,16 @@ class JsonSyntaxError extends Error {}
 
 const MAX_DEPTH = 10000;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
-const ESCAPES = {'"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t'};
+const ESCAPES = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t'
+};
 
 function parse(text) {
   let i = 0;
@@ -162,8 +171,10 @@ function parse(text) {
 // A string that encodes as UTF-8: lone surrogates (from a request's \ud800) become U+FFFD, as
 // the reference writes them.
 function wellFormed(s) {
-  return s.toWellFormed ? s.toWellFormed() :
-                          s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return s.toWellFormed ?
+      s.toWellFormed() :
+      s.replace(
+          /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 // One reply as one line of text: BigInt and JsonFloat as written, strings well formed.
@@ -182,4 +193,10 @@ function dump(v) {
   return '{' + parts.join(',') + '}';
 }
 
-module.exports = {parse, dump, JsonFloat, JsonSyntaxError, MAX_DEPTH};
+module.exports = {
+  parse,
+  dump,
+  JsonFloat,
+  JsonSyntaxError,
+  MAX_DEPTH
+};

@@ -78,8 +78,8 @@ test('the 23 bad lines are protocol errors naming the field', async () => {
   for (const [line, kind, step] of BAD_LINES) {
     const reply = await ask(adapter, line);
     assert.equal(reply.ok, false, line);
-    assert.deepEqual([reply.error.kind, reply.error.step, reply.error.errno], [kind, step, null],
-                     line);
+    assert.deepEqual(
+        [reply.error.kind, reply.error.step, reply.error.errno], [kind, step, null], line);
     for (const key of ['kind', 'errno', 'step', 'address', 'message']) {
       assert.ok(key in reply.error, `${line}: error lacks ${key}`);
     }
@@ -87,44 +87,50 @@ test('the 23 bad lines are protocol errors naming the field', async () => {
   assert.equal((await ask(adapter, BAD_LINES[21][0])).id, 3);
 });
 
-test('the same protocol errors as the reference adapter', {skip: !process.env.NETUTIL_ADAPTER && 'NETUTIL_ADAPTER not set'}, async () => {
-  const ref = spawnSync(process.env.NETUTIL_ADAPTER,
-                        {input: BAD_LINES.map((b) => b[0]).join('\n') + '\n', timeout: 30000});
-  assert.equal(ref.status, 0);
-  const theirs = ref.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(theirs.length, BAD_LINES.length);
-  const adapter = new Plain();
-  for (let i = 0; i < BAD_LINES.length; i += 1) {
-    const ours = await ask(adapter, BAD_LINES[i][0]);
-    assert.deepEqual([ours.error.kind, ours.error.step, ours.id],
-                     [theirs[i].error.kind, theirs[i].error.step, theirs[i].id], BAD_LINES[i][0]);
-  }
-});
+test(
+    'the same protocol errors as the reference adapter',
+    {skip: !process.env.NETUTIL_ADAPTER && 'NETUTIL_ADAPTER not set'}, async () => {
+      const ref = spawnSync(
+          process.env.NETUTIL_ADAPTER,
+          {input: BAD_LINES.map((b) => b[0]).join('\n') + '\n', timeout: 30000});
+      assert.equal(ref.status, 0);
+      const theirs = ref.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(theirs.length, BAD_LINES.length);
+      const adapter = new Plain();
+      for (let i = 0; i < BAD_LINES.length; i += 1) {
+        const ours = await ask(adapter, BAD_LINES[i][0]);
+        assert.deepEqual(
+            [ours.error.kind, ours.error.step, ours.id],
+            [theirs[i].error.kind, theirs[i].error.step, theirs[i].id], BAD_LINES[i][0]);
+      }
+    });
 
 test('JSON as the reference reads it', async () => {
   const adapter = new Plain();
   // 1.0 is not an integer; an id past 2^53 comes back as written.
   assert.equal((await ask(adapter, '{"op":"bind_sockets","port":1.0}')).error.step, 'port');
   const big = '{"op":"umask","id":123456789012345678901234567890}';
-  assert.match(sdk.dump(await adapter.handle(Buffer.from(big))),
-               /^\{"id":123456789012345678901234567890,"ok":true/);
-  assert.match(sdk.dump(await adapter.handle(Buffer.from('{"op":"umask","id":1.50}'))),
-               /^\{"id":1.50,/);
+  assert.match(
+      sdk.dump(await adapter.handle(Buffer.from(big))),
+      /^\{"id":123456789012345678901234567890,"ok":true/);
+  assert.match(
+      sdk.dump(await adapter.handle(Buffer.from('{"op":"umask","id":1.50}'))), /^\{"id":1.50,/);
   // Nesting: never the call stack; past 10000 levels refused (as Go's encoding/json).
-  const deep = (n) => '{"op":"hello","x":' + '['.repeat(n) + ']'.repeat(n) + '}';
+  const deep = (n) => '{"op":"hello","x":' +
+      '['.repeat(n) + ']'.repeat(n) + '}';
   assert.equal((await ask(adapter, deep(9000))).error.step, 'x');
   const t0 = Date.now();
   const tooDeep = await ask(adapter, deep(500000));
   assert.deepEqual([tooDeep.error.step, tooDeep.error.kind], ['', 'protocol']);
   assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);  // generous: CI machines are loaded
   // "__proto__" is a key like another, not the object's prototype.
-  assert.equal((await ask(adapter, '{"op":"hello","__proto__":{"op":1}}')).error.step,
-               '__proto__');
+  assert.equal((await ask(adapter, '{"op":"hello","__proto__":{"op":1}}')).error.step, '__proto__');
   // A lone surrogate comes out as U+FFFD, not as invalid UTF-8.
   const reply = sdk.dump(await adapter.handle(Buffer.from('{"op":"\\ud800"}')));
   assert.ok(reply.includes('\ufffd'), reply);
-  for (const bad of ['{"op":"hello"} x', '{"op":"hello",}', '{"op":"hello"', '\xff', '01',
-                     '{"op":"a\tb"}', '"\\x"', '{"a":-}']) {
+  for (const bad
+           of ['{"op":"hello"} x', '{"op":"hello",}', '{"op":"hello"', '\xff', '01',
+               '{"op":"a\tb"}', '"\\x"', '{"a":-}']) {
     assert.equal((await ask(adapter, bad)).error.kind, 'protocol', bad);
   }
   assert.equal((await ask(adapter, Buffer.from([0x7b, 0xff, 0x7d]))).error.step, '');
@@ -165,7 +171,8 @@ test('an op not offered, a field not honoured', async () => {
   const reply = await ask(adapter, {op: 'bind_unix_socket', path: '/x', id: 3});
   assert.deepEqual([reply.id, reply.error.kind, reply.error.step], [3, 'protocol', 'op']);
   assert.ok((await ask(adapter, {op: 'bind_sockets', address: '127.0.0.1'})).ok);
-  assert.ok((await ask(adapter, {op: 'serve', listener: 0, batch: 4, timeout_ms: 0})).ok);  // ignored
+  assert.ok(
+      (await ask(adapter, {op: 'serve', listener: 0, batch: 4, timeout_ms: 0})).ok);  // ignored
   assert.equal((await ask(adapter, {op: 'serve', listener: 0, batch: '4'})).error.step, 'batch');
   // listeners not offered: a protocol error, never one listener served for several.
   assert.equal((await ask(adapter, {op: 'serve', listeners: [0]})).error.step, 'listeners');
@@ -176,15 +183,20 @@ test('serve takes listener or listeners', async () => {
   await ask(adapter, {op: 'bind_sockets', address: '127.0.0.1'});
   await ask(adapter, {op: 'bind_sockets', address: '127.0.0.1'});
   const bad = [
-    [{listener: 0, listeners: [1]}, 'listeners'], [{}, 'listener'], [{listeners: []}, 'listeners'],
-    [{listeners: 0}, 'listeners'], [{listeners: [0, 0]}, 'listeners'],
-    [{listeners: [0, '1']}, 'listeners'], [{listeners: [0, 7]}, 'listeners'],
-    [{listeners: [...Array(17).keys()]}, 'listeners'], [{listeners: [0], events: 0}, 'events'],
+    [{listener: 0, listeners: [1]}, 'listeners'],
+    [{}, 'listener'],
+    [{listeners: []}, 'listeners'],
+    [{listeners: 0}, 'listeners'],
+    [{listeners: [0, 0]}, 'listeners'],
+    [{listeners: [0, '1']}, 'listeners'],
+    [{listeners: [0, 7]}, 'listeners'],
+    [{listeners: [...Array(17).keys()]}, 'listeners'],
+    [{listeners: [0], events: 0}, 'events'],
   ];
   for (const [fields, step] of bad) {
     const reply = await ask(adapter, {op: 'serve', ...fields});
-    assert.deepEqual([reply.error.kind, reply.error.step], ['protocol', step],
-                     JSON.stringify(fields));
+    assert.deepEqual(
+        [reply.error.kind, reply.error.step], ['protocol', step], JSON.stringify(fields));
   }
   const one = await ask(adapter, {op: 'serve', listener: 1, timeout_ms: 0});
   assert.ok(!('event_listeners' in one));
@@ -219,7 +231,8 @@ test('events of several listeners in one loop turn are kept apart', async () => 
   setImmediate(() => run.connection(0, socket));
   await waited;
   const reply = run.reply();
-  assert.deepEqual([reply.batches, reply.event_listeners, reply.accepted], [[2, 1, 1], [0, 1, 0], 4]);
+  assert.deepEqual(
+      [reply.batches, reply.event_listeners, reply.accepted], [[2, 1, 1], [0, 1, 0], 4]);
   assert.deepEqual(reply.errors.map((x) => [x.errno, x.count, x.step]), [['EMFILE', 2, 'accept']]);
   assert.equal(reply.conn.nonblock, false);  // no fd: unobserved is not "non-blocking"
   assert.equal(reply.timed_out, false);
