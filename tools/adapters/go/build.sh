@@ -2,7 +2,7 @@
 # Builds the Go adapter with the Go toolchain on PATH (Debian's golang-go,
 # Go 1.19), standard library only, nothing fetched from the network.
 #   tools/adapters/go/build.sh [--check] OUTPUT
-# --check runs `go vet` and the adapter's own tests (adapter_test.go) first.
+# --check runs `go vet` and the tests of the SDK and the adapter (go test ./...) first.
 # Go's build cache goes beside OUTPUT unless GOCACHE is set. CGO_ENABLED=0:
 # a static binary using Go's own resolver, as Go servers usually ship.
 set -eu
@@ -25,7 +25,7 @@ export GOCACHE GOPATH
 export GOPROXY=off CGO_ENABLED=0
 cd "$src"
 if [ "$check" = yes ]; then
-    go vet .
-    go test -count=1 .
+    go vet ./...
+    go test -count=1 ./...
 fi
 exec go build -trimpath -o "$out" .

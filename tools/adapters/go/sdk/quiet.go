@@ -1,4 +1,4 @@
-package main
+package sdk
 
 import (
 	"runtime"
@@ -13,9 +13,9 @@ import (
 // nothing happens.
 const quietPrctl = 0x4E555100
 
-// quietly runs f as the adapter's own observation. The marker is per OS
+// Quietly runs f as the adapter's own observation. The marker is per OS
 // thread, so the goroutine stays on its thread meanwhile.
-func quietly(f func()) {
+func Quietly(f func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	_, _, _ = syscall.Syscall6(syscall.SYS_PRCTL, quietPrctl, 1, 0, 0, 0, 0)

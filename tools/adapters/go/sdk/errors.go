@@ -1,4 +1,4 @@
-package main
+package sdk
 
 import (
 	"errors"
@@ -34,50 +34,51 @@ var errnoNames = map[syscall.Errno]string{
 	syscall.EPROTO: "EPROTO",
 }
 
-func errnoName(e syscall.Errno) string {
+// ErrnoName is the C name of an errno ("EADDRINUSE"), "E<n>" when unknown.
+func ErrnoName(e syscall.Errno) string {
 	if name, ok := errnoNames[e]; ok {
 		return name
 	}
 	return fmt.Sprintf("E%d", int(e))
 }
 
-// errObj is the protocol's error object; all five keys are always present.
-func errObj(kind string, errno any, step, address, message string) map[string]any {
+// Reply is one reply object.
+type Reply = map[string]any
+
+// ErrorObj is the protocol's error object; all five keys are always present.
+func ErrorObj(kind string, errno any, step, address, message string) map[string]any {
 	return map[string]any{"kind": kind, "errno": errno, "step": step, "address": address,
 		"message": message}
 }
 
-func errorReply(obj map[string]any) map[string]any {
-	return map[string]any{"ok": false, "error": obj}
+// ErrorReply is {"ok": false, "error": obj}.
+func ErrorReply(obj map[string]any) Reply {
+	return Reply{"ok": false, "error": obj}
 }
 
-func protocolReply(field, message string) map[string]any {
-	return errorReply(errObj("protocol", nil, field, "", message))
+// ProtocolReply is the reply to a request that cannot be run.
+func ProtocolReply(field, message string) Reply {
+	return ErrorReply(ErrorObj("protocol", nil, field, "", message))
 }
 
-// argumentReply is a value Go's API type cannot hold, refused before any call.
-func argumentReply(field, message string) map[string]any {
-	return errorReply(errObj("argument", "EINVAL", field, "", message))
-}
-
-// goError maps an error Go's net returned to the protocol's error object.
-// Only what the error carries is reported: the failing syscall's name
-// (os.SyscallError) as step, the address net.OpError names, the errno.
-func goError(err error) map[string]any {
+// ErrorObject maps an error the library returned to the protocol's error
+// object. Only what the error carries is reported: the failing syscall's
+// name (os.SyscallError) as step, the address net.OpError names, the errno.
+func ErrorObject(err error) map[string]any {
 	message := err.Error()
 	address := opAddress(err)
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return errObj("resolve", dnsErrno(dnsErr), "lookup", address, message)
+		return ErrorObj("resolve", dnsErrno(dnsErr), "lookup", address, message)
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		return errObj("os", errnoName(errno), syscallStep(err), address, message)
+		return ErrorObj("os", ErrnoName(errno), syscallStep(err), address, message)
 	}
 	// net.AddrError ("missing port", "invalid port", "too many colons"),
 	// net.UnknownNetworkError, net.InvalidAddrError, and anything else Go
 	// returns without an errno: Go refused the value before any syscall.
-	return errObj("argument", "EINVAL", "", address, message)
+	return ErrorObj("argument", "EINVAL", "", address, message)
 }
 
 // syscallStep is the syscall os.SyscallError names ("bind", "listen",
@@ -98,7 +99,7 @@ func opAddress(err error) string {
 		return ""
 	}
 	if ua, ok := oe.Addr.(*net.UnixAddr); ok {
-		return unixText(ua.Name)
+		return UnixText(ua.Name)
 	}
 	return oe.Addr.String()
 }
@@ -117,9 +118,9 @@ func dnsErrno(e *net.DNSError) string {
 	return "EAI_FAIL"
 }
 
-// unixText is a unix address as the protocol writes it: "unix:/run/x.sock",
+// UnixText is a unix address as the protocol writes it: "unix:/run/x.sock",
 // "unix:@name" for an abstract one (Go writes its leading NUL as "@").
-func unixText(name string) string {
+func UnixText(name string) string {
 	if strings.HasPrefix(name, "\x00") {
 		name = "@" + name[1:]
 	}

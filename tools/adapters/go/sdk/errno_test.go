@@ -1,0 +1,8 @@
+package sdk
+
+import "syscall"
+
+var (
+	errEMFILE     = syscall.EMFILE
+	errEADDRINUSE = syscall.EADDRINUSE
+)
