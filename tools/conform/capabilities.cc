@@ -81,7 +81,7 @@ const std::map<std::string, std::set<std::string>>& CapabilityFields() {
       {"hello", {}},
       {"bind_sockets", {"port", "address", "family", "backlog", "flags", "reuse_port"}},
       {"bind_unix_socket", {"path", "mode", "backlog"}},
-      {"serve", {"listener", "events", "timeout_ms", "batch", "backoff_ms"}},
+      {"serve", {"listener", "listeners", "events", "timeout_ms", "batch", "backoff_ms"}},
       {"open_fds", {}},
       {"umask", {}},
       {"close_all", {}},
