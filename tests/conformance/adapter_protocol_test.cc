@@ -2,7 +2,11 @@
 // exactly one JSON reply, a malformed one a protocol error naming the problem,
 // and the session keeps serving. Runs the session in-process over PosixSys;
 // none of the bad requests reaches a syscall.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -208,6 +212,81 @@ TEST_F(AdapterProtocol, ServeOwnKnobsOutOfRangeAreProtocolErrors) {
             "timeout_ms");
   // batch is the implementation's argument: its refusal is an argument error (ACCEPT-015).
   ExpectError(R"({"op":"serve","listener":)" + id + R"(,"batch":0})", "argument");
+}
+
+// A serve names `listener` or `listeners` (docs/ADAPTER.md, serve): both,
+// neither, an empty, oversized or repeating list, or an unknown id is a
+// protocol error naming the field.
+TEST_F(AdapterProtocol, ServeListenersAreValidated_ACCEPT_002) {
+  json r = Send(R"({"op":"bind_sockets","port":0,"address":"127.0.0.1"})");
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  const std::string id = std::to_string(r["listeners"][0]["id"].get<long long>());
+  std::string seventeen = "[";
+  for (int i = 0; i < 17; ++i) seventeen += (i ? "," : "") + id;
+  seventeen += "]";
+  for (const std::string& bad :
+       {R"("listener":)" + id + R"(,"listeners":[)" + id + "]", std::string(R"("listeners":[])"),
+        R"("listeners":[)" + id + "," + id + "]", std::string(R"("listeners":[424242])"),
+        std::string(R"("listeners":"0")"), std::string(R"("listeners":[0.5])"),
+        R"("listeners":)" + seventeen}) {
+    const std::string line = R"({"op":"serve","timeout_ms":10,)" + bad + "}";
+    EXPECT_EQ(ExpectError(line, "protocol").value("step", ""), "listeners") << line;
+  }
+  ExpectAlive();
+}
+
+namespace {
+
+// A client connected to 127.0.0.1:port (blocking; it stays queued until accepted).
+int ConnectClient(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  return fd;
+}
+
+}  // namespace
+
+// Several listeners on one loop: every event is a listener's, the events take
+// turns while both are flooded, each event is at most `batch`, and the counts
+// add up (ACCEPT-002 over several listeners, as a server on several ports).
+TEST_F(AdapterProtocol, ServeSeveralListenersTakesTurns_ACCEPT_002) {
+  std::vector<long long> ids;
+  std::vector<int> clients;
+  constexpr int kPerListener = 8;
+  for (int l = 0; l < 2; ++l) {
+    json r = Send(R"({"op":"bind_sockets","port":0,"address":"127.0.0.1"})");
+    ASSERT_EQ(r.value("ok", false), true) << r.dump();
+    ids.push_back(r["listeners"][0]["id"].get<long long>());
+    for (int c = 0; c < kPerListener; ++c) {
+      clients.push_back(ConnectClient(r["listeners"][0]["port"].get<int>()));
+    }
+  }
+  const std::string both = R"({"op":"serve","listeners":[)" + std::to_string(ids[0]) + "," +
+                           std::to_string(ids[1]) + "],";
+  auto expect_turns = [](const json& r) {
+    for (size_t i = 1; i < r["event_listeners"].size(); ++i) {
+      EXPECT_NE(r["event_listeners"][i], r["event_listeners"][i - 1]) << r.dump();
+    }
+  };
+  // Stops at its count of events, though one loop iteration reports both.
+  json r = Send(both + R"("events":3,"batch":2,"timeout_ms":2000})");
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  EXPECT_EQ(r["batches"], json({2, 2, 2})) << r.dump();
+  ASSERT_EQ(r["event_listeners"].size(), 3U) << r.dump();
+  EXPECT_EQ(r["event_listeners"][0], ids[0]) << r.dump();
+  expect_turns(r);
+  // The rest, in turns, until the queues are empty (then it times out).
+  r = Send(both + R"("events":100,"batch":2,"timeout_ms":300})");
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  EXPECT_EQ(r.value("accepted", 0), 2 * kPerListener - 6) << r.dump();
+  EXPECT_EQ(r["batches"], json({2, 2, 2, 2, 2})) << r.dump();
+  EXPECT_EQ(r["event_listeners"].size(), r["batches"].size()) << r.dump();
+  EXPECT_EQ(r.value("timed_out", false), true) << r.dump();
+  for (int fd : clients) ::close(fd);
 }
 
 TEST_F(AdapterProtocol, LineTooLongIsProtocolError) {

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -427,7 +428,7 @@ std::string AdapterSession::Hello(const Request& req) {
          {"fields",
           {{"bind_sockets", {"port", "address", "family", "backlog", "flags", "reuse_port"}},
            {"bind_unix_socket", {"path", "mode", "backlog"}},
-           {"serve", {"listener", "events", "timeout_ms", "batch", "backoff_ms"}}}},
+           {"serve", {"listener", "listeners", "events", "timeout_ms", "batch", "backoff_ms"}}}},
          {"fixed", json::object()}}}});
 }
 
@@ -544,8 +545,9 @@ struct ServeLimits {
 
 // What a serve saw.
 struct ServeRecord {
-  std::vector<long long> batches;  // callbacks per readiness event
-  long long in_event = 0;          // callbacks so far in the event under way
+  std::vector<long long> batches;          // callbacks per readiness event
+  std::vector<long long> event_listeners;  // the listener id of each event, parallel
+  long long in_event = 0;                  // callbacks so far in the event under way
   long long callbacks = 0;
   long long exceptions = 0;
   bool conn_nonblock = true;  // every connection so far
@@ -582,18 +584,40 @@ struct ServeRecord {
   }
 };
 
-// Runs the loop until `max_events` readiness events, the handler's removal,
-// the timeout or a loop error (returned); then records the handle's state and
-// removes it.
-std::optional<Error> RunServeLoop(EpollLoop& loop, AcceptHandle& handle, const ServeLimits& limits,
-                                  ServeRecord* rec) {
+// Adds up the statistics of several handles (one per listener of a serve).
+AcceptStats SumStats(const std::vector<AcceptHandle>& handles) {
+  AcceptStats sum;
+  for (const AcceptHandle& h : handles) {
+    const AcceptStats s = h.stats();
+    sum.events += s.events;
+    sum.accepted += s.accepted;
+    sum.skipped += s.skipped;
+    sum.backoffs += s.backoffs;
+    sum.accept_calls += s.accept_calls;
+    sum.largest_batch = std::max(sum.largest_batch, s.largest_batch);
+  }
+  return sum;
+}
+
+bool AnyActive(const std::vector<AcceptHandle>& handles) {
+  for (const AcceptHandle& h : handles) {
+    if (h.active()) return true;
+  }
+  return false;
+}
+
+// Runs the loop until `max_events` readiness events (over every handle), the
+// removal of every handle, the timeout or a loop error (returned); then
+// records the handles' state and removes them.
+std::optional<Error> RunServeLoop(EpollLoop& loop, std::vector<AcceptHandle>& handles,
+                                  const ServeLimits& limits, ServeRecord* rec) {
   // Time comes from the seam's clock, like the loop's timers: a scripted or
   // fuzzed Sys then decides how fast it passes, and a serve on it cannot hang.
   const auto start = loop.Now();
   const auto deadline = start + std::chrono::milliseconds(limits.timeout_ms);
   const double cpu_start = CpuMillis();
   std::optional<Error> loop_error;
-  while (static_cast<long long>(rec->batches.size()) < limits.max_events && handle.active()) {
+  while (static_cast<long long>(rec->batches.size()) < limits.max_events && AnyActive(handles)) {
     const auto left = deadline - loop.Now();
     if (left <= std::chrono::nanoseconds::zero()) {
       rec->timed_out = true;
@@ -612,10 +636,15 @@ std::optional<Error> RunServeLoop(EpollLoop& loop, AcceptHandle& handle, const S
   }
   rec->elapsed_ms = std::chrono::duration<double, std::milli>(loop.Now() - start).count();
   rec->cpu_ms = CpuMillis() - cpu_start;
-  rec->active = handle.active();
-  rec->paused = handle.paused();
-  rec->stats = handle.stats();
-  handle.remove();
+  // One handle: its state. Several: active while every one is, paused when any is.
+  rec->active = true;
+  rec->paused = false;
+  for (const AcceptHandle& h : handles) {
+    rec->active = rec->active && h.active();
+    rec->paused = rec->paused || h.paused();
+  }
+  rec->stats = SumStats(handles);
+  for (AcceptHandle& h : handles) h.remove();
   return loop_error;
 }
 
@@ -632,6 +661,7 @@ json ServeReplyJson(const ServeRecord& rec, const EpollLoop& loop) {
   return {{"ok", true},
           {"events", rec.batches.size()},
           {"batches", rec.batches},
+          {"event_listeners", rec.event_listeners},
           {"accepted", rec.callbacks},
           {"errors", std::move(errs)},
           {"timed_out", rec.timed_out},
@@ -655,16 +685,54 @@ json ServeReplyJson(const ServeRecord& rec, const EpollLoop& loop) {
 
 }  // namespace
 
-std::string AdapterSession::Serve(const Request& req) {
-  req.Allow({"listener", "events", "timeout_ms", "batch", "backoff_ms", "remove_at", "throw_at",
-             "remove_twice"});
-  bool overflow = false;
-  std::optional<long long> id = req.Int("listener", false, &overflow);
-  if (!id) throw ProtocolError{"listener", "serve needs a \"listener\" id"};
-  auto it = listeners_.find(*id);
-  if (overflow || it == listeners_.end()) {
-    throw ProtocolError{"listener", "no listener with id " + req.Get("listener")->dump()};
+// The listener ids a serve names: `listener` (one) or `listeners` (1 to
+// kMaxServeListeners distinct ids), exactly one of the two, each one known.
+std::vector<long long> AdapterSession::ServeListenerIds(const Request& req) const {
+  const json* one = req.Get("listener");
+  const json* many = req.Get("listeners");
+  if ((one == nullptr) == (many == nullptr)) {
+    throw ProtocolError{one ? "listeners" : "listener",
+                        one ? "serve takes \"listener\" or \"listeners\", not both"
+                            : "serve needs a \"listener\" id or a \"listeners\" array"};
   }
+  auto known = [&](const json& v, const char* field) {
+    if (!v.is_number_integer()) {
+      throw ProtocolError{field, std::string(field) + " must hold integer ids, got " + TypeName(v)};
+    }
+    const bool fits = !v.is_number_unsigned() || v.get<uint64_t>() <= uint64_t{LLONG_MAX};
+    if (!fits || listeners_.count(v.get<long long>()) == 0) {
+      throw ProtocolError{field, "no listener with id " + v.dump()};
+    }
+    return v.get<long long>();
+  };
+  if (one != nullptr) {
+    bool overflow = false;
+    req.Int("listener", false, &overflow);  // the type check and its message
+    if (overflow) throw ProtocolError{"listener", "no listener with id " + one->dump()};
+    return {known(*one, "listener")};
+  }
+  if (!many->is_array() || many->empty() || many->size() > kMaxServeListeners) {
+    throw ProtocolError{"listeners", "listeners must be an array of 1 to " +
+                                         std::to_string(kMaxServeListeners) +
+                                         " listener ids, got " +
+                                         (many->is_array() ? std::to_string(many->size()) + " ids"
+                                                           : std::string(TypeName(*many)))};
+  }
+  std::vector<long long> ids;
+  for (const json& v : *many) {
+    const long long id = known(v, "listeners");
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      throw ProtocolError{"listeners", "listener id " + v.dump() + " named twice"};
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+std::string AdapterSession::Serve(const Request& req) {
+  req.Allow({"listener", "listeners", "events", "timeout_ms", "batch", "backoff_ms", "remove_at",
+             "throw_at", "remove_twice"});
+  const std::vector<long long> ids = ServeListenerIds(req);
   ServeLimits limits;
   limits.max_events = req.OwnInt("events", 1, 1, kMaxServeEvents);
   limits.timeout_ms = req.OwnInt("timeout_ms", kDefaultServeTimeoutMs, 0, kMaxServeTimeoutMs);
@@ -686,39 +754,57 @@ std::string AdapterSession::Serve(const Request& req) {
     loop_ = std::move(loop).value();
   }
 
-  // Declared before the loop wrapper and the handle, so both (whose handlers
+  // Declared before the loop wrapper and the handles, so both (whose handlers
   // point here) go first.
   ServeRecord rec;
-  AcceptHandle handle;
-  // Each readiness event the accept handler gets is a batch: the callbacks
-  // made during it, seen apart from the handler's own statistics.
+  std::vector<AcceptHandle> handles(ids.size());
+  std::map<int, long long> id_of_fd;
+  for (long long id : ids) id_of_fd[listeners_.at(id).fd.get()] = id;
+  // Each readiness event an accept handler gets is a batch: the callbacks
+  // made during it, seen apart from the handlers' own statistics. Once the
+  // serve has its events, further ones wait (level-triggered, they come back
+  // at the next serve): one loop iteration may report several listeners.
   tools::ObservingLoop observed(
-      *loop_, [&](int) { rec.in_event = 0; }, [&](int) { rec.batches.push_back(rec.in_event); });
-  AcceptCallback on_conn;
+      *loop_, [&](int) { rec.in_event = 0; },
+      [&](int fd) {
+        rec.batches.push_back(rec.in_event);
+        auto it = id_of_fd.find(fd);
+        rec.event_listeners.push_back(it == id_of_fd.end() ? -1 : it->second);
+      },
+      [&](int) { return static_cast<long long>(rec.batches.size()) < limits.max_events; });
+  std::vector<AcceptCallback> on_conn(ids.size());
   auto on_error = [&](const Error& e) { rec.AddError(e); };
   // remove_twice: a new handler for the same fd, then the first handle's second remove().
-  auto add_again_remove_twice = [&] {
+  auto add_again_remove_twice = [&](size_t k) {
     Result<AcceptHandle> again =
-        add_accept_handler(observed, sys_, it->second, on_conn, opts, on_error);
+        add_accept_handler(observed, sys_, listeners_.at(ids[k]), on_conn[k], opts, on_error);
     if (!again.ok()) return rec.AddError(again.error());
-    AcceptHandle first = std::exchange(handle, std::move(again).value());
+    AcceptHandle first = std::exchange(handles[k], std::move(again).value());
     first.remove();
   };
-  on_conn = [&](Fd conn, const SockAddr& peer) {
-    rec.AddConnection(observer_, conn.get(), peer);
-    if (rec.callbacks == limits.remove_at) {
-      handle.remove();  // ACCEPT-003
-      if (limits.remove_twice) add_again_remove_twice();
+  for (size_t k = 0; k < ids.size(); ++k) {
+    on_conn[k] = [&, k](Fd conn, const SockAddr& peer) {
+      rec.AddConnection(observer_, conn.get(), peer);
+      if (rec.callbacks == limits.remove_at) {
+        handles[k].remove();  // ACCEPT-003
+        if (limits.remove_twice) add_again_remove_twice(k);
+      }
+      // ACCEPT-007; `conn` closes on unwind.
+      if (rec.callbacks == limits.throw_at) throw CallbackThrew();
+    };  // `conn` closes here: the adapter keeps no connection (ACCEPT-017)
+  }
+  // Every listener gets its own handler on the one loop, as a server that
+  // listens on several ports does; a failure removes those added before it.
+  for (size_t k = 0; k < ids.size(); ++k) {
+    Result<AcceptHandle> added =
+        add_accept_handler(observed, sys_, listeners_.at(ids[k]), on_conn[k], opts, on_error);
+    if (!added.ok()) {
+      for (AcceptHandle& h : handles) h.remove();
+      return ErrorReply(added.error());
     }
-    // ACCEPT-007; `conn` closes on unwind.
-    if (rec.callbacks == limits.throw_at) throw CallbackThrew();
-  };  // `conn` closes here: the adapter keeps no connection (ACCEPT-017)
-
-  Result<AcceptHandle> added =
-      add_accept_handler(observed, sys_, it->second, on_conn, opts, on_error);
-  if (!added.ok()) return ErrorReply(added.error());
-  handle = std::move(added).value();
-  if (std::optional<Error> loop_error = RunServeLoop(*loop_, handle, limits, &rec)) {
+    handles[k] = std::move(added).value();
+  }
+  if (std::optional<Error> loop_error = RunServeLoop(*loop_, handles, limits, &rec)) {
     return ErrorReply(*loop_error);
   }
   return Dump(ServeReplyJson(rec, *loop_));

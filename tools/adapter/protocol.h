@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "netutil/epoll_loop.h"
 #include "netutil/listener.h"
@@ -23,6 +24,8 @@ inline constexpr const char* kAdapterVersion = "0.1.0";
 // 2: every reply echoes its request's "id" (docs/ADAPTER.md); 3: hello
 // answers "capabilities", what the implementation offers.
 inline constexpr int kProtocolVersion = 3;
+// A serve names at most this many listeners (docs/ADAPTER.md, serve).
+inline constexpr size_t kMaxServeListeners = 16;
 // Longest request line accepted; a longer one gets a protocol error.
 inline constexpr size_t kMaxLineBytes = 1 << 20;
 
@@ -70,6 +73,7 @@ class AdapterSession {
   std::string BindSockets(const Request& req);
   std::string BindUnixSocket(const Request& req);
   std::string Serve(const Request& req);
+  std::vector<long long> ServeListenerIds(const Request& req) const;
   std::string OpenFds(const Request& req);
   std::string Umask(const Request& req);
   std::string CloseAll(const Request& req);

@@ -89,7 +89,7 @@ class AsyncioAdapter(sdk.Adapter):
     # No mode (create_unix_server), no batch (it is the backlog given at bind,
     # so not a fixed value), a fixed back-off (constants.ACCEPT_RETRY_DELAY).
     FIELDS = dict(sdk.ALL_FIELDS, bind_unix_socket=("path", "backlog"),
-                  serve=("listener", "events", "timeout_ms"))
+                  serve=("listener", "listeners", "events", "timeout_ms"))
     FIXED = {"serve.backoff_ms": 1000}
 
     def __init__(self):
@@ -97,7 +97,7 @@ class AsyncioAdapter(sdk.Adapter):
         self.aloop = asyncio.new_event_loop()  # made before the first open_fds
         asyncio.set_event_loop(self.aloop)
         self.run = None  # the serve in progress
-        self.serving_sock = None  # its listener
+        self.serving = {}  # its listeners: id(real socket) -> (real socket, listener id)
         self.records = []  # its accepted connections
         # Observe asyncio's accept loop without changing it: the reader
         # registered for a listener calls loop._accept_connection (looked up
@@ -114,9 +114,11 @@ class AsyncioAdapter(sdk.Adapter):
     def _accept_connection(self, protocol_factory, sock, *args, **kwargs):
         """One readiness event of a listener: one batch."""
         run = self.run
-        if run is None or sock is not self.serving_sock:
+        if run is None or id(sock) not in self.serving:
             return self._real_accept(protocol_factory, sock, *args, **kwargs)
-        run.begin_event()
+        if run.reached():
+            return None  # one iteration reported several listeners: theirs come later
+        run.begin_event(self.serving[id(sock)][1])
         try:
             return self._real_accept(protocol_factory, sock, *args, **kwargs)
         finally:
@@ -193,33 +195,46 @@ class AsyncioAdapter(sdk.Adapter):
         return self._listeners(server)
 
     def serve(self, a, listener):
-        server, sock = listener.server, listener.real
+        return self.serve_many(a, [listener])
+
+    def serve_many(self, a, listeners):
+        # Several listeners: asyncio's reader on each, on the one loop (as
+        # several servers, or one server on several sockets, serve).
         run = sdk.ServeRun(a)
-        self.run, self.serving_sock, self.records = run, sock, []
+        self.run, self.records = run, []
+        self.serving = {id(l.real): (l.real, lid) for l, lid in zip(listeners, a.listener_ids)}
         try:
-            # Add the handler: the very call asyncio makes to (re)start
+            # Add the handlers: the very call asyncio makes to (re)start
             # accepting on a listener (also after its back-off).
             try:
-                self.aloop._start_serving(server._protocol_factory, sock, server._ssl_context,
-                                          server, server._backlog, server._ssl_handshake_timeout,
-                                          server._ssl_shutdown_timeout)
+                for l in listeners:
+                    server = l.server
+                    self.aloop._start_serving(server._protocol_factory, l.real,
+                                              server._ssl_context, server, server._backlog,
+                                              server._ssl_handshake_timeout,
+                                              server._ssl_shutdown_timeout)
             except Exception as e:  # noqa: BLE001
+                self._remove_readers()
                 return sdk.exception_reply(e)
             try:
                 sdk.run_asyncio_loop(self.aloop, run, self._on_loop_exception)
             except Exception as e:  # noqa: BLE001 - only the loop's own wait can fail here
-                self.aloop.remove_reader(sock.fileno())
+                self._remove_readers()
                 return sdk.exception_reply(e, sdk.loop_wait_step(self.aloop._selector))
-            # Remove the handler; whether there was one to remove tells
+            # Remove the handlers; whether there was one to remove tells
             # whether asyncio had paused the listener (its back-off).
-            registered = self.aloop.remove_reader(sock.fileno())
-            run.active = server.is_serving()
-            run.paused = run.active and not registered
+            registered = [self.aloop.remove_reader(l.real.fileno()) for l in listeners]
+            run.active = all(l.server.is_serving() for l in listeners)
+            run.paused = run.active and not all(registered)
             self._drain(run)
             run.finish()
             return run.reply()
         finally:
-            self.run, self.serving_sock, self.records = None, None, []
+            self.run, self.serving, self.records = None, {}, []
+
+    def _remove_readers(self):
+        for real, _ in self.serving.values():
+            self.aloop.remove_reader(real.fileno())
 
     def _drain(self, run):
         """Lets asyncio hand the accepted connections to the protocol, which
@@ -232,8 +247,8 @@ class AsyncioAdapter(sdk.Adapter):
                 self.aloop.run_until_complete(asyncio.sleep(0.001))
         finally:
             self.aloop.set_exception_handler(saved)
-        # asyncio's back-off timer may have re-added the reader meanwhile.
-        self.aloop.remove_reader(self.serving_sock.fileno())
+        # asyncio's back-off timer may have re-added a reader meanwhile.
+        self._remove_readers()
 
     def close_listeners(self, listeners):
         servers = []

@@ -51,7 +51,7 @@ class PysocketAdapter(sdk.Adapter):
     # limit nor back-off (so no fixed value either).
     FIELDS = {"bind_sockets": ("port", "address", "family", "backlog", "reuse_port"),
               "bind_unix_socket": ("path", "backlog"),
-              "serve": ("listener", "events", "timeout_ms")}
+              "serve": ("listener", "listeners", "events", "timeout_ms")}
 
     def __init__(self):
         super().__init__()
@@ -88,12 +88,21 @@ class PysocketAdapter(sdk.Adapter):
         return self.add_listeners([sdk.Listener(sock)])
 
     def serve(self, a, listener):
-        sock = listener.sock
+        return self.serve_many(a, [listener])
+
+    def serve_many(self, a, listeners):
+        # Several listeners: each registered on the one selector, handled in
+        # the order it reports them.
         run = sdk.ServeRun(a)
+        registered = []
         try:
-            sock.setblocking(False)
-            self.selector.register(sock, selectors.EVENT_READ)
+            for l, lid in zip(listeners, a.listener_ids):
+                l.sock.setblocking(False)
+                self.selector.register(l.sock, selectors.EVENT_READ, lid)
+                registered.append(l.sock)
         except Exception as e:  # noqa: BLE001
+            for sock in registered:
+                self.selector.unregister(sock)
             return sdk.exception_reply(e)
         try:
             while not run.reached():
@@ -105,18 +114,21 @@ class PysocketAdapter(sdk.Adapter):
                     ready = self.selector.select(timeout=left)
                 except OSError as e:  # an error of the loop itself
                     return sdk.exception_reply(e, sdk.loop_wait_step(self.selector))
-                for _key, _mask in ready:
-                    self._accept_all(sock, run)
+                for key, _mask in ready:
+                    if run.reached():
+                        break  # the rest stay readable for the next serve
+                    self._accept_all(key.fileobj, run, key.data)
         finally:
-            self.selector.unregister(sock)
+            for sock in registered:
+                self.selector.unregister(sock)
         run.finish()
         run.active, run.paused = True, False  # nothing in the loop removes or pauses it
         return run.reply()
 
     @staticmethod
-    def _accept_all(sock, run):
-        """The handler of one readiness event: a batch."""
-        run.begin_event()
+    def _accept_all(sock, run, lid=None):
+        """The handler of one readiness event (of listener `lid`): a batch."""
+        run.begin_event(lid)
         try:
             while True:
                 try:

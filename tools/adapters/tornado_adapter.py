@@ -4,7 +4,9 @@
 bind_sockets     -> tornado.netutil.bind_sockets(port, address, family, backlog, flags, reuse_port)
 bind_unix_socket -> tornado.netutil.bind_unix_socket(path, mode, backlog)
 serve            -> tornado.netutil.add_accept_handler(sock, callback) on Tornado's
-                    asyncio-based IOLoop, run until `events` handler calls or the timeout.
+                    asyncio-based IOLoop, run until `events` handler calls or the timeout;
+                    with `listeners`, one handler per socket on the one IOLoop (as
+                    TCPServer.listen called twice).
 
 Tornado has no batch or back-off parameter (its batch is _DEFAULT_BACKLOG = 128,
 it has no back-off) and no error callback: `batch` and `backoff_ms` are accepted
@@ -44,7 +46,7 @@ class TornadoAdapter(sdk.Adapter):
     SPEC = TORNADO_RULES
     # No batch or back-off parameter: its batch is _DEFAULT_BACKLOG (128) and
     # it has no back-off at all (so no fixed value to declare for it).
-    FIELDS = dict(sdk.ALL_FIELDS, serve=("listener", "events", "timeout_ms"))
+    FIELDS = dict(sdk.ALL_FIELDS, serve=("listener", "listeners", "events", "timeout_ms"))
     FIXED = {"serve.batch": tornado.netutil._DEFAULT_BACKLOG}
 
     def __init__(self):
@@ -73,7 +75,13 @@ class TornadoAdapter(sdk.Adapter):
         return self.add_listeners([sdk.Listener(sock)])
 
     def serve(self, a, listener):
-        sock = listener.sock
+        return self.serve_many(a, [listener])
+
+    def serve_many(self, a, listeners):
+        # Several listeners: add_accept_handler once per socket on the one
+        # IOLoop, as TCPServer.listen called twice does.
+        socks = [l.sock for l in listeners]
+        lid_of_fd = {s.fileno(): lid for s, lid in zip(socks, a.listener_ids)}
         run = sdk.ServeRun(a)
         aloop = self.aloop
 
@@ -93,7 +101,9 @@ class TornadoAdapter(sdk.Adapter):
 
         def add_handler(fd, handler, events):
             def observed(fd_, events_):
-                run.begin_event()
+                if run.reached():
+                    return  # one iteration reported several listeners; later
+                run.begin_event(lid_of_fd.get(sdk_fileno(fd_)))
                 try:
                     handler(fd_, events_)
                 finally:
@@ -102,10 +112,14 @@ class TornadoAdapter(sdk.Adapter):
 
             return real_add_handler(fd, observed, events)
 
+        removes = []
         self.io_loop.add_handler = add_handler  # instance attribute shadows the method
         try:
-            remove = tornado.netutil.add_accept_handler(sock, callback)
+            for sock in socks:
+                removes.append(tornado.netutil.add_accept_handler(sock, callback))
         except Exception as e:  # noqa: BLE001
+            for remove in removes:
+                remove()
             return sdk.exception_reply(e)
         finally:
             del self.io_loop.add_handler
@@ -115,19 +129,26 @@ class TornadoAdapter(sdk.Adapter):
             # handler raises, which reaches asyncio's exception handler.
             sdk.run_asyncio_loop(aloop, run, lambda ctx: sdk.context_exception(run, ctx))
         except Exception as e:  # noqa: BLE001 - only the loop's own wait can fail here
-            remove()
+            for remove in removes:
+                remove()
             return sdk.exception_reply(e, sdk.loop_wait_step(aloop._selector))
         run.finish()
-        # The handle before the adapter removes it: still registered on the
-        # IOLoop? Tornado never pauses, so paused is always false.
-        run.active = sock.fileno() in self.io_loop.handlers
+        # The handles before the adapter removes them: still registered on
+        # the IOLoop? Tornado never pauses, so paused is always false.
+        run.active = all(sock.fileno() in self.io_loop.handlers for sock in socks)
         run.paused = False
-        remove()
+        for remove in removes:
+            remove()
         return run.reply()
 
     def shutdown(self):
         super().shutdown()
         self.aloop.close()
+
+
+def sdk_fileno(fd):
+    """An IOLoop handler gets the fd as registered: an int or a socket."""
+    return fd if isinstance(fd, int) else fd.fileno()
 
 
 if __name__ == "__main__":

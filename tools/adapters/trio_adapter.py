@@ -3,7 +3,7 @@
 
 bind_sockets     -> trio.open_tcp_listeners(port, host=address, backlog=backlog)
 bind_unix_socket -> not offered: trio has no unix listener (declared in hello)
-serve            -> trio.serve_listeners(handler, [listener]) in a cancel scope,
+serve            -> trio.serve_listeners(handler, [listener, ...]) in a cancel scope,
                     until `events` accepts or the timeout
 
 What trio cannot express (declared in hello's capabilities):
@@ -45,18 +45,21 @@ class _ServedListener(trio.abc.Listener):
     """What serve_listeners gets: the session's listener, each accept()
     counted as one event, and an aclose() that leaves it open."""
 
-    def __init__(self, real, run):
+    def __init__(self, real, run, lid=None):
         self.real = real
         self.run = run
+        self.lid = lid  # the listener id, when the serve has several
 
     async def accept(self):
+        if self.run.reached():  # another listener's accept ended the run
+            await trio.sleep_forever()  # until the run's cancel scope ends it
         self.run.paused = False
         try:
             stream = await self.real.accept()
         except OSError:
-            with self.run.event():  # an accept that failed: an empty event
+            with self.run.event(self.lid):  # an accept that failed: an empty event
                 raise
-        with self.run.event():
+        with self.run.event(self.lid):
             self.run.connection(stream.socket)
         return stream
 
@@ -89,7 +92,7 @@ class TrioAdapter(sdk.Adapter):
     SPEC = []  # trio claims none of this project's rules
     OPS = ("hello", "bind_sockets", "serve", "open_fds", "umask", "close_all")
     FIELDS = {"bind_sockets": ("port", "address", "backlog"),
-              "serve": ("listener", "events", "timeout_ms")}
+              "serve": ("listener", "listeners", "events", "timeout_ms")}
     FIXED = {"bind_sockets.family": "unspec", "bind_sockets.flags": trio.socket.AI_PASSIVE,
              "bind_sockets.reuse_port": False, "serve.batch": 1, "serve.backoff_ms": 100}
 
@@ -137,14 +140,21 @@ class TrioAdapter(sdk.Adapter):
         return self._on_loop(bind)
 
     def serve(self, a, listener):
+        return self.serve_many(a, [listener])
+
+    def serve_many(self, a, listeners):
+        # Several listeners: serve_listeners takes a list, one accept loop
+        # (task) each, all on the one trio.run.
         async def serve():
             run = sdk.ServeRun(a)
             self.log.run = run
             try:
                 with trio.move_on_after(max(run.time_left(), 0)) as scope:
                     run.on_reached = scope.cancel
-                    await trio.serve_listeners(_close_connection,
-                                               [_ServedListener(listener.trio, run)])
+                    await trio.serve_listeners(
+                        _close_connection,
+                        [_ServedListener(l.trio, run, lid)
+                         for l, lid in zip(listeners, a.listener_ids)])
             except Exception as e:  # noqa: BLE001 - an accept error trio does not retry
                 run.exception(e)
                 run.active = False

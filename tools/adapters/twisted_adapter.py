@@ -3,7 +3,8 @@
 
 bind_sockets     -> reactor.listenTCP(port, factory, backlog=backlog, interface=address or "")
 bind_unix_socket -> reactor.listenUNIX(path, factory, backlog=backlog, mode=mode)
-serve            -> the port's own accept loop (tcp.Port.doRead) on the epoll reactor,
+serve            -> the port's own accept loop (tcp.Port.doRead) on the epoll reactor (each
+                    port of `listeners` reading on the one reactor),
                     until `events` calls of doRead or the timeout
 
 What Twisted cannot express (declared in hello's capabilities):
@@ -73,7 +74,7 @@ class TwistedAdapter(sdk.Adapter):
     SPEC = []  # Twisted claims none of this project's rules
     FIELDS = {"bind_sockets": ("port", "address", "backlog"),
               "bind_unix_socket": ("path", "mode", "backlog"),
-              "serve": ("listener", "events", "timeout_ms")}
+              "serve": ("listener", "listeners", "events", "timeout_ms")}
     # batch: 100 is where numberAccepts starts (it adapts, see above).
     FIXED = {"bind_sockets.reuse_port": False, "serve.batch": 100}
 
@@ -139,35 +140,50 @@ class TwistedAdapter(sdk.Adapter):
                             mode=a.mode)
 
     def serve(self, a, listener):
-        return self._on_loop(self._serve, a, listener.port)
+        return self._on_loop(self._serve, a, [listener.port])
 
-    def _serve(self, a, port):
+    def serve_many(self, a, listeners):
+        # Several listeners: each port reads on the one reactor, as a server
+        # that called listenTCP twice.
+        return self._on_loop(self._serve, a, [l.port for l in listeners])
+
+    def _serve(self, a, ports):
         run = sdk.ServeRun(a)
         done = defer.Deferred()
 
         def stop(timed_out):
-            port.stopReading()
+            for port in ports:
+                port.stopReading()
             if not done.called:
                 run.timed_out = timed_out
                 done.callback(None)
 
         run.on_reached = lambda: stop(False)
-        real_do_read = port.doRead
 
-        def do_read():  # one readiness event: one batch
-            with run.event():
-                real_do_read()
+        def observed(port, lid):
+            real_do_read = port.doRead
 
-        port.doRead = do_read  # instance attribute shadows the method
+            def do_read():  # one readiness event: one batch
+                if run.reached():
+                    return  # the reactor reported several ports at once
+                with run.event(lid):
+                    real_do_read()
+
+            return do_read
+
+        for port, lid in zip(ports, a.listener_ids):
+            port.doRead = observed(port, lid)  # instance attribute shadows the method
         self.run = run
         timer = reactor.callLater(max(run.time_left(), 0), lambda: stop(not run.reached()))
-        port.startReading()
+        for port in ports:
+            port.startReading()
 
         def finished(_):
             if timer.active():
                 timer.cancel()
-            del port.doRead
-            run.active = port.connected
+            for port in ports:
+                del port.doRead
+            run.active = all(port.connected for port in ports)
             return self._drain(run)
 
         return done.addCallback(finished)

@@ -1,5 +1,6 @@
 #include "json_match.h"
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -259,6 +260,71 @@ std::optional<Mismatch> MatchType(const json& arg, const json& actual, const std
   return ok ? std::nullopt : Fail(where, "a value of type " + t, actual);
 }
 
+// "$in_turn" (ACCEPT-002's purpose, whatever the batch design): a serve reply
+// whose listeners, each flooded with `queued` connections, were served in
+// turn. `arg` is {"listeners": [id...], "queued": N or [N...], "turns": k}.
+// Before each event, a listener is flooded while it has accepted fewer than
+// its queued; while one is flooded, no other listener may have more than `k`
+// (default 1) events since its own last one (or the serve's start).
+std::optional<std::string> CheckInTurn(const json& arg);
+
+std::optional<Mismatch> MatchInTurn(const json& arg, const json& actual, const std::string& where) {
+  if (std::optional<std::string> bad = CheckInTurn(arg)) return Fail(where, *bad, arg);
+  const json& queued = arg["queued"];
+  for (const json& q : queued.is_array() ? queued : json::array({queued})) {
+    if (!q.is_number_integer()) return Fail(where, "$in_turn queued counts that are numbers", arg);
+  }
+  if (!actual.is_object() || !actual.contains("event_listeners") || !actual.contains("batches")) {
+    return Fail(where, "a serve reply with \"event_listeners\" and \"batches\"", actual);
+  }
+  const json& owners = actual["event_listeners"];
+  const json& batches = actual["batches"];
+  if (!owners.is_array() || !batches.is_array() || owners.size() != batches.size()) {
+    return Fail(Child(where, "event_listeners"),
+                "an array as long as batches (" + Brief(batches, 80) + ")", owners);
+  }
+  const json& ids = arg["listeners"];
+  const size_t n = ids.size();
+  std::vector<long long> left(n);  // connections still queued, as far as the reply tells
+  for (size_t k = 0; k < n; ++k) {
+    left[k] = (queued.is_array() ? queued[k] : queued).get<long long>();
+  }
+  const long long turns = arg.contains("turns") && arg["turns"].is_number()
+                              ? std::max<long long>(1, arg["turns"].get<long long>())
+                              : 1;
+  // waited[m][l]: events of l since m was last served.
+  std::vector<std::vector<long long>> waited(n, std::vector<long long>(n, 0));
+  for (size_t i = 0; i < owners.size(); ++i) {
+    const std::string at = Child(Child(where, "event_listeners"), std::to_string(i));
+    size_t l = 0;
+    while (l < n && !(ids[l] == owners[i])) ++l;
+    if (l == n) return Fail(at, "one of the listeners " + Brief(ids, 80), owners[i]);
+    if (!batches[i].is_number_integer() || batches[i].get<long long>() < 0) {
+      return Fail(Child(Child(where, "batches"), std::to_string(i)), "a count >= 0", batches[i]);
+    }
+    for (size_t m = 0; m < n; ++m) {
+      if (m == l || left[m] <= 0) continue;
+      if (++waited[m][l] > turns) {
+        return Mismatch{at,
+                        "listener " + Brief(ids[m]) + " (" + std::to_string(left[m]) +
+                            " still queued) served within " + std::to_string(turns) +
+                            " event(s) of listener " + Brief(ids[l]),
+                        "listener " + Brief(ids[l]) + " had " + std::to_string(waited[m][l]) +
+                            " events (the last: event " + std::to_string(i) + ") since listener " +
+                            Brief(ids[m]) + " was last served; event_listeners " +
+                            Brief(owners, 200)};
+      }
+    }
+    std::fill(waited[l].begin(), waited[l].end(), 0);
+    left[l] -= batches[i].get<long long>();
+    if (left[l] < 0) {
+      return Fail(Child(Child(where, "batches"), std::to_string(i)),
+                  "at most the connections queued on listener " + Brief(ids[l]), batches[i]);
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<Mismatch> MatchOperator(const std::string& op, const json& arg, const json& actual,
                                       const std::string& where) {
   if (op == "$absent") return MatchAbsent(arg, actual, where);
@@ -275,6 +341,7 @@ std::optional<Mismatch> MatchOperator(const std::string& op, const json& arg, co
   if (op == "$none") return MatchNoLine(arg, actual, where);
   if (op == "$unordered") return MatchUnordered(arg, actual, where);
   if (op == "$type") return MatchType(arg, actual, where);
+  if (op == "$in_turn") return MatchInTurn(arg, actual, where);
   return Fail(where, "a known operator, not " + op, actual);
 }
 
@@ -319,6 +386,39 @@ std::optional<Mismatch> MatchAt(const json& pattern, const json& actual, const s
   return pattern == actual ? std::nullopt : Fail(where, Brief(pattern), actual);
 }
 
+// "$in_turn" takes {"listeners": [id...], "queued": N | [N...], "turns": k}:
+// 1 to 16 listeners, a count (or "${var}") each or one for all, k >= 1.
+std::optional<std::string> CheckInTurn(const json& arg) {
+  auto count_like = [](const json& v) {
+    return (v.is_number_integer() && v.get<long long>() >= 0) || v.is_string();
+  };
+  const std::string form = "$in_turn takes {\"listeners\": [id, ...], \"queued\": N or [N, ...]}";
+  if (!arg.is_object() || !arg.contains("listeners") || !arg.contains("queued")) return form;
+  for (const auto& [key, value] : arg.items()) {
+    if (key != "listeners" && key != "queued" && key != "turns") {
+      return "$in_turn: unknown key \"" + key + "\" (listeners, queued, turns)";
+    }
+  }
+  const json& ids = arg["listeners"];
+  if (!ids.is_array() || ids.empty() || ids.size() > kMaxInTurnListeners) {
+    return "$in_turn: listeners must be 1 to " + std::to_string(kMaxInTurnListeners) + " ids";
+  }
+  const json& q = arg["queued"];
+  if (q.is_array()) {
+    if (q.size() != ids.size()) return "$in_turn: queued must have one count per listener";
+    for (const json& v : q) {
+      if (!count_like(v)) return "$in_turn: queued counts must be integers >= 0";
+    }
+  } else if (!count_like(q)) {
+    return form;
+  }
+  if (arg.contains("turns") &&
+      !(arg["turns"].is_number_integer() && arg["turns"].get<long long>() >= 1)) {
+    return "$in_turn: turns must be an integer >= 1";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> CheckOperator(const std::string& op, const json& arg) {
   auto need = [&](bool ok, const char* what) -> std::optional<std::string> {
     if (ok) return std::nullopt;
@@ -340,6 +440,7 @@ std::optional<std::string> CheckOperator(const std::string& op, const json& arg)
   if (op == "$len" || op == "$ne" || op == "$not" || op == "$each" || op == "$contains") {
     return CheckPattern(arg);
   }
+  if (op == "$in_turn") return CheckInTurn(arg);
   return "unknown operator " + op;
 }
 

@@ -25,6 +25,16 @@
 //                          matched by a different P
 //       {"$type": "t"}     null|boolean|number|integer|string|array|object
 //       {"$absent": true}  (inside an object) the key is missing
+//       {"$in_turn": {"listeners": [id...], "queued": N | [N...], "turns": k}}
+//                          a serve reply (its "event_listeners" and "batches",
+//                          same length) in which listeners flooded with N
+//                          queued connections each were served in turn
+//                          (ACCEPT-002's purpose, whatever the batch): a
+//                          listener is flooded before an event while it has
+//                          accepted fewer than its N; while one is, no other
+//                          has more than k (default 1) events since its last
+//                          event (or the start). Every event must be of a
+//                          listed listener; none may accept more than its N.
 //
 // Variables: "${name}" inside any string is replaced by the variable's value;
 // a string that is exactly "${name}" becomes the variable's JSON value (so
@@ -47,6 +57,9 @@ using Vars = std::map<std::string, json>;
 // replies of up to 16 MiB. Case files hold globs of up to 1024 bytes
 // (catalog.h kMaxGlobBytes).
 inline constexpr size_t kMaxGlobAtRun = 4096;
+
+// "$in_turn" names at most this many listeners (a serve's limit, ADAPTER.md).
+inline constexpr size_t kMaxInTurnListeners = 16;
 
 struct Mismatch {
   std::string where;     // JSON pointer into the actual value: "/listeners/1/port"

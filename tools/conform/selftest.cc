@@ -182,6 +182,10 @@ class SelfTester {
           {{"op", "serve"}, {"listener", "zero"}}, protocol_error);
       Ask("serve an unknown listener -> protocol error",
           {{"op", "serve"}, {"listener", 987654321}, {"timeout_ms", 100}}, protocol_error);
+      if (caps->OffersField("serve", "listeners")) {
+        Ask("serve an empty \"listeners\" -> protocol error",
+            {{"op", "serve"}, {"listeners", json::array()}, {"timeout_ms", 100}}, protocol_error);
+      }
     }
     const std::optional<json> fds = Ask("open_fds", {{"op", "open_fds"}}, [](const json& r) {
       if (r.value("ok", json()) != true) return "expected ok: true, got " + Brief(r, 200);
@@ -261,6 +265,22 @@ class SelfTester {
           if (sum < 1) return "the waiting client was not accepted: " + Brief(r, 300);
           if (!r.value("errors", json()).is_array()) {
             return "\"errors\" must be an array: " + Brief(r, 300);
+          }
+          return std::string();
+        });
+    if (!caps.OffersField("serve", "listeners")) return;
+    // Several listeners (docs/ADAPTER.md, serve): one event per listener at most here.
+    Ask("serve \"listeners\" answers event_listeners parallel to batches",
+        {{"op", "serve"}, {"listeners", {l["id"]}}, {"events", 1}, {"timeout_ms", 100}},
+        [id = l["id"]](const json& r) {
+          if (r.value("ok", json()) != true) return "expected ok: true, got " + Brief(r, 300);
+          const json owners = r.value("event_listeners", json());
+          const json batches = r.value("batches", json());
+          if (!owners.is_array() || !batches.is_array() || owners.size() != batches.size()) {
+            return "\"event_listeners\" must be as long as \"batches\": " + Brief(r, 300);
+          }
+          for (const json& o : owners) {
+            if (o != id) return "an event of a listener not served: " + Brief(owners, 100);
           }
           return std::string();
         });

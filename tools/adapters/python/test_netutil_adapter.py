@@ -106,6 +106,50 @@ class Capabilities(unittest.TestCase):
         adapter.shutdown()
 
 
+class ServeSeveralListeners(unittest.TestCase):
+    """`listeners` (docs/ADAPTER.md, serve): validated by the SDK, refused by
+    an adapter that does not offer it, handed to serve_many in order."""
+
+    class _Many(_Plain):
+        IMPL = "many"
+        FIELDS = dict(_Plain.FIELDS, serve=("listener", "listeners", "events", "timeout_ms"))
+
+        def serve_many(self, a, listeners):
+            run = sdk.ServeRun(a)
+            for lid, l in zip(a.listener_ids, listeners):  # one event each, in turn
+                with run.event(lid):
+                    run.count_accept()
+            run.finish()
+            return run.reply()
+
+    def bind_two(self, adapter):
+        ids = []
+        for _ in range(2):
+            reply = ask(adapter, {"op": "bind_sockets", "address": "127.0.0.1"})
+            ids.append(reply["listeners"][0]["id"])
+        return ids
+
+    def test_event_listeners_parallel_to_batches_ACCEPT_002(self):
+        adapter = self._Many()
+        a, b = self.bind_two(adapter)
+        self.assertIn("listeners", ask(adapter, {"op": "hello"})["capabilities"]["fields"]["serve"])
+        reply = ask(adapter, {"op": "serve", "listeners": [b, a], "events": 2})
+        self.assertEqual(reply["batches"], [1, 1])
+        self.assertEqual(reply["event_listeners"], [b, a])
+        reply = ask(adapter, {"op": "serve", "listeners": [a, 999]})
+        self.assertEqual((reply["error"]["kind"], reply["error"]["step"]), ("protocol", "listeners"))
+        adapter.shutdown()
+
+    def test_not_offered_is_a_protocol_error(self):
+        adapter = _Plain()
+        a, b = self.bind_two(adapter)
+        self.assertNotIn("listeners", adapter.capabilities["fields"]["serve"])
+        reply = ask(adapter, {"op": "serve", "listeners": [a, b]})
+        self.assertEqual((reply["error"]["kind"], reply["error"]["step"]), ("protocol", "listeners"))
+        self.assertIn("not offered", reply["error"]["message"])
+        adapter.shutdown()
+
+
 class FdsDelta(unittest.TestCase):
     def test_counted_inside_the_except_clause(self):
         reply = ask(_Plain(), {"op": "bind_unix_socket", "path": "/nonexistent/x.sock"})
@@ -163,6 +207,10 @@ BAD_LINES = [
     b'"mode": "0600"}', b'{"op": "serve"}', b'{"op": "serve", "listener": 99}',
     b'{"op": "serve", "listener": "0"}', b'{"op": "bind_sockets", "port": 1e400}',
     b'{"op": "open_fds", "id": 3, "all": true}', b'{"op": "bind_sockets", "port": NaN}',
+    b'{"op": "serve", "listener": 0, "listeners": [0]}', b'{"op": "serve", "listeners": []}',
+    b'{"op": "serve", "listeners": [5, 5]}', b'{"op": "serve", "listeners": "0"}',
+    b'{"op": "serve", "listeners": [true]}', b'{"op": "serve", "listeners": [1.5]}',
+    b'{"op": "serve", "listeners": [' + b", ".join([b"0"] * 17) + b']}',
 ]
 
 

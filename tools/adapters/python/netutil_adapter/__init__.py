@@ -33,6 +33,8 @@ import traceback
 PROTOCOL_VERSION = 3
 # Longest request line accepted (without its "\n" / "\r\n"), as the reference.
 MAX_LINE_BYTES = 1 << 20
+# A serve names at most this many listeners (`listeners`, docs/ADAPTER.md).
+MAX_SERVE_LISTENERS = 16
 # The reference reports at most this many peers and thrown messages.
 MAX_PEERS = 16
 MAX_THROWN = 4
@@ -60,7 +62,7 @@ ALL_OPS = ("hello", "bind_sockets", "bind_unix_socket", "serve", "open_fds", "um
 ALL_FIELDS = {
     "bind_sockets": ("port", "address", "family", "backlog", "flags", "reuse_port"),
     "bind_unix_socket": ("path", "mode", "backlog"),
-    "serve": ("listener", "events", "timeout_ms", "batch", "backoff_ms"),
+    "serve": ("listener", "listeners", "events", "timeout_ms", "batch", "backoff_ms"),
 }
 # What every adapter offers whatever the implementation: the SDK does these.
 REQUIRED_OPS = ("hello", "open_fds", "close_all")
@@ -355,11 +357,36 @@ class UnixArgs:
 
 
 class ServeArgs:
+    """serve fields. `listener_ids`: the ids served, from `listener` (one) or
+    `listeners` (1 to MAX_SERVE_LISTENERS distinct ids): exactly one of the
+    two. `many`: `listeners` was given (the reply then has event_listeners)."""
+
     def __init__(self, req):
-        req.allow("listener", "events", "timeout_ms", "batch", "backoff_ms")
-        self.listener = req.int("listener")
-        if self.listener is None:
-            raise ProtocolError("listener", 'serve needs a "listener" id')
+        req.allow("listener", "listeners", "events", "timeout_ms", "batch", "backoff_ms")
+        one, many = req.has("listener"), req.has("listeners")
+        if one == many:
+            raise ProtocolError("listeners" if one else "listener",
+                                'serve takes "listener" or "listeners", not both' if one
+                                else 'serve needs a "listener" id or a "listeners" array')
+        self.many = many
+        if one:
+            self.listener_ids = [req.int("listener")]
+        else:
+            ids = req.j["listeners"]
+            if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_SERVE_LISTENERS:
+                raise ProtocolError("listeners", "listeners must be an array of 1 to %d listener "
+                                    "ids, got %s" % (MAX_SERVE_LISTENERS,
+                                                     "%d ids" % len(ids) if isinstance(ids, list)
+                                                     else type_name(ids)))
+            for v in ids:
+                if not is_int(v):
+                    raise ProtocolError("listeners", "listeners must hold integer ids, got %s"
+                                        % type_name(v))
+            if len(set(ids)) != len(ids):
+                raise ProtocolError("listeners", "a listener id is named twice: %s"
+                                    % json.dumps(ids))
+            self.listener_ids = list(ids)
+        self.listener = self.listener_ids[0]
         self.events = req.own_int("events", 1, 1, 1000000)
         self.timeout_ms = req.own_int("timeout_ms", 2000, 0, 600000)
         self.batch = req.int("batch", DEFAULT_BATCH)
@@ -558,6 +585,10 @@ class ServeRun:
     def __init__(self, args, on_reached=None):
         self.on_reached = on_reached  # called once, when the run has its `events`
         self.max_events = args.events
+        # Several listeners (`listeners`): the id of each event's listener.
+        self.many = getattr(args, "many", False)
+        self.event_listeners = []
+        self._event_lid = None
         self.timeout_s = args.timeout_ms / 1000.0
         self.batches = []
         self.in_event = None  # connections in the current event; None outside one
@@ -577,14 +608,17 @@ class ServeRun:
         self.elapsed_ms = 0
         self.cpu_ms = 0
 
-    # One readiness event handled by the implementation's accept handler.
-    def begin_event(self):
+    # One readiness event handled by the implementation's accept handler
+    # (of listener `lid`, when the run serves several).
+    def begin_event(self, lid=None):
         self.in_event = 0
+        self._event_lid = lid
 
     def end_event(self):
         """Closes the event; True when the run has its `events` (then
         `on_reached` is called, once)."""
         self.batches.append(self.in_event or 0)
+        self.event_listeners.append(self._event_lid)
         self.in_event = None
         if self.reached():
             if self.on_reached is not None and len(self.batches) == self.max_events:
@@ -593,10 +627,13 @@ class ServeRun:
         return False
 
     @contextlib.contextmanager
-    def event(self):
-        """`with run.event():` around the implementation's handling of one
-        readiness event (its accept handler): one batch."""
-        self.begin_event()
+    def event(self, lid=None):
+        """`with run.event(lid):` around the implementation's handling of one
+        readiness event (its accept handler for listener `lid`): one batch.
+        A run over several listeners handles no event once it has its
+        `events` (check `reached()` first: one loop iteration may report
+        several listeners; the one left out is reported again later)."""
+        self.begin_event(lid)
         try:
             yield
         finally:
@@ -665,7 +702,7 @@ class ServeRun:
         self.cpu_ms = int((time.process_time() - self._cpu0) * 1000)
 
     def reply(self):
-        return {
+        out = {
             "ok": True,
             "events": len(self.batches),
             "batches": self.batches,
@@ -681,6 +718,9 @@ class ServeRun:
             "elapsed_ms": self.elapsed_ms,
             "cpu_ms": self.cpu_ms,
         }
+        if self.many:
+            out["event_listeners"] = self.event_listeners
+        return out
 
 
 def loop_wait_step(selector):
@@ -901,6 +941,12 @@ class Adapter:
     def serve(self, args, listener):
         raise NotImplementedError
 
+    def serve_many(self, args, listeners):
+        """`serve` over several listeners at once (`listeners`, in
+        args.listener_ids order), on one loop: offered when FIELDS["serve"]
+        has "listeners"."""
+        raise NotImplementedError
+
     def close_listeners(self, listeners):
         for l in listeners:
             l.sock.close()
@@ -1003,10 +1049,19 @@ class Adapter:
         if op == "serve":
             args = ServeArgs(req)
             self._ignored(req)
-            listener = self.listeners.get(args.listener)
-            if listener is None:
-                raise ProtocolError("listener", "no listener with id %d" % args.listener)
-            return self.serve(args, listener)
+            field = "listeners" if args.many else "listener"
+            served = []
+            for lid in args.listener_ids:
+                listener = self.listeners.get(lid)
+                if listener is None:
+                    raise ProtocolError(field, "no listener with id %d" % lid)
+                served.append(listener)
+            if not args.many:
+                return self.serve(args, served[0])
+            if "listeners" not in self.capabilities["fields"].get("serve", ()):
+                raise ProtocolError("listeners", "serving several listeners at once is not "
+                                    "offered by %s (see its capabilities)" % self.IMPL)
+            return self.serve_many(args, served)
         if op == "open_fds":
             req.allow()
             try:

@@ -49,7 +49,7 @@ fn capabilities() -> Value {
         "ops": ["hello", "bind_sockets", "bind_unix_socket", "serve", "open_fds", "umask", "close_all"],
         "fields": {"bind_sockets": ["port", "address", "family"],
                    "bind_unix_socket": ["path"],
-                   "serve": ["listener", "events", "timeout_ms"]},
+                   "serve": ["listener", "listeners", "events", "timeout_ms"]},
         "fixed": {"bind_sockets.backlog": 128, "bind_unix_socket.backlog": 128,
                   "bind_sockets.reuse_port": false, "serve.backoff_ms": 0}
     })
