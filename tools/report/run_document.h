@@ -13,7 +13,10 @@
 //               "level": "tornado" | "strict",
 //               "verdict": "OK" | "NON-STRICT" | "FAILED" | "SKIPPED" | "BLIND" | "N/A",
 //               "seconds": 0.01, "reason": "...", "details": ["..."],
-//               "trace": ["..."], "notes": ["..."]}],
+//               "trace": ["..."], "notes": ["..."],
+//               "design": "dual-stack",        (the designs its "$designs" matched)
+//               "designs": [{"design": "dual-stack", "of": ["two-sockets", "dual-stack"],
+//                            "preferred": false}]}],
 //    "summary": {"passed", "non_strict", "failed", "skipped", "blind", "not_applicable",
 //                "seconds"}}
 //
@@ -71,6 +74,10 @@ struct CaseEntry {
   std::vector<std::string> trace;
   std::vector<std::string> notes;
   bool injected = false;  // the verdict rests on injected faults
+  // The designs the case matched ("dual-stack"; "" when it names none), and
+  // the strict profile's preference when a design matched is not it.
+  std::string design;
+  std::string design_preferred;
   double seconds = 0;
   bool has_seconds = false;
 };
@@ -102,6 +109,10 @@ Tally CountRun(const nlohmann::json& run);
 
 // The area of a case ID, the part before '/' ("netconform" when none).
 std::string AreaOf(const std::string& id);
+
+// "design: dual-stack", with "; strict prefers two-sockets" when so; "" when
+// the case matched no design.
+std::string DesignNote(const CaseEntry& c);
 
 // "ID [RULE RULE]", or the ID alone.
 std::string CaseName(const CaseEntry& c);
