@@ -56,8 +56,7 @@ TEST(Designs, NoDesignMatchingFailsWithEachDesignsMismatch_BIND_013) {
   EXPECT_NE(m->expected.find("one of the designs"), std::string::npos) << m->expected;
   EXPECT_NE(m->expected.find("two-sockets: /listeners expected length 2"), std::string::npos)
       << m->expected;
-  EXPECT_NE(m->expected.find("dual-stack: /listeners/0/address expected \"::\""),
-            std::string::npos)
+  EXPECT_NE(m->expected.find("dual-stack: /listeners/0/address expected \"::\""), std::string::npos)
       << m->expected;
   EXPECT_TRUE(choices.empty()) << "a failed match records no design";
 }
@@ -70,8 +69,7 @@ TEST(Designs, LaterSitesAreHeldToTheDesignChosen) {
   ASSERT_FALSE(Match(kPortZeroDesigns, kDualStack, &choices));
   std::optional<Mismatch> m = Match(kPortZeroDesigns, kTwoSockets, &choices);
   ASSERT_TRUE(m);
-  EXPECT_NE(m->expected.find("design dual-stack (matched earlier in the case)"),
-            std::string::npos)
+  EXPECT_NE(m->expected.find("design dual-stack (matched earlier in the case)"), std::string::npos)
       << m->expected;
   EXPECT_EQ(choices.size(), 1u);
   // Other names are another choice.
@@ -219,9 +217,8 @@ TEST(Designs, ReplyMeetingNoDesignFailsWithEachMismatch_BIND_013) {
   std::unique_ptr<Target> target = MakeFakeKernelTarget();
   Runner runner(*target, {});
   ASSERT_FALSE(runner.Prepare());
-  const Case c = PortZeroCase(
-      R"({"design":"three-sockets","expect":{"$len":3}})",
-      R"({"design":"dual-stack","expect":[{"address":"::"}]})");
+  const Case c = PortZeroCase(R"({"design":"three-sockets","expect":{"$len":3}})",
+                              R"({"design":"dual-stack","expect":[{"address":"::"}]})");
   CaseResult r = runner.Run(c);
   EXPECT_EQ(r.verdict, Verdict::kFailed);
   const std::string d = Details(r);

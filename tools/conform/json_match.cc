@@ -284,7 +284,8 @@ std::optional<Mismatch> MatchDesigns(const json& arg, const json& actual,
       for (const json& d : arg) {
         if (d.at("design") != c.chosen) continue;
         std::optional<Mismatch> m = MatchAt(d.at("expect"), actual, where);
-        if (m) m->expected = "design " + c.chosen + " (matched earlier in the case): " + m->expected;
+        if (m)
+          m->expected = "design " + c.chosen + " (matched earlier in the case): " + m->expected;
         return m;
       }
     }
@@ -387,8 +388,8 @@ bool IsDesignName(const json& name) {
 // "expect": pattern}, names unique, no "$designs" inside.
 std::optional<std::string> CheckDesigns(const json& arg) {
   if (!arg.is_array() || arg.size() < 2 || arg.size() > kMaxDesigns) {
-    return "$designs takes an array of 2 to " + std::to_string(kMaxDesigns) +
-           " designs, not " + Brief(arg);
+    return "$designs takes an array of 2 to " + std::to_string(kMaxDesigns) + " designs, not " +
+           Brief(arg);
   }
   std::set<std::string> seen;
   for (const json& d : arg) {
@@ -404,7 +405,8 @@ std::optional<std::string> CheckDesigns(const json& arg) {
       return "$designs: design " + d["design"].get<std::string>() + " named twice";
     }
     if (HasDesigns(d["expect"])) return "$designs: a design's pattern cannot hold $designs";
-    if (auto e = CheckPattern(d["expect"])) return "$designs: design " + Brief(d["design"]) + ": " + *e;
+    if (auto e = CheckPattern(d["expect"]))
+      return "$designs: design " + Brief(d["design"]) + ": " + *e;
   }
   return std::nullopt;
 }

@@ -516,7 +516,8 @@ CaseResult ResultFromJson(const json& j) {
     r.dns_start_seconds = j.at("dns_start_seconds").get<double>();
   }
   for (const json& d : j.at("designs")) {
-    r.designs.push_back({d.at("of").get<std::vector<std::string>>(), d.at("design").get<std::string>()});
+    r.designs.push_back(
+        {d.at("of").get<std::vector<std::string>>(), d.at("design").get<std::string>()});
   }
   return r;
 }
