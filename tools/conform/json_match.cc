@@ -1,6 +1,7 @@
 #include "json_match.h"
 
 #include <algorithm>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -325,8 +326,53 @@ std::optional<Mismatch> MatchInTurn(const json& arg, const json& actual, const s
   return std::nullopt;
 }
 
+// The choices of the Match() call running on this thread, when it was given
+// some (null otherwise: "$designs" then takes the first design that
+// matches). A thread-local rather than a parameter of every matcher: only
+// "$designs" reads it, and CheckPattern keeps "$designs" out of operators
+// that try a pattern and drop it, so every "$designs" met is final.
+thread_local DesignChoices* t_choices = nullptr;
+
+std::vector<std::string> DesignNames(const json& arg) {
+  std::vector<std::string> names;
+  for (const json& d : arg) names.push_back(d.at("design").get<std::string>());
+  return names;
+}
+
+// "$designs": the first design whose pattern matches; or the one an earlier
+// "$designs" with the same names chose (DesignChoices).
+std::optional<Mismatch> MatchDesigns(const json& arg, const json& actual,
+                                     const std::string& where) {
+  const std::vector<std::string> names = DesignNames(arg);
+  if (t_choices != nullptr) {
+    for (const DesignChoice& c : *t_choices) {
+      if (c.designs != names) continue;
+      for (const json& d : arg) {
+        if (d.at("design") != c.chosen) continue;
+        std::optional<Mismatch> m = MatchAt(d.at("expect"), actual, where);
+        if (m)
+          m->expected = "design " + c.chosen + " (matched earlier in the case): " + m->expected;
+        return m;
+      }
+    }
+  }
+  std::string each;
+  for (const json& d : arg) {
+    const std::string& name = d.at("design").get_ref<const std::string&>();
+    std::optional<Mismatch> m = MatchAt(d.at("expect"), actual, where);
+    if (!m) {
+      if (t_choices != nullptr) t_choices->push_back({names, name});
+      return std::nullopt;
+    }
+    each += (each.empty() ? "" : "; ") + name + ": " + m->where + " expected " + m->expected +
+            ", got " + m->actual;
+  }
+  return Fail(where, "one of the designs (" + each + ")", actual);
+}
+
 std::optional<Mismatch> MatchOperator(const std::string& op, const json& arg, const json& actual,
                                       const std::string& where) {
+  if (op == "$designs") return MatchDesigns(arg, actual, where);
   if (op == "$absent") return MatchAbsent(arg, actual, where);
   if (op == "$len") return MatchLength(arg, actual, where);
   if (op == "$ge" || op == "$gt" || op == "$le" || op == "$lt") {
@@ -419,7 +465,72 @@ std::optional<std::string> CheckInTurn(const json& arg) {
   return std::nullopt;
 }
 
+// Whether `pattern` holds a "$designs" anywhere.
+bool HasDesigns(const json& pattern) {
+  if (!pattern.is_object() && !pattern.is_array()) return false;
+  for (const auto& [key, sub] : pattern.items()) {
+    if ((pattern.is_object() && key == "$designs") || HasDesigns(sub)) return true;
+  }
+  return false;
+}
+
+bool IsDesignName(const json& name) {
+  if (!name.is_string()) return false;
+  const std::string& s = name.get_ref<const std::string&>();
+  if (s.empty() || s.size() > 40 || s.front() == '-') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+// The operand of "$designs": 2..kMaxDesigns objects {"design": name,
+// "expect": pattern}, names unique, no "$designs" inside.
+std::optional<std::string> CheckDesigns(const json& arg) {
+  if (!arg.is_array() || arg.size() < 2 || arg.size() > kMaxDesigns) {
+    return "$designs takes an array of 2 to " + std::to_string(kMaxDesigns) + " designs, not " +
+           Brief(arg);
+  }
+  std::set<std::string> seen;
+  for (const json& d : arg) {
+    if (!d.is_object() || d.size() != 2 || !d.contains("design") || !d.contains("expect")) {
+      return "$designs: a design is {\"design\": name, \"expect\": pattern}, not " + Brief(d);
+    }
+    if (!IsDesignName(d["design"])) {
+      return "$designs: a design's name is 1 to 40 bytes of [a-z0-9-] (not starting with '-'), "
+             "not " +
+             Brief(d["design"]);
+    }
+    if (!seen.insert(d["design"].get<std::string>()).second) {
+      return "$designs: design " + d["design"].get<std::string>() + " named twice";
+    }
+    if (HasDesigns(d["expect"])) return "$designs: a design's pattern cannot hold $designs";
+    if (auto e = CheckPattern(d["expect"]))
+      return "$designs: design " + Brief(d["design"]) + ": " + *e;
+  }
+  return std::nullopt;
+}
+
+// Where "$designs" may be: where its outcome is final (json_match.h).
+std::optional<std::string> CheckDesignsPlacement(const json& pattern, bool allowed) {
+  if (!pattern.is_object() && !pattern.is_array()) return std::nullopt;
+  for (const auto& [key, sub] : pattern.items()) {
+    const bool op = pattern.is_object() && IsOperatorKey(key);
+    if (op && key == "$designs") {
+      if (!allowed) {
+        return std::string(
+            "$designs inside another operator: it may stand only at the top, under plain keys, "
+            "array elements and $each");
+      }
+      continue;  // its own patterns hold none (CheckDesigns)
+    }
+    if (auto e = CheckDesignsPlacement(sub, allowed && (!op || key == "$each"))) return e;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> CheckOperator(const std::string& op, const json& arg) {
+  if (op == "$designs") return CheckDesigns(arg);
   auto need = [&](bool ok, const char* what) -> std::optional<std::string> {
     if (ok) return std::nullopt;
     return op + " takes " + what + ", not " + Brief(arg);
@@ -450,17 +561,38 @@ std::optional<Mismatch> Match(const json& pattern, const json& actual) {
   return MatchAt(pattern, actual, "");
 }
 
-std::optional<std::string> CheckPattern(const json& pattern) {
+std::optional<Mismatch> Match(const json& pattern, const json& actual, DesignChoices* choices) {
+  // Into a copy, kept only when the whole pattern matched: a design matched
+  // by a part of a failing pattern was not shown.
+  DesignChoices tried = choices != nullptr ? *choices : DesignChoices();
+  DesignChoices* const outer = t_choices;
+  t_choices = &tried;
+  std::optional<Mismatch> m = MatchAt(pattern, actual, "");
+  t_choices = outer;
+  if (!m && choices != nullptr) *choices = std::move(tried);
+  return m;
+}
+
+namespace {
+
+std::optional<std::string> CheckShape(const json& pattern) {
   if (pattern.is_object() || pattern.is_array()) {
     for (const auto& [key, sub] : pattern.items()) {
       if (pattern.is_object() && IsOperatorKey(key)) {
         if (auto e = CheckOperator(key, sub)) return e;
-      } else if (auto e = CheckPattern(sub)) {
+      } else if (auto e = CheckShape(sub)) {
         return e;
       }
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> CheckPattern(const json& pattern) {
+  if (auto e = CheckShape(pattern)) return e;
+  return CheckDesignsPlacement(pattern, /*allowed=*/true);
 }
 
 namespace {

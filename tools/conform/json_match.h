@@ -35,6 +35,27 @@
 //                          has more than k (default 1) events since its last
 //                          event (or the start). Every event must be of a
 //                          listed listener; none may accept more than its N.
+//       {"$designs": [{"design": "two-sockets", "expect": P},
+//                     {"design": "dual-stack", "expect": P2}, ...]}
+//                          the value meets a rule's purpose by one of several
+//                          designs (docs/SPEC.md, "*Designs:*"); the first
+//                          listed is the one the strict profile prefers. It
+//                          matches when one design's pattern matches, and the
+//                          first that does is the design matched (reports show
+//                          it: "OK (design: dual-stack)"). When none does, the
+//                          mismatch gives each design's own. Checked at load:
+//                          2 to kMaxDesigns designs, each an object of exactly
+//                          "design" (a name of [a-z0-9-], at most 40 bytes,
+//                          unique) and "expect" (a pattern with no $designs);
+//                          allowed only where its outcome is final: at the
+//                          top, under plain keys, array elements and "$each",
+//                          never inside another operator ($any, $not, $len,
+//                          ...), which may try a pattern and drop it.
+//
+// Designs across steps: Match() with a DesignChoices remembers the design
+// each set of names matched; a later "$designs" with the same names (a later
+// step of the case, or its trace) is matched against that design only, so a
+// case cannot pass with half of one design and half of another.
 //
 // Variables: "${name}" inside any string is replaced by the variable's value;
 // a string that is exactly "${name}" becomes the variable's JSON value (so
@@ -46,6 +67,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace netutil::conform {
 
@@ -69,6 +91,24 @@ struct Mismatch {
 
 // nullopt when `actual` matches `pattern`.
 std::optional<Mismatch> Match(const json& pattern, const json& actual);
+
+// "$designs": the most designs one operator may name.
+inline constexpr size_t kMaxDesigns = 8;
+
+// What one "$designs" matched: its designs, the strict profile's preference
+// first, and the one that matched.
+struct DesignChoice {
+  std::vector<std::string> designs;
+  std::string chosen;
+  bool preferred() const { return !designs.empty() && chosen == designs.front(); }
+  bool operator==(const DesignChoice&) const = default;
+};
+using DesignChoices = std::vector<DesignChoice>;
+
+// As Match(), and each "$designs" met is matched against the design
+// `choices` already holds for its names, if any; the designs newly matched
+// are added to `choices`, only when the whole pattern matches.
+std::optional<Mismatch> Match(const json& pattern, const json& actual, DesignChoices* choices);
 
 // Whether `pattern` is well formed (known operators, right operand types);
 // an error message otherwise. For the catalog's load-time check.

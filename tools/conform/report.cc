@@ -55,6 +55,7 @@ class TextReporter final : public Reporter {
     std::snprintf(verdict, sizeof verdict, "%-10s", VerdictName(r.verdict));
     out_ << verdict << " [" << Line(r.c->id) << "] " << Line(Rules(*r.c));
     if (r.injected) out_ << " (injected)";
+    if (!r.designs.empty()) out_ << " (" << Line(DesignText(r.designs)) << ")";
     if (r.verdict == Verdict::kSkipped || r.verdict == Verdict::kNotApplicable) {
       out_ << " (" << Line(r.reason) << ")";
     }
@@ -115,6 +116,14 @@ class DocumentReporter final : public Reporter {
               {"seconds", r.seconds}};
     if (r.injected) c["injected"] = true;
     if (r.dns_start_seconds) c["dns_start_seconds"] = *r.dns_start_seconds;
+    if (!r.designs.empty()) {
+      c["design"] = DesignNames(r.designs);
+      json designs = json::array();
+      for (const DesignChoice& d : r.designs) {
+        designs.push_back({{"design", d.chosen}, {"of", d.designs}, {"preferred", d.preferred()}});
+      }
+      c["designs"] = std::move(designs);
+    }
     // Bounded: these hold the adapter's words (report.h kReportMax*).
     if (!r.reason.empty()) c["reason"] = BoundedString(r.reason, kReportMaxText);
     if (!r.failure.empty()) c["failure"] = BoundedString(r.failure, kReportMaxText);
@@ -174,6 +183,29 @@ json HelloForReport(const json& hello) {
     }
   }
   return kept;
+}
+
+std::string DesignNames(const DesignChoices& designs) {
+  std::vector<std::string> names;
+  for (const DesignChoice& d : designs) {
+    if (std::find(names.begin(), names.end(), d.chosen) == names.end()) names.push_back(d.chosen);
+  }
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string DesignText(const DesignChoices& designs) {
+  std::string out = "design: " + DesignNames(designs);
+  for (const DesignChoice& d : designs) {
+    // Not a failure (docs/CONFORMANCE.md "Designs"): said, so a reader of a
+    // strict run sees where the implementation took another way.
+    if (!d.preferred()) {
+      out += "; strict prefers " + d.designs.front();
+      break;
+    }
+  }
+  return out;
 }
 
 std::string SummaryLine(const Summary& s) {

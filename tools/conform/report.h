@@ -58,6 +58,15 @@ std::vector<std::string> BoundedLines(const std::vector<std::string>& lines, siz
 // strings of 1 KiB, 64 members an object or array, 64 KiB of text in all.
 nlohmann::json HelloForReport(const nlohmann::json& hello);
 
+// The designs a case matched ("$designs", json_match.h), each once, in the
+// order met: "dual-stack".
+std::string DesignNames(const DesignChoices& designs);
+
+// What a report writes beside a case's verdict: "design: dual-stack", and
+// "; strict prefers two-sockets" when a design matched is not the one the
+// strict profile prefers (which is no failure, under either profile).
+std::string DesignText(const DesignChoices& designs);
+
 // "N passed, N failed, N skipped": the closing line of every text report,
 // followed by "; K of the passed NON-STRICT" when there are such.
 std::string SummaryLine(const Summary& s);

@@ -286,6 +286,10 @@ struct Runner::Context {
   bool mismatch = false;       // the failing step failed an expectation (not a crash, a hang)
   Clock::time_point deadline;  // the case's; see RunOptions::case_timeout
   StepProgress progress;       // told of each request before it is sent
+  // The designs matched so far: a later "$designs" with the same names is
+  // held to the same design (json_match.h). Mutable: the const checks of a
+  // step (CheckExpect, CheckTrace) record what they matched.
+  mutable DesignChoices designs;
 };
 
 Runner::Runner(Target& target, RunOptions options)
@@ -498,6 +502,12 @@ CaseResult Runner::Run(const Case& c) {
 
 namespace {
 
+json DesignsJson(const DesignChoices& designs) {
+  json out = json::array();
+  for (const DesignChoice& d : designs) out.push_back({{"of", d.designs}, {"design", d.chosen}});
+  return out;
+}
+
 json ResultJson(const CaseResult& r) {
   return {{"verdict", VerdictName(r.verdict)},
           {"reason", r.reason},
@@ -506,7 +516,8 @@ json ResultJson(const CaseResult& r) {
           {"notes", r.notes},
           {"trace", r.trace},
           {"injected", r.injected},
-          {"dns_start_seconds", r.dns_start_seconds ? json(*r.dns_start_seconds) : json()}};
+          {"dns_start_seconds", r.dns_start_seconds ? json(*r.dns_start_seconds) : json()},
+          {"designs", DesignsJson(r.designs)}};
 }
 
 CaseResult ResultFromJson(const json& j) {
@@ -521,6 +532,10 @@ CaseResult ResultFromJson(const json& j) {
   r.injected = j.at("injected").get<bool>();
   if (j.at("dns_start_seconds").is_number()) {
     r.dns_start_seconds = j.at("dns_start_seconds").get<double>();
+  }
+  for (const json& d : j.at("designs")) {
+    r.designs.push_back(
+        {d.at("of").get<std::vector<std::string>>(), d.at("design").get<std::string>()});
   }
   return r;
 }
@@ -960,6 +975,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     }
   }
   const bool ok = !blind && RunSteps(c, ctx, &result);
+  result.designs = ctx.designs;
   if (blind) (void)ctx.session->Close(options_.request_timeout);
   ctx.fds.reset();  // before the session: its table may be the session's
   session.reset();
@@ -1247,13 +1263,13 @@ std::optional<Runner::StepFailure> Runner::CheckExpect(const json& step, const s
   std::string error;
   std::optional<json> pattern = Substitute(expect, ctx.vars, &error);
   if (!pattern) return StepFailure{"expect: " + error};
-  std::optional<Mismatch> m = Match(*pattern, output.out);
+  std::optional<Mismatch> m = Match(*pattern, output.out, &ctx.designs);
   if (!m) return std::nullopt;
   // A null prop (unreadable) is no mismatch: judged without it, the rest
   // decides; holding, it is noted as unjudged (RunStep).
   std::set<std::string> unread;
   if (std::optional<json> judged = WithoutUnreadProps(*pattern, output.out, &unread)) {
-    m = Match(*judged, output.out);
+    m = Match(*judged, output.out, &ctx.designs);
     if (!m) {
       std::string names;
       for (const std::string& n : unread) names += (names.empty() ? "" : ", ") + n;
@@ -1286,7 +1302,7 @@ std::optional<Runner::StepFailure> Runner::CheckTrace(const json& step, const st
     }
     pattern->erase("effects");
   }
-  if (!m) m = Match(*pattern, *output.trace);
+  if (!m) m = Match(*pattern, *output.trace, &ctx.designs);
   if (!m) return std::nullopt;
   std::vector<std::string> lines = {"  Expected: trace " + m->where + " = " + m->expected,
                                     "    Actual: " + m->actual, "  Trace:"};

@@ -52,6 +52,7 @@
 #include "capabilities.h"
 #include "catalog.h"
 #include "host.h"
+#include "json_match.h"  // DesignChoices
 #include "target.h"
 #include "verdict.h"  // Verdict, VerdictName
 
@@ -75,6 +76,9 @@ struct CaseResult {
   // How long the case's DNS server (real name service, name_service.h) took
   // to answer its first query; nullopt when the case had none.
   std::optional<double> dns_start_seconds;
+  // The designs the case's "$designs" patterns matched (json_match.h), in
+  // the order first met: which way the implementation meets the rules.
+  DesignChoices designs;
   double seconds = 0;
 };
 

@@ -261,8 +261,8 @@ std::string DetailRow(const std::string& id, size_t columns, const std::string& 
   std::string out = "<tr class=\"detail\" id=\"" + id + "\" hidden><td colspan=\"" +
                     std::to_string(columns) + "\"><div class=\"who\">" + Text(impl) + kMiddleDot +
                     VerdictName(c.verdict) + kMiddleDot + Text(c.id) + "</div>";
-  if (!c.design.empty()) out += "<div class=\"label\">design: " + Text(c.design) + "</div>";
   if (!c.reason.empty()) out += "<div>" + Text(c.reason) + "</div>";
+  if (!c.design.empty()) out += "<div>" + Text(report::DesignNote(c)) + "</div>";
   if (c.verdict == Verdict::kNonStrict) {
     out +=
         "<div class=\"label\">misses strict " + Text(Join(report::StrictRules(c), ", ")) + "</div>";
@@ -289,16 +289,18 @@ std::string CaseRows(const MatrixRow& r, const std::vector<std::string>& names, 
     if (c.verdict != Verdict::kOk) row_ok = false;
     cells += std::string("<td class=\"v ") + VerdictClass(c.verdict) + "\"";
     if (!c.reason.empty()) cells += " title=\"" + Attr(c.reason) + "\"";
-    if (!c.reason.empty() || !c.details.empty() || !c.trace.empty() || !c.notes.empty()) {
+    if (!c.reason.empty() || !c.details.empty() || !c.trace.empty() || !c.notes.empty() ||
+        !c.design.empty()) {
       const std::string id = "d" + std::to_string(++*detail_id);
       cells += " data-d=\"" + id + "\" tabindex=\"0\" role=\"button\" aria-expanded=\"false\"";
       details += DetailRow(id, columns, names[k], c);
     }
     cells += std::string(">") + VerdictName(c.verdict) +
-             (c.injected ? "<span class=\"chip\">injected</span>" : "");
-    // The design the case was met by (a run document may name one, or not).
-    if (!c.design.empty()) cells += "<span class=\"chip design\">" + Text(c.design) + "</span>";
-    cells += "</td>";
+             (c.injected ? "<span class=\"chip\">injected</span>" : "") +
+             (c.design.empty() ? ""
+                               : "<span class=\"chip design\" title=\"" + Attr(report::DesignNote(c)) +
+                                     "\">" + Text(c.design) + "</span>") +
+             "</td>";
   }
   std::string out = std::string("<tr class=\"case") + (row_ok ? " allok" : "") +
                     "\"><th scope=\"row\"><code>" + Text(r.c.id) + "</code>";

@@ -65,6 +65,12 @@ void AddTestcase(pugi::xml_node suite, const CaseEntry& c) {
   SetAttr(tc, "classname", report::AreaOf(c.id));
   SetAttr(tc, "name", report::CaseName(c));
   SetAttr(tc, "time", Seconds(c.seconds));
+  if (!c.design.empty()) {
+    // The way the implementation met the case's rules (docs/CONFORMANCE.md "Designs").
+    pugi::xml_node property = tc.append_child("properties").append_child("property");
+    SetAttr(property, "name", "design");
+    SetAttr(property, "value", report::DesignNote(c).substr(std::string_view("design: ").size()));
+  }
   switch (c.verdict) {
     case Verdict::kOk:
       break;

@@ -83,12 +83,20 @@ CaseEntry ReadCase(const json& c) {
   e.level = TextAt(c, "level");
   // Older documents carry no level: derived as netconform does.
   if (e.level.empty()) e.level = LevelFromSpec(e.rules);
-  e.design = TextAt(c, "design");
   e.reason = TextAt(c, "reason");
   e.details = TextsAt(c, "details");
   e.trace = TextsAt(c, "trace");
   e.notes = TextsAt(c, "notes");
   e.injected = c.is_object() && c.value("injected", json()) == true;
+  e.design = TextAt(c, "design");
+  if (c.is_object() && c.contains("designs") && c["designs"].is_array()) {
+    for (const json& d : c["designs"]) {
+      if (!d.is_object() || d.value("preferred", json()) != false) continue;
+      const std::vector<std::string> of = TextsAt(d, "of");
+      if (!of.empty()) e.design_preferred = of.front();
+      break;
+    }
+  }
   const std::optional<double> seconds = NumberAt(c, "seconds");
   e.has_seconds = seconds.has_value();
   e.seconds = std::max(0.0, seconds.value_or(0));
@@ -131,6 +139,12 @@ std::string Join(const std::vector<std::string>& parts, const char* separator) {
   std::string out;
   for (const std::string& s : parts) out += (out.empty() ? "" : separator) + s;
   return out;
+}
+
+std::string DesignNote(const CaseEntry& c) {
+  if (c.design.empty()) return "";
+  return "design: " + c.design +
+         (c.design_preferred.empty() ? "" : "; strict prefers " + c.design_preferred);
 }
 
 std::string CaseName(const CaseEntry& c) {

@@ -17,7 +17,10 @@
 //               "verdict": "OK" | "NON-STRICT" | "FAILED" | "SKIPPED" | "BLIND" | "N/A",
 //               "design": "dual-stack" (the design the implementation met the rule by),
 //               "seconds": 0.01, "reason": "...", "details": ["..."],
-//               "trace": ["..."], "notes": ["..."]}],
+//               "trace": ["..."], "notes": ["..."],
+//               "design": "dual-stack",        (the designs its "$designs" matched)
+//               "designs": [{"design": "dual-stack", "of": ["two-sockets", "dual-stack"],
+//                            "preferred": false}]}],
 //    "summary": {"passed", "non_strict", "failed", "skipped", "blind", "not_applicable",
 //                "seconds" (the run's wall time)}}
 //
@@ -89,12 +92,15 @@ struct CaseEntry {
   std::string title;
   std::string level;  // "tornado", "strict", or "" when neither is known
   Verdict verdict = Verdict::kFailed;
-  std::string design;  // the design the case was met by, when the document names one
   std::string reason;
   std::vector<std::string> details;
   std::vector<std::string> trace;
   std::vector<std::string> notes;
   bool injected = false;  // the verdict rests on injected faults
+  // The designs the case matched ("dual-stack"; "" when it names none), and
+  // the strict profile's preference when a design matched is not it.
+  std::string design;
+  std::string design_preferred;
   double seconds = 0;
   bool has_seconds = false;
 };
@@ -129,6 +135,10 @@ Tally CountRun(const nlohmann::json& run);
 
 // The area of a case ID, the part before '/' ("netconform" when none).
 std::string AreaOf(const std::string& id);
+
+// "design: dual-stack", with "; strict prefers two-sockets" when so; "" when
+// the case matched no design.
+std::string DesignNote(const CaseEntry& c);
 
 // "ID [RULE RULE]", or the ID alone.
 std::string CaseName(const CaseEntry& c);

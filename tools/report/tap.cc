@@ -71,7 +71,10 @@ std::string AboutLine(const json& run) {
 }
 
 std::string TestLine(size_t number, const CaseEntry& c) {
-  const std::string head = std::to_string(number) + " - " + TapDescription(report::CaseName(c));
+  const std::string design = report::DesignNote(c);
+  const std::string head =
+      std::to_string(number) + " - " +
+      TapDescription(report::CaseName(c) + (design.empty() ? "" : " (" + design + ")"));
   const std::string reason = CleanText(c.reason, LineBreaks::kJoin);
   switch (c.verdict) {
     case Verdict::kOk:
