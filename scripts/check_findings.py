@@ -11,7 +11,9 @@ docs/FINDINGS.md and findings/<impl>/, and fails (exit 1, with the list of probl
   docs/FINDINGS.md does not list, or one of another implementation;
 - an [R] line's finding has no reproduction findings/<impl>/<ID>-<slug>.py with its .out;
 - a finding of docs/FINDINGS.md (a table row `| F-<impl>-NN | ...`) of class R has no
-  reproduction and .out, names a repro that is not there, or is named by no list line;
+  reproduction and .out, names a repro that is not there, or is named by no list line
+  (unless its cases cell says "no longer shown by the catalog: <why>" or, for class C,
+  "resolved by the catalog rewrite: <why>": a finding kept after a catalog change);
 - a reproduction under findings/ belongs to no finding of docs/FINDINGS.md.
 By default it covers the implementations that have a findings/<impl>/ directory (the
 others are not linked yet); --impl names them, --all takes every expected list.
@@ -44,6 +46,8 @@ FID = re.compile(r"\bF-([a-z0-9]+)-(\d+)\b")
 CLASS = re.compile(r"\[([RIC?])\]")
 # A finding's table row: | F-impl-NN | rules | what happens | class | repro | cases |
 ROW = re.compile(r"^\|\s*(F-[a-z0-9]+-\d+)\s*\|(.*)\|\s*$")
+# In a row's cases cell: a finding no expected-list line names any more, and why.
+RETIRED = re.compile(r"\b(no longer shown by the catalog|resolved by the catalog rewrite):\s*\S")
 REPRO_TIMEOUT_S = 60
 
 
@@ -86,7 +90,8 @@ def read_findings():
             if m.group(1) in findings:
                 problems.append("docs/FINDINGS.md:%d: %s is listed twice" % (n, m.group(1)))
             findings[m.group(1)] = {"cls": cls.group(1) if cls else None,
-                                    "repro": repro.group(0) if repro else None, "line": n}
+                                    "repro": repro.group(0) if repro else None, "line": n,
+                                    "retired": RETIRED.search(cells[4])}
             if not cls:
                 problems.append("docs/FINDINGS.md:%d: %s has no class (R, I or C)" % (n, m.group(1)))
     return findings, problems
@@ -136,7 +141,8 @@ def check(impls):
         stem = os.path.splitext(repro)[0] if repro else None
         if repro and not os.path.exists(os.path.join(ROOT, stem + ".out")):
             problems.append("%s: no %s.out (what it printed)" % (repro, os.path.basename(stem)))
-        if fid not in named:
+        retired = f["retired"] and (f["cls"] == "C" or f["retired"].group(1).startswith("no longer"))
+        if fid not in named and not retired:
             problems.append("docs/FINDINGS.md:%d: %s is named by no expected-list line" % (
                 f["line"], fid))
     for path in sorted(p for ext in REPRO_EXTS

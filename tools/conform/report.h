@@ -19,8 +19,8 @@ struct RunInfo {
   std::string target;  // Target::Describe()
   std::string impl;    // the short name: "reference", "tornado", ... or the adapter command
   Profile profile = Profile::kStrict;
-  nlohmann::json hello;  // the implementation's hello reply (may be null)
-  size_t cases = 0;      // cases selected
+  nlohmann::json hello;   // the implementation's hello reply (may be null)
+  size_t cases = 0;       // cases selected
   std::string mode = "";  // fake | inprocess | process | traced ("" when not known)
   int jobs = 0;  // cases run at once (0 when not known); with mode, what the wall time means
 };

@@ -295,12 +295,13 @@ std::string CaseRows(const MatrixRow& r, const std::vector<std::string>& names, 
       cells += " data-d=\"" + id + "\" tabindex=\"0\" role=\"button\" aria-expanded=\"false\"";
       details += DetailRow(id, columns, names[k], c);
     }
-    cells += std::string(">") + VerdictName(c.verdict) +
-             (c.injected ? "<span class=\"chip\">injected</span>" : "") +
-             (c.design.empty() ? ""
-                               : "<span class=\"chip design\" title=\"" + Attr(report::DesignNote(c)) +
-                                     "\">" + Text(c.design) + "</span>") +
-             "</td>";
+    cells +=
+        std::string(">") + VerdictName(c.verdict) +
+        (c.injected ? "<span class=\"chip\">injected</span>" : "") +
+        (c.design.empty() ? ""
+                          : "<span class=\"chip design\" title=\"" + Attr(report::DesignNote(c)) +
+                                "\">" + Text(c.design) + "</span>") +
+        "</td>";
   }
   std::string out = std::string("<tr class=\"case") + (row_ok ? " allok" : "") +
                     "\"><th scope=\"row\"><code>" + Text(r.c.id) + "</code>";
