@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "fault_reach.h"
 
@@ -15,7 +16,11 @@ namespace {
 using nlohmann::json;
 
 // A trace as TakeTrace() gives it, from its entries.
-json Trace(json entries) {
+// A vector, not a json: a braced list of one json is that json itself under
+// clang (the copy constructor wins), not an array of one.
+json Trace(const std::vector<json>& list) {
+  json entries = json::array();
+  for (const json& e : list) entries.push_back(e);
   json calls = json::object();
   for (const json& e : entries) {
     const std::string c = e["call"].get<std::string>();
