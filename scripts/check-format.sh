@@ -17,10 +17,20 @@ if [ "${1:-}" = --fix ]; then
   "$fmt" -i "${files[@]}"
   exit 0
 fi
-bad=()
-for f in "${files[@]}"; do
-  "$fmt" --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
-done
+# One clang-format per 16 files, as many at once as there are cores (one per
+# file took 30 s of CI); a violation is a line "FILE:LINE:COL: error: ...".
+set +e
+report=$(printf '%s\0' "${files[@]}" |
+  xargs -0 -n 16 -P "$(nproc)" "$fmt" --dry-run --Werror 2>&1 >/dev/null)
+rc=$?
+set -e
+mapfile -t bad < <(printf '%s\n' "$report" | grep -oE '^[^: ]+:[0-9]+:[0-9]+: (error|warning):' |
+  cut -d: -f1 | sort -u)
+if [ $rc -ne 0 ] && [ ${#bad[@]} -eq 0 ]; then
+  echo "check-format: clang-format failed (exit $rc):" >&2
+  printf '%s\n' "$report" | head -n 20 >&2
+  exit 1
+fi
 if [ ${#bad[@]} -gt 0 ]; then
   echo "check-format: ${#bad[@]} of ${#files[@]} files are not formatted (scripts/check-format.sh --fix):" >&2
   printf '  %s\n' "${bad[@]}" >&2

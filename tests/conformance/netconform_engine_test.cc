@@ -503,6 +503,32 @@ TEST(Expectations, ListedVerdictsAndErrors) {
   }
 }
 
+// --expect-as: one run, both profiles' lists. Only a strict case's failure
+// changes its name; a tornado case's failure is FAILED under both.
+TEST(Expectations, UnderProfileRenamesOnlyAStrictCasesFailure) {
+  std::vector<Case> cases = {
+      MakeCase(R"({"id":"t/s","rules":["BIND-013"],"title":"t","steps":[{"sleep_ms":0}]})"),
+      MakeCase(R"({"id":"t/t","rules":["BIND-013"],"title":"t","steps":[{"sleep_ms":0}]})")};
+  cases[0].level = "strict";  // the level of the case's rules in docs/SPEC.md
+  cases[1].level = "tornado";
+  CaseResult r;
+  r.c = &cases[0];
+  r.verdict = Verdict::kFailed;
+  EXPECT_EQ(UnderProfile(r, Profile::kTornado).verdict, Verdict::kNonStrict);
+  EXPECT_EQ(UnderProfile(r, Profile::kStrict).verdict, Verdict::kFailed);
+  r.verdict = Verdict::kNonStrict;
+  EXPECT_EQ(UnderProfile(r, Profile::kStrict).verdict, Verdict::kFailed);
+  EXPECT_EQ(UnderProfile(r, Profile::kTornado).verdict, Verdict::kNonStrict);
+  for (Verdict v : {Verdict::kOk, Verdict::kSkipped, Verdict::kBlind, Verdict::kNotApplicable}) {
+    r.verdict = v;
+    EXPECT_EQ(UnderProfile(r, Profile::kStrict).verdict, v);
+    EXPECT_EQ(UnderProfile(r, Profile::kTornado).verdict, v);
+  }
+  r.c = &cases[1];
+  r.verdict = Verdict::kFailed;
+  EXPECT_EQ(UnderProfile(r, Profile::kTornado).verdict, Verdict::kFailed);
+}
+
 // --- the environment, over fakes::InjectingSys ---
 
 fakes::FaultPlan Faults(const char* text) {

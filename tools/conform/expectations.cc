@@ -20,6 +20,14 @@ std::optional<std::string> Expectations::Check(const CaseResult& r) const {
   return why;
 }
 
+CaseResult UnderProfile(const CaseResult& r, Profile profile) {
+  CaseResult out = r;
+  if (r.c->strict() && (r.verdict == Verdict::kFailed || r.verdict == Verdict::kNonStrict)) {
+    out.verdict = profile == Profile::kTornado ? Verdict::kNonStrict : Verdict::kFailed;
+  }
+  return out;
+}
+
 std::optional<Expectations> ReadExpectations(const std::string& path,
                                              const std::vector<Case>& cases, std::string* error) {
   std::ifstream in(path);

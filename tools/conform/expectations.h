@@ -32,6 +32,12 @@ class Expectations {
   std::map<std::string, Verdict> verdicts;  // case ID -> expected
 };
 
+// The verdict `r` has under `profile`: a profile decides only whether a
+// strict case that failed is FAILED (strict) or NON-STRICT (tornado)
+// (runner.cc, RunIsolated), so one run is held to the lists of both
+// (`--expect-as`). Every other verdict is the same under either.
+CaseResult UnderProfile(const CaseResult& r, Profile profile);
+
 // Reads the list; every case ID must be in `cases`. Errors name file and line.
 std::optional<Expectations> ReadExpectations(const std::string& path,
                                              const std::vector<Case>& cases, std::string* error);

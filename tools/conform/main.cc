@@ -44,11 +44,13 @@
 #include <sstream>
 #include <thread>
 
+#include "bounded_json.h"
 #include "catalog.h"
 #include "expectations.h"
 #include "interposed_target.h"
 #include "report.h"
 #include "report_formats.h"
+#include "report_text.h"
 #include "rules_index.h"
 #include "runner.h"
 #include "selftest.h"
@@ -280,6 +282,8 @@ struct RunArgs {
   std::string format = "text";
   std::string out_path;
   std::string expect_path;
+  // --expect-as PROFILE=FILE: the same verdicts, named as PROFILE names them.
+  std::vector<std::string> expect_as;
   std::string interposer;
   bool no_interposer = false;
   std::string tracer;
@@ -358,11 +362,18 @@ struct Tally {
   std::vector<std::string> surprises;
 };
 
+// A list to hold the run to, and the profile its verdicts are named in.
+struct ExpectedList {
+  std::string path;
+  Profile profile;
+  Expectations list;
+};
+
 // Runs the cases on `jobs` threads; results are reported in catalog order as
 // soon as every earlier case is done, so the report reads the same for any N.
 // The error when the case workers cannot start.
 std::optional<std::string> RunCases(Runner& runner, const std::vector<const Case*>& selected,
-                                    int jobs, const std::optional<Expectations>& expected,
+                                    int jobs, const std::vector<ExpectedList>& expected,
                                     Reporter& reporter, Tally* tally) {
   std::vector<std::optional<CaseResult>> results(selected.size());
   std::mutex mu;
@@ -395,8 +406,10 @@ std::optional<std::string> RunCases(Runner& runner, const std::vector<const Case
       r = std::move(*results[i]);
     }
     tally->summary.Count(r.verdict);
-    if (expected) {
-      if (std::optional<std::string> why = expected->Check(r)) tally->surprises.push_back(*why);
+    for (const ExpectedList& e : expected) {
+      if (std::optional<std::string> why = e.list.Check(UnderProfile(r, e.profile))) {
+        tally->surprises.push_back(e.path + ": " + *why);
+      }
     }
     reporter.CaseDone(r);
   }
@@ -409,26 +422,54 @@ std::optional<std::string> RunCases(Runner& runner, const std::vector<const Case
 constexpr int kExitBlind = 3;
 
 // Tells the terminal the count, the skips and the surprises; the exit status.
-int Conclude(const RunArgs& a, const Target& target, const Tally& tally, bool with_expectations,
-             bool ready) {
+int Conclude(const RunArgs& a, const Target& target, const Tally& tally,
+             const std::vector<ExpectedList>& expected, bool ready) {
   const Summary& s = tally.summary;
   // With --out the report goes to the file; the terminal still gets the count.
   if (!a.out_path.empty() || a.format != "text") std::cerr << SummaryLine(s) << "\n";
   // Skips: any on the fake kernel, more than --max-skips elsewhere, fail the run.
   const std::optional<std::string> skips = SkipsFail(target.RealKernel(), s.skipped, a.max_skips);
   if (skips) std::cerr << "netconform: " << *skips << "\n";
-  if (with_expectations) {
+  if (!expected.empty()) {
     const std::vector<std::string>& surprises = tally.surprises;
     for (const std::string& why : surprises) std::cerr << "netconform: unexpected: " << why << "\n";
+    std::string paths;
+    for (const ExpectedList& e : expected) paths += (paths.empty() ? "" : ", ") + e.path;
     std::cerr << "netconform: "
               << (surprises.empty()
                       ? "every verdict as expected in "
                       : std::to_string(surprises.size()) + " verdicts not as expected in ")
-              << a.expect_path << "\n";
+              << paths << "\n";
     return surprises.empty() && ready && !skips ? 0 : 1;
   }
   if (s.failed != 0 || !ready || skips) return 1;
   return s.blind == 0 ? 0 : kExitBlind;
+}
+
+// --expect (in the run's profile) and every --expect-as PROFILE=FILE, read
+// and checked against the catalog; false with *error naming the bad one.
+bool ReadExpectedLists(const RunArgs& a, const std::vector<Case>& all,
+                       std::vector<ExpectedList>* out, std::string* error) {
+  std::vector<std::pair<std::string, Profile>> wanted;
+  if (!a.expect_path.empty()) wanted.emplace_back(a.expect_path, a.options.profile);
+  for (const std::string& spec : a.expect_as) {
+    const size_t eq = spec.find('=');
+    const std::string profile = spec.substr(0, eq);
+    if (eq == std::string::npos || (profile != "strict" && profile != "tornado") ||
+        eq + 1 == spec.size()) {
+      *error = "--expect-as \"" + TerminalText(BoundedString(spec, 200)) +
+               "\": give PROFILE=FILE, PROFILE strict or tornado";
+      return false;
+    }
+    wanted.emplace_back(spec.substr(eq + 1),
+                        profile == "tornado" ? Profile::kTornado : Profile::kStrict);
+  }
+  for (const auto& [path, profile] : wanted) {
+    std::optional<Expectations> list = ReadExpectations(path, all, error);
+    if (!list) return false;
+    out->push_back(ExpectedList{path, profile, std::move(*list)});
+  }
+  return true;
 }
 
 int Run(const std::vector<Case>& all, RunArgs a) {
@@ -442,13 +483,11 @@ int Run(const std::vector<Case>& all, RunArgs a) {
     return 2;
   }
 
-  std::optional<Expectations> expected;
-  if (!a.expect_path.empty()) {
-    expected = ReadExpectations(a.expect_path, all, &error);
-    if (!expected) {
-      std::fprintf(stderr, "netconform: %s\n", error.c_str());
-      return 2;
-    }
+  a.options.profile = a.profile == "tornado" ? Profile::kTornado : Profile::kStrict;
+  std::vector<ExpectedList> expected;
+  if (!ReadExpectedLists(a, all, &expected, &error)) {
+    std::fprintf(stderr, "netconform: %s\n", error.c_str());
+    return 2;
   }
 
   ReportFile report;
@@ -463,7 +502,6 @@ int Run(const std::vector<Case>& all, RunArgs a) {
     std::fprintf(stderr, "netconform: no case matches --filter %s\n", a.filter.c_str());
     return 2;
   }
-  a.options.profile = a.profile == "tornado" ? Profile::kTornado : Profile::kStrict;
   Runner runner(*target, a.options);
   const auto start = std::chrono::steady_clock::now();
   const std::optional<std::string> not_ready = runner.Prepare();
@@ -485,7 +523,7 @@ int Run(const std::vector<Case>& all, RunArgs a) {
     std::fprintf(stderr, "netconform: %s\n", error.c_str());
     return 2;
   }
-  return Conclude(a, *target, tally, expected.has_value(), !not_ready);
+  return Conclude(a, *target, tally, expected, !not_ready);
 }
 
 // What the command line says beyond the run's own arguments.
@@ -536,6 +574,9 @@ void AddRunCommand(CLI::App& app, CommandLine* cl) {
   run->add_option("--out", a.out_path, "Write the report to this file");
   run->add_option("--expect", a.expect_path,
                   "Known verdicts (docs/CONFORMANCE.md): exit 0 when every verdict is as listed");
+  run->add_option("--expect-as", a.expect_as,
+                  "PROFILE=FILE: also hold the verdicts, as PROFILE names them, to FILE (one "
+                  "run checked against both profiles' lists)");
   run->add_option("--jobs,-j", a.jobs, "Cases run at once")->check(CLI::Range(1, 64));
   run->add_option("--timeout-ms", cl->timeout_ms, "Per-request timeout")
       ->check(CLI::Range(1LL, 3600000LL));
