@@ -210,6 +210,13 @@ TEST_F(AdapterProtocol, ServeOwnKnobsOutOfRangeAreProtocolErrors) {
   EXPECT_EQ(ExpectError(R"({"op":"serve","listener":)" + id + R"(,"timeout_ms":-1})", "protocol")
                 .value("step", ""),
             "timeout_ms");
+  for (const char* bad : {"0", "-1", "\"3\"", "1000001"}) {
+    EXPECT_EQ(ExpectError(R"({"op":"serve","listener":)" + id + R"(,"until_accepted":)" + bad + "}",
+                          "protocol")
+                  .value("step", ""),
+              "until_accepted")
+        << bad;
+  }
   // batch is the implementation's argument: its refusal is an argument error (ACCEPT-015).
   ExpectError(R"({"op":"serve","listener":)" + id + R"(,"batch":0})", "argument");
 }
@@ -286,6 +293,24 @@ TEST_F(AdapterProtocol, ServeSeveralListenersTakesTurns_ACCEPT_002) {
   EXPECT_EQ(r["batches"], json({2, 2, 2, 2, 2})) << r.dump();
   EXPECT_EQ(r["event_listeners"].size(), r["batches"].size()) << r.dump();
   EXPECT_EQ(r.value("timed_out", false), true) << r.dump();
+  for (int fd : clients) ::close(fd);
+}
+
+// serve_until: a serve ends after the event that brings its connections in,
+// not at its timeout; whole events, so a batch may take it past the count.
+TEST_F(AdapterProtocol, ServeUntilAcceptedEndsAtTheEventThatBringsThemIn) {
+  json r = Send(R"({"op":"bind_sockets","port":0,"address":"127.0.0.1"})");
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  const std::string id = std::to_string(r["listeners"][0]["id"].get<long long>());
+  std::vector<int> clients;
+  for (int c = 0; c < 5; ++c)
+    clients.push_back(ConnectClient(r["listeners"][0]["port"].get<int>()));
+  r = Send(R"({"op":"serve","listener":)" + id +
+           R"(,"events":100,"batch":2,"until_accepted":3,"timeout_ms":60000})");
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  EXPECT_EQ(r["batches"], json({2, 2})) << r.dump();
+  EXPECT_EQ(r.value("timed_out", true), false) << r.dump();
+  EXPECT_LT(r.value("elapsed_ms", 60000), 30000) << r.dump();
   for (int fd : clients) ::close(fd);
 }
 

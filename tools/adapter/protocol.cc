@@ -420,7 +420,7 @@ std::string AdapterSession::Hello(const Request& req) {
        // Reference-only request fields and reply details (docs/ADAPTER.md).
        {"features",
         {"platform_override", "port_retries", "listener_props", "serve_hooks", "serve_stats",
-         "umask", "fds_delta"}},
+         "serve_until", "umask", "fds_delta"}},
        // Protocol 3: every op and field offered, nothing fixed.
        {"capabilities",
         {{"ops",
@@ -534,6 +534,9 @@ constexpr long long kMaxServeTimeoutMs = 600000;
 // The serve request's own limits (the rest are the API's AcceptOptions).
 struct ServeLimits {
   long long max_events = 1;  // readiness events to wait for
+  // serve_until: the serve also ends after the event in which this many
+  // connections were accepted in all; 0: no such end.
+  long long until_accepted = 0;
   long long timeout_ms = 0;  // in all, on the seam's clock
   long long remove_at = 0;   // the callback that removes the handler; 0: none
   long long throw_at = 0;    // the callback that throws; 0: none
@@ -599,6 +602,13 @@ AcceptStats SumStats(const std::vector<AcceptHandle>& handles) {
   return sum;
 }
 
+// Whether the serve waits for another readiness event: it has fewer than its
+// events, and (serve_until) fewer connections than it waits for.
+bool WantsMore(const ServeLimits& limits, const ServeRecord& rec) {
+  if (static_cast<long long>(rec.batches.size()) >= limits.max_events) return false;
+  return limits.until_accepted == 0 || rec.callbacks < limits.until_accepted;
+}
+
 bool AnyActive(const std::vector<AcceptHandle>& handles) {
   for (const AcceptHandle& h : handles) {
     if (h.active()) return true;
@@ -617,7 +627,7 @@ std::optional<Error> RunServeLoop(EpollLoop& loop, std::vector<AcceptHandle>& ha
   const auto deadline = start + std::chrono::milliseconds(limits.timeout_ms);
   const double cpu_start = CpuMillis();
   std::optional<Error> loop_error;
-  while (static_cast<long long>(rec->batches.size()) < limits.max_events && AnyActive(handles)) {
+  while (WantsMore(limits, *rec) && AnyActive(handles)) {
     const auto left = deadline - loop.Now();
     if (left <= std::chrono::nanoseconds::zero()) {
       rec->timed_out = true;
@@ -730,12 +740,13 @@ std::vector<long long> AdapterSession::ServeListenerIds(const Request& req) cons
 }
 
 std::string AdapterSession::Serve(const Request& req) {
-  req.Allow({"listener", "listeners", "events", "timeout_ms", "batch", "backoff_ms", "remove_at",
-             "throw_at", "remove_twice"});
+  req.Allow({"listener", "listeners", "events", "timeout_ms", "until_accepted", "batch",
+             "backoff_ms", "remove_at", "throw_at", "remove_twice"});
   const std::vector<long long> ids = ServeListenerIds(req);
   ServeLimits limits;
   limits.max_events = req.OwnInt("events", 1, 1, kMaxServeEvents);
   limits.timeout_ms = req.OwnInt("timeout_ms", kDefaultServeTimeoutMs, 0, kMaxServeTimeoutMs);
+  limits.until_accepted = req.OwnInt("until_accepted", 0, 1, kMaxServeEvents);
   limits.remove_at = req.OwnInt("remove_at", 0, 0, LLONG_MAX);
   limits.throw_at = req.OwnInt("throw_at", 0, 0, LLONG_MAX);
   limits.remove_twice = req.Bool("remove_twice").value_or(false);
@@ -771,7 +782,7 @@ std::string AdapterSession::Serve(const Request& req) {
         auto it = id_of_fd.find(fd);
         rec.event_listeners.push_back(it == id_of_fd.end() ? -1 : it->second);
       },
-      [&](int) { return static_cast<long long>(rec.batches.size()) < limits.max_events; });
+      [&](int) { return WantsMore(limits, rec); });
   std::vector<AcceptCallback> on_conn(ids.size());
   auto on_error = [&](const Error& e) { rec.AddError(e); };
   // remove_twice: a new handler for the same fd, then the first handle's second remove().

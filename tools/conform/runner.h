@@ -172,6 +172,7 @@ class Runner {
   void ProbeKernelView(const Session& hello_session);
   // The implementation's socket fds now, opening ctx.view on first use; empty
   // (with a note) when they cannot be listed.
+  nlohmann::json WithoutUnoffered(const nlohmann::json& request) const;
   std::vector<int> SocketsNow(Context& ctx, std::vector<std::string>* notes) const;
   // The case's steps until one fails, then the session's close; true when
   // all passed and it closed cleanly.

@@ -117,6 +117,8 @@ class ServeSeveralListeners(unittest.TestCase):
         def serve_many(self, a, listeners):
             run = sdk.ServeRun(a)
             for lid, l in zip(a.listener_ids, listeners):  # one event each, in turn
+                if run.reached():
+                    break
                 with run.event(lid):
                     run.count_accept()
             run.finish()
@@ -138,6 +140,19 @@ class ServeSeveralListeners(unittest.TestCase):
         self.assertEqual(reply["event_listeners"], [b, a])
         reply = ask(adapter, {"op": "serve", "listeners": [a, 999]})
         self.assertEqual((reply["error"]["kind"], reply["error"]["step"]), ("protocol", "listeners"))
+        adapter.shutdown()
+
+    def test_until_accepted_ends_the_run_at_an_events_end(self):
+        adapter = self._Many()
+        a, b = self.bind_two(adapter)
+        self.assertIn("serve_until", ask(adapter, {"op": "hello"})["features"])
+        reply = ask(adapter, {"op": "serve", "listeners": [a, b], "events": 9,
+                              "until_accepted": 1})
+        self.assertEqual((reply["batches"], reply["accepted"]), ([1], 1))
+        for bad in (0, "1", 1000001):
+            reply = ask(adapter, {"op": "serve", "listener": a, "until_accepted": bad})
+            self.assertEqual((reply["error"]["kind"], reply["error"]["step"]),
+                             ("protocol", "until_accepted"), bad)
         adapter.shutdown()
 
     def test_not_offered_is_a_protocol_error(self):

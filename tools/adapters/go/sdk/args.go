@@ -57,8 +57,11 @@ type ServeArgs struct {
 	Many      bool
 	Events    int64
 	Timeout   time.Duration
-	Batch     *big.Int
-	BackoffMS *big.Int
+	// UntilAccepted (feature serve_until): the run also ends after the event
+	// in which this many connections were accepted in all; 0: no such end.
+	UntilAccepted int64
+	Batch         *big.Int
+	BackoffMS     *big.Int
 }
 
 var allFields = map[string][]string{
@@ -138,7 +141,8 @@ func unixArgs(r *Request) (*UnixArgs, *ProtocolError) {
 func serveArgs(r *Request) (*ServeArgs, *ProtocolError) {
 	a := &ServeArgs{}
 	var perr *ProtocolError
-	if perr = r.Allow(allFields["serve"]...); perr != nil {
+	// until_accepted is the protocol's (feature serve_until), not a library field.
+	if perr = r.Allow(append(append([]string{}, allFields["serve"]...), "until_accepted")...); perr != nil {
 		return nil, perr
 	}
 	one, perr := r.Integer("listener", false)
@@ -168,6 +172,11 @@ func serveArgs(r *Request) (*ServeArgs, *ProtocolError) {
 		return nil, perr
 	}
 	a.Timeout = time.Duration(ms) * time.Millisecond
+	if r.Has("until_accepted") {
+		if a.UntilAccepted, perr = r.OwnInt("until_accepted", 1, 1, 1000000); perr != nil {
+			return nil, perr
+		}
+	}
 	if a.Batch, perr = r.Integer("batch", false); perr != nil {
 		return nil, perr
 	}

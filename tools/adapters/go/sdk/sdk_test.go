@@ -194,7 +194,7 @@ func TestHelloCarriesCapabilities(t *testing.T) {
 	if caps["fixed"].(map[string]any)["serve.batch"] != float64(1) {
 		t.Fatalf("fixed: %v", caps["fixed"])
 	}
-	if fs := hello["features"].([]any); len(fs) != 1 || fs[0] != "umask" {
+	if fs := hello["features"].([]any); len(fs) != 2 || fs[0] != "serve_until" || fs[1] != "umask" {
 		t.Fatalf("features: %v", fs)
 	}
 }
@@ -255,6 +255,9 @@ func TestServeTakesListenerOrListeners(t *testing.T) {
 		{`"listeners":[0,0]`, "listeners"}, {`"listeners":[0,"1"]`, "listeners"},
 		{`"listeners":[0,7]`, "listeners"}, {`"listeners":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]`, "listeners"},
 		{`"listeners":[0],"events":0`, "events"},
+		{`"listener":0,"until_accepted":0`, "until_accepted"},
+		{`"listener":0,"until_accepted":"2"`, "until_accepted"},
+		{`"listener":0,"until_accepted":1000001`, "until_accepted"},
 	}
 	for _, b := range bad {
 		e := errorOf(t, ask(t, s, `{"op":"serve",`+b[0]+`}`))
@@ -268,6 +271,27 @@ func TestServeTakesListenerOrListeners(t *testing.T) {
 	r := ask(t, s, `{"op":"serve","listeners":[1,0]}`)
 	if el, ok := r["event_listeners"].([]any); !ok || len(el) != 0 || len(p.served) != 2 || p.served[0] != 1 {
 		t.Fatalf("listeners [1,0]: %v, served %v", r, p.served)
+	}
+}
+
+// serve_until: the run ends once its connections are in, at an event's end.
+func TestServeRunEndsAtUntilAccepted(t *testing.T) {
+	run := NewServeRun(&ServeArgs{Events: 100, Timeout: time.Second, UntilAccepted: 2})
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	run.Begin(0)
+	run.Conn(a)
+	run.Conn(a)
+	if run.Reached() {
+		t.Fatal("reached with the event still open")
+	}
+	if !run.End() || !run.Reached() {
+		t.Fatal("not reached after the event with the second connection")
+	}
+	plain := NewServeRun(&ServeArgs{Events: 100, Timeout: time.Second})
+	if plain.Accepted(0, a) || plain.Reached() {
+		t.Fatal("a run without until_accepted ended at one connection")
 	}
 }
 

@@ -51,10 +51,18 @@ func NewServeRun(a *ServeArgs) *ServeRun {
 // Deadline is when the run's timeout_ms passes.
 func (r *ServeRun) Deadline() time.Time { return r.deadline }
 
-// Reached reports whether the run has its events.
+// Reached reports whether the run has its events, or (serve_until) its
+// connections with no event open.
 func (r *ServeRun) Reached() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.reachedLocked()
+}
+
+func (r *ServeRun) reachedLocked() bool {
+	if r.args.UntilAccepted > 0 && int64(r.accepted) >= r.args.UntilAccepted && r.current < 0 {
+		return true
+	}
 	return int64(len(r.batches)) >= r.args.Events
 }
 
@@ -66,12 +74,12 @@ func (r *ServeRun) Begin(listener int64) {
 	r.current, r.currentOf = 0, listener
 }
 
-// End closes the open event; true when the run has its events.
+// End closes the open event; true when the run has its events (Reached).
 func (r *ServeRun) End() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.endLocked()
-	return int64(len(r.batches)) >= r.args.Events
+	return r.reachedLocked()
 }
 
 func (r *ServeRun) endLocked() {

@@ -47,10 +47,12 @@ func NewSession(d Declaration, impl Implementation) (*Session, error) {
 	}
 	s := &Session{decl: d, caps: caps, impl: impl, listeners: map[int64]*Listener{}, features: []string{}}
 	for _, f := range d.Features {
-		if f != "umask" {
+		if f != "umask" && f != "serve_until" {
 			s.features = append(s.features, f)
 		}
 	}
+	// serve_until is the SDK's (ServeRun.Reached): every adapter on it offers it.
+	s.features = append(s.features, "serve_until")
 	if contains(caps["ops"].([]string), "umask") {
 		s.features = append(s.features, "umask")
 	}

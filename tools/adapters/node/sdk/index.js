@@ -291,7 +291,8 @@ function unixArgs(req) {
 // serve's fields. `listenerIds`: the one `listener`, or the `listeners` (1..16 distinct ids);
 // exactly one of the two. `many`: the request named `listeners`.
 function serveArgs(req) {
-  req.allow(...ALL_FIELDS.serve);
+  // until_accepted is the protocol's (feature serve_until), not a library field.
+  req.allow(...ALL_FIELDS.serve, 'until_accepted');
   const one = req.int('listener', null);
   let ids;
   if (req.has('listeners')) {
@@ -321,6 +322,9 @@ function serveArgs(req) {
     many: req.has('listeners'),
     events: req.ownInt('events', 1, 1, 1000000),
     timeoutMs: req.ownInt('timeout_ms', 2000, 0, 600000),
+    // serve_until: the run also ends after the event in which this many connections were
+    // accepted in all (0: no such end).
+    untilAccepted: req.has('until_accepted') ? req.ownInt('until_accepted', 1, 1, 1000000) : 0,
     batch: req.int('batch', DEFAULT_BATCH),
     backoffMs: req.int('backoff_ms', DEFAULT_BACKOFF_MS),
     batchGiven: req.has('batch'),
@@ -421,6 +425,8 @@ class ServeRun {
   }
 
   reached() {
+    const untilAccepted = this.args.untilAccepted || 0;
+    if (untilAccepted > 0 && this.accepted >= untilAccepted && this.current === null) return true;
     return this.batches.length >= this.maxEvents;
   }
 
@@ -598,7 +604,9 @@ class Adapter {
     this.spec = spec;
     this.fixed = fixed;
     this.capabilities = capabilities(ops, fields, fixed);
-    this.features = features.filter((f) => f !== 'umask');
+    // serve_until is the SDK's (ServeRun.reached), so every adapter on it offers it.
+    this.features = features.filter((f) => f !== 'umask' && f !== 'serve_until');
+    this.features.push('serve_until');
     if (this.capabilities.ops.includes('umask')) this.features.push('umask');
     this.listeners = new Map();  // id -> Listener; ids are never reused
     this.nextId = 0;

@@ -144,7 +144,7 @@ test('hello carries capabilities, protocol 3', async () => {
   assert.deepEqual(hello.capabilities.ops, sdk.ALL_OPS);
   assert.deepEqual(hello.capabilities.fields.bind_sockets, ['port', 'address']);
   assert.deepEqual(hello.capabilities.fixed, {'serve.batch': 1});
-  assert.deepEqual(hello.features, ['umask']);
+  assert.deepEqual(hello.features, ['serve_until', 'umask']);
 });
 
 test('bad declarations are refused when the adapter starts', () => {
@@ -192,6 +192,9 @@ test('serve takes listener or listeners', async () => {
     [{listeners: [0, 7]}, 'listeners'],
     [{listeners: [...Array(17).keys()]}, 'listeners'],
     [{listeners: [0], events: 0}, 'events'],
+    [{listener: 0, until_accepted: 0}, 'until_accepted'],
+    [{listener: 0, until_accepted: '2'}, 'until_accepted'],
+    [{listener: 0, until_accepted: 1000001}, 'until_accepted'],
   ];
   for (const [fields, step] of bad) {
     const reply = await ask(adapter, {op: 'serve', ...fields});
@@ -217,6 +220,20 @@ test('Node errors map to the protocol error kinds', () => {
   assert.equal(e({address: '\0abs'}).address, 'unix:@abs');
   assert.equal(sdk.errnoName(98), 'EADDRINUSE');
   assert.equal(sdk.errnoName(999), 'E999');
+});
+
+test('serve_until ends a run at the event that brings its connections in', async () => {
+  const run = new sdk.ServeRun({events: 100, timeoutMs: 5000, many: false, untilAccepted: 3});
+  const socket = {remoteAddress: '127.0.0.1', remoteFamily: 'IPv4', remotePort: 5, _handle: null};
+  const waited = run.wait();
+  run.connection(0, socket);
+  run.connection(0, socket);
+  setImmediate(() => run.connection(0, socket));
+  const t0 = Date.now();
+  await waited;
+  assert.ok(Date.now() - t0 < 2000, 'the run waited for its timeout');
+  const reply = run.reply();
+  assert.deepEqual([reply.batches, reply.accepted, reply.timed_out], [[2, 1], 3, false]);
 });
 
 test('events of several listeners in one loop turn are kept apart', async () => {

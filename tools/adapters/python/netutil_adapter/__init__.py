@@ -362,7 +362,8 @@ class ServeArgs:
     two. `many`: `listeners` was given (the reply then has event_listeners)."""
 
     def __init__(self, req):
-        req.allow("listener", "listeners", "events", "timeout_ms", "batch", "backoff_ms")
+        req.allow("listener", "listeners", "events", "timeout_ms", "until_accepted", "batch",
+                  "backoff_ms")
         one, many = req.has("listener"), req.has("listeners")
         if one == many:
             raise ProtocolError("listeners" if one else "listener",
@@ -389,6 +390,10 @@ class ServeArgs:
         self.listener = self.listener_ids[0]
         self.events = req.own_int("events", 1, 1, 1000000)
         self.timeout_ms = req.own_int("timeout_ms", 2000, 0, 600000)
+        # serve_until: the run also ends after the event in which this many
+        # connections were accepted in all (0: no such end).
+        self.until_accepted = (req.own_int("until_accepted", 1, 1, 1000000)
+                               if req.has("until_accepted") else 0)
         self.batch = req.int("batch", DEFAULT_BATCH)
         self.backoff_ms = req.int("backoff_ms", DEFAULT_BACKOFF_MS)
         self.batch_given = req.has("batch")
@@ -585,6 +590,8 @@ class ServeRun:
     def __init__(self, args, on_reached=None):
         self.on_reached = on_reached  # called once, when the run has its `events`
         self.max_events = args.events
+        self.until_accepted = getattr(args, "until_accepted", 0)
+        self._told_reached = False
         # Several listeners (`listeners`): the id of each event's listener.
         self.many = getattr(args, "many", False)
         self.event_listeners = []
@@ -615,13 +622,14 @@ class ServeRun:
         self._event_lid = lid
 
     def end_event(self):
-        """Closes the event; True when the run has its `events` (then
-        `on_reached` is called, once)."""
+        """Closes the event; True when the run has its `events`, or its
+        `until_accepted` connections (then `on_reached` is called, once)."""
         self.batches.append(self.in_event or 0)
         self.event_listeners.append(self._event_lid)
         self.in_event = None
         if self.reached():
-            if self.on_reached is not None and len(self.batches) == self.max_events:
+            if self.on_reached is not None and not self._told_reached:
+                self._told_reached = True
                 self.on_reached()
             return True
         return False
@@ -650,6 +658,8 @@ class ServeRun:
         self.observe_conn(sock.fileno(), sock.family, peer)
 
     def reached(self):
+        if self.until_accepted and self.accepted >= self.until_accepted and self.in_event is None:
+            return True
         return len(self.batches) >= self.max_events
 
     def count_accept(self):
@@ -912,7 +922,7 @@ class Adapter:
     IMPL = "unknown"
     VERSION = "0"
     SPEC = []
-    FEATURES = ["listener_props", "umask", "fds_delta"]
+    FEATURES = ["listener_props", "umask", "fds_delta", "serve_until"]
     # Capabilities (hello, protocol 3): the ops offered, the request fields
     # the implementation honours (a field left out is still accepted, checked
     # for its type, and ignored with a note on stderr), and "op.field" -> the
