@@ -498,8 +498,8 @@ std::optional<Problem> JudgedOnlyProblem(const json& r, const std::string& key,
   const json& why = r["why"];
   if (!why.is_string() || why.get<std::string>().empty() ||
       why.get<std::string>().size() > kMaxTitleBytes || !OneLine(why.get<std::string>())) {
-    return Problem{"/" + key + "/why", key + ".why: one line of at most " +
-                                           std::to_string(kMaxTitleBytes) + " bytes"};
+    return Problem{"/" + key + "/why",
+                   key + ".why: one line of at most " + std::to_string(kMaxTitleBytes) + " bytes"};
   }
   *why_out = why.get<std::string>();
   return std::nullopt;
@@ -545,8 +545,8 @@ std::optional<Problem> CheckCase(const json& j, Case* c) {
       // other implementation N/A, and two reasons would contradict.
       return Problem{"/synthetic", "a case is reference_only or synthetic, not both"};
     }
-    if (auto p = JudgedOnlyProblem(j["synthetic"], "synthetic", &c->synthetic_impls,
-                                   &c->synthetic_why))
+    if (auto p =
+            JudgedOnlyProblem(j["synthetic"], "synthetic", &c->synthetic_impls, &c->synthetic_why))
       return p;
     if (!InjectsFaults(j)) {
       return Problem{"/synthetic",

@@ -486,8 +486,8 @@ CaseResult Runner::Run(const Case& c) {
                       return names;
                     }() +
                     ", which the rule does not ask of the implementation (" + impl + ")";
-  } else if (c.synthetic() && std::find(c.synthetic_impls.begin(), c.synthetic_impls.end(),
-                                        impl) == c.synthetic_impls.end()) {
+  } else if (c.synthetic() && std::find(c.synthetic_impls.begin(), c.synthetic_impls.end(), impl) ==
+                                  c.synthetic_impls.end()) {
     // A state no kernel gives (docs/CONFORMANCE.md, "Synthetic cases"): it
     // checks the defensive code of the implementations named, and a verdict
     // under it would say nothing true about this one.
