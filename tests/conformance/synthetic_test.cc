@@ -187,13 +187,22 @@ TEST_F(SyntheticRunner, NamedImplementationIsJudgedAndMarked) {
   // injects here, so a fault-plan case may be BLIND: judged either way, never N/A).
   EXPECT_NE(judged.verdict, Verdict::kNotApplicable) << Details(judged);
   EXPECT_EQ(judged.reason.rfind("synthetic:", 0), std::string::npos) << Details(judged);
-  std::ostringstream text;
-  std::unique_ptr<Reporter> r = MakeReporter("text", text);
-  r->Begin({});
-  r->CaseDone(judged);
-  r->End({});
-  EXPECT_NE(text.str().find("[bind/t] BIND-024 (synthetic fault)"), std::string::npos)
-      << text.str();
+  // Every format marks a verdict that rests on a synthetic fault.
+  const std::vector<std::pair<const char*, std::string>> marks = {
+      {"text", "[bind/t] BIND-024 (synthetic fault)"},
+      {"json", "\"synthetic\": \"w\""},
+      {"junit", "<property name=\"synthetic\" value=\"w\""},
+      {"tap", "(synthetic fault)"},
+      {"html", "title=\"synthetic fault: w\">synthetic</span>"}};
+  for (const auto& [format, mark] : marks) {
+    std::ostringstream out;
+    std::unique_ptr<Reporter> r = MakeReporter(format, out);
+    ASSERT_NE(r, nullptr) << format;
+    r->Begin({});
+    r->CaseDone(judged);
+    r->End({});
+    EXPECT_NE(out.str().find(mark), std::string::npos) << format << ":\n" << out.str();
+  }
 }
 
 }  // namespace
