@@ -471,46 +471,88 @@ std::optional<Problem> StepFormProblem(json* step, const std::string& at,
   return std::nullopt;
 }
 
-// "reference_only": {"impls": ["reference", ...], "why": "one line"}.
-std::optional<Problem> ReferenceOnlyProblem(const json& r, Case* c) {
+// "reference_only" and "synthetic" take the same form: {"impls": [hello impl
+// names, 1 to 8], "why": "one line"}. `key` names the member in problems.
+std::optional<Problem> JudgedOnlyProblem(const json& r, const std::string& key,
+                                         std::vector<std::string>* impls_out,
+                                         std::string* why_out) {
   constexpr size_t kMaxImpls = 8;
-  const char* form =
-      "reference_only takes {\"impls\": [hello impl names], \"why\": \"what method it checks\"}";
+  const std::string form =
+      key + " takes {\"impls\": [hello impl names], \"why\": \"" +
+      (key == "synthetic" ? "why no kernel gives this state" : "what method it checks") + "\"}";
   if (!r.is_object() || !r.contains("impls") || !r.contains("why") || r.size() != 2) {
-    return Problem{"/reference_only", form};
+    return Problem{"/" + key, form};
   }
   const json& impls = r["impls"];
   if (!impls.is_array() || impls.empty() || impls.size() > kMaxImpls) {
-    return Problem{"/reference_only/impls", "reference_only.impls: 1 to 8 implementation names"};
+    return Problem{"/" + key + "/impls", key + ".impls: 1 to 8 implementation names"};
   }
   for (const json& i : impls) {
     if (!i.is_string() || i.get<std::string>().empty() || i.get<std::string>().size() > 64 ||
         !OneLine(i.get<std::string>())) {
-      return Problem{"/reference_only/impls",
-                     "reference_only.impls: " + Brief(i, 80) + " is no implementation name"};
+      return Problem{"/" + key + "/impls",
+                     key + ".impls: " + Brief(i, 80) + " is no implementation name"};
     }
-    c->reference_impls.push_back(i.get<std::string>());
+    impls_out->push_back(i.get<std::string>());
   }
   const json& why = r["why"];
   if (!why.is_string() || why.get<std::string>().empty() ||
       why.get<std::string>().size() > kMaxTitleBytes || !OneLine(why.get<std::string>())) {
-    return Problem{"/reference_only/why", "reference_only.why: one line of at most " +
-                                              std::to_string(kMaxTitleBytes) + " bytes"};
+    return Problem{"/" + key + "/why",
+                   key + ".why: one line of at most " + std::to_string(kMaxTitleBytes) + " bytes"};
   }
-  c->reference_why = why.get<std::string>();
+  *why_out = why.get<std::string>();
   return std::nullopt;
+}
+
+// Whether the case makes any state by injection: a fault rule in env.faults
+// or in a step's inject, or a resolver answer that is an error.
+bool InjectsFaults(const json& j) {
+  const json env = j.value("env", json::object());
+  if (!env.is_object()) return false;
+  if (env.contains("faults") && env["faults"].is_array() && !env["faults"].empty()) return true;
+  if (env.contains("resolver") && env["resolver"].is_array()) {
+    for (const json& e : env["resolver"]) {
+      if (e.is_object() && e.contains("error")) return true;
+    }
+  }
+  if (j.contains("steps") && j["steps"].is_array()) {
+    for (const json& step : j["steps"]) {
+      if (step.is_object() && step.contains("inject") && step["inject"].is_array() &&
+          !step["inject"].empty())
+        return true;
+    }
+  }
+  return false;
 }
 
 std::optional<Problem> CheckCase(const json& j, Case* c) {
   if (!j.is_object()) return Problem{"", "a case must be a JSON object"};
   for (const auto& [key, value] : j.items()) {
     if (key != "id" && key != "rules" && key != "title" && key != "env" && key != "steps" &&
-        key != "reference_only") {
+        key != "reference_only" && key != "synthetic") {
       return Problem{"/" + key, "unknown key \"" + key + "\""};
     }
   }
   if (j.contains("reference_only")) {
-    if (auto p = ReferenceOnlyProblem(j["reference_only"], c)) return p;
+    if (auto p = JudgedOnlyProblem(j["reference_only"], "reference_only", &c->reference_impls,
+                                   &c->reference_why))
+      return p;
+  }
+  if (j.contains("synthetic")) {
+    if (j.contains("reference_only")) {
+      // One judged set a case: a reference-only case already leaves every
+      // other implementation N/A, and two reasons would contradict.
+      return Problem{"/synthetic", "a case is reference_only or synthetic, not both"};
+    }
+    if (auto p =
+            JudgedOnlyProblem(j["synthetic"], "synthetic", &c->synthetic_impls, &c->synthetic_why))
+      return p;
+    if (!InjectsFaults(j)) {
+      return Problem{"/synthetic",
+                     "synthetic: the case injects no fault (env.faults, a step's inject, an "
+                     "env.resolver error): there is no state for the kernel not to give"};
+    }
   }
   if (!j.contains("id") || !j["id"].is_string()) {
     return Problem{"/id", "id must be a string like area/kebab-slug"};

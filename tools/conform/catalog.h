@@ -57,6 +57,15 @@ struct Case {
   std::vector<std::string> reference_impls;  // empty: a case of the rule
   std::string reference_why;
   bool reference_only() const { return !reference_impls.empty(); }
+  // A synthetic case ("synthetic": {"impls": [...], "why": "..."}): its fault
+  // plan makes a state no Linux kernel gives in the case's environment (EINTR
+  // from a call that never sleeps interruptibly, ENOMEM from an option that
+  // allocates nothing). It checks the defensive code of the implementations
+  // named, whose own spec asks for it; any other is N/A, because a verdict
+  // under a state its kernel never makes says nothing true about it.
+  std::vector<std::string> synthetic_impls;  // empty: the kernel can give it
+  std::string synthetic_why;                 // why no kernel does this
+  bool synthetic() const { return !synthetic_impls.empty(); }
 };
 
 // A case as written: where (a file path, relative to the catalog's

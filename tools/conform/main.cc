@@ -244,9 +244,14 @@ int List(const std::vector<Case>& all, const std::string& filter, const std::str
       if (c.reference_only()) {
         out.back()["reference_only"] = {{"impls", c.reference_impls}, {"why", c.reference_why}};
       }
+      if (c.synthetic()) {
+        out.back()["synthetic"] = {{"impls", c.synthetic_impls}, {"why", c.synthetic_why}};
+      }
     } else {
       std::printf("%-46s %-24s %-7s %s%s\n", c.id.c_str(), Join(c.rules, ",").c_str(),
-                  c.level.c_str(), c.reference_only() ? "[reference-only] " : "", c.title.c_str());
+                  c.level.c_str(),
+                  c.reference_only() ? "[reference-only] " : (c.synthetic() ? "[synthetic] " : ""),
+                  c.title.c_str());
     }
   }
   if (format == "json") std::cout << out.dump(2) << "\n";

@@ -55,6 +55,8 @@ class TextReporter final : public Reporter {
     std::snprintf(verdict, sizeof verdict, "%-10s", VerdictName(r.verdict));
     out_ << verdict << " [" << Line(r.c->id) << "] " << Line(Rules(*r.c));
     if (r.injected) out_ << " (injected)";
+    // A synthetic case judged here checks defensive code only (catalog.h).
+    if (r.c->synthetic() && r.verdict != Verdict::kNotApplicable) out_ << " (synthetic fault)";
     if (!r.designs.empty()) out_ << " (" << Line(DesignText(r.designs)) << ")";
     if (r.verdict == Verdict::kSkipped || r.verdict == Verdict::kNotApplicable) {
       out_ << " (" << Line(r.reason) << ")";
@@ -115,6 +117,9 @@ class DocumentReporter final : public Reporter {
               {"verdict", VerdictName(r.verdict)},
               {"seconds", r.seconds}};
     if (r.injected) c["injected"] = true;
+    // The state no kernel gives (catalog.h Case::synthetic), so a reader of
+    // any report sees that the verdict checks defensive code only.
+    if (r.c->synthetic()) c["synthetic"] = BoundedString(r.c->synthetic_why, kReportMaxText);
     if (r.dns_start_seconds) c["dns_start_seconds"] = *r.dns_start_seconds;
     if (!r.designs.empty()) {
       c["design"] = DesignNames(r.designs);

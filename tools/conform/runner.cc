@@ -460,6 +460,13 @@ std::optional<std::string> Runner::Canary(Context& ctx, const Environment& env) 
          "static binary), which the interposer cannot see";
 }
 
+std::string SyntheticReason(const Case& c, const std::string& impl) {
+  std::string names;
+  for (const std::string& n : c.synthetic_impls) names += (names.empty() ? "" : ", ") + n;
+  return "synthetic: " + c.synthetic_why + "; the case checks the defensive code of " + names +
+         ", not a state the kernel can give the implementation (" + impl + ")";
+}
+
 CaseResult Runner::Run(const Case& c) {
   const auto start = Clock::now();
   CaseResult result;
@@ -479,6 +486,13 @@ CaseResult Runner::Run(const Case& c) {
                       return names;
                     }() +
                     ", which the rule does not ask of the implementation (" + impl + ")";
+  } else if (c.synthetic() && std::find(c.synthetic_impls.begin(), c.synthetic_impls.end(), impl) ==
+                                  c.synthetic_impls.end()) {
+    // A state no kernel gives (docs/CONFORMANCE.md, "Synthetic cases"): it
+    // checks the defensive code of the implementations named, and a verdict
+    // under it would say nothing true about this one.
+    result.verdict = Verdict::kNotApplicable;
+    result.reason = SyntheticReason(c, impl);
   } else if (std::optional<std::string> why = caps_.NotApplicable(c, impl)) {
     result.verdict = Verdict::kNotApplicable;
     result.reason = *why;

@@ -92,6 +92,11 @@ struct RunOptions {
   bool verbose = false;   // failures also show the syscall trace
 };
 
+// The N/A reason of a synthetic case (catalog.h Case::synthetic) for an
+// implementation it does not judge: "synthetic: <why>; the case checks the
+// defensive code of reference, not a state the kernel can give ...".
+std::string SyntheticReason(const Case& c, const std::string& impl);
+
 // Whether `filter` (a shell glob; empty matches all) selects the case, by its
 // ID or by one of its rule IDs.
 bool Selected(const Case& c, const std::string& filter);

@@ -298,6 +298,10 @@ std::string CaseRows(const MatrixRow& r, const std::vector<std::string>& names, 
     cells +=
         std::string(">") + VerdictName(c.verdict) +
         (c.injected ? "<span class=\"chip\">injected</span>" : "") +
+        (c.synthetic.empty() || c.verdict == Verdict::kNotApplicable
+             ? ""
+             : "<span class=\"chip\" title=\"" + Attr("synthetic fault: " + c.synthetic) +
+                   "\">synthetic</span>") +
         (c.design.empty() ? ""
                           : "<span class=\"chip design\" title=\"" + Attr(report::DesignNote(c)) +
                                 "\">" + Text(c.design) + "</span>") +

@@ -53,6 +53,8 @@ json Implementation(const json& run, const Column& column) {
 json Result(const report::CaseEntry& c) {
   json res = {{"verdict", VerdictName(c.verdict)}};
   if (!c.design.empty()) res["design"] = c.design;
+  // A state no kernel gives (docs/CONFORMANCE.md "Synthetic cases").
+  if (!c.synthetic.empty()) res["synthetic"] = c.synthetic;
   if (!c.reason.empty()) res["reason"] = c.reason;
   if (!c.details.empty()) res["details"] = c.details;
   if (!c.trace.empty()) res["trace"] = c.trace;

@@ -88,6 +88,7 @@ CaseEntry ReadCase(const json& c) {
   e.trace = TextsAt(c, "trace");
   e.notes = TextsAt(c, "notes");
   e.injected = c.is_object() && c.value("injected", json()) == true;
+  e.synthetic = TextAt(c, "synthetic");
   e.design = TextAt(c, "design");
   if (c.is_object() && c.contains("designs") && c["designs"].is_array()) {
     for (const json& d : c["designs"]) {

@@ -97,6 +97,9 @@ struct CaseEntry {
   std::vector<std::string> trace;
   std::vector<std::string> notes;
   bool injected = false;  // the verdict rests on injected faults
+  // Why the case's fault plan is a state no kernel gives ("" for a case whose
+  // state a kernel can give): its verdicts check defensive code only.
+  std::string synthetic;
   // The designs the case matched ("dual-stack"; "" when it names none), and
   // the strict profile's preference when a design matched is not it.
   std::string design;

@@ -74,7 +74,11 @@ std::string TestLine(size_t number, const CaseEntry& c) {
   const std::string design = report::DesignNote(c);
   const std::string head =
       std::to_string(number) + " - " +
-      TapDescription(report::CaseName(c) + (design.empty() ? "" : " (" + design + ")"));
+      TapDescription(report::CaseName(c) + (design.empty() ? "" : " (" + design + ")") +
+                     // docs/CONFORMANCE.md "Synthetic cases"; an N/A says so in its reason.
+                     (c.synthetic.empty() || c.verdict == Verdict::kNotApplicable
+                          ? ""
+                          : " (synthetic fault)"));
   const std::string reason = CleanText(c.reason, LineBreaks::kJoin);
   switch (c.verdict) {
     case Verdict::kOk:
