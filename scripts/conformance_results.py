@@ -38,6 +38,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -208,8 +209,17 @@ def run(netconform, build_dir, impl, profile, mode, out_dir, jobs=2, adapters=()
     return doc
 
 
+# A run's own names (its temp dir, the per-case dirs and abstract names made
+# from pids): the same in every run once replaced, so the generated text does
+# not change from run to run, and no machine's paths land in the docs.
+RUN_NAMES = [(re.compile(r"/tmp/netconform-[A-Za-z0-9]+/[0-9]+"), "$TMP"),
+             (re.compile(r"netconform-[0-9]+-[0-9]+"), "netconform-PID-N")]
+
+
 def first_line(text, limit=110):
     line = (text or "").split("\n")[0]
+    for pattern, name in RUN_NAMES:
+        line = pattern.sub(name, line)
     return line if len(line) <= limit else line[:limit - 3] + "..."
 
 
