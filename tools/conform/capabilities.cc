@@ -119,14 +119,14 @@ const std::vector<CapabilityTrait>& CapabilityTraits() {
       {"listener_per_address", "a listener for each address of a name from one bind_sockets call"},
       // BIND-013, BIND-015, BIND-016: what is done with a name's (or no
       // host's) several addresses is the library's only if it binds names.
-      {"name_binding", "bind_sockets binding the addresses of a name (or of no host) itself"},
+      {"name_binding", "bind_sockets binding the addresses of a name, or of no host, itself"},
       // BIND-020, UNIX-012: a NUL inside an address or path must reach it.
-      {"nul_in_strings", "strings holding a NUL byte (an address or path with a NUL in it)"},
+      {"nul_in_strings", "strings holding a NUL byte: an address or a path with a NUL in it"},
       // UNIX-007: a path starting with a NUL byte.
       {"abstract_names", "abstract unix socket names"},
       // ACCEPT-005, ACCEPT-010, ACCEPT-011, ACCEPT-012, ACCEPT-013, ACCEPT-014:
       // what an accept error does to the loop.
-      {"accept_loop", "an accept loop of the library's own (what serve does on an accept error)"},
+      {"accept_loop", "an accept loop of the library's own: what serve does on an accept error"},
   };
   return kTraits;
 }
