@@ -159,8 +159,8 @@ TEST(Capabilities, BIND_016_LackedTraitsAreNotApplicable) {
       "call); the implementation (go) lacks it: Listen returns one listener or an error");
   EXPECT_FALSE(go.NotApplicable(Serving("", R"({"needs":["accept_loop"]})"), "go"));
   // Undeclared (protocol 2, or no "lacks"): every trait is had.
-  EXPECT_FALSE(Capabilities().NotApplicable(
-      Serving("", R"({"needs":["listener_per_address"]})"), "reference"));
+  EXPECT_FALSE(Capabilities().NotApplicable(Serving("", R"({"needs":["listener_per_address"]})"),
+                                            "reference"));
   EXPECT_TRUE(IsCapabilityNeed("abstract_names"));
   EXPECT_FALSE(IsCapabilityNeed("abstract_name"));
 }

@@ -228,8 +228,8 @@ TEST(FaultReach, BIND_008_OnlyMatchingCallsCount) {
   // bind family=inet6 #2: IPv4 binds are not the rule's calls, however many.
   FaultReach reach;
   reach.Arm(Plan("bind family=inet6 #2 = EADDRNOTAVAIL\n"));
-  reach.See(Trace({Bind(5, "inet", "127.0.0.1"), Bind(6, "inet6", "::1"),
-                   Bind(7, "inet", "127.0.0.2")}));
+  reach.See(
+      Trace({Bind(5, "inet", "127.0.0.1"), Bind(6, "inet6", "::1"), Bind(7, "inet", "127.0.0.2")}));
   EXPECT_EQ(reach.Unmet().size(), 1u);
   reach.See(Trace({Bind(8, "inet6", "::1", "EADDRNOTAVAIL")}));
   EXPECT_TRUE(reach.Unmet().empty());
