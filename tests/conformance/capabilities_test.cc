@@ -146,11 +146,60 @@ TEST(Capabilities, CaseVariablesAreSentThenFixedThenDefault) {
   EXPECT_EQ(vars["batch"], kDefaultBatch);
 }
 
+TEST(Capabilities, BIND_016_LackedTraitsAreNotApplicable) {
+  // Go's Listen: one listener per call; a case that faults the second
+  // listener of one call names the trait in env.needs.
+  const Capabilities go = Parse(R"({"ops": ["hello", "bind_sockets", "serve"],
+      "lacks": {"listener_per_address": "Listen returns one listener or an error"}})");
+  EXPECT_FALSE(go.Has("listener_per_address"));
+  EXPECT_TRUE(go.Has("accept_loop"));
+  EXPECT_EQ(
+      go.NotApplicable(Serving("", R"({"needs":["listener_per_address"]})"), "go").value_or(""),
+      "needs listener_per_address (a listener for each address of a name from one bind_sockets "
+      "call); the implementation (go) lacks it: Listen returns one listener or an error");
+  EXPECT_FALSE(go.NotApplicable(Serving("", R"({"needs":["accept_loop"]})"), "go"));
+  // Undeclared (protocol 2, or no "lacks"): every trait is had.
+  EXPECT_FALSE(Capabilities().NotApplicable(Serving("", R"({"needs":["listener_per_address"]})"),
+                                            "reference"));
+  EXPECT_TRUE(IsCapabilityNeed("abstract_names"));
+  EXPECT_FALSE(IsCapabilityNeed("abstract_name"));
+}
+
+TEST(Capabilities, BIND_021_ValuesOutsideTheDeclaredOnesAreNotApplicable) {
+  const Capabilities caps = Parse(R"({"ops": ["hello", "bind_sockets"],
+      "values": {"bind_sockets.family": ["unspec", "inet", "inet6"]}})");
+  const auto bind = [](const char* family) {
+    return MakeCase(std::string(R"({"id":"bind/t","rules":["BIND-021"],"title":"t",
+        "steps":[{"send":{"op":"bind_sockets","port":0,"family":)") +
+                    family + "}}]}");
+  };
+  EXPECT_EQ(caps.NotApplicable(bind(R"("unix")"), "go").value_or(""),
+            "needs bind_sockets.family=\"unix\"; the implementation (go) takes family only as "
+            "\"unspec\", \"inet\", \"inet6\"");
+  EXPECT_FALSE(caps.NotApplicable(bind(R"("inet6")"), "go"));
+  EXPECT_FALSE(caps.NotApplicable(bind("null"), "go"));
+  EXPECT_TRUE(caps.NotApplicable(bind("12345"), "go"));
+  EXPECT_FALSE(Capabilities().NotApplicable(bind(R"("unix")"), "reference"));
+}
+
+TEST(Capabilities, ACCEPT_011_PauseWindowIsWithinTheBackoff) {
+  EXPECT_EQ(Capabilities().CaseVars(Serving(""))["pause_window_ms"], 500) << "the default 1000";
+  const Capabilities trio = Parse(R"({"ops": ["hello", "serve"],
+      "fields": {"serve": ["listener", "events", "timeout_ms"]},
+      "fixed": {"serve.backoff_ms": 100}})");
+  EXPECT_EQ(trio.CaseVars(Serving(""))["pause_window_ms"], 50) << "half trio's fixed 100 ms";
+  const Capabilities none = Parse(R"({"ops": ["hello", "serve"],
+      "fields": {"serve": ["listener", "events", "timeout_ms"]},
+      "fixed": {"serve.backoff_ms": 0}})");
+  EXPECT_EQ(none.CaseVars(Serving(""))["pause_window_ms"], 500) << "no back-off: 500";
+  EXPECT_EQ(Capabilities().CaseVars(Serving(R"(,"backoff_ms":60000)"))["pause_window_ms"], 500);
+}
+
 TEST(Capabilities, MalformedObjectsAreProtocolErrorsNamingTheProblem) {
   EXPECT_EQ(ParseError("all"), "hello: capabilities must be an object, got \"all\"");
   auto bad = [](const char* text) { return ParseError(json::parse(text)); };
   EXPECT_EQ(bad(R"({"ops": ["hello"], "extra": 1})"),
-            "hello: capabilities: unknown key \"extra\" (ops, fields, fixed)");
+            "hello: capabilities: unknown key \"extra\" (ops, fields, fixed, values, lacks)");
   EXPECT_EQ(bad("{}"), "hello: capabilities: no \"ops\" (the ops offered)");
   EXPECT_EQ(bad(R"({"ops": "hello"})"), "hello: capabilities.ops must be an array of names");
   EXPECT_EQ(bad(R"({"ops": ["hello", "hello"]})"), "hello: capabilities.ops names \"hello\" twice");
@@ -177,6 +226,23 @@ TEST(Capabilities, MalformedObjectsAreProtocolErrorsNamingTheProblem) {
   EXPECT_NE(bad(R"({"ops": ["hello", "serve"], "fields": {"serve": ["listener"]},
                     "fixed": {"serve.batch": {"deep": 1}}})")
                 .find("must be an integer, a boolean or a short string"),
+            std::string::npos);
+  EXPECT_EQ(bad(R"({"ops": ["hello"], "lacks": {"wings": "none"}})"),
+            "hello: capabilities.lacks: unknown trait \"wings\"");
+  EXPECT_NE(bad(R"({"ops": ["hello"], "lacks": {"accept_loop": ""}})").find("must say why"),
+            std::string::npos);
+  EXPECT_NE(bad(R"({"ops": ["hello"], "lacks": {"accept_loop": "a\u001b[0m"}})").find("printable"),
+            std::string::npos);
+  EXPECT_EQ(bad(R"({"ops": ["hello", "serve"], "fields": {"serve": ["listener"]},
+                    "values": {"serve.batch": [1]}})"),
+            "hello: capabilities.values: \"serve.batch\" is not a field the implementation "
+            "honours");
+  EXPECT_NE(bad(R"({"ops": ["hello", "bind_sockets"], "values": {"bind_sockets.family": []}})")
+                .find("must be an array of 1 to 64 values"),
+            std::string::npos);
+  EXPECT_NE(bad(R"({"ops": ["hello", "bind_sockets"],
+                    "values": {"bind_sockets.family": ["inet", "inet"]}})")
+                .find("twice"),
             std::string::npos);
   // Control bytes in a name are not echoed to the terminal.
   EXPECT_EQ(ParseError(Obj("ops", json::array({"hello", "a\x1b[0m"}))),

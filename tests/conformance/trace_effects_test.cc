@@ -198,13 +198,69 @@ TEST(FaultReach, BIND_024_NeverCalledIsUnmet) {
   EXPECT_EQ(reach.Unmet()[0], "getsockname = EINTR");
 }
 
-TEST(FaultReach, BIND_018_CalledButNotToTheNthIsMet) {
-  // bind #2 with one bind made (Twisted binds one address): the call was made,
-  // so the case is judged, not N/A.
+TEST(FaultReach, BIND_018_FewerCallsThanTheNthIsUnmet) {
+  // bind #2 with one bind made (an implementation that makes one listener per
+  // call: Go, Node, Rust): the fault the case puts on the second socket never
+  // came, so the situation the case is about never arose.
   FaultReach reach;
   reach.Arm(Plan("bind #2 = EACCES\n"));
   reach.See(Trace({Socket(5, "inet", kAtomic), Bind(5, "inet", "127.0.0.1")}));
+  ASSERT_EQ(reach.Unmet().size(), 1u);
+  EXPECT_EQ(reach.Unmet()[0], "bind #2 = EACCES");
+  EXPECT_TRUE(reach.NoneMet());
+  // The second bind, in a later request while the rule is in force: met.
+  reach.See(Trace({Socket(6, "inet", kAtomic), Bind(6, "inet", "127.0.0.2", "EACCES")}));
   EXPECT_TRUE(reach.Unmet().empty());
+}
+
+TEST(FaultReach, BIND_018_TheNthCallInOneRequestIsMet) {
+  FaultReach reach;
+  reach.Arm(Plan("bind #2 = EACCES\n"));
+  reach.See(Trace({Bind(5, "inet", "127.0.0.1"), Bind(6, "inet", "127.0.0.2", "EACCES")}));
+  EXPECT_TRUE(reach.Unmet().empty());
+  FaultReach third;
+  third.Arm(Plan("bind #3 x2 = EACCES\n"));
+  third.See(Trace({Bind(5, "inet", "127.0.0.1"), Bind(6, "inet", "127.0.0.2")}));
+  EXPECT_EQ(third.Unmet().size(), 1u);
+}
+
+TEST(FaultReach, BIND_008_OnlyMatchingCallsCount) {
+  // bind family=inet6 #2: IPv4 binds are not the rule's calls, however many.
+  FaultReach reach;
+  reach.Arm(Plan("bind family=inet6 #2 = EADDRNOTAVAIL\n"));
+  reach.See(
+      Trace({Bind(5, "inet", "127.0.0.1"), Bind(6, "inet6", "::1"), Bind(7, "inet", "127.0.0.2")}));
+  EXPECT_EQ(reach.Unmet().size(), 1u);
+  reach.See(Trace({Bind(8, "inet6", "::1", "EADDRNOTAVAIL")}));
+  EXPECT_TRUE(reach.Unmet().empty());
+}
+
+TEST(FaultReach, ArmedAgainCountsFromOne) {
+  // A step's inject arms the rule again: the instrument's count restarts, so
+  // a bind before it is not one of the two.
+  FaultReach reach;
+  reach.Arm(Plan("bind #2 = EACCES\n"));
+  reach.See(Trace({Bind(5, "inet", "127.0.0.1")}));
+  reach.Arm(Plan("bind #2 = EACCES\n"));
+  reach.See(Trace({Bind(6, "inet", "127.0.0.1")}));
+  EXPECT_EQ(reach.Unmet().size(), 1u);
+}
+
+TEST(FaultReach, CutTraceCountsEveryCallOfTheSyscall) {
+  // Entries cut: the per-call count bounds the matching calls from above, so
+  // two setsockopt calls may have been the rule's #2 (met), one cannot.
+  json two = Trace({Opt(5, "SO_RCVBUF", 1), Opt(5, "SO_RCVBUF", 1)});
+  two["entries"] = json::array();
+  FaultReach reach;
+  reach.Arm(Plan("setsockopt opt=SO_REUSEADDR #2 = ENOPROTOOPT\n"));
+  reach.See(two);
+  EXPECT_TRUE(reach.Unmet().empty());
+  json one = Trace({Opt(5, "SO_RCVBUF", 1)});
+  one["entries"] = json::array();
+  FaultReach once;
+  once.Arm(Plan("setsockopt opt=SO_REUSEADDR #2 = ENOPROTOOPT\n"));
+  once.See(one);
+  EXPECT_EQ(once.Unmet().size(), 1u);
 }
 
 TEST(FaultReach, UNIX_002_SelectorsMustMatch) {

@@ -4,12 +4,14 @@ gets from the standard library alone, as a baseline.
 
 bind_sockets     -> socket.create_server((address, port), family=..., backlog=...,
                     reuse_port=..., dualstack_ipv6=...): one listener
-bind_unix_socket -> socket.socket(AF_UNIX, SOCK_STREAM); bind(path); listen(backlog)
-                    (the stdlib has no helper; this is the plain sequence, closing the
-                    socket if bind or listen fails)
+bind_unix_socket -> not offered: the stdlib has no function for it (a plain
+                    socket/bind/listen sequence would be the adapter's code, not the
+                    library's), so the unix cases are N/A
 serve            -> a minimal selectors loop: on each readiness event, accept until
                     BlockingIOError (the stdlib has no accept loop; this is the
-                    simplest correct one)
+                    simplest correct one). What it does on an accept error is the
+                    adapter's: declared (LACKS accept_loop), so the cases judging
+                    that are N/A; accept()'s own flags and EINTR retry stay judged
 
 What the stdlib cannot express, and what the adapter does then (README.md):
 - family "unspec": create_server binds one address of one family. With no
@@ -18,8 +20,6 @@ What the stdlib cannot express, and what the adapter does then (README.md):
   else AF_INET. With an address, the family is read from its spelling (a ":"
   only appears in an IPv6 literal), with no resolving.
 - `flags`: create_server has no getaddrinfo flags: ignored.
-- `mode`: no mode parameter, and the plain sequence has no chmod: ignored, the
-  socket file keeps the mode bind() gave it under the umask.
 - `batch`, `backoff_ms`: the minimal loop has neither: ignored.
 - The loop needs a non-blocking listener to stop at BlockingIOError, and
   create_server's is blocking: serve makes it non-blocking first (as asyncio does
@@ -49,9 +49,15 @@ class PysocketAdapter(sdk.Adapter):
     SPEC = []  # the socket module claims none of this project's rules
     # No getaddrinfo flags, no mode (no chmod), and a loop with neither batch
     # limit nor back-off (so no fixed value either).
+    OPS = tuple(op for op in sdk.ALL_OPS if op != "bind_unix_socket")
     FIELDS = {"bind_sockets": ("port", "address", "family", "backlog", "reuse_port"),
-              "bind_unix_socket": ("path", "backlog"),
               "serve": ("listener", "listeners", "events", "timeout_ms")}
+    LACKS = {
+        "listener_per_address": "create_server makes one socket, bound to one address: one "
+                                "listener per call or an error",
+        "accept_loop": "the stdlib has no accept loop: serve is the adapter's minimal "
+                       "selectors loop, its error handling the adapter's",
+    }
 
     def __init__(self):
         super().__init__()
@@ -71,19 +77,6 @@ class PysocketAdapter(sdk.Adapter):
             sock = socket.create_server((host, a.port), family=family, backlog=a.backlog,
                                         reuse_port=a.reuse_port, dualstack_ipv6=dualstack)
         except Exception as e:  # noqa: BLE001 - the implementation's error, mapped
-            return self.bind_error(e)
-        return self.add_listeners([sdk.Listener(sock)])
-
-    def bind_unix_socket(self, a):
-        try:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.bind(a.path)
-                sock.listen(a.backlog)
-            except BaseException:
-                sock.close()
-                raise
-        except Exception as e:  # noqa: BLE001
             return self.bind_error(e)
         return self.add_listeners([sdk.Listener(sock)])
 

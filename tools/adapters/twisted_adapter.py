@@ -81,8 +81,11 @@ class TwistedAdapter(sdk.Adapter):
     FIELDS = {"bind_sockets": ("port", "address", "backlog"),
               "bind_unix_socket": ("path", "mode", "backlog"),
               "serve": ("listener", "listeners", "events", "timeout_ms")}
-    # batch: 100 is where numberAccepts starts (it adapts, see above).
-    FIXED = {"bind_sockets.reuse_port": False, "serve.batch": 100}
+    # batch: not fixed: numberAccepts starts at 100 and adapts (+20 after a
+    # full batch, see above), so no one value is always used.
+    FIXED = {"bind_sockets.reuse_port": False}
+    LACKS = {"listener_per_address": "listenTCP makes one port, on one interface address: "
+                                     "one listener per call or an error"}
 
     def __init__(self):
         super().__init__()

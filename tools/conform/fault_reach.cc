@@ -1,5 +1,7 @@
 #include "fault_reach.h"
 
+#include <algorithm>
+
 #include "netutil/fakes/syscall_table.h"
 
 namespace netutil::conform {
@@ -14,10 +16,11 @@ void FaultReach::Arm(const fakes::FaultPlan& plan) {
     for (Armed& a : rules_) {
       if (a.text == text) {
         a.active = true;
+        a.seen = 0;  // armed again: the instrument counts from 1 again
         known = true;
       }
     }
-    if (!known) rules_.push_back({rule, text, true, false});
+    if (!known) rules_.push_back({rule, text, true, false, 0});
   }
 }
 
@@ -52,17 +55,16 @@ void FaultReach::See(const json& trace) {
     if (!a.active || a.met) continue;
     const std::string name = fakes::CallName(a.rule.call);
     const long long made = calls.is_object() ? calls.value(name, 0LL) : 0;
-    if (made == 0) continue;  // exact even when the log was cut
-    if (a.rule.where.empty() || cut) {
-      a.met = true;  // made; or not known whether one matched
-      continue;
-    }
-    for (const json& e : entries) {
-      if (Matches(a.rule, e)) {
-        a.met = true;
-        break;
+    long long matching = made;  // exact even when the log was cut
+    if (!a.rule.where.empty() && !cut) {
+      matching = 0;
+      for (const json& e : entries) {
+        if (Matches(a.rule, e)) ++matching;
       }
     }
+    // Bounded: a trace's count is at most the instrument's, far below this.
+    a.seen = std::min(a.seen + std::max(matching, 0LL), fakes::FaultRule::kMaxIndex);
+    if (a.seen >= a.rule.first) a.met = true;  // the Nth matching call was made
   }
 }
 

@@ -5,11 +5,18 @@
 // never met"), unless the case says the call is required
 // ("env": {"fault_calls": "required"}).
 //
+// A rule aimed at the Nth call ("bind #2", "accept4 #3 x2") is met only once
+// the implementation made at least N calls that match it (its call and
+// selectors) while it was in force: an implementation that makes one bind per
+// call never meets "bind #2", and the fault the case puts on a second socket
+// never comes. The count restarts when a step's inject arms the rule again,
+// as the instruments' counts do.
+//
 // Judged from the request traces alone, so it is the same in every mode that
 // has a trace; a rule is "never met" only when the trace proves it: a call
 // with no selectors by the trace's exact per-call count, one with selectors by
-// its entries, and when the entries were cut and the call was made, the rule
-// counts as met (not known, so no N/A).
+// its entries; when the entries were cut, every call of the rule's syscall in
+// that request counts as a match (an upper bound: not known, so no N/A).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -44,6 +51,7 @@ class FaultReach {
     std::string text;
     bool active = false;
     bool met = false;
+    long long seen = 0;  // matching calls since the rule was last armed (at most)
   };
   std::vector<Armed> rules_;
 };

@@ -57,6 +57,11 @@ func newSession() (*sdk.Session, error) {
 		},
 		Fixed: map[string]any{"serve.batch": 1, "bind_sockets.backlog": backlog,
 			"bind_unix_socket.backlog": backlog},
+		// family picks Listen's network (tcp, tcp4, tcp6): AF_UNIX for a
+		// host and port is not expressible (Listen("unix", ...) takes a path).
+		Values: map[string][]any{"bind_sockets.family": {"unspec", "inet", "inet6"}},
+		Lacks: map[string]string{"listener_per_address": "Listen returns one listener, " +
+			"on the first address of the name, or an error"},
 	}, impl)
 	if err == nil {
 		impl.note = s.Note

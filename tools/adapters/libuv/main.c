@@ -26,7 +26,19 @@ static json_t* hello_capabilities(void) {
       "            \"bind_unix_socket\": [\"path\", \"backlog\"],"
       "            \"serve\": [\"listener\", \"events\", \"timeout_ms\"]},"
       " \"fixed\": {\"bind_sockets.reuse_port\": false,"
-      "           \"serve.backoff_ms\": 0}}",
+      "           \"serve.backoff_ms\": 0},"
+      /* What libuv's API cannot be asked (docs/ADAPTER.md "capabilities"):
+       * uv_tcp_bind binds one sockaddr, so what is done with a name's
+       * several addresses is the caller's loop (the adapter's, bind.c), not
+       * libuv's; its strings are C strings; 1.44 has no uv_pipe_bind2. */
+      " \"lacks\": {\"listener_per_address\": \"uv_tcp_bind binds one sockaddr: a listener"
+      " per call\","
+      "           \"name_binding\": \"uv_tcp_bind takes a sockaddr, not a name: the loop over"
+      " uv_getaddrinfo's addresses is the caller's (the adapter's), not libuv's\","
+      "           \"nul_in_strings\": \"libuv takes C strings: a NUL ends the string before"
+      " libuv sees it\","
+      "           \"abstract_names\": \"libuv 1.44 has no abstract names (uv_pipe_bind2 came"
+      " in 1.46)\"}}",
       0, &e);
 }
 

@@ -31,6 +31,13 @@ class NodeNetAdapter extends sdk.Adapter {
         serve: ['listener', 'listeners', 'events', 'timeout_ms'],
       },
       fixed: {'serve.batch': 1},
+      // server.listen has no family parameter: the adapter picks a wildcard by it, and AF_UNIX
+      // (a path) is not expressible for a host and port.
+      values: {'bind_sockets.family': ['unspec', 'inet', 'inet6']},
+      lacks: {
+        listener_per_address: 'server.listen(port, host) makes one listener, on the first ' +
+            'address dns.lookup returns, or emits an error',
+      },
     });
   }
 

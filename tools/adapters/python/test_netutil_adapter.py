@@ -82,6 +82,26 @@ class Capabilities(unittest.TestCase):
             with self.assertRaises(ValueError, msg=(ops, fields, fixed)):
                 sdk.capabilities(ops, fields, fixed)
 
+    def test_values_and_lacks_go_into_hello_checked(self):
+        fields = dict(sdk.ALL_FIELDS)
+        caps = sdk.capabilities(sdk.ALL_OPS, fields, {},
+                                {"bind_sockets.family": ["inet", "inet6"]},
+                                {"listener_per_address": "one listener per call"})
+        self.assertEqual(caps["values"], {"bind_sockets.family": ["inet", "inet6"]})
+        self.assertEqual(caps["lacks"], {"listener_per_address": "one listener per call"})
+        self.assertNotIn("lacks", sdk.capabilities(sdk.ALL_OPS, fields, {}))
+        bad = [
+            ({"serve.batch": [1]}, {}),  # not honoured: FIELDS below lacks batch
+            ({"bind_sockets.family": []}, {}),
+            ({}, {"wings": "none"}),
+            ({}, {"accept_loop": ""}),
+            ({}, {"accept_loop": "bad\x1b"}),
+        ]
+        narrow = dict(fields, serve=("listener", "events", "timeout_ms"))
+        for values, lacks in bad:
+            with self.assertRaises(ValueError, msg=(values, lacks)):
+                sdk.capabilities(sdk.ALL_OPS, narrow, {}, values, lacks)
+
     def test_op_not_offered_is_a_protocol_error_with_fds_delta(self):
         class NoUnix(_Plain):
             OPS = tuple(op for op in sdk.ALL_OPS if op != "bind_unix_socket")

@@ -31,7 +31,9 @@ var (
 // Ops), and the capabilities (protocol 3): the ops offered (nil: all), the
 // request fields the library honours (nil: all; a field left out is still
 // type-checked, then ignored with a note on stderr), and "op.field" -> the
-// value the library always uses in place of a field it lacks.
+// value the library always uses in place of a field it lacks; Values:
+// "op.field" -> an honoured field's only expressible values; Lacks: trait ->
+// why, for the traits of Traits the library lacks.
 type Declaration struct {
 	Impl     string
 	Version  string
@@ -40,7 +42,14 @@ type Declaration struct {
 	Ops      []string
 	Fields   map[string][]string
 	Fixed    map[string]any
+	Values   map[string][]any
+	Lacks    map[string]string
 }
+
+// Traits are what an implementation may lack (capabilities "lacks",
+// docs/ADAPTER.md): netconform's closed list.
+var Traits = []string{"listener_per_address", "name_binding", "nul_in_strings",
+	"abstract_names", "accept_loop"}
 
 // capabilities checks the declaration and returns hello's "capabilities":
 // declaring what the protocol has not, or leaving out what the SDK always
@@ -112,5 +121,32 @@ func capabilities(d Declaration) (map[string]any, error) {
 			outOps = append(outOps, op)
 		}
 	}
-	return map[string]any{"ops": outOps, "fields": outFields, "fixed": fixed}, nil
+	out := map[string]any{"ops": outOps, "fields": outFields, "fixed": fixed}
+	for key, listed := range d.Values {
+		op, name, _ := strings.Cut(key, ".")
+		honoured, _ := outFields[op].([]string)
+		if !contains(honoured, name) {
+			return nil, fmt.Errorf("Values: %s is not a field the implementation honours", key)
+		}
+		if len(listed) == 0 {
+			return nil, fmt.Errorf("Values: %s lists no value", key)
+		}
+	}
+	for trait, why := range d.Lacks {
+		if !contains(Traits, trait) {
+			return nil, fmt.Errorf("Lacks: unknown trait %q", trait)
+		}
+		if len(why) == 0 || len(why) > 200 || strings.IndexFunc(why, func(r rune) bool {
+			return r < 0x20 || r > 0x7e
+		}) >= 0 {
+			return nil, fmt.Errorf("Lacks: %s must say why, in 1 to 200 printable bytes", trait)
+		}
+	}
+	if len(d.Values) > 0 {
+		out["values"] = d.Values
+	}
+	if len(d.Lacks) > 0 {
+		out["lacks"] = d.Lacks
+	}
+	return out, nil
 }

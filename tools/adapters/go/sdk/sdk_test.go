@@ -214,11 +214,33 @@ func TestBadDeclarationsAreRefusedAtStart(t *testing.T) {
 		{Fields: all, Fixed: map[string]any{"serve.batch": 1}},
 		{Fixed: map[string]any{"batch": 1}},
 		{Fields: map[string][]string{"serve": all["serve"]}},
+		{Fields: withServe("listener", "events", "timeout_ms"),
+			Values: map[string][]any{"serve.batch": {1}}}, // not honoured
+		{Values: map[string][]any{"bind_sockets.family": {}}},
+		{Lacks: map[string]string{"wings": "none"}},
+		{Lacks: map[string]string{"accept_loop": ""}},
+		{Lacks: map[string]string{"accept_loop": "bad\x1b"}},
 	}
 	for i, d := range bad {
 		if _, err := NewSession(d, &plain{}); err == nil {
 			t.Errorf("declaration %d accepted: %+v", i, d)
 		}
+	}
+}
+
+func TestValuesAndLacksGoIntoHello(t *testing.T) {
+	d := plainDecl
+	d.Values = map[string][]any{"bind_sockets.port": {0}}
+	d.Lacks = map[string]string{"listener_per_address": "one listener per call"}
+	caps, err := capabilities(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := caps["lacks"].(map[string]string); l["listener_per_address"] != "one listener per call" {
+		t.Fatalf("lacks: %v", caps["lacks"])
+	}
+	if _, ok := caps["values"]; !ok {
+		t.Fatalf("values missing: %v", caps)
 	}
 }
 

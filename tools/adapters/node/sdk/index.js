@@ -553,7 +553,11 @@ class ServeRun {
 
 // hello's "capabilities" (protocol 3), checked: declaring what the protocol has not, or leaving
 // out what the SDK always does, is a bug caught when the adapter starts.
-function capabilities(ops, fields, fixed) {
+// The traits an implementation may lack (capabilities "lacks"): netconform's closed list.
+const TRAITS =
+    ['listener_per_address', 'name_binding', 'nul_in_strings', 'abstract_names', 'accept_loop'];
+
+function capabilities(ops, fields, fixed, values = {}, lacks = {}) {
   for (const op of ops) {
     if (!ALL_OPS.includes(op)) throw new Error(`ops: unknown op "${op}"`);
   }
@@ -582,7 +586,23 @@ function capabilities(ops, fields, fixed) {
     if ((fields[op] || []).includes(name))
       throw new Error(`fixed: ${key} is honoured, so it has no fixed value`);
   }
-  return {ops: ALL_OPS.filter((op) => ops.includes(op)), fields: outFields, fixed: {...fixed}};
+  const out = {ops: ALL_OPS.filter((op) => ops.includes(op)), fields: outFields, fixed: {...fixed}};
+  for (const [key, listed] of Object.entries(values)) {
+    const [op, name] = key.split('.', 2);
+    if (!(outFields[op] || []).includes(name))
+      throw new Error(`values: ${key} is not a field the implementation honours`);
+    if (!Array.isArray(listed) || listed.length === 0)
+      throw new Error(`values: ${key} lists no value`);
+  }
+  for (const [trait, why] of Object.entries(lacks)) {
+    if (!TRAITS.includes(trait)) throw new Error(`lacks: unknown trait "${trait}"`);
+    if (typeof why !== 'string' || why.length === 0 || why.length > 200 ||
+        !/^[\x20-\x7e]+$/.test(why))
+      throw new Error(`lacks: ${trait} must say why, in 1 to 200 printable bytes`);
+  }
+  if (Object.keys(values).length > 0) out.values = values;
+  if (Object.keys(lacks).length > 0) out.lacks = {...lacks};
+  return out;
 }
 
 let noteName = 'node_adapter';
@@ -593,17 +613,19 @@ function note(text) {
 
 // One session: the ops of docs/ADAPTER.md. The constructor takes the declaration:
 //   impl, version, spec (rule IDs claimed), features (beyond umask, which follows ops),
-//   ops, fields (the request fields the library honours), fixed ("op.field" -> value).
+//   ops, fields (the request fields the library honours), fixed ("op.field" -> value),
+//   values ("op.field" -> an honoured field's only expressible values), lacks (trait -> why).
 // Subclasses implement bindSockets(a), bindUnixSocket(a) (when offered), serve(a, listeners),
 // and may override closeListeners(listeners) and start() (runs before the first request).
 class Adapter {
   constructor(
-      {impl, version, spec = [], features = [], ops = ALL_OPS, fields = ALL_FIELDS, fixed = {}}) {
+      {impl, version, spec = [], features = [], ops = ALL_OPS, fields = ALL_FIELDS, fixed = {},
+       values = {}, lacks = {}}) {
     this.impl = impl;
     this.version = version;
     this.spec = spec;
     this.fixed = fixed;
-    this.capabilities = capabilities(ops, fields, fixed);
+    this.capabilities = capabilities(ops, fields, fixed, values, lacks);
     // serve_until is the SDK's (ServeRun.reached), so every adapter on it offers it.
     this.features = features.filter((f) => f !== 'umask' && f !== 'serve_until');
     this.features.push('serve_until');

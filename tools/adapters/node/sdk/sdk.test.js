@@ -163,6 +163,27 @@ test('bad declarations are refused when the adapter starts', () => {
   }
 });
 
+test('values and lacks go into hello, checked', () => {
+  const all = sdk.ALL_FIELDS;
+  const caps = sdk.capabilities(sdk.ALL_OPS, all, {}, {'bind_sockets.family': ['inet']},
+                                {listener_per_address: 'one listener per call'});
+  assert.deepEqual(caps.values, {'bind_sockets.family': ['inet']});
+  assert.deepEqual(caps.lacks, {listener_per_address: 'one listener per call'});
+  assert.equal(sdk.capabilities(sdk.ALL_OPS, all, {}).lacks, undefined);
+  const narrow = {...all, serve: ['listener', 'events', 'timeout_ms']};
+  const bad = [
+    [{'serve.batch': [1]}, {}],
+    [{'bind_sockets.family': []}, {}],
+    [{}, {wings: 'none'}],
+    [{}, {accept_loop: ''}],
+    [{}, {accept_loop: 'bad\x1b'}],
+  ];
+  for (const [values, lacks] of bad) {
+    assert.throws(() => sdk.capabilities(sdk.ALL_OPS, narrow, {}, values, lacks), Error,
+                  JSON.stringify([values, lacks]));
+  }
+});
+
 test('an op not offered, a field not honoured', async () => {
   const adapter = new Plain({
     ops: sdk.ALL_OPS.filter((op) => op !== 'bind_unix_socket'),

@@ -879,7 +879,13 @@ class Listener:
         self.__dict__.update(extra)
 
 
-def capabilities(ops, fields, fixed):
+# The traits an implementation may lack (capabilities "lacks", docs/ADAPTER.md):
+# netconform's closed list.
+TRAITS = ("listener_per_address", "name_binding", "nul_in_strings", "abstract_names",
+          "accept_loop")
+
+
+def capabilities(ops, fields, fixed, values=None, lacks=None):
     """hello's "capabilities" (protocol 3), checked: an adapter that declares
     what the protocol does not have, or leaves out what the SDK always does,
     is a bug caught when the adapter starts, not a wrong verdict."""
@@ -910,8 +916,24 @@ def capabilities(ops, fields, fixed):
             raise ValueError("FIXED: %r is not op.field" % (key,))
         if name in fields.get(op, ()):
             raise ValueError("FIXED: %s is honoured, so it has no fixed value" % key)
-    return {"ops": [op for op in ALL_OPS if op in ops], "fields": out_fields,
-            "fixed": dict(fixed)}
+    out = {"ops": [op for op in ALL_OPS if op in ops], "fields": out_fields,
+           "fixed": dict(fixed)}
+    for key, listed in (values or {}).items():
+        op, _, name = key.partition(".")
+        if name not in out_fields.get(op, ()):
+            raise ValueError("VALUES: %r is not a field the implementation honours" % (key,))
+        if not listed:
+            raise ValueError("VALUES: %s lists no value" % key)
+    for trait, why in (lacks or {}).items():
+        if trait not in TRAITS:
+            raise ValueError("LACKS: unknown trait %r (%s)" % (trait, ", ".join(TRAITS)))
+        if not why or len(why) > 200 or not why.isprintable() or not why.isascii():
+            raise ValueError("LACKS: %s must say why, in 1 to 200 printable bytes" % trait)
+    if values:
+        out["values"] = {k: list(v) for k, v in values.items()}
+    if lacks:
+        out["lacks"] = dict(lacks)
+    return out
 
 
 class Adapter:
@@ -930,9 +952,14 @@ class Adapter:
     OPS = ALL_OPS
     FIELDS = ALL_FIELDS
     FIXED = {}
+    # An honoured field's only expressible values ("op.field" -> [value]), and
+    # the traits the implementation lacks (trait -> why, TRAITS).
+    VALUES = {}
+    LACKS = {}
 
     def __init__(self):
-        self.capabilities = capabilities(self.OPS, self.FIELDS, self.FIXED)
+        self.capabilities = capabilities(self.OPS, self.FIELDS, self.FIXED, self.VALUES,
+                                         self.LACKS)
         # The `umask` feature is the op: declared in one place, OPS.
         self.features = [f for f in self.FEATURES if f != "umask"]
         if "umask" in self.capabilities["ops"]:

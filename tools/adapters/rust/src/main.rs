@@ -51,7 +51,18 @@ fn capabilities() -> Value {
                    "bind_unix_socket": ["path"],
                    "serve": ["listener", "listeners", "events", "timeout_ms"]},
         "fixed": {"bind_sockets.backlog": 128, "bind_unix_socket.backlog": 128,
-                  "bind_sockets.reuse_port": false, "serve.backoff_ms": 0}
+                  "bind_sockets.reuse_port": false, "serve.backoff_ms": 0},
+        // std has no family parameter: the lookup's addresses are filtered by it, and AF_UNIX
+        // for a host and port is not expressible (bind.rs).
+        "values": {"bind_sockets.family": ["unspec", "inet", "inet6", 0, 2, 10]},
+        "lacks": {
+            "listener_per_address": "TcpListener::bind returns one listener, on the first address \
+                of the name that binds, or an error",
+            "abstract_names": "Rust 1.63's UnixListener takes a path: abstract names \
+                (SocketAddrExt) came in 1.70",
+            "accept_loop": "std::net has no accept loop: serve is the adapter's epoll loop, \
+                its error handling the adapter's"
+        }
     })
 }
 
