@@ -30,8 +30,9 @@ typedef struct listener {
   socklen_t name_len;
   uv_timer_t deadline; /* a serve's; initialised at the first serve */
   bool has_deadline;
-  int setup_fds;         /* fds the adapter's own loop set-up opened (not libuv's listener calls) */
-  struct serve_run* run; /* the serve in progress, or NULL */
+  int backlog;   /* as listened with: a serve over several listeners listens again with it */
+  int setup_fds; /* fds the adapter's own loop set-up opened (not libuv's listener calls) */
+  struct serve_slot* slot; /* its handler in the serve in progress, or NULL */
   struct listener* next;
 } listener;
 

@@ -216,6 +216,7 @@ json_t* op_bind_sockets(session* s, json_t* req, protocol_error* err) {
       failure = uv_error(rc, "listen", "uv_listen", addr_text);
       break;
     }
+    l->backlog = (int)backlog;
     /* The port the kernel chose: a program that cannot learn it fails. */
     rc = learn_name(l);
     if (rc != 0) {
@@ -273,6 +274,7 @@ json_t* op_bind_unix_socket(session* s, json_t* req, protocol_error* err) {
   } else {
     rc = uv_listen(&l->h.stream, (int)backlog, on_connection);
     if (rc != 0) failure = uv_error(rc, "listen", "uv_listen", addr_text);
+    l->backlog = (int)backlog;
   }
   if (failure == NULL) {
     rc = learn_name(l);

@@ -24,7 +24,7 @@ static json_t* hello_capabilities(void) {
       " \"umask\", \"close_all\"],"
       " \"fields\": {\"bind_sockets\": [\"port\", \"address\", \"family\", \"backlog\", \"flags\"],"
       "            \"bind_unix_socket\": [\"path\", \"backlog\"],"
-      "            \"serve\": [\"listener\", \"events\", \"timeout_ms\"]},"
+      "            \"serve\": [\"listener\", \"listeners\", \"events\", \"timeout_ms\"]},"
       " \"fixed\": {\"bind_sockets.reuse_port\": false,"
       "           \"serve.backoff_ms\": 0},"
       /* What libuv's API cannot be asked (docs/ADAPTER.md "capabilities"):

@@ -7,6 +7,7 @@ With the reference adapter's path (build/bin/netutil-adapter), the protocol
 errors of the SDK are compared with the reference's, line by line.
 """
 
+import errno
 import json
 import os
 import socket
@@ -196,6 +197,30 @@ class FdsDelta(unittest.TestCase):
         reply = ask(adapter, {"op": "bind_sockets", "address": "127.0.0.1"})
         self.assertEqual(reply["fds_delta"], 1)
         adapter.shutdown()
+
+
+class CPythonBindErrorText(unittest.TestCase):
+    """BIND-025: socket.create_server and asyncio name the step and address of a
+    failed bind() in their text only; the SDK reads them from there."""
+
+    def test_asyncio_text(self):
+        e = OSError(errno.EADDRINUSE, "error while attempting to bind on address "
+                    "('127.0.0.1', 40001): address already in use")
+        err = sdk.exception_error(e)
+        self.assertEqual((err["kind"], err["errno"], err["step"], err["address"]),
+                         ("os", "EADDRINUSE", "bind", "127.0.0.1:40001"))
+
+    def test_create_server_text_ipv6(self):
+        e = OSError(errno.EADDRINUSE, "Address already in use (while attempting to bind "
+                    "on address ('::1', 40001, 0, 0))")
+        self.assertEqual(sdk.exception_error(e)["address"], "[::1]:40001")
+
+    def test_other_text_names_nothing(self):
+        err = sdk.exception_error(OSError(errno.EADDRINUSE, "Address already in use"))
+        self.assertEqual((err["step"], err["address"]), ("", ""))
+        err = sdk.exception_error(OSError(errno.EADDRINUSE, "while attempting to bind on "
+                                          "address (__import__('os'),)"))
+        self.assertEqual((err["step"], err["address"]), ("", ""))
 
 
 class LoopThreadTest(unittest.TestCase):

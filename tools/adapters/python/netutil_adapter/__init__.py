@@ -16,12 +16,14 @@ interpreter that has the Debian-packaged libraries); `python3` on PATH may be
 another one.
 """
 
+import ast
 import contextlib
 import ctypes
 import errno
 import fcntl
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -156,6 +158,9 @@ def exception_error(exc, step=""):
         # error, and there is never a sys_errno to report.
         return error_object("resolve", eai_name(exc.errno), step or "getaddrinfo", "", message)
     if isinstance(exc, OSError):
+        bound = _bind_step_address(exc)
+        if bound is not None and not step and exc.errno is not None:
+            return error_object("os", errno_name(exc.errno), "bind", bound, message)
         if exc.errno is None:
             # An OSError without errno is Python refusing the value itself
             # before any syscall ("AF_UNIX path too long"): an argument error.
@@ -168,6 +173,30 @@ def exception_error(exc, step=""):
     # raises on a valid request (asyncio's IndexError on an empty unix path) is
     # also its refusal of the arguments: reported the same way, type named.
     return error_object("argument", "EINVAL", step, "", message)
+
+
+# CPython's socket.create_server and asyncio's create_server re-raise a failed
+# bind() as an OSError whose text names the step and the address: "<strerror>
+# (while attempting to bind on address ('127.0.0.1', 8888))" and "error while
+# attempting to bind on address ('::1', 8888, 0, 0): <strerror>". The errno
+# stays in exc.errno; the step and address are only in the text.
+_BIND_ADDRESS_RE = re.compile(r"while attempting to bind on address (\([^()]*\))")
+
+
+def _bind_step_address(exc):
+    """The address ("127.0.0.1:8888", "[::1]:8888") a CPython bind error's
+    text names, or None when the text is not that message."""
+    m = _BIND_ADDRESS_RE.search(str(exc))
+    if m is None:
+        return None
+    try:
+        sa = ast.literal_eval(m.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    if not isinstance(sa, tuple) or len(sa) < 2 or not isinstance(sa[0], str) or not is_int(sa[1]):
+        return None
+    family = socket.AF_INET6 if ":" in sa[0] or len(sa) == 4 else socket.AF_INET
+    return sockaddr_text(family, sa)
 
 
 def exception_reply(exc, step=""):
