@@ -192,10 +192,10 @@ std::optional<std::string> ImplCommand(const std::string& impl, std::string* err
   if (impl == "reference") return netutil::conform::SelfDir() + "/netutil-adapter";
   const char* dir_env = std::getenv("NETCONFORM_ADAPTERS");
   // The environment's, an installed netconform's (share/netconform/adapters), the source tree's.
-  const std::string dir = dir_env != nullptr && *dir_env != '\0'
-                              ? dir_env
-                              : netutil::conform::InstalledDataDir("adapters").value_or(
-                                    NETCONFORM_ADAPTERS_DIR);
+  const std::string dir =
+      dir_env != nullptr && *dir_env != '\0'
+          ? dir_env
+          : netutil::conform::InstalledDataDir("adapters").value_or(NETCONFORM_ADAPTERS_DIR);
   const char* py_env = std::getenv("NETCONFORM_PYTHON");
   // Debian's interpreter: the one python3-tornado is installed for.
   const std::string python = py_env != nullptr && *py_env != '\0' ? py_env : "/usr/bin/python3";
