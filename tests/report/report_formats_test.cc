@@ -474,5 +474,31 @@ TEST(ReportFormats, FileStem) {
   EXPECT_LE(FileStem(std::string(500, 'a')).size(), 96u);
 }
 
+// The catalog's version (tests/conformance/cases/VERSION, CHANGELOG.md) is in
+// every format: a JUnit property, the TAP header line, the HTML footer.
+TEST(ReportFormats, EveryFormatCarriesTheCatalogVersion) {
+  json run = Mixed("tornado");
+  run["catalog_version"] = "7.3.1";
+  const auto xml = ParseXml(ToJunit(run));
+  EXPECT_STREQ(Suite(*xml)
+                   .child("properties")
+                   .find_child_by_attribute("property", "name", "catalog_version")
+                   .attribute("value")
+                   .value(),
+               "7.3.1");
+  const std::string tap = ToTap(run);
+  EXPECT_NE(tap.find("# netconform: tornado 1.0, profile tornado, target adapter: tornado, "
+                     "catalog 7.3.1\n"),
+            std::string::npos)
+      << tap;
+  EXPECT_NE(
+      ToHtml(std::vector<json>(1, run)).find("<footer><p>Case catalog version 7.3.1.</p></footer>"),
+      std::string::npos);
+  // A document of an older netconform, without the member, says so.
+  EXPECT_NE(
+      ToHtml(std::vector<json>(1, Mixed("tornado"))).find("Case catalog version not recorded."),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace netutil::conform

@@ -20,7 +20,7 @@
 
 namespace netutil::adapter {
 
-inline constexpr const char* kAdapterVersion = "0.1.0";
+inline constexpr const char* kAdapterVersion = NETUTIL_VERSION;  // project(VERSION)
 // 2: every reply echoes its request's "id" (docs/ADAPTER.md); 3: hello
 // answers "capabilities", what the implementation offers.
 inline constexpr int kProtocolVersion = 3;

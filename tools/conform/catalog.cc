@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string_view>
 
@@ -18,6 +19,7 @@
 #include "confined_path.h"
 #include "environment.h"
 #include "fd_exhaust.h"
+#include "install_layout.h"
 #include "json_lines.h"
 #include "json_match.h"
 #include "report_formats.h"
@@ -751,7 +753,29 @@ std::string DefaultCaseDir() {
   if (const char* env = std::getenv("NETCONFORM_CASES"); env != nullptr && *env != '\0') {
     return env;
   }
+  // An installed netconform: the catalog of its own prefix.
+  if (std::optional<std::string> installed = InstalledDataDir("cases")) return *installed;
   return NETCONFORM_CASES_DIR;
+}
+
+std::string CatalogVersion(const std::string& dir) {
+  std::ifstream in(std::filesystem::path(dir) / "VERSION");
+  std::string line;
+  if (!in || !std::getline(in, line)) return "unversioned";
+  // MAJOR.MINOR.PATCH: digits and two dots, nothing else (a report quotes it).
+  int dots = 0;
+  for (char ch : line) {
+    if (ch == '.') {
+      ++dots;
+    } else if (ch < '0' || ch > '9') {
+      return "invalid";
+    }
+  }
+  if (dots != 2 || line.size() > 32 || line.front() == '.' || line.back() == '.' ||
+      line.find("..") != std::string::npos) {
+    return "invalid";
+  }
+  return line;
 }
 
 }  // namespace netutil::conform

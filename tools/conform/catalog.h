@@ -90,8 +90,15 @@ std::vector<CaseSource> ReadCaseDir(const std::string& dir, std::vector<std::str
 std::vector<Case> LoadCatalog(const std::vector<CaseSource>& sources,
                               std::vector<std::string>* problems);
 
-// Where the catalog is when no --cases is given: $NETCONFORM_CASES, else the
-// source tree's tests/conformance/cases (set by CMake at build time).
+// Where the catalog is when no --cases is given: $NETCONFORM_CASES, else an
+// installed netconform's <prefix>/share/netconform/cases (install_layout.h),
+// else the source tree's tests/conformance/cases (set by CMake at build time).
 std::string DefaultCaseDir();
+
+// The catalog's semantic version, the first line of <dir>/VERSION
+// (MAJOR.MINOR.PATCH: a new case is a minor version, a verdict whose meaning
+// changes a major one; docs/CONFORMANCE.md), "unversioned" when the directory
+// has none, "invalid" when the line is not a version. Every report carries it.
+std::string CatalogVersion(const std::string& dir);
 
 }  // namespace netutil::conform

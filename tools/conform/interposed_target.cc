@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "bounded_json.h"
+#include "install_layout.h"
 #include "name_service.h"
 #include "netfault_control.h"
 
@@ -382,24 +383,11 @@ std::unique_ptr<Target> MakeTracedTarget(std::string command, std::string tracer
                                             Mechanism::kTracer);
 }
 
-namespace {
-
-// `name` beside the running executable (the build puts libnetfault.so and
-// netutil-trace in build/bin, beside netconform), if it is there.
-std::optional<std::string> Beside(const char* name, int access_mode) {
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return std::nullopt;
-  const std::filesystem::path path = exe.parent_path() / name;
-  if (::access(path.c_str(), access_mode) != 0) return std::nullopt;
-  return path.string();
-}
-
-}  // namespace
-
-std::optional<std::string> FindInterposer() { return Beside("libnetfault.so", R_OK); }
-std::optional<std::string> FindTracer() { return Beside("netutil-trace", X_OK); }
-std::optional<std::string> FindQuietGai() { return Beside("libnetutil_quiet_gai.so", R_OK); }
+// Beside netconform in the build tree (build/bin), in <prefix>/lib/netutil when
+// installed (install_layout.h).
+std::optional<std::string> FindInterposer() { return FindHelper("libnetfault.so", R_OK); }
+std::optional<std::string> FindTracer() { return FindHelper("netutil-trace", X_OK); }
+std::optional<std::string> FindQuietGai() { return FindHelper("libnetutil_quiet_gai.so", R_OK); }
 
 std::optional<json> TraceRecordFields(const netfault::TraceLine& l, std::string* why) {
   const char* name = fakes::CallName(fakes::Call(l.call));

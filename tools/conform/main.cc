@@ -47,7 +47,9 @@
 #include "bounded_json.h"
 #include "catalog.h"
 #include "expectations.h"
+#include "install_layout.h"
 #include "interposed_target.h"
+#include "protocol.h"
 #include "report.h"
 #include "report_formats.h"
 #include "report_text.h"
@@ -185,20 +187,15 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-// The directory netconform runs from: netutil-adapter and libnetfault.so are
-// built beside it.
-std::string SelfDir() {
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string(".") : exe.parent_path().string();
-}
-
 // The command that starts `impl`'s adapter, or why there is none.
 std::optional<std::string> ImplCommand(const std::string& impl, std::string* error) {
-  if (impl == "reference") return SelfDir() + "/netutil-adapter";
+  if (impl == "reference") return netutil::conform::SelfDir() + "/netutil-adapter";
   const char* dir_env = std::getenv("NETCONFORM_ADAPTERS");
+  // The environment's, an installed netconform's (share/netconform/adapters), the source tree's.
   const std::string dir =
-      dir_env != nullptr && *dir_env != '\0' ? dir_env : NETCONFORM_ADAPTERS_DIR;
+      dir_env != nullptr && *dir_env != '\0'
+          ? dir_env
+          : netutil::conform::InstalledDataDir("adapters").value_or(NETCONFORM_ADAPTERS_DIR);
   const char* py_env = std::getenv("NETCONFORM_PYTHON");
   // Debian's interpreter: the one python3-tornado is installed for.
   const std::string python = py_env != nullptr && *py_env != '\0' ? py_env : "/usr/bin/python3";
@@ -295,6 +292,7 @@ struct RunArgs {
   int jobs = 1;
   int max_skips = -1;  // SkipsFail (environment.h): -1 no limit; --mode fake allows none
   netutil::conform::RunOptions options;
+  std::string catalog_version;  // CatalogVersion of the --cases directory, for the report
 };
 
 using namespace netutil::conform;
@@ -513,7 +511,7 @@ int Run(const std::vector<Case>& all, RunArgs a) {
   // The reason can quote the adapter's hello: escaped like every text from it.
   if (not_ready) std::fprintf(stderr, "netconform: %s\n", TerminalText(*not_ready).c_str());
   reporter->Begin(RunInfo{target->Describe(), impl_name, a.options.profile, runner.hello(),
-                          selected.size(), a.mode, a.jobs});
+                          selected.size(), a.mode, a.jobs, a.catalog_version});
 
   Tally tally;
   if (std::optional<std::string> why =
@@ -634,6 +632,7 @@ int Dispatch(const CLI::App& app, const CLI::App& list, CommandLine cl) {
     std::cout << RulesIndexMarkdown(cases);
     return std::cout.flush() ? 0 : 2;
   }
+  cl.run.catalog_version = CatalogVersion(cl.cases_dir);
   cl.run.options.request_timeout = std::chrono::milliseconds(cl.timeout_ms);
   cl.run.options.case_timeout = std::chrono::milliseconds(cl.case_timeout_ms);
   const int rc = Run(cases, std::move(cl.run));
@@ -653,6 +652,12 @@ int main(int argc, char** argv) {
   CommandLine cl;
   app.add_option("--cases", cl.cases_dir,
                  "The directory of scenario files (tests/conformance/cases)");
+  // The three versions (CHANGELOG.md): the tool's, the adapter protocol's, the catalog's.
+  app.set_version_flag("--version", [&cl] {
+    return std::string("netconform ") + NETUTIL_VERSION + "\nadapter protocol " +
+           std::to_string(netutil::adapter::kProtocolVersion) + "\ncatalog " +
+           CatalogVersion(cl.cases_dir) + " (" + cl.cases_dir + ")";
+  });
   const CLI::App* list = AddListingCommands(app, &cl);
   AddRunCommand(app, &cl);
   AddSelfTestCommand(app, &cl);

@@ -106,6 +106,7 @@ class DocumentReporter final : public Reporter {
     // How the run was made: summary.seconds is its wall time, which depends on both.
     if (!info.mode.empty()) doc_["mode"] = info.mode;
     if (info.jobs > 0) doc_["jobs"] = info.jobs;
+    if (!info.catalog_version.empty()) doc_["catalog_version"] = info.catalog_version;
     doc_["cases"] = json::array();
   }
 

@@ -23,6 +23,7 @@ struct RunInfo {
   size_t cases = 0;       // cases selected
   std::string mode = "";  // fake | inprocess | process | traced ("" when not known)
   int jobs = 0;  // cases run at once (0 when not known); with mode, what the wall time means
+  std::string catalog_version = "";  // CatalogVersion (catalog.h); "" when not known
 };
 
 // The run's counts: NON-STRICT among the passed (it passed under the run's

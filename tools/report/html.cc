@@ -317,6 +317,18 @@ std::string CaseRows(const MatrixRow& r, const std::vector<std::string>& names, 
   return out + "</th>" + cells + "</tr>\n" + details;
 }
 
+// Which catalog the verdicts are of: its version, from each run (normally one).
+std::string CatalogFooter(const std::vector<json>& runs) {
+  std::set<std::string> versions;
+  for (const json& run : runs) {
+    const std::string v = report::TextAt(run, "catalog_version");
+    versions.insert(v.empty() ? "not recorded" : v);
+  }
+  std::string list;
+  for (const std::string& v : versions) list += (list.empty() ? "" : ", ") + v;
+  return "<footer><p>Case catalog version " + Text(list) + ".</p></footer>\n";
+}
+
 }  // namespace
 
 std::string ToHtml(const std::vector<json>& runs) {
@@ -340,7 +352,7 @@ std::string ToHtml(const std::vector<json>& runs) {
     body += RuleRow(rule, group, runs.size());
     for (const MatrixRow* r : group) body += CaseRows(*r, names, &detail_id);
   }
-  body += "</tbody>\n</table>\n";
+  body += "</tbody>\n</table>\n" + CatalogFooter(runs);
 
   return FillTemplate(
       report::assets::kPage,

@@ -150,6 +150,7 @@ std::string ToJunit(const nlohmann::json& run) {
       {"target", report::TextAt(run, "target")},
       {"profile", report::TextAt(run, "profile")},
       {"version", report::VersionOf(run)},
+      {"catalog_version", report::TextAt(run, "catalog_version")},
       {"non_strict", std::to_string(n.non_strict)},
       {"not_applicable", std::to_string(n.not_applicable)},
   };

@@ -58,7 +58,7 @@ void YamlList(std::string& out, const char* key, const std::vector<std::string>&
   }
 }
 
-// "# netconform: IMPL VERSION, profile P, target T"
+// "# netconform: IMPL VERSION, profile P, target T, catalog C"
 std::string AboutLine(const json& run) {
   std::string about = "# netconform: " + ImplName(run);
   const std::string version = report::VersionOf(run);
@@ -67,6 +67,8 @@ std::string AboutLine(const json& run) {
   if (!version.empty()) about += " " + version;
   if (!profile.empty()) about += ", profile " + profile;
   if (!target.empty()) about += ", target " + target;
+  const std::string catalog = report::TextAt(run, "catalog_version");
+  if (!catalog.empty()) about += ", catalog " + catalog;
   return CleanText(about, LineBreaks::kJoin) + "\n";
 }
 
