@@ -13,18 +13,22 @@
 /* The protocol's defaults (Tornado's), whatever libuv's are. */
 enum { kDefaultBacklog = 128, kMaxPeers = 16 };
 
+/* A libuv stream handle: a TCP socket or a pipe (unix socket), seen as
+ * either, as a stream or as a handle. */
+typedef union stream_handle {
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
+  uv_stream_t stream;
+  uv_handle_t handle;
+} stream_handle;
+
 /* One listener: libuv's handle on a loop of its own, so that serving one
  * listener never accepts from another (libuv accepts inside its own I/O
  * callback, before the user's connection callback can decline). */
 typedef struct listener {
   long long id;
   uv_loop_t loop;
-  union {
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-    uv_stream_t stream;
-    uv_handle_t handle;
-  } h;
+  stream_handle h;
   bool is_pipe;
   struct sockaddr_storage name; /* the bound address, as libuv gave it */
   socklen_t name_len;

@@ -258,12 +258,7 @@ static json_t* serve_one(listener* l, serve_run* run) {
 
 /* A handle of the run's loop on one listener's socket. */
 typedef struct proxy {
-  union {
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-    uv_stream_t stream;
-    uv_handle_t handle;
-  } h;
+  stream_handle h;
   bool open;
 } proxy;
 
