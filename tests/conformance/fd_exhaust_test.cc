@@ -18,6 +18,7 @@
 
 #include "case_test_util.h"
 #include "catalog.h"
+#include "interposed_target.h"
 #include "report.h"
 #include "runner.h"
 #include "target.h"
@@ -52,7 +53,8 @@ const char* const kInjectedEmfile[] = {
     "accept/no-connection-lost-to-backoff", "accept/remove-cancels-backoff-timer"};
 const char* const kRealEmfile[] = {
     "accept/real-emfile-pauses-no-busy-loop", "accept/real-emfile-once-per-backoff",
-    "accept/real-emfile-no-connection-lost", "accept/real-emfile-remove-cancels-backoff"};
+    "accept/real-emfile-no-connection-lost", "accept/real-emfile-remove-cancels-backoff",
+    "accept/real-emfile-under-lowered-limit"};
 
 // --- the limit ---
 
@@ -68,6 +70,15 @@ TEST(FdExhaust, LimitLeavesExactlySpareFreeNumbers) {
   EXPECT_EQ(LimitForSpare({1}, 0), 0) << "a closed stdin is the lowest free fd";
 }
 
+TEST(FdExhaust, FreeBelowCountsTheFreeNumbersUnderALimit) {
+  EXPECT_EQ(FreeBelow({0, 1, 2, 3, 4}, 3), 0) << "a limit under every fd: nothing free";
+  EXPECT_EQ(FreeBelow({0, 1, 2, 4, 6, 7}, 6), 2) << "3 and 5";
+  EXPECT_EQ(FreeBelow({7, 2, 1, 0, 2}, 5), 2) << "any order, duplicates";
+  EXPECT_EQ(FreeBelow({1, 2, 9}, 3), 1) << "a closed stdin";
+  EXPECT_EQ(FreeBelow({}, 4), 4);
+  EXPECT_EQ(FreeBelow({0, 1, 2}, 0), 0);
+}
+
 // --- hostile arguments: refused when the case file is loaded, naming them ---
 
 TEST(FdExhaust, HostileArgumentsAreRefusedAtLoad) {
@@ -79,6 +90,16 @@ TEST(FdExhaust, HostileArgumentsAreRefusedAtLoad) {
       {R"({"exhaust_fds": {"spare": 0, "pid": 1}})", "unknown key \"pid\""},
       {R"({"exhaust_fds": 3})", "exhaust_fds takes an object"},
       {R"({"exhaust_fds": {}, "inject": []})", "unknown key \"inject\""},
+      {R"({"exhaust_fds": {"limit": -1}})", "limit takes an integer 0..4096, got -1"},
+      {R"({"exhaust_fds": {"limit": 4097}})", "limit takes an integer 0..4096"},
+      {R"({"exhaust_fds": {"limit": 3.5}})", "limit takes an integer"},
+      {R"({"exhaust_fds": {"limit": "${n}"}})", "limit takes an integer"},
+      {R"({"exhaust_fds": {"limit": 3, "spare": 0}})",
+       "\"spare\" and \"limit\" exclude each other"},
+      {R"({"exhaust_fds": {"after_ms": 3}})",
+       "unknown key \"after_ms\" (it takes \"spare\" or \"limit\")"},
+      {R"({"send": {"op": "hello"}}, {"exhaust_fds": {"limit": 3}}, {"restore_fds": {"limit": 3}})",
+       "restore_fds: unknown key \"limit\""},
       {R"({"send": {"op": "hello"}}, {"exhaust_fds": {}}, {"restore_fds": {"after_ms": 10001}})",
        "after_ms takes an integer 0..10000"},
       {R"({"send": {"op": "hello"}}, {"restore_fds": {}})",
@@ -119,6 +140,33 @@ TEST(FdExhaust, FakeKernelLimitIsItsLowestFreeFd) {
       {"restore_fds": {}, "expect": {"limit": 1024, "after_ms": 0}},
       {"send": {"op": "serve", "listener": 0, "events": 1},
        "expect": {"batches": [3], "errors": []}}]})");
+  const CaseResult r = runner.Run(c);
+  EXPECT_EQ(r.verdict, Verdict::kOk) << Details(r);
+  EXPECT_FALSE(r.injected);
+}
+
+// The limit itself, lowered under the implementation's fds: it keeps them,
+// but an fd it frees at or above the limit makes no room (an admin's
+// `prlimit --nofile` on a running server, where a reserve fd helps nothing).
+TEST(FdExhaust, FakeKernelLoweredLimitKeepsFreedFdsOut) {
+  std::unique_ptr<Target> target = MakeFakeKernelTarget();
+  Runner runner(*target, {});
+  ASSERT_FALSE(runner.Prepare());
+  // The epoll fd is 3, the listeners 4 and 5.
+  const Case c = MakeCase(R"({"id":"t/fake-limit","rules":["ACCEPT-011"],"title":"t","steps":[
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"}, "expect": {"ok": true}},
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"}, "expect": {"ok": true}},
+      {"exhaust_fds": {"limit": 4}, "expect": {"limit": 4, "spare": 0, "open": 6, "was": 1024}},
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+       "expect": {"ok": false, "error": {"errno": "EMFILE"}}},
+      // Both listeners closed: fds 4 and 5 are free, and still nothing opens.
+      {"send": {"op": "close_all"}, "expect": {"ok": true}},
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+       "expect": {"ok": false, "error": {"errno": "EMFILE"}}},
+      // A limit above them: the free numbers below it are its spare.
+      {"exhaust_fds": {"limit": 6}, "expect": {"limit": 6, "spare": 2, "open": 4}},
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"}, "expect": {"ok": true}},
+      {"restore_fds": {}, "expect": {"limit": 1024, "after_ms": 0}}]})");
   const CaseResult r = runner.Run(c);
   EXPECT_EQ(r.verdict, Verdict::kOk) << Details(r);
   EXPECT_FALSE(r.injected);
@@ -205,14 +253,31 @@ TEST(FdExhaust, ACCEPT_013_RealEmfileInProcessLimitsOnlyTheWorker) {
       {"restore_fds": {}},
       {"send": {"op": "serve", "listener": 0, "events": 1}, "expect": {"batches": [3]}}]})"));
   EXPECT_EQ(r.verdict, Verdict::kOk) << Details(r);
+  // The same with the limit lowered under every fd: the connect runs with it
+  // lifted, and the same limit is made again after.
+  const CaseResult lowered = runner.Run(MakeCase(R"({"id":"t/shared-limit","rules":["ACCEPT-011"],
+      "title":"t","steps":[
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+       "save": {"port": "/listeners/0/port"}, "expect": {"ok": true}},
+      {"exhaust_fds": {"limit": 3}, "expect": {"limit": 3, "spare": 0}},
+      {"connect": {"host": "127.0.0.1", "port": "${port}", "count": 3}},
+      {"send": {"op": "serve", "listener": 0, "events": 1, "backoff_ms": 100},
+       "expect": {"accepted": 0, "errors": [{"errno": "EMFILE", "count": 1}]}},
+      {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+       "expect": {"ok": false, "error": {"errno": "EMFILE"}}},
+      {"restore_fds": {}},
+      {"send": {"op": "serve", "listener": 0, "events": 1}, "expect": {"batches": [3]}}]})"));
+  EXPECT_EQ(lowered.verdict, Verdict::kOk) << Details(lowered);
   rlimit after{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &after), 0);
   EXPECT_EQ(after.rlim_cur, before.rlim_cur);
 }
 
-// Another process: the reference adapter's RLIMIT_NOFILE, set with prlimit.
+// Another process: the reference adapter's RLIMIT_NOFILE, set with prlimit;
+// interposed, as --mode process runs it (a case's trace patterns need it).
 TEST(FdExhaust, ACCEPT_012_RealEmfileInTheAdapterProcess) {
-  std::unique_ptr<Target> target = MakeProcessTarget(NETUTIL_ADAPTER_PATH);
+  std::unique_ptr<Target> target =
+      MakeInterposedTarget(NETUTIL_ADAPTER_PATH, NETUTIL_NETFAULT_PATH);
   Runner runner(*target, {});
   ASSERT_FALSE(runner.Prepare());
   for (const char* id : kRealEmfile) {
@@ -233,6 +298,10 @@ TEST(FdExhaust, ACCEPT_012_RealEmfileInTheAdapterProcess) {
        "expect": {"ok": false, "error": {"errno": "EMFILE", "step": "socket"}}},
       {"exhaust_fds": {"spare": 1}, "expect": {"spare": 1, "open": "${open}"}},
       {"send": {"op": "open_fds"}, "expect": {"ok": true, "open_fds": "${open}"}},
+      // The limit lowered under every fd but stdio: the adapter keeps them all,
+      // and opens nothing more.
+      {"exhaust_fds": {"limit": 3}, "expect": {"limit": 3, "spare": 0, "open": "${open}"}},
+      {"send": {"op": "open_fds"}, "expect": {"ok": false, "error": {"errno": "EMFILE"}}},
       {"restore_fds": {}},
       {"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
        "expect": {"ok": true}}]})"));

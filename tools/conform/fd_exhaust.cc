@@ -21,16 +21,18 @@ bool IsFdVerb(const std::string& verb) { return verb == kExhaustFds || verb == k
 
 namespace {
 
-// The one key each verb takes, and its bound.
-const char* KeyOf(const std::string& verb) { return verb == kExhaustFds ? "spare" : "after_ms"; }
-long long MaxOf(const std::string& verb) {
-  return verb == kExhaustFds ? kMaxSpareFds : kMaxRestoreAfterMs;
+// The keys each verb takes, and their bounds: exhaust_fds "spare" or
+// "limit", restore_fds "after_ms".
+long long MaxOf(const std::string& key) {
+  if (key == "spare") return kMaxSpareFds;
+  if (key == "limit") return kMaxFdLimit;
+  return kMaxRestoreAfterMs;
 }
 
-// The verb's integer, 0 when absent; CheckStep has seen it is one in bounds.
-long long ArgOf(const std::string& verb, const json& arg) {
+// The integer at `key`, 0 when absent; CheckStep has seen it is one in bounds.
+long long ArgOf(const json& arg, const char* key) {
   long long v = 0;
-  (void)host::SpecInt(arg, KeyOf(verb), 0, MaxOf(verb), &v);
+  (void)host::SpecInt(arg, key, 0, MaxOf(key), &v);
   return v;
 }
 
@@ -73,17 +75,30 @@ class ProcessTable final : public FdTable {
 }  // namespace
 
 std::optional<std::string> FdStepProblem(const std::string& verb, const json& arg) {
-  const std::string key = KeyOf(verb);
-  if (!arg.is_object()) return verb + " takes an object: {\"" + key + "\": N} or {}";
+  const std::vector<std::string> keys = verb == kExhaustFds
+                                            ? std::vector<std::string>{"spare", "limit"}
+                                            : std::vector<std::string>{"after_ms"};
+  const std::string usage =
+      verb == kExhaustFds ? "{\"spare\": N}, {\"limit\": N} or {}" : "{\"after_ms\": N} or {}";
+  const std::string takes =
+      verb == kExhaustFds ? "\"spare\" or \"limit\"" : "\"" + keys.front() + "\"";
+  if (!arg.is_object()) return verb + " takes an object: " + usage;
   for (const auto& [k, v] : arg.items()) {
-    if (k != key) return verb + ": unknown key \"" + k + "\" (it takes \"" + key + "\")";
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
+      return verb + ": unknown key \"" + k + "\" (it takes " + takes + ")";
+    }
   }
-  if (!arg.contains(key)) return std::nullopt;
-  const json& v = arg[key];
-  const long long max = MaxOf(verb);
-  if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > max) {
-    return verb + ": " + key + " takes an integer 0.." + std::to_string(max) + ", got " +
-           Brief(v, 80);
+  if (arg.size() > 1) {
+    return verb + ": \"spare\" and \"limit\" exclude each other (N spare fds, or the limit N)";
+  }
+  for (const std::string& key : keys) {
+    if (!arg.contains(key)) continue;
+    const json& v = arg[key];
+    const long long max = MaxOf(key);
+    if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > max) {
+      return verb + ": " + key + " takes an integer 0.." + std::to_string(max) + ", got " +
+             Brief(v, 80);
+    }
   }
   return std::nullopt;
 }
@@ -107,6 +122,14 @@ long long LimitForSpare(std::vector<int> open, long long spare) {
   return candidate + (spare - free_seen);
 }
 
+long long FreeBelow(std::vector<int> open, long long limit) {
+  std::sort(open.begin(), open.end());
+  open.erase(std::unique(open.begin(), open.end()), open.end());
+  const long long below =
+      std::count_if(open.begin(), open.end(), [limit](int fd) { return fd >= 0 && fd < limit; });
+  return limit - below;
+}
+
 std::unique_ptr<FdTable> ProcessFdTable(pid_t pid, bool shared) {
   return std::make_unique<ProcessTable>(pid, shared);
 }
@@ -117,24 +140,28 @@ FdRoom::~FdRoom() {
   if (!finished_) Finish();
 }
 
-std::optional<std::string> FdRoom::ExhaustLocked(long long spare, json* result) {
+std::optional<std::string> FdRoom::ExhaustLocked(Shortage want, json* result) {
   std::string why;
   const auto limits = table_->Limits(&why);
   if (!limits) return why;
   if (!first_soft_) first_soft_ = limits->first;
   // The harness's own listing opens an fd in a shared table: it needs room.
-  if (table_->SharedWithHarness() && spare_) {
+  if (table_->SharedWithHarness() && shortage_) {
     if (auto e = table_->SetSoftLimit(*first_soft_)) return e;
   }
   const std::optional<std::vector<int>> open = table_->OpenFds(&why);
   if (!open) return why;
-  const long long limit = LimitForSpare(*open, spare);
+  const long long limit = want.by_limit ? want.n : LimitForSpare(*open, want.n);
+  const long long spare = want.by_limit ? FreeBelow(*open, limit) : want.n;
   if (limit > limits->second) {
-    return "the limit for " + std::to_string(spare) + " spare fds would be " +
-           std::to_string(limit) + ", above the hard limit " + std::to_string(limits->second);
+    const std::string asked = want.by_limit
+                                  ? "the limit " + std::to_string(limit) + " is"
+                                  : "the limit for " + std::to_string(spare) +
+                                        " spare fds would be " + std::to_string(limit) + ",";
+    return asked + " above the hard limit " + std::to_string(limits->second);
   }
   if (auto e = table_->SetSoftLimit(limit)) return e;
-  spare_ = spare;
+  shortage_ = want;
   if (result != nullptr) {
     *result = {{"limit", limit},
                {"spare", spare},
@@ -145,7 +172,7 @@ std::optional<std::string> FdRoom::ExhaustLocked(long long spare, json* result) 
 }
 
 std::optional<std::string> FdRoom::RestoreLocked() {
-  spare_.reset();
+  shortage_.reset();
   if (!first_soft_) return std::nullopt;
   return table_->SetSoftLimit(*first_soft_);
 }
@@ -153,7 +180,10 @@ std::optional<std::string> FdRoom::RestoreLocked() {
 std::optional<std::string> FdRoom::Exhaust(const json& arg, json* result) {
   CancelTimer();
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = ExhaustLocked(ArgOf(kExhaustFds, arg), result)) {
+  Shortage want;
+  want.by_limit = arg.contains("limit");
+  want.n = ArgOf(arg, want.by_limit ? "limit" : "spare");
+  if (auto e = ExhaustLocked(want, result)) {
     return std::string(kExhaustFds) + ": " + *e;
   }
   return std::nullopt;
@@ -161,7 +191,7 @@ std::optional<std::string> FdRoom::Exhaust(const json& arg, json* result) {
 
 std::optional<std::string> FdRoom::Restore(const json& arg, json* result) {
   CancelTimer();
-  const long long after_ms = ArgOf(kRestoreFds, arg);
+  const long long after_ms = ArgOf(arg, "after_ms");
   std::lock_guard<std::mutex> lock(mu_);
   if (!first_soft_) return std::string(kRestoreFds) + ": no exhaust_fds came before it";
   *result = {{"limit", *first_soft_}, {"after_ms", after_ms}};
@@ -210,7 +240,7 @@ void FdRoom::Finish() {
 FdRoom::HarnessAction::HarnessAction(FdRoom* room) : room_(nullptr) {
   if (room == nullptr || !room->table_->SharedWithHarness()) return;
   std::lock_guard<std::mutex> lock(room->mu_);
-  if (!room->spare_ || !room->first_soft_) return;
+  if (!room->shortage_ || !room->first_soft_) return;
   (void)room->table_->SetSoftLimit(*room->first_soft_);
   room_ = room;
 }
@@ -218,8 +248,8 @@ FdRoom::HarnessAction::HarnessAction(FdRoom* room) : room_(nullptr) {
 FdRoom::HarnessAction::~HarnessAction() {
   if (room_ == nullptr) return;
   std::lock_guard<std::mutex> lock(room_->mu_);
-  // spare_ is still set: a pending restore has not run meanwhile.
-  if (room_->spare_) (void)room_->ExhaustLocked(*room_->spare_, nullptr);
+  // shortage_ is still set: a pending restore has not run meanwhile.
+  if (room_->shortage_) (void)room_->ExhaustLocked(*room_->shortage_, nullptr);
 }
 
 std::unique_ptr<FdRoom> OpenFdRoom(Session& session, std::string* why) {

@@ -13,6 +13,15 @@
 //                                     {"limit": L, "spare": N, "open": its open
 //                                     fds, "was": the soft limit before the
 //                                     case's first exhaust_fds}
+//   {"exhaust_fds": {"limit": L}}     the soft RLIMIT_NOFILE becomes L itself,
+//                                     as `prlimit --nofile=L:` by an admin on a
+//                                     running server: the implementation keeps
+//                                     every fd it has (a lower limit closes
+//                                     nothing), but no fd number at or above L
+//                                     opens, so an fd it frees there (a reserve
+//                                     fd) makes no room. "spare" and "limit"
+//                                     exclude each other. Result as above, its
+//                                     "spare" the free fd numbers below L
 //   {"restore_fds": {"after_ms": N}}  that first soft limit again, now (default)
 //                                     or N ms later while the next steps run (a
 //                                     serve in back-off); a later step of
@@ -27,8 +36,8 @@
 // on it), the fake kernel's (its fd table and fd_limit, the restore on its
 // clock), or in --mode inprocess the case's worker process, which also holds
 // the case's clients: there each connect, hold, make or check step runs with
-// the limit lifted and the exhaustion is then made again with the same spare,
-// so the implementation still has exactly N fds to open.
+// the limit lifted and the exhaustion is then made again with the same spare
+// (or the same limit), so the implementation still has exactly N fds to open.
 #pragma once
 
 #include <sys/types.h>
@@ -55,15 +64,20 @@ bool IsFdVerb(const std::string& verb);
 
 // Bounds of the steps' arguments (docs/CONFORMANCE.md, "Limits").
 inline constexpr long long kMaxSpareFds = 4096;
+inline constexpr long long kMaxFdLimit = 4096;
 inline constexpr long long kMaxRestoreAfterMs = 10000;
 
 // What is wrong with an exhaust_fds or restore_fds step's argument, for the
-// catalog check: an object with only its own key, an integer within bounds.
+// catalog check: an object with only its own keys (exhaust_fds: "spare" or
+// "limit", not both), an integer within bounds.
 std::optional<std::string> FdStepProblem(const std::string& verb, const nlohmann::json& arg);
 
 // The soft limit that leaves exactly `spare` fd numbers free below it, given
 // the open fds (any order): the (spare+1)-th free number from 0.
 long long LimitForSpare(std::vector<int> open, long long spare);
+
+// The free fd numbers below `limit`, given the open fds (any order).
+long long FreeBelow(std::vector<int> open, long long limit);
 
 // The fd table and RLIMIT_NOFILE of an implementation.
 class FdTable {
@@ -119,15 +133,20 @@ class FdRoom {
   };
 
  private:
-  // Under mu_: the limit that leaves `spare` free, set; the result.
-  std::optional<std::string> ExhaustLocked(long long spare, nlohmann::json* result);
+  // What an exhaust_fds asked for: `n` spare fds, or the limit `n` itself.
+  struct Shortage {
+    bool by_limit = false;
+    long long n = 0;
+  };
+  // Under mu_: the limit the shortage asks for, set; the result.
+  std::optional<std::string> ExhaustLocked(Shortage want, nlohmann::json* result);
   std::optional<std::string> RestoreLocked();
   void CancelTimer();
 
   std::mutex mu_;
   std::unique_ptr<FdTable> table_;
   std::optional<long long> first_soft_;  // before the first exhaust_fds
-  std::optional<long long> spare_;       // while exhausted: the spare asked for
+  std::optional<Shortage> shortage_;     // while exhausted: what was asked for
   bool finished_ = false;
   // A later restore: a thread on the real kernel, or a token the fake
   // kernel's scheduled call checks.

@@ -20,7 +20,7 @@
 //   {"make": {"path": .., "kind": ..}}                       a file, link, socket
 //   {"check": "path", "expect": pattern}                   lstat and friends
 //   {"sleep_ms": N}
-//   {"exhaust_fds": {"spare": N}}, {"restore_fds": {"after_ms": N}}
+//   {"exhaust_fds": {"spare": N} | {"limit": L}}, {"restore_fds": {"after_ms": N}}
 //                                        a real EMFILE: the implementation's
 //                                        RLIMIT_NOFILE (fd_exhaust.h)
 //
