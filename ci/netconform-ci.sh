@@ -142,7 +142,10 @@ netreport=$(dirname "$netconform")/netreport
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
   if [ "$use_sudo" = yes ] || { [ "$use_sudo" = auto ] && sudo -n true 2>/dev/null; }; then
-    sudo=(sudo -n -E --)
+    # -E keeps the environment, but sudo's secure_path replaces PATH: give it
+    # back, so the adapter finds the runtime the workflow set up (setup-node,
+    # setup-go, a virtualenv), as it would without sudo.
+    sudo=(sudo -n -E -- env "PATH=$PATH")
   fi
 fi
 
