@@ -5,7 +5,7 @@ PRESET ?= default
 BUILD_DIR := $(if $(filter default,$(PRESET)),build,build-$(PRESET))
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test conform unit integration clean
+.PHONY: all deps configure build test conform deb unit integration clean
 
 all: build
 
@@ -35,6 +35,12 @@ test: build
 conform: deps configure
 	cmake --build --preset $(PRESET) -j $(JOBS) --target netconform
 	$(BUILD_DIR)/bin/netconform run
+
+# The Debian package of the install (cmake/Package.cmake): builds only what is
+# installed, then CPack writes $(BUILD_DIR)/packages/netutil-harness_VERSION_ARCH.deb.
+deb: deps configure
+	cmake --build --preset $(PRESET) -j $(JOBS) --target netutil_install_targets
+	cd $(BUILD_DIR) && cpack
 
 unit: build
 	ctest --preset $(PRESET) -L unit

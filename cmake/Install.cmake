@@ -1,4 +1,7 @@
-# `cmake --install`: the suite (netconform, netreport, netutil-adapter and the
+# `cmake --install`: two components, `suite` (the programs, the helpers, the
+# catalog, the adapters, the docs: what a conformance run needs) and `dev`
+# (the library and its fakes: headers, archives, CMake package, pkg-config).
+# Without --component, both: the suite (netconform, netreport, netutil-adapter and the
 # helpers netconform runs), the reference library and its fakes as a CMake
 # package (find_package(netutil 0.2 CONFIG): netutil::netutil, netutil::fakes)
 # and a pkg-config file, the case catalog, the adapter SDKs and the docs.
@@ -37,10 +40,23 @@ set_property(SOURCE ${PROJECT_SOURCE_DIR}/tools/conform/install_layout.cc
   TARGET_DIRECTORY netconform_engine APPEND PROPERTY COMPILE_DEFINITIONS
   NETCONFORM_DATA_REL="${NETCONFORM_DATA_REL}" NETCONFORM_HELPERS_REL="${NETCONFORM_HELPERS_REL}")
 
+# What each component installs, as build targets: `make deb` and
+# ci/netconform-ci.sh build these instead of everything (the test suite is not
+# installed). CMAKE_SKIP_INSTALL_ALL_DEPENDENCY (top CMakeLists.txt) keeps
+# cpack's install step from building everything first.
+add_custom_target(netutil_suite_targets)
+add_dependencies(netutil_suite_targets netconform netreport netutil-adapter netutil-trace netfault
+                 netutil_quiet_gai)
+add_custom_target(netutil_install_targets)
+add_dependencies(netutil_install_targets netutil_suite_targets netutil netutil_fakes_core
+                 netutil_fakes netutil_fakes_gmock)
+
 # The programs, and the helpers netconform runs.
-install(TARGETS netconform netreport netutil-adapter RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS netutil-trace RUNTIME DESTINATION ${NETUTIL_HELPERS_INSTALL_DIR})
-install(TARGETS netfault netutil_quiet_gai LIBRARY DESTINATION ${NETUTIL_HELPERS_INSTALL_DIR})
+install(TARGETS netconform netreport netutil-adapter
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT suite)
+install(TARGETS netutil-trace RUNTIME DESTINATION ${NETUTIL_HELPERS_INSTALL_DIR} COMPONENT suite)
+install(TARGETS netfault netutil_quiet_gai
+        LIBRARY DESTINATION ${NETUTIL_HELPERS_INSTALL_DIR} COMPONENT suite)
 
 # The library package. netutil_fakes_gmock needs the consumer's own GTest:
 # its own export set, loaded by netutilConfig.cmake only when GTest is found.
@@ -49,17 +65,19 @@ set_target_properties(netutil_fakes_core PROPERTIES EXPORT_NAME fakes_core)
 set_target_properties(netutil_fakes PROPERTIES EXPORT_NAME fakes)
 set_target_properties(netutil_fakes_gmock PROPERTIES EXPORT_NAME fakes_gmock)
 install(TARGETS netutil netutil_fakes_core netutil_fakes EXPORT netutilTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS netutil_fakes_gmock EXPORT netutilGmockTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/impl/include/ ${PROJECT_SOURCE_DIR}/fakes/include/
                   ${PROJECT_SOURCE_DIR}/fakes/gmock/include/
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(EXPORT netutilTargets NAMESPACE netutil:: DESTINATION ${NETUTIL_CMAKE_INSTALL_DIR})
-install(EXPORT netutilGmockTargets NAMESPACE netutil:: DESTINATION ${NETUTIL_CMAKE_INSTALL_DIR})
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
+install(EXPORT netutilTargets NAMESPACE netutil:: DESTINATION ${NETUTIL_CMAKE_INSTALL_DIR}
+        COMPONENT dev)
+install(EXPORT netutilGmockTargets NAMESPACE netutil:: DESTINATION ${NETUTIL_CMAKE_INSTALL_DIR}
+        COMPONENT dev)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/netutilConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cmake/netutilConfig.cmake
   INSTALL_DESTINATION ${NETUTIL_CMAKE_INSTALL_DIR})
@@ -69,27 +87,31 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/cmake/netutilConfigVersio
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/cmake/netutilConfig.cmake
               ${PROJECT_BINARY_DIR}/cmake/netutilConfigVersion.cmake
-        DESTINATION ${NETUTIL_CMAKE_INSTALL_DIR})
+        DESTINATION ${NETUTIL_CMAKE_INSTALL_DIR} COMPONENT dev)
 
 # pkg-config: the reference library (the fakes need nlohmann_json's CMake
 # package; their users take the CMake package).
 file(RELATIVE_PATH NETUTIL_PC_PREFIX_REL /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/netutil.pc.in ${PROJECT_BINARY_DIR}/netutil.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/netutil.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${PROJECT_BINARY_DIR}/netutil.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+        COMPONENT dev)
 
 # The catalog, the adapters and their SDKs, the docs.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/tests/conformance/cases
-        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR})
+        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR} COMPONENT suite)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/tools/adapters/python
                   ${PROJECT_SOURCE_DIR}/tools/adapters/node
                   ${PROJECT_SOURCE_DIR}/tools/adapters/go
-        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR}/adapters
+        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR}/adapters COMPONENT suite
         PATTERN __pycache__ EXCLUDE)
 file(GLOB netconform_adapter_scripts ${PROJECT_SOURCE_DIR}/tools/adapters/*.py)
 install(PROGRAMS ${netconform_adapter_scripts}
-        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR}/adapters)
+        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR}/adapters COMPONENT suite)
 install(FILES ${PROJECT_SOURCE_DIR}/tools/adapters/README.md
-        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR}/adapters)
+        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR}/adapters COMPONENT suite)
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/ci/netconform-ci.sh
+        DESTINATION ${NETCONFORM_DATA_INSTALL_DIR}/ci COMPONENT suite)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CHANGELOG.md
-        DESTINATION ${NETCONFORM_DOC_INSTALL_DIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${NETCONFORM_DOC_INSTALL_DIR}/docs)
+        DESTINATION ${NETCONFORM_DOC_INSTALL_DIR} COMPONENT suite)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${NETCONFORM_DOC_INSTALL_DIR}/docs
+        COMPONENT suite)

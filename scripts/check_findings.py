@@ -14,7 +14,9 @@ docs/FINDINGS.md and findings/<impl>/, and fails (exit 1, with the list of probl
   reproduction and .out, names a repro that is not there, or is named by no list line
   (unless its cases cell says "no longer shown by the catalog: <why>" or, for class C,
   "resolved by the catalog rewrite: <why>": a finding kept after a catalog change);
-- a reproduction under findings/ belongs to no finding of docs/FINDINGS.md.
+- a reproduction under findings/ belongs to no finding of docs/FINDINGS.md;
+- (with --all) the table of counts between COUNTS_BEGIN and COUNTS_END in docs/FINDINGS.md is
+  not what the lists hold now (--write-counts rewrites it).
 By default it covers the implementations that have a findings/<impl>/ directory (the
 others are not linked yet); --impl names them, --all takes every expected list.
 
@@ -49,6 +51,9 @@ ROW = re.compile(r"^\|\s*(F-[a-z0-9]+-\d+)\s*\|(.*)\|\s*$")
 # In a row's cases cell: a finding no expected-list line names any more, and why.
 RETIRED = re.compile(r"\b(no longer shown by the catalog|resolved by the catalog rewrite):\s*\S")
 REPRO_TIMEOUT_S = 60
+# The generated table of docs/FINDINGS.md: lines per list and class.
+COUNTS_BEGIN = "<!-- counts: made by scripts/check_findings.py --write-counts -->"
+COUNTS_END = "<!-- counts: end -->"
 
 
 def read_lists(impls):
@@ -156,6 +161,45 @@ def check(impls):
     return problems
 
 
+def counts_table():
+    """The markdown table of FAILED/NON-STRICT lines per list, by class, and the findings named."""
+    per_list = {}
+    for impl, path, _, _, verdict, reason in read_lists(None):
+        row = per_list.setdefault(os.path.basename(path), {"verdict": verdict, "R": 0, "I": 0,
+                                                          "C": 0, "ids": set()})
+        cls = CLASS.search(reason)
+        if cls and cls.group(1) in "RIC":
+            row[cls.group(1)] += 1
+        ids = ["F-%s-%s" % m for m in FID.findall(reason)]
+        if cls and cls.group(1) == "R" and ids:
+            row["ids"].add(ids[0])
+    out = ["| list | lines | [R] | [I] | [C] | [R] findings |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name in sorted(per_list):
+        r = per_list[name]
+        total = r["R"] + r["I"] + r["C"]
+        out.append("| `%s` | %d %s | %d | %d | %d | %d |" % (name, total, r["verdict"], r["R"], r["I"],
+                                                           r["C"], len(r["ids"])))
+    return "\n".join(out)
+
+
+def counts_problem(write):
+    """Checks (or rewrites) the generated table of docs/FINDINGS.md; a problem or None."""
+    with open(FINDINGS_MD, encoding="utf-8") as f:
+        text = f.read()
+    begin, end = text.find(COUNTS_BEGIN), text.find(COUNTS_END)
+    if begin < 0 or end < begin:
+        return "docs/FINDINGS.md: no table between %s and %s" % (COUNTS_BEGIN, COUNTS_END)
+    fresh = text[:begin] + COUNTS_BEGIN + "\n" + counts_table() + "\n" + text[end:]
+    if fresh == text:
+        return None
+    if write:
+        with open(FINDINGS_MD, "w", encoding="utf-8") as f:
+            f.write(fresh)
+        return None
+    return ("docs/FINDINGS.md: the table of counts is not what the lists hold "
+            "(scripts/check_findings.py --write-counts)")
+
+
 def run_one(path):
     """(exit status, stdout, stderr, seconds) of one reproduction; None on a timeout."""
     t0 = time.monotonic()
@@ -207,6 +251,8 @@ def main():
     ap.add_argument("--all", action="store_true", help="every implementation with an expected list")
     ap.add_argument("--run", action="store_true", help="run the reproductions, compare with .out")
     ap.add_argument("--update", action="store_true", help="with --run: rewrite the .out files")
+    ap.add_argument("--write-counts", action="store_true",
+                    help="rewrite docs/FINDINGS.md's table of counts from the lists")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="with --run: reproductions run at once (default: the CPUs)")
     a = ap.parse_args()
@@ -218,6 +264,9 @@ def main():
         impls = {d for d in os.listdir(FINDINGS_DIR)
                  if os.path.isdir(os.path.join(FINDINGS_DIR, d))} if os.path.isdir(FINDINGS_DIR) else set()
     problems = run(impls, a.update, a.jobs) if a.run else check(impls)
+    if not a.run and (a.all or a.write_counts):
+        problem = counts_problem(a.write_counts)
+        problems += [problem] if problem else []
     if problems:
         print("check_findings: %d problem(s):" % len(problems))
         for p in problems:

@@ -9,7 +9,7 @@ packages=(
   librapidcheck-dev libbenchmark-dev
   iproute2 procps python3 python3-tornado python3-trio python3-twisted perl golang-go
   libpng-dev chromium
-  dnsmasq-base
+  dnsmasq-base dpkg-dev python3-yaml
   libuv1-dev libjansson-dev
   cargo rustc librust-serde-json-dev librust-libc-dev
 )

@@ -154,11 +154,32 @@ GaiResult InjectingSys::Resolve(const CallArgs& args, const std::optional<std::s
   } else if (in_table) {
     // Both families count as configured: AI_ADDRCONFIG narrows nothing.
     r = resolver_.Resolve(host, service, hints, /*has_v4=*/true, /*has_v6=*/true);
+    // The C library's name services would need an fd for the name (glibc's
+    // files module opens /etc/hosts, its dns module a socket): the table
+    // answers as glibc does when the process has none free.
+    if (ResolverTable::NeedsNameService(host, hints)) {
+      if (const int err = FdShortage()) {
+        r = ResolverTable::WithoutFreeFd(r, nss_ready_, err);
+      } else {
+        nss_ready_ = true;
+      }
+    }
   } else {
     r = inner().getaddrinfo(host, service, hints);
+    // An answer for a name: the C library has set up its name services.
+    if (r.ok() && ResolverTable::NeedsNameService(host, hints)) nss_ready_ = true;
   }
   *injected = o.has_value() || in_table;
   return r;
+}
+
+int InjectingSys::FdShortage() {
+  // Any fd will do; a directory is what every inner Sys (the fake kernel's
+  // too) opens.
+  const SysInt fd = inner().openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (!fd.ok()) return fd.err == EMFILE || fd.err == ENFILE ? fd.err : 0;
+  (void)inner().close(fd.value);
+  return 0;
 }
 
 // One wrapper per call of sys_calls.def: its CallArgs, the inner call, and

@@ -47,16 +47,32 @@ mode_t KernelModel::umask(mode_t mask) { return fs_.set_umask(mask); }
 // The lowest free fd (0-2 are stdio, always taken), or EMFILE at the
 // per-process limit, ENFILE at the system one (checked in that order, as
 // Linux's get_unused_fd_flags comes before the file allocation).
-SysInt KernelModel::AllocFd(bool is_epoll, uint64_t id) {
+namespace {
+
+// The lowest fd number not in `fds` (0-2 are stdio, always taken).
+template <typename Map>
+int LowestFree(const Map& fds) {
   int fd = 3;
-  for (const auto& [n, entry] : fds_) {
+  for (const auto& [n, entry] : fds) {
     if (n < fd) continue;
     if (n != fd) break;
     ++fd;
   }
-  if (fd >= config_.fd_limit) return SysErr(EMFILE);
+  return fd;
+}
+
+}  // namespace
+
+int KernelModel::FdShortage() const {
+  if (LowestFree(fds_) >= config_.fd_limit) return EMFILE;
   const long long in_use = 3 + static_cast<long long>(fds_.size()) + config_.system_fds_in_use;
-  if (in_use >= config_.system_fd_limit) return SysErr(ENFILE);
+  if (in_use >= config_.system_fd_limit) return ENFILE;
+  return 0;
+}
+
+SysInt KernelModel::AllocFd(bool is_epoll, uint64_t id) {
+  if (const int err = FdShortage()) return SysErr(err);
+  const int fd = LowestFree(fds_);
   fds_[fd] = FdEntry{is_epoll, false, id, false};
   return SysOk(fd);
 }

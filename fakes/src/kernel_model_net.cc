@@ -317,7 +317,14 @@ GaiResult KernelModel::getaddrinfo(const std::optional<std::string>& host,
   bool has_v4 = false, has_v6 = false;
   for (const auto& a : config_.ipv4_addrs) has_v4 |= !IsLoopback4(V4Host(a));
   for (const auto& a : config_.ipv6_addrs) has_v6 |= !IN6_IS_ADDR_LOOPBACK(&V6(a));
-  return config_.resolver.Resolve(host, service, hints, has_v4, has_v6);
+  const GaiResult answer = config_.resolver.Resolve(host, service, hints, has_v4, has_v6);
+  // A name goes to the C library's name services, which need an fd (glibc's
+  // files module opens /etc/hosts, its dns module a socket): with none free
+  // the lookup fails as glibc's does (ResolverTable::WithoutFreeFd).
+  if (!ResolverTable::NeedsNameService(host, hints)) return answer;
+  if (const int err = FdShortage()) return ResolverTable::WithoutFreeFd(answer, nss_ready_, err);
+  nss_ready_ = true;
+  return answer;
 }
 
 SysInt KernelModel::bind(int fd, const SockAddr& addr) {

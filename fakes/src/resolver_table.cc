@@ -110,4 +110,26 @@ GaiResult ResolverTable::Resolve(const std::optional<std::string>& host, const s
   return out;
 }
 
+bool ResolverTable::NeedsNameService(const std::optional<std::string>& host,
+                                     const AddrInfoHints& hints) {
+  if (!host || SockAddr::FromIp(*host, 0)) return false;
+  return (hints.flags & AI_NUMERICHOST) == 0;
+}
+
+GaiResult ResolverTable::WithoutFreeFd(const GaiResult& answer, bool nss_ready, int fd_err) {
+  switch (answer.gai_err) {
+    case EAI_BADFLAGS:
+    case EAI_FAMILY:
+    case EAI_SOCKTYPE:
+    case EAI_SERVICE:
+      return answer;
+    default:
+      break;
+  }
+  GaiResult out;
+  out.gai_err = nss_ready ? EAI_SYSTEM : EAI_NONAME;
+  out.sys_err = nss_ready ? fd_err : 0;
+  return out;
+}
+
 }  // namespace netutil::fakes

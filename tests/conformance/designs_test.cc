@@ -188,6 +188,17 @@ TEST(Designs, VerdictRecordsTheDesignAndReportsShowIt_BIND_013) {
             std::string::npos)
       << text.str();
 
+  // The text report's first line names the catalog's version, as the other
+  // formats do (issue 15: the catalog's version in every report).
+  std::ostringstream headed;
+  auto headed_reporter = MakeReporter("text", headed);
+  RunInfo info{"fake", "reference", Profile::kStrict, json(), 1};
+  info.catalog_version = "0.9.1";
+  headed_reporter->Begin(info);
+  EXPECT_EQ(headed.str().substr(0, headed.str().find('\n')),
+            "netconform: 1 cases (catalog 0.9.1) against fake, profile strict")
+      << headed.str();
+
   std::ostringstream doc_text;
   auto doc_reporter = MakeReporter("json", doc_text);
   doc_reporter->Begin({"fake", "reference", Profile::kStrict, json(), 2});

@@ -211,6 +211,20 @@ TEST(FdExhaust, ACCEPT_011_EmfileCasesOnTheFakeKernelAreMarkedByTheirSource) {
   }
 }
 
+// glibc's EAI_SYSTEM for a name looked up with no fd free, as the fake kernel
+// and the resolver override (in-process: the worker's fd table) answer it
+// (ResolverTable::WithoutFreeFd): a real fault, not an injected one.
+TEST(FdExhaust, BIND_029_RealEaiSystemOnTheFakeKernelAndInProcess) {
+  for (auto make : {MakeFakeKernelTarget, MakeInProcessTarget}) {
+    std::unique_ptr<Target> target = make();
+    Runner runner(*target, {});
+    ASSERT_FALSE(runner.Prepare());
+    const CaseResult r = runner.Run(CatalogCase("bind/resolve-real-system-error"));
+    EXPECT_EQ(r.verdict, Verdict::kOk) << target->Describe() << ": " << Details(r);
+    EXPECT_FALSE(r.injected);
+  }
+}
+
 // A resolver entry that fails the lookup is an injected fault too; one that
 // only answers addresses is not a fault.
 TEST(FdExhaust, ResolverFailureVerdictsAreMarkedInjected) {

@@ -205,5 +205,47 @@ TEST_F(SyntheticRunner, NamedImplementationIsJudgedAndMarked) {
   }
 }
 
+// env.fault_situation (fault_reach.h): a failure whose faults met only
+// calls outside the case's situation is N/A, with what they met instead.
+std::string SituationCase(const std::string& situation) {
+  return R"({"id": "t/situation", "rules": ["BIND-023"], "title": "t",
+    "env": {"faults": ["bind always = EADDRINUSE"], "fault_situation": )" +
+         situation + R"(},
+    "steps": [{"send": {"op": "bind_sockets", "port": 0, "address": "127.0.0.1"},
+               "expect": {"ok": true}}]})";
+}
+
+TEST(FaultSituation, BIND_023_FailureOutsideTheSituationIsNotApplicable) {
+  std::unique_ptr<Target> target = MakeFakeKernelTarget();
+  Runner runner(*target, {});
+  ASSERT_FALSE(runner.Prepare());
+  const CaseResult na =
+      runner.Run(MakeCase(SituationCase(R"({"call": "bind", "port": {"$gt": 0}})")));
+  EXPECT_EQ(na.verdict, Verdict::kNotApplicable) << Details(na);
+  EXPECT_NE(na.reason.find("the fault never met the case's situation"), std::string::npos)
+      << na.reason;
+  EXPECT_NE(na.reason.find(R"("port":0)"), std::string::npos) << "what it met: " << na.reason;
+  const CaseResult failed = runner.Run(MakeCase(SituationCase(R"({"call": "bind", "port": 0})")));
+  EXPECT_EQ(failed.verdict, Verdict::kFailed) << Details(failed);
+}
+
+TEST(FaultSituation, CatalogRefusesAMalformedSituation) {
+  for (const char* bad :
+       {R"("bind")", R"({"port": 0})", R"({"call": "bnd"})",
+        R"({"call": "bind", "port": {"$gtt": 0}})", R"({"call": "bind", "port": "${port}"})"}) {
+    std::vector<std::string> problems;
+    (void)LoadCatalog({{"test", SituationCase(bad)}}, &problems);
+    ASSERT_FALSE(problems.empty()) << bad;
+    EXPECT_NE(problems.front().find("env.fault_situation"), std::string::npos) << problems.front();
+  }
+  std::vector<std::string> problems;
+  std::string no_faults = SituationCase(R"({"call": "bind"})");
+  no_faults.replace(no_faults.find(R"("faults": ["bind always = EADDRINUSE"], )"),
+                    std::string(R"("faults": ["bind always = EADDRINUSE"], )").size(), "");
+  (void)LoadCatalog({{"test", no_faults}}, &problems);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems.front().find("needs env.faults"), std::string::npos) << problems.front();
+}
+
 }  // namespace
 }  // namespace netutil::conform

@@ -312,5 +312,70 @@ TEST(FaultReach, NullHostMatchesTheRulesSpelling) {
   EXPECT_FALSE(FaultReach::Matches(rule, {{"call", "getaddrinfo"}, {"host", "x"}}));
 }
 
+// env.fault_situation: the injected call must match the case's pattern.
+json Injected(json e) {
+  e["injected"] = true;
+  return e;
+}
+json BindAt(int fd, const char* addr, int port, const char* err = nullptr) {
+  json e = Bind(fd, "inet", addr, err);
+  e["port"] = port;
+  return e;
+}
+const json kSharedPort = json::parse(R"({"call": "bind", "port": {"$gt": 0}})");
+
+TEST(FaultReach, BIND_023_SituationMissedWhenEveryInjectedCallIsOutsideIt) {
+  // asyncio, trio: each address bound to port 0, so "bind #2 = EADDRINUSE"
+  // meets a port-0 bind, not the port the first address got.
+  FaultReach reach;
+  reach.Arm(Plan("bind #2 = EADDRINUSE\n"));
+  reach.SetSituation(kSharedPort);
+  json resolver = {{"call", "getaddrinfo"}, {"host", "conform.test"}, {"result", json::array()}};
+  reach.See(Trace({Injected(resolver), Socket(5, "inet", kAtomic), BindAt(5, "127.0.0.1", 0),
+                   Socket(6, "inet", kAtomic), Injected(BindAt(6, "127.0.0.2", 0, "EADDRINUSE")),
+                   Close(6), Close(5)}));
+  EXPECT_TRUE(reach.Unmet().empty()) << "the rule met its call: not a case of NeverMet";
+  const std::optional<std::string> why = reach.SituationMissed();
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find(R"({"call":"bind","port":{"$gt":0}})"), std::string::npos) << *why;
+  EXPECT_NE(why->find("another bind call"), std::string::npos) << *why;
+  EXPECT_NE(why->find(R"("addr":"127.0.0.2")"), std::string::npos) << *why;
+  EXPECT_EQ(why->find("getaddrinfo"), std::string::npos) << "a resolver override is no fault";
+}
+
+TEST(FaultReach, BIND_023_SituationMetOnceAnInjectedCallMatches) {
+  // Tornado: the second bind is on the port the first got.
+  FaultReach reach;
+  reach.Arm(Plan("bind #2 = EADDRINUSE\n"));
+  reach.SetSituation(kSharedPort);
+  reach.See(Trace({BindAt(5, "127.0.0.1", 0), Injected(BindAt(6, "127.0.0.2", 0, "EADDRINUSE"))}));
+  EXPECT_TRUE(reach.SituationMissed());
+  reach.See(Trace({Injected(BindAt(7, "127.0.0.2", 40001, "EADDRINUSE"))}));
+  EXPECT_FALSE(reach.SituationMissed()) << "met in a later request: met";
+}
+
+TEST(FaultReach, SituationUndecidedWithoutInjectedEntriesOrWithACutTrace) {
+  FaultReach none;
+  none.Arm(Plan("bind #2 = EADDRINUSE\n"));
+  none.SetSituation(kSharedPort);
+  none.See(Trace({BindAt(5, "127.0.0.1", 0)}));
+  EXPECT_FALSE(none.SituationMissed()) << "no injected call: nothing to judge by";
+  none.See(json::object());  // no trace at all
+  EXPECT_FALSE(none.SituationMissed());
+
+  FaultReach cut;
+  cut.Arm(Plan("bind #2 = EADDRINUSE\n"));
+  cut.SetSituation(kSharedPort);
+  json t = Trace({Injected(BindAt(6, "127.0.0.2", 0, "EADDRINUSE"))});
+  t["total"] = 4001;  // entries left out may hold a matching one
+  cut.See(t);
+  EXPECT_FALSE(cut.SituationMissed());
+
+  FaultReach unset;
+  unset.Arm(Plan("bind #2 = EADDRINUSE\n"));
+  unset.See(Trace({Injected(BindAt(6, "127.0.0.2", 0, "EADDRINUSE"))}));
+  EXPECT_FALSE(unset.SituationMissed()) << "no situation given";
+}
+
 }  // namespace
 }  // namespace netutil::conform

@@ -1,8 +1,10 @@
 #include "fidelity_cases.h"
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <stdexcept>
@@ -296,6 +298,52 @@ std::vector<Case> Build() {
                                                             .address = "dup.test",
                                                             .platform = Platform::Linux()}));
                  }});
+  }
+  {
+    // glibc's getaddrinfo with no fd free (ResolverTable::WithoutFreeFd): a
+    // name needs its name services (nsswitch.conf "hosts: files dns", as
+    // Debian's: /etc/hosts opened, then a DNS socket), a literal none. The
+    // first lookup sets NSS up with fds free. The same through InjectingSys,
+    // whose resolver table answers as glibc would (its own fd probe).
+    EnvSpec spec;
+    spec.hosts = "127.0.0.1 localhost name.test\n";
+    t.push_back(
+        {"BIND_029_NameWithoutFreeFdIsEaiSystem", spec, [](Env& e) {
+           auto* fake = dynamic_cast<FakeEnv*>(&e);
+           rlimit saved{};
+           ::getrlimit(RLIMIT_NOFILE, &saved);
+           auto limit = [&](long long soft) {
+             if (fake != nullptr) {
+               fake->kernel().set_fd_limit(static_cast<int>(soft));
+               return;
+             }
+             rlimit r = saved;
+             r.rlim_cur = soft < 0 ? saved.rlim_cur : static_cast<rlim_t>(soft);
+             if (::setrlimit(RLIMIT_NOFILE, &r) != 0) throw std::runtime_error("setrlimit");
+           };
+           fakes::ResolverTable table;
+           table.Set("name.test", {Ip("127.0.0.1", 0)});
+           fakes::InjectingSys injecting(e.sys());
+           injecting.set_resolver(table);
+           const AddrInfoHints hints{AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE};
+           auto gai = [&](Sys& sys, const char* host) {
+             const GaiResult r = sys.getaddrinfo(std::string(host), "0", hints);
+             if (r.ok()) return std::string("ok");
+             return std::string(GaiErrorName(r.gai_err)) +
+                    (r.gai_err == EAI_SYSTEM ? std::string(" ") + ErrnoName(r.sys_err)
+                                             : std::string());
+           };
+           std::string out = Join({"warm", gai(e.sys(), "name.test"), gai(injecting, "name.test")});
+           const int lowest = Sock(e, AF_INET);
+           (void)e.sys().close(lowest);
+           limit(lowest);  // no fd free
+           out += " " + Join({"none-free", gai(e.sys(), "name.test"), gai(injecting, "name.test"),
+                              "literal", gai(e.sys(), "127.0.0.1"), gai(injecting, "127.0.0.1")});
+           limit(lowest + 1);  // one fd free
+           out += " " + Join({"one-free", gai(e.sys(), "name.test"), gai(injecting, "name.test")});
+           limit(fake != nullptr ? 1024 : -1);
+           return out;
+         }});
   }
   t.push_back({"BIND_018_PortInUseLeavesNothingOpen", plain, [=](Env& e) {
                  const int a = Sock(e, AF_INET6, only);

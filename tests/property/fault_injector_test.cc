@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 
 #include "netutil/errno_name.h"
 #include "netutil/fakes/fake_kernel.h"
+#include "netutil/fakes/injecting_sys.h"
 
 namespace netutil::property {
 namespace {
@@ -97,6 +99,59 @@ TEST(InjectingSys, ChosenValueSkipsTheCall) {
   fakes::FakeKernel kernel;
   kernel.SetFaultPlan(Plan("socket = 42"));
   EXPECT_EQ(kernel.socket(AF_INET, SOCK_STREAM, 0).value, 42);
+  EXPECT_EQ(kernel.fd_count(), 0u);
+}
+
+// glibc's getaddrinfo with no fd free (ResolverTable::WithoutFreeFd, measured
+// on glibc 2.36: tools/conform/name_service.h): a name needs the name
+// services, which need an fd; before any lookup set them up, nsswitch.conf
+// cannot be read (EAI_NONAME), after it the files and dns modules fail
+// (EAI_SYSTEM with EMFILE). Literals and argument errors need no fd.
+std::string Gai(Sys& sys, const char* host,
+                AddrInfoHints hints = {AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE}) {
+  const GaiResult r = sys.getaddrinfo(std::string(host), "0", hints);
+  if (r.ok()) return "ok";
+  return std::string(GaiErrorName(r.gai_err)) +
+         (r.gai_err == EAI_SYSTEM ? std::string(" ") + ErrnoName(r.sys_err) : std::string());
+}
+
+TEST(FakeResolver, BIND_029_NameWithoutFreeFdAsGlibc) {
+  fakes::FakeKernel cold;
+  cold.resolver().Set("name.test", {*SockAddr::FromIp("127.0.0.1", 0)});
+  cold.set_fd_limit(3);  // 0-2 are stdio: no fd free
+  EXPECT_EQ(Gai(cold, "name.test"), "EAI_NONAME") << "nsswitch.conf not read yet";
+  cold.set_fd_limit(1024);
+  EXPECT_EQ(Gai(cold, "name.test"), "ok");
+  cold.set_fd_limit(3);
+  EXPECT_EQ(Gai(cold, "name.test"), "EAI_SYSTEM EMFILE");
+  EXPECT_EQ(Gai(cold, "other.test"), "EAI_SYSTEM EMFILE") << "a name not listed alike";
+  EXPECT_EQ(Gai(cold, "127.0.0.1"), "ok") << "a literal needs no name service";
+  EXPECT_EQ(Gai(cold, "name.test", {AF_UNSPEC, SOCK_STREAM, 0, AI_NUMERICHOST}), "EAI_NONAME");
+  EXPECT_EQ(Gai(cold, "name.test", {AF_UNSPEC, SOCK_STREAM, 0, 0x4000000}), "EAI_BADFLAGS");
+  // One fd free: the lookup has it.
+  cold.set_fd_limit(1024);
+  const int fd = cold.socket(AF_INET, SOCK_STREAM, 0).value;
+  cold.set_fd_limit(fd + 1);
+  ASSERT_TRUE(cold.close(fd).ok());
+  EXPECT_EQ(Gai(cold, "name.test"), "ok");
+}
+
+TEST(InjectingSys, BIND_029_ResolverTableAnswersAsGlibcWithoutFreeFd) {
+  // The table's names are answered without the C library, but as it would
+  // answer them: no fd free, EAI_SYSTEM with the errno (the inner Sys's fd
+  // table decides).
+  fakes::FakeKernel kernel;
+  fakes::InjectingSys sys(kernel);
+  fakes::ResolverTable table;
+  table.Set("name.test", {*SockAddr::FromIp("127.0.0.1", 0)});
+  sys.set_resolver(table);
+  EXPECT_EQ(Gai(sys, "name.test"), "ok");
+  kernel.set_fd_limit(3);
+  EXPECT_EQ(Gai(sys, "name.test"), "EAI_SYSTEM EMFILE");
+  EXPECT_EQ(Gai(sys, "127.0.0.1"), "ok");
+  EXPECT_EQ(kernel.fd_count(), 0u) << "the probe's fd is closed";
+  kernel.set_fd_limit(1024);
+  EXPECT_EQ(Gai(sys, "name.test"), "ok");
   EXPECT_EQ(kernel.fd_count(), 0u);
 }
 

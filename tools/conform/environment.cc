@@ -8,6 +8,7 @@
 #include "json_match.h"
 #include "netutil/errno_name.h"
 #include "netutil/fakes/call_args.h"
+#include "netutil/fakes/syscall_table.h"
 #include "netutil/sock_addr.h"
 #include "protocol.h"
 
@@ -228,6 +229,24 @@ bool ParsePortRange(const json& v, Environment* e, std::string* error) {
   return true;
 }
 
+// What is wrong with a fault_situation: an object pattern (json_match.h)
+// whose "call" is a call of the seam, with no variables (the pattern is
+// matched against the traces as written).
+std::optional<std::string> FaultSituationProblem(const json& v) {
+  if (!v.is_object()) return std::string("must be an object: a trace-entry pattern");
+  const auto call = v.find("call");
+  if (call == v.end() || !call->is_string()) {
+    return std::string("must name the call: {\"call\": \"bind\", ...}");
+  }
+  if (!fakes::CallFromName(call->get<std::string>())) {
+    return "\"" + call->get<std::string>() + "\" is not a call of the seam";
+  }
+  if (v.dump().find("${") != std::string::npos) {
+    return std::string("takes no variables: it is matched as written");
+  }
+  return CheckPattern(v);
+}
+
 // The members of env, each parsed in this order (ipv6 after ipv6_missing:
 // "ipv6": "absent" wins over "ipv6_missing": false).
 bool ParseEnvironmentMembers(const json& env, const std::string& tmp, Environment* e,
@@ -256,6 +275,17 @@ bool ParseEnvironmentMembers(const json& env, const std::string& tmp, Environmen
     }
     e->fault_calls_required = v == "required";
   }
+  if (env.contains("fault_situation")) {
+    if (std::optional<std::string> why = FaultSituationProblem(env["fault_situation"])) {
+      return Fail(error, "env.fault_situation: " + *why);
+    }
+    if (e->faults.empty()) {
+      return Fail(error,
+                  "env.fault_situation needs env.faults: it says which injected call made "
+                  "the case's situation");
+    }
+    e->fault_situation = env["fault_situation"];
+  }
   return true;
 }
 
@@ -271,7 +301,7 @@ std::optional<Environment> ParseEnvironment(const json& env, std::string* error,
   }
   if (!OnlyKeys(env,
                 {"needs", "incidental", "resolver", "faults", "ipv6", "ipv6_missing", "fd_limit",
-                 "port_range", "fault_calls"},
+                 "port_range", "fault_calls", "fault_situation"},
                 "env", error)) {
     return std::nullopt;
   }

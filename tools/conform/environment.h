@@ -30,6 +30,11 @@
 //   fault_calls: "optional" (default) | "required": whether the rule requires
 //             the calls the fault rules name (a case whose faults never met
 //             a call is N/A unless they are required: fault_reach.h)
+//   fault_situation: {"call": "bind", "port": {"$gt": 0}}  a trace-entry
+//             pattern (json_match.h) an injected call must match for the
+//             faults to have made the case's situation: when the traces show
+//             injected calls and none matches, a failed case is N/A
+//             (fault_reach.h)
 //   incidental: ["op.field", ...]  fields the case sends but does not rest on:
 //             not offered, the case still runs (capabilities.h)
 #pragma once
@@ -57,6 +62,9 @@ struct Environment {
   // name, so an implementation that never makes them fails the case; by
   // default ("optional") such a case is N/A (fault_reach.h).
   bool fault_calls_required = false;
+  // "fault_situation": the pattern an injected trace entry must match for the
+  // faults to have met the situation the case is about (fault_reach.h).
+  std::optional<nlohmann::json> fault_situation;
 
   // Whether the environment can only be made by injecting into the
   // implementation's syscalls (in-process, the fake kernel, the interposer).

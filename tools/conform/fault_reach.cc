@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "json_match.h"
 #include "netutil/fakes/syscall_table.h"
 
 namespace netutil::conform {
@@ -51,6 +52,26 @@ void FaultReach::See(const json& trace) {
   const long long total = trace.value("total", 0LL);
   const bool cut =
       static_cast<long long>(entries.size()) < total || trace.value("dropped", 0LL) > 0;
+  if (situation_ && !situation_met_) {
+    const json call = situation_->value("call", json());
+    long long injected = 0;
+    for (const json& e : entries) {
+      // Only the situation's call: a resolver override is traced as
+      // injected too, and is no fault.
+      if (!e.is_object() || e.value("injected", false) != true || e.value("call", json()) != call) {
+        continue;
+      }
+      ++injected;
+      if (!Match(*situation_, e)) {
+        situation_met_ = true;
+        break;
+      }
+      if (first_missed_.empty()) first_missed_ = Brief(e, 200);
+    }
+    injected_seen_ += injected;
+    // The entries left out may hold an injected call that matched.
+    if (cut) situation_unknown_ = true;
+  }
   for (Armed& a : rules_) {
     if (!a.active || a.met) continue;
     const std::string name = fakes::CallName(a.rule.call);
@@ -66,6 +87,18 @@ void FaultReach::See(const json& trace) {
     a.seen = std::min(a.seen + std::max(matching, 0LL), fakes::FaultRule::kMaxIndex);
     if (a.seen >= a.rule.first) a.met = true;  // the Nth matching call was made
   }
+}
+
+std::optional<std::string> FaultReach::SituationMissed() const {
+  if (!situation_ || situation_met_ || situation_unknown_ || injected_seen_ == 0) {
+    return std::nullopt;
+  }
+  const std::string call = situation_->value("call", std::string());
+  return "the fault never met the case's situation " + Brief(*situation_, 200) + ": it met " +
+         (injected_seen_ > 1
+              ? std::to_string(injected_seen_) + " other " + call + " calls, the first "
+              : "another " + call + " call, ") +
+         first_missed_ + "; the situation the case is about never arose";
 }
 
 std::vector<std::string> FaultReach::Unmet() const {

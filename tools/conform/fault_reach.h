@@ -17,9 +17,18 @@
 // with no selectors by the trace's exact per-call count, one with selectors by
 // its entries; when the entries were cut, every call of the rule's syscall in
 // that request counts as a match (an upper bound: not known, so no N/A).
+//
+// A case may also say which injected call makes its situation ("env":
+// {"fault_situation": {"call": "bind", "port": {"$gt": 0}}}, a trace-entry
+// pattern of json_match.h): a fault that met only calls outside it (an
+// EADDRINUSE injected on a port-0 bind, where the case is about the port the
+// first address got) made another situation. Judged from the entries of the
+// pattern's call marked injected; a cut trace may have lost the one that matched, so it decides
+// nothing, nor does a trace with no injected entry (nothing to judge by).
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +50,13 @@ class FaultReach {
   // (EINTR on the calls of each) is met when any of them is.
   bool NoneMet() const { return !rules_.empty() && Unmet().size() == rules_.size(); }
 
+  // The case's situation (env.fault_situation), a pattern checked at load.
+  void SetSituation(nlohmann::json pattern) { situation_ = std::move(pattern); }
+  // Why the faults never made the case's situation: the traces showed
+  // injected calls, all whole, and none matched it (what they met instead).
+  // nullopt with no situation, no injected entry, a match, or a cut trace.
+  std::optional<std::string> SituationMissed() const;
+
   // Whether `entry` (trace_fields.h) is a call of `rule`: its call, and each
   // selector's argument spelled as the rule spells it.
   static bool Matches(const fakes::FaultRule& rule, const nlohmann::json& entry);
@@ -54,6 +70,11 @@ class FaultReach {
     long long seen = 0;  // matching calls since the rule was last armed (at most)
   };
   std::vector<Armed> rules_;
+  std::optional<nlohmann::json> situation_;
+  bool situation_met_ = false;
+  bool situation_unknown_ = false;  // a trace with injected calls was cut
+  long long injected_seen_ = 0;     // injected entries of its call, none matching
+  std::string first_missed_;        // the first of them, as text
 };
 
 }  // namespace netutil::conform

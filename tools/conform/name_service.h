@@ -20,11 +20,29 @@
 //                            no upstream servers)                 takes SERVFAIL, NOTIMP and
 //                                                                  REFUSED alike: try again)
 //   anything else            -                                    (needs the interposer)
+//   any entry, looked up     the files above; the process's fds   EAI_SYSTEM, errno EMFILE, with
+//   with no fd free          taken (exhaust_fds, fd_exhaust.h)    "hosts: files dns" (the files
+//                                                                  module's open of /etc/hosts,
+//                                                                  then the dns module's socket()
+//                                                                  fail EMFILE; "hosts: dns"
+//                                                                  alone: EAI_SYSTEM, errno 0);
+//                                                                  only once NSS is set up: the
+//                                                                  process's first lookup reads
+//                                                                  nsswitch.conf, and with no fd
+//                                                                  gives EAI_NONAME (errno
+//                                                                  EMFILE). A literal: no NSS, no
+//                                                                  fd, no failure
 //
-// EAI_SYSTEM with an errno, EAI_MEMORY and the rest are made inside the C
-// library, and glibc 2.36 maps no DNS answer to EAI_FAIL (measured: FORMERR
-// and NXDOMAIN give EAI_NONAME, SERVFAIL, NOTIMP and REFUSED EAI_AGAIN, an
-// empty NOERROR EAI_NODATA): a case with such an entry needs an instrument
+// That last row, measured on glibc 2.36 in a mount namespace with these files
+// and RLIMIT_NOFILE at the lowest free fd (a name listed in /etc/hosts or
+// not, and "localhost" alike; with one fd spare a listed name is found), is
+// how bind/resolve-real-system-error makes a real EAI_SYSTEM from an "addrs"
+// entry; the fake kernel and the resolver override answer the same
+// (fakes::ResolverTable::WithoutFreeFd). An entry cannot ask for EAI_SYSTEM
+// with an errno of its choice, nor EAI_MEMORY and the rest: those are made
+// inside the C library, and glibc 2.36 maps no DNS answer to EAI_FAIL
+// (measured: FORMERR and NXDOMAIN give EAI_NONAME, SERVFAIL, NOTIMP and
+// REFUSED EAI_AGAIN, an empty NOERROR EAI_NODATA): a case with such an entry needs an instrument
 // that overrides getaddrinfo. So does one whose order no RFC 6724 sort can
 // give (an address repeated with another one between, names ordering the same
 // two addresses both ways) or with a scoped address (glibc's /etc/hosts reader

@@ -37,8 +37,10 @@ class TextReporter final : public Reporter {
   explicit TextReporter(std::ostream& out) : out_(out) {}
 
   void Begin(const RunInfo& info) override {
-    out_ << "netconform: " << info.cases << " cases against " << Line(info.target) << ", profile "
-         << ProfileName(info.profile);
+    out_ << "netconform: " << info.cases << " cases";
+    if (!info.catalog_version.empty())
+      out_ << " (catalog " << Line(info.catalog_version, 64) << ")";
+    out_ << " against " << Line(info.target) << ", profile " << ProfileName(info.profile);
     if (info.hello.is_object()) {
       auto field = [&](const char* key) {
         auto it = info.hello.find(key);

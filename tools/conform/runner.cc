@@ -920,6 +920,14 @@ std::optional<std::string> NeverMet(const Environment& env, const FaultReach& re
          "): the situation the case is about never arose";
 }
 
+// Why a failed case is N/A: its faults met calls, but none of them the
+// case's situation (env.fault_situation, FaultReach::SituationMissed), under
+// the same conditions as NeverMet.
+std::optional<std::string> SituationMissed(const FaultReach& reach, bool judged) {
+  if (!judged) return std::nullopt;
+  return reach.SituationMissed();
+}
+
 }  // namespace
 
 CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
@@ -957,6 +965,7 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
   ctx.deadline = start + options_.case_timeout;
   ctx.progress = progress;
   ctx.reach.Arm(env.faults);
+  if (env.fault_situation) ctx.reach.SetSituation(*env.fault_situation);
 
   CaseResult result;
   result.injected = InjectsFaults(c, env, RealNames(env));
@@ -1016,6 +1025,13 @@ CaseResult Runner::RunCase(const Case& c, int n, Clock::time_point start,
     result.verdict = Verdict::kNotApplicable;
     result.reason = *why + "; " + result.reason;
     result.failure.clear();  // no failure: the reason says what happened
+  } else if (std::optional<std::string> why =
+                 SituationMissed(ctx.reach, ctx.traced && ctx.mismatch && !ctx.trace_unseen)) {
+    // The faults met calls, but none in the situation the case is about
+    // (docs/CONFORMANCE.md, "Faults never met": env.fault_situation).
+    result.verdict = Verdict::kNotApplicable;
+    result.reason = *why + "; " + result.reason;
+    result.failure.clear();
   } else {
     // A strict rule missed is no failure for an implementation held to Tornado's.
     result.verdict = c.strict() && options_.profile == Profile::kTornado ? Verdict::kNonStrict

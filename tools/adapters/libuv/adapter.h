@@ -36,6 +36,8 @@ typedef struct listener {
   bool has_deadline;
   int backlog;   /* as listened with: a serve over several listeners listens again with it */
   int setup_fds; /* fds the adapter's own loop set-up opened (not libuv's listener calls) */
+  int ahead_fds; /* made ahead (prepare_spare_listener): the fds its plumbing holds, open
+                    before the op counted; 0 otherwise */
   struct serve_slot* slot; /* its handler in the serve in progress, or NULL */
   struct listener* next;
 } listener;
@@ -76,8 +78,13 @@ void note(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The tracer's quiet marker around the adapter's own observations (observe.c). */
 void quiet_begin(void);
 void quiet_end(void);
-/* Entries of /proc/self/fd minus the directory's own; -1 when unreadable. */
+/* Entries of /proc/self/fd minus the directory's own; with no fd free to read
+ * it (a case's exhaust_fds), each fd number probed instead; -1 when unreadable. */
 int count_open_fds(void);
+/* One TCP listener's plumbing (its loop and handle) made ahead while fds are
+ * free, for the next bind_sockets (bind.c): called at start-up and after each
+ * bind_sockets; a no-op while one is ready or when it cannot be made. */
+void prepare_spare_listener(void);
 /* The bound address as a libuv program learns it: uv_tcp_getsockname or
  * uv_pipe_getsockname (the implementation's calls, not quiet), into l->name.
  * 0 or the libuv error. */

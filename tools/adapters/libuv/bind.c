@@ -12,14 +12,12 @@
 
 static void on_connection(uv_stream_t* server, int status);
 
-/* A new listener on a loop of its own. The loop and the handle's
- * initialisation are the adapter's plumbing (epoll, libuv's signal pipe and
- * async eventfd, libuv's reserve fd for EMFILE): done quietly, their fds
- * counted so that fds_delta covers only libuv's listener calls. */
-static listener* new_listener(session* s, bool is_pipe) {
+/* A listener's plumbing: a loop of its own and the handle on it. The loop
+ * and the handle's initialisation are the adapter's plumbing (epoll, libuv's
+ * signal pipe and async eventfd, libuv's reserve fd for EMFILE): done quietly. */
+static listener* make_plumbing(bool is_pipe) {
   listener* l = calloc(1, sizeof *l);
   if (l == NULL) return NULL;
-  int before = count_open_fds();
   quiet_begin();
   int rc = uv_loop_init(&l->loop);
   if (rc == 0) {
@@ -32,8 +30,36 @@ static listener* new_listener(session* s, bool is_pipe) {
     free(l);
     return NULL;
   }
-  l->setup_fds = count_open_fds() - before;
   l->is_pipe = is_pipe;
+  return l;
+}
+
+/* A TCP listener's plumbing made ahead, while fds are free: a bind under a
+ * real fd shortage (a case's exhaust_fds) then reaches libuv's own calls
+ * instead of failing in the adapter's set-up, as a libuv program's one loop
+ * made at start-up would. */
+static listener* spare_tcp = NULL;
+
+void prepare_spare_listener(void) {
+  if (spare_tcp != NULL) return;
+  int before = count_open_fds();
+  spare_tcp = make_plumbing(false);
+  if (spare_tcp != NULL) spare_tcp->ahead_fds = count_open_fds() - before;
+}
+
+/* A new listener on a loop of its own (the spare one for TCP when ready), its
+ * set-up fds counted so that fds_delta covers only libuv's listener calls. */
+static listener* new_listener(session* s, bool is_pipe) {
+  listener* l = NULL;
+  if (!is_pipe && spare_tcp != NULL) {
+    l = spare_tcp; /* its fds were open before the op's count began */
+    spare_tcp = NULL;
+  } else {
+    int before = count_open_fds();
+    l = make_plumbing(is_pipe);
+    if (l == NULL) return NULL;
+    l->setup_fds = count_open_fds() - before;
+  }
   l->h.handle.data = l;
   l->id = s->next_id++;
   return l;
@@ -227,15 +253,24 @@ json_t* op_bind_sockets(session* s, json_t* req, protocol_error* err) {
   uv_freeaddrinfo(gai.addrinfo);
   if (made == NULL) failure = error_object("os", "ENOMEM", "calloc", "", "out of memory");
   if (failure != NULL) {
-    /* A libuv program closes what it made before reporting the failure. */
-    for (size_t i = 0; i < n; ++i) close_listener(made[i]);
+    /* A libuv program closes what it made before reporting the failure. The
+     * spare's plumbing was open before the count began: closed, it is not the
+     * implementation's fd going. */
+    int ahead = 0;
+    for (size_t i = 0; i < n; ++i) {
+      ahead += made[i]->ahead_fds;
+      close_listener(made[i]);
+    }
     free(made);
-    return bind_failure(failure, count_open_fds() - before);
+    json_t* reply = bind_failure(failure, count_open_fds() - before + ahead);
+    prepare_spare_listener();
+    return reply;
   }
   int fds_delta = count_open_fds() - before - setup;
   json_t* reply = listeners_reply(made, n, fds_delta);
   keep(s, made, n);
   free(made);
+  prepare_spare_listener();
   return reply;
 }
 

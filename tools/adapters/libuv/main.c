@@ -166,6 +166,7 @@ int main(void) {
   quiet_begin();
   (void)uv_default_loop();
   quiet_end();
+  prepare_spare_listener();
   char* line = malloc(kMaxLineBytes + 2);
   if (line == NULL) return 1;
   size_t len = 0;   /* bytes kept of the current line */

@@ -70,6 +70,9 @@ class InjectingSys final : public ForwardingSys {
   // `injected` says whether the answer was not the inner Sys's.
   GaiResult Resolve(const CallArgs& args, const std::optional<std::string>& host,
                     const std::string& service, const AddrInfoHints& hints, bool* injected);
+  // The errno an fd would fail with now in the inner Sys (EMFILE, ENFILE),
+  // 0 when one is free: an fd opened and closed there, untraced.
+  int FdShortage();
   template <typename Real>
   SysInt IntCall(const CallArgs& args, const std::optional<FaultOutcome>& outcome, Real&& real);
   // Keeps the call in the trace: its arguments as the method took them, and
@@ -83,6 +86,9 @@ class InjectingSys final : public ForwardingSys {
   ResolverTable resolver_;
   bool tracing_ = true;
   bool ipv6_missing_ = false;
+  // Whether a lookup of a name has set up the C library's name services
+  // (ResolverTable::WithoutFreeFd).
+  bool nss_ready_ = false;
   Swapper swapper_;
   std::vector<std::string> swaps_done_;
 };

@@ -183,6 +183,8 @@ class KernelModel final : public Sys {
 
   // fds
   SysInt AllocFd(bool is_epoll, uint64_t id);
+  // The errno AllocFd would fail with now (EMFILE, ENFILE), 0 when an fd is free.
+  int FdShortage() const;
   Socket* SocketAt(int fd, int& err);
   const Socket* SocketAt(int fd) const;
   Socket& NewSocket(int family, int type);
@@ -209,6 +211,10 @@ class KernelModel final : public Sys {
   KernelConfig config_;
   FakeFs fs_;
   std::map<int, FdEntry> fds_;
+  // Whether a getaddrinfo has set up the C library's name services (read
+  // nsswitch.conf), which a lookup with no free fd then cannot do
+  // (ResolverTable::WithoutFreeFd).
+  bool nss_ready_ = false;
   std::map<uint64_t, Socket> sockets_;
   std::map<uint64_t, Epoll> epolls_;
   std::map<std::string, uint64_t> abstract_names_;  // "\0name" -> socket id

@@ -39,6 +39,20 @@ class ResolverTable {
   GaiResult Resolve(const std::optional<std::string>& host, const std::string& service,
                     const AddrInfoHints& hints, bool has_v4, bool has_v6) const;
 
+  // Whether glibc's getaddrinfo asks its name services (NSS: /etc/hosts, DNS)
+  // for `host`: a name, neither a numeric literal nor refused by
+  // AI_NUMERICHOST. A NULL host and literals need no NSS and no fd.
+  static bool NeedsNameService(const std::optional<std::string>& host, const AddrInfoHints& hints);
+  // glibc 2.36's answer to such a lookup when the process has no free fd
+  // (`fd_err`: EMFILE at RLIMIT_NOFILE), measured (tools/conform/name_service.h):
+  // once NSS is set up (an earlier lookup read nsswitch.conf), the files module
+  // fails opening /etc/hosts and the dns module its socket(): EAI_SYSTEM with
+  // that errno; before, nsswitch.conf itself cannot be read: EAI_NONAME.
+  // `answer` is the lookup's answer with fds free: its argument errors
+  // (EAI_BADFLAGS, EAI_FAMILY, EAI_SOCKTYPE, EAI_SERVICE) come before NSS and
+  // stand.
+  static GaiResult WithoutFreeFd(const GaiResult& answer, bool nss_ready, int fd_err);
+
  private:
   std::map<std::string, Entry> hosts_;
 };
