@@ -212,7 +212,7 @@ def run(netconform, build_dir, impl, profile, mode, out_dir, jobs=2, adapters=()
 # A run's own names (its temp dir, the per-case dirs and abstract names made
 # from pids): the same in every run once replaced, so the generated text does
 # not change from run to run, and no machine's paths land in the docs.
-RUN_NAMES = [(re.compile(r"/tmp/netconform-[A-Za-z0-9]+/[0-9]+"), "$TMP"),
+RUN_NAMES = [(re.compile(r"/tmp/netconform-[A-Za-z0-9]+(/[0-9]+)?"), "$TMP"),
              (re.compile(r"netconform-[0-9]+-[0-9]+"), "netconform-PID-N")]
 
 
@@ -245,7 +245,8 @@ def read_expected(path):
 def write_expected(doc, impl, profile):
     """Rewrites the list from the run, keeping the header and every reason a
     human wrote for a verdict that did not change. A new FAILED or NON-STRICT
-    line is marked [?] until someone classes it ([R], [I] or [C])."""
+    line is marked [?] until someone classes it ([R], [I] or [C]). An N/A
+    line's reason is the runner's, written anew each time (no one writes it)."""
     path = os.path.join(ROOT, "tests", "conformance", "expected", "%s-%s.txt" % (impl, profile))
     old, header = read_expected(path)
     lines = header or [
@@ -257,7 +258,7 @@ def write_expected(doc, impl, profile):
         if c["verdict"] not in ("FAILED", "NON-STRICT", "N/A"):
             continue
         kept = old.get(c["id"])
-        if kept and kept[0] == c["verdict"] and "[?]" not in kept[1]:
+        if kept and kept[0] == c["verdict"] != "N/A" and "[?]" not in kept[1]:
             reason = kept[1]
         else:
             why = first_line(c.get("failure") or c.get("reason"), 100)
