@@ -80,7 +80,8 @@ log "building $build (everything that builds)"
 t_build=$(date +%s)
 keep_going=(-k)
 [ -f "$build/build.ninja" ] && keep_going=(-k 0)
-if ! cmake --build "$build" -j "$(nproc)" -- "${keep_going[@]}" >"$work/build.log" 2>&1; then
+if ! cmake --build "$build" -j "$(nproc)" --target all bench_tools -- "${keep_going[@]}" \
+  >"$work/build.log" 2>&1; then
   status=1
   echo "build" >>"$work/failed"
   grep -E '^FAILED: ' "$work/build.log" | sed 's/^FAILED: //; s/ *$//' >"$work/build.failed"
