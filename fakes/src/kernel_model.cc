@@ -44,9 +44,6 @@ mode_t KernelModel::umask(mode_t mask) { return fs_.set_umask(mask); }
 
 // --- fds --------------------------------------------------------------------
 
-// The lowest free fd (0-2 are stdio, always taken), or EMFILE at the
-// per-process limit, ENFILE at the system one (checked in that order, as
-// Linux's get_unused_fd_flags comes before the file allocation).
 namespace {
 
 // The lowest fd number not in `fds` (0-2 are stdio, always taken).
@@ -63,6 +60,9 @@ int LowestFree(const Map& fds) {
 
 }  // namespace
 
+// EMFILE at the per-process limit, ENFILE at the system one (checked in that
+// order, as Linux's get_unused_fd_flags comes before the file allocation), or
+// 0 when an fd would open.
 int KernelModel::FdShortage() const {
   if (LowestFree(fds_) >= config_.fd_limit) return EMFILE;
   const long long in_use = 3 + static_cast<long long>(fds_.size()) + config_.system_fds_in_use;
@@ -70,6 +70,7 @@ int KernelModel::FdShortage() const {
   return 0;
 }
 
+// The lowest free fd, or FdShortage()'s errno.
 SysInt KernelModel::AllocFd(bool is_epoll, uint64_t id) {
   if (const int err = FdShortage()) return SysErr(err);
   const int fd = LowestFree(fds_);
